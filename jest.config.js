@@ -1,0 +1,16 @@
+// Native ESM: the package is "type": "module" and yargs 18 is ESM-only.
+/** @type {import('jest').Config} */
+const config = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }],
+  },
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // The AD suite needs a Samba DC: `npm run test:ad` runs it on its own.
+  testPathIgnorePatterns: process.env.DUO_BRIDGE_AD_SUITE ? [] : ['/test/ad/'],
+  testTimeout: 30000,
+};
+export default config;

@@ -1,0 +1,60 @@
+import { debuglog } from 'node:util';
+import yargs, { type Argv } from 'yargs';
+import { DuoBridgeError, UsageError } from '../errors.js';
+import type { CommandModule } from './commands/command.js';
+import { validateCommand } from './commands/validate.js';
+import { processIo, type CliIo } from './io.js';
+
+const debug = debuglog('duo-bridge');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const COMMANDS: readonly CommandModule<any>[] = [validateCommand];
+
+/**
+ * Runs one duo-bridge command and returns its exit code. The only place that turns errors into
+ * exit codes: a DuoBridgeError is one line on stderr; anything else is a bug, with the stack only
+ * under NODE_DEBUG=duo-bridge.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode = 0;
+  const parser: Argv = yargs([...argv])
+    .scriptName('duo-bridge')
+    .usage('$0 <command> [options]\n\nMove users from Active Directory into Duo through a validated CSV.')
+    .command(
+      COMMANDS.map((module) => ({
+        command: module.command,
+        describe: module.describe,
+        builder: module.builder,
+        handler: async (args: unknown) => {
+          exitCode = await module.run(args, io);
+        },
+      })),
+    )
+    .demandCommand(1, 'name a command: validate')
+    .recommendCommands()
+    .strict()
+    .fail((message, error) => {
+      // yargs reports its own usage errors as a message; our handlers' errors pass through as they are.
+      throw error && error.name !== 'YError' ? error : new UsageError('USAGE', (message || error.message).replace(/\s*\n\s*/g, ' '));
+    })
+    .exitProcess(false)
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilogue('Exit codes: 0 success, 1 data problems, 2 usage, 3 a remote system failed.');
+  try {
+    await parser.parseAsync();
+    return exitCode;
+  } catch (error) {
+    if (error instanceof DuoBridgeError) {
+      const hint = error instanceof UsageError && error.code === 'USAGE' ? '\nRun "duo-bridge --help" for usage.' : '';
+      io.err(`duo-bridge: ${error.message}${hint}\n`);
+      return error.exitCode;
+    }
+    debug('%s', error instanceof Error ? error.stack : String(error));
+    io.err(`duo-bridge: internal error: ${error instanceof Error ? error.message : String(error)} ` +
+      '(run with NODE_DEBUG=duo-bridge for details)\n');
+    return 70;
+  }
+}

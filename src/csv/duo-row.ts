@@ -1,0 +1,80 @@
+import { layoutColumns, type ColumnLayout, type KnownColumn } from './columns.js';
+import { unescapeFormula } from './formula.js';
+import { readCsvRecords, type CsvReadOptions } from './read-records.js';
+
+/** One data row of a Duo CSV with every value trimmed and formula-unescaped; `''` = no value. */
+export interface DuoUserRow {
+  readonly line: number;
+  readonly row: number;
+  readonly username: string;
+  readonly realname: string;
+  readonly firstname: string;
+  readonly lastname: string;
+  readonly email: string;
+  /** Lower-cased; `''` means active. */
+  readonly status: string;
+  readonly notes: string;
+  /** Non-empty aliases as [alias number, value], in column order. */
+  readonly aliases: readonly (readonly [number, string])[];
+  readonly adGuid: string;
+  readonly adDn: string;
+}
+
+export interface CleanCell {
+  readonly value: string;
+  /** Leading or trailing white space was removed. */
+  readonly trimmed: boolean;
+}
+
+export function cleanCell(raw: string | undefined): CleanCell {
+  if (raw === undefined || raw.length === 0) return EMPTY;
+  const outer = raw.trim();
+  const unescaped = unescapeFormula(outer);
+  const value = unescaped === outer ? outer : unescaped.trim();
+  return { value, trimmed: outer.length !== raw.length || value.length !== unescaped.length };
+}
+const EMPTY: CleanCell = { value: '', trimmed: false };
+
+export function cellValue(cells: readonly string[], layout: ColumnLayout, column: KnownColumn): string {
+  const at = layout.index[column];
+  return at === undefined ? '' : cleanCell(cells[at]).value;
+}
+
+export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, line: number, row: number): DuoUserRow {
+  const get = (column: KnownColumn): string => cellValue(cells, layout, column);
+  const aliases: (readonly [number, string])[] = [];
+  for (const [n, at] of layout.aliases) {
+    const value = cleanCell(cells[at]).value;
+    if (value !== '') aliases.push([n, value]);
+  }
+  return {
+    line,
+    row,
+    username: get('username'),
+    realname: get('realname'),
+    firstname: get('firstname'),
+    lastname: get('lastname'),
+    email: get('email'),
+    status: get('status').toLowerCase(),
+    notes: get('notes'),
+    aliases,
+    adGuid: get('ad_guid'),
+    adDn: get('ad_dn'),
+  };
+}
+
+/**
+ * The data rows of a Duo CSV, for commands that act on an already validated file.
+ * Structural problems end the stream silently: validation reports them.
+ */
+export async function* readDuoUserRows(
+  source: AsyncIterable<Buffer | string>,
+  options: CsvReadOptions = {},
+): AsyncGenerator<DuoUserRow> {
+  let layout: ColumnLayout | null = null;
+  for await (const event of readCsvRecords(source, options)) {
+    if (event.type === 'header') layout = layoutColumns(event.cells);
+    else if (event.type === 'record' && layout !== null) yield toDuoUserRow(event.cells, layout, event.line, event.row);
+    else if (event.type === 'problem' && event.problem.fatal) return;
+  }
+}

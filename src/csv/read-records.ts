@@ -1,0 +1,142 @@
+import { parse, type CsvError } from 'csv-parse';
+import { decodeText, type EncodingReport } from './decode-text.js';
+import { sniffDelimiter } from './sniff-delimiter.js';
+
+export type CsvReadEvent =
+  | { readonly type: 'header'; readonly cells: string[]; readonly line: number; readonly delimiter: string }
+  | { readonly type: 'record'; readonly cells: string[]; readonly line: number; readonly row: number }
+  | { readonly type: 'problem'; readonly problem: CsvProblem };
+
+export interface CsvProblem {
+  readonly code: 'MALFORMED_CSV' | 'INVALID_ENCODING';
+  readonly line: number;
+  readonly message: string;
+  /** Nothing after it can be trusted: the reader has stopped. */
+  readonly fatal: boolean;
+}
+
+export interface CsvReadOptions {
+  /** Overrides the delimiter sniffed from the header line. */
+  readonly delimiter?: string | undefined;
+  /** A record longer than this (in characters) is malformed: most likely a file without line breaks. */
+  readonly maxRecordChars?: number;
+}
+
+const SNIFF_CHARS = 64 * 1024;
+const DEFAULT_MAX_RECORD_CHARS = 1024 * 1024;
+
+/**
+ * Streams a CSV file as header and records, each with the physical line where it starts.
+ * Structural damage comes back as a `problem` event, never as an exception.
+ */
+export async function* readCsvRecords(
+  source: AsyncIterable<Buffer | string>,
+  options: CsvReadOptions = {},
+): AsyncGenerator<CsvReadEvent> {
+  const encoding: EncodingReport = { binaryAtLine: null, invalidUtf8: null };
+  const text = decodeText(source, encoding)[Symbol.asyncIterator]();
+
+  let prefix = '';
+  let done = false;
+  while (!done && !prefix.includes('\n') && prefix.length < SNIFF_CHARS) {
+    const next = await text.next();
+    if (next.done) done = true;
+    else prefix += next.value;
+  }
+  if (encoding.binaryAtLine !== null) {
+    yield problem('INVALID_ENCODING', encoding.binaryAtLine, 'not a text file: it contains NUL bytes (binary data?)', true);
+    return;
+  }
+  const delimiter = options.delimiter ?? sniffDelimiter(prefix);
+
+  const queue: CsvReadEvent[] = [];
+  let lastEndLine = 0;
+  let lastEmptyLines = 0;
+  let seenHeader = false;
+  let row = 0;
+  const parser = parse({
+    delimiter,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    max_record_size: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS,
+    on_record: (cells: string[], info) => {
+      // info.lines is where the record ENDS; it starts after the previous one and any skipped blank lines.
+      const line = lastEndLine + 1 + (info.empty_lines - lastEmptyLines);
+      lastEndLine = info.lines;
+      lastEmptyLines = info.empty_lines;
+      if (!seenHeader) {
+        seenHeader = true;
+        queue.push({ type: 'header', cells, line, delimiter });
+      } else if (!cells.every(isBlank)) {
+        // Rows of only empty cells are what Excel leaves behind formatted-but-empty ranges.
+        queue.push({ type: 'record', cells, line, row: ++row });
+      }
+      return null;
+    },
+  });
+  let failure: CsvError | null = null;
+  parser.on('error', (error: CsvError) => (failure ??= error));
+  parser.resume();
+  // Records reach on_record synchronously during write(), so each chunk's records are queued by the
+  // time its callback runs, including the good records before a parse error.
+  const feed = (chunk: string | null): Promise<void> =>
+    new Promise((resolve) => {
+      if (chunk !== null) {
+        parser.write(chunk, () => resolve());
+        return;
+      }
+      parser.once('error', () => resolve());
+      parser.once('end', () => resolve());
+      parser.end();
+    });
+
+  try {
+    await feed(prefix);
+    yield* queue.splice(0);
+    while (failure === null && !done) {
+      const next = await text.next();
+      if (next.done) break;
+      await feed(next.value);
+      yield* queue.splice(0);
+    }
+    if (failure === null) await feed(null);
+    yield* queue.splice(0);
+  } finally {
+    await text.return?.(undefined);
+  }
+
+  if (encoding.invalidUtf8 !== null) {
+    const { firstLine, lines } = encoding.invalidUtf8;
+    const where = lines > 1 ? `line ${firstLine} and ${lines - 1} more line(s)` : `line ${firstLine}`;
+    yield problem(
+      'INVALID_ENCODING',
+      firstLine,
+      `not valid UTF-8 (${where}); save it from Excel as "CSV UTF-8 (Comma delimited)"`,
+      false,
+    );
+  }
+  if (failure !== null) yield problem('MALFORMED_CSV', lastEndLine + 1, describeParseError(failure), true);
+}
+
+function describeParseError(error: CsvError): string {
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted value is never closed: the rest of the file cannot be read';
+    case 'CSV_MAX_RECORD_SIZE':
+      return 'a record is larger than 1 MiB: the file has no line breaks or an unclosed quote';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'INVALID_OPENING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return `a quote in the middle of a value: wrap the whole value in quotes and double any quote inside it (${error.code})`;
+    default:
+      return `the file cannot be parsed as CSV (${error.code})`;
+  }
+}
+
+function problem(code: CsvProblem['code'], line: number, message: string, fatal: boolean): CsvReadEvent {
+  return { type: 'problem', problem: { code, line, message, fatal } };
+}
+
+function isBlank(cell: string): boolean {
+  return cell.trim().length === 0;
+}

@@ -1,0 +1,33 @@
+/**
+ * One error hierarchy for the whole tool. Every class carries the exit code the contract assigns to it,
+ * so the CLI turns any of them into one line and the right exit status without knowing the details.
+ */
+export abstract class DuoBridgeError extends Error {
+  abstract readonly exitCode: 1 | 2 | 3;
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The data has problems (findings, failed rows): exit 1. */
+export class DataError extends DuoBridgeError {
+  override readonly exitCode = 1;
+}
+
+/** The command could not run as asked: bad option, missing or unreadable input file: exit 2. */
+export class UsageError extends DuoBridgeError {
+  override readonly exitCode = 2;
+}
+
+/** A remote system failed: unreachable, refused our credentials, died mid-way: exit 3. */
+export class RemoteError extends DuoBridgeError {
+  override readonly exitCode = 3;
+}
+
+export class LdapError extends RemoteError {}
+
+export class DuoApiError extends RemoteError {}

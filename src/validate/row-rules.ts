@@ -1,0 +1,114 @@
+import type { ColumnLayout } from '../csv/columns.js';
+import { cleanCell } from '../csv/duo-row.js';
+import { startsWithFormulaTrigger } from '../csv/formula.js';
+import { nameKey } from '../names.js';
+import { finding, type Finding, type FindingInit } from './findings.js';
+import type { NameRegistry } from './name-registry.js';
+import { checkRowShape } from './row-schema.js';
+
+export interface RowCheckOptions {
+  /** Most aliases a row may hold (Duo allows 8; older tenants 4). */
+  readonly maxAliases: number;
+}
+
+// Excel shows long digit strings as 1.23457E+15 and saves them that way: the original digits are gone.
+const SCIENTIFIC = /^[+-]?\d(?:[.,]\d+)?E[+-]\d+$/i;
+// How Duo decodes these in the `aliases` parameter is unconfirmed (duo-admin-api.md §5).
+const RISKY_ALIAS_CHARACTERS = /[&=%]/;
+
+/** Checks one data row; cross-row name checks are fed to the registry and reported at the end. */
+export function checkRow(
+  cells: readonly string[],
+  line: number,
+  row: number,
+  layout: ColumnLayout,
+  registry: NameRegistry,
+  options: RowCheckOptions,
+  out: Finding[],
+): void {
+  const at = (column: string | null, init: Omit<FindingInit, 'line' | 'row' | 'column'>): Finding =>
+    finding({ line, row, column, ...init });
+  const names = layout.names;
+
+  if (cells.length > names.length) {
+    out.push(at(null, { code: 'FIELD_COUNT', message: `the record has ${cells.length} fields but the header has ${names.length}`,
+      fix: 'quote values that contain the delimiter, or remove the extra cells' }));
+  }
+  const width = Math.min(cells.length, names.length);
+  for (let i = 0; i < width; i++) {
+    const raw = cells[i]!;
+    if (raw.length === 0) continue;
+    const { value, trimmed } = cleanCell(raw);
+    if (trimmed) out.push(at(names[i]!, { code: 'WHITESPACE', value, message: 'leading or trailing white space was trimmed' }));
+    if (SCIENTIFIC.test(value)) {
+      out.push(at(names[i]!, { code: 'SCIENTIFIC_NOTATION', value, message: `"${value}" looks like a number Excel rewrote in scientific notation`,
+        fix: 'format the column as Text in Excel and restore the original value' }));
+    }
+  }
+
+  const usernameAt = layout.index.username!;
+  const username = cleanCell(cells[usernameAt]).value;
+  const usernameKey = nameKey(username);
+  registry.startRow(row, line);
+  if (username === '') {
+    out.push(at(names[usernameAt]!, { code: 'BLANK_USERNAME', value: '', message: 'the username is empty',
+      fix: 'this user had no value in the username attribute: choose another --username-attr on export, or fill it in' }));
+  } else {
+    if (startsWithFormulaTrigger(username)) out.push(formulaPrefix(at, names[usernameAt]!, username));
+    registry.add(usernameKey, username, row, 0);
+  }
+
+  const rowKeys = new Set<string>();
+  let aliasCount = 0;
+  for (const [n, cellAt] of layout.aliases) {
+    const alias = cleanCell(cells[cellAt]).value;
+    if (alias === '') continue;
+    const column = names[cellAt]!;
+    if (++aliasCount === options.maxAliases + 1) {
+      out.push(at(column, { code: 'TOO_MANY_ALIASES', value: alias, message: `the row has more than ${options.maxAliases} aliases`,
+        fix: `keep at most ${options.maxAliases} aliases per user` }));
+    }
+    if (startsWithFormulaTrigger(alias)) out.push(formulaPrefix(at, column, alias));
+    if (RISKY_ALIAS_CHARACTERS.test(alias)) {
+      out.push(at(column, { code: 'ALIAS_SPECIAL_CHARACTER', value: alias, message: `alias "${alias}" contains & = or %, which Duo may not store as written`,
+        fix: 'check this alias in the Duo Admin Panel after the import' }));
+    }
+    const key = nameKey(alias);
+    if (key === usernameKey) {
+      out.push(at(column, { code: 'ALIAS_SAME_AS_USERNAME', value: alias, message: `alias "${alias}" is the row's own username`,
+        fix: 'remove it: a username already matches itself' }));
+    } else if (rowKeys.has(key)) {
+      out.push(at(column, { code: 'DUPLICATE_ALIAS', value: alias, message: `alias "${alias}" appears twice on this row`,
+        fix: 'remove the second copy' }));
+    } else {
+      rowKeys.add(key);
+      registry.add(key, alias, row, n);
+    }
+  }
+
+  const shape: { email?: string; status?: string } = {};
+  const email = cellAtColumn(cells, layout, 'email');
+  const status = cellAtColumn(cells, layout, 'status');
+  if (email !== '') shape.email = email;
+  if (status !== '') shape.status = status.toLowerCase();
+  for (const violation of checkRowShape(shape)) {
+    const column = names[layout.index[violation.field]!]!;
+    out.push(violation.code === 'INVALID_EMAIL'
+      ? at(column, { code: 'INVALID_EMAIL', value: email, message: `"${email}" is not a valid email address`, fix: 'correct it or leave the cell empty' })
+      : at(column, { code: 'INVALID_STATUS', value: status, message: `status "${status}" is not active, bypass or disabled`, fix: 'use active, bypass or disabled (empty means active)' }));
+  }
+}
+
+function cellAtColumn(cells: readonly string[], layout: ColumnLayout, column: 'email' | 'status'): string {
+  const i = layout.index[column];
+  return i === undefined ? '' : cleanCell(cells[i]).value;
+}
+
+function formulaPrefix(
+  at: (column: string | null, init: Omit<FindingInit, 'line' | 'row' | 'column'>) => Finding,
+  column: string,
+  value: string,
+): Finding {
+  return at(column, { code: 'FORMULA_PREFIX', value, message: `"${value}" starts with a spreadsheet formula character`,
+    fix: 'check the name is what you meant; spreadsheets may have evaluated it' });
+}
