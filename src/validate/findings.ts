@@ -68,7 +68,3 @@ export function finding(init: FindingInit): Finding {
     related_lines: init.related_lines ?? [],
   };
 }
-
-export function compareFindings(a: Finding, b: Finding): number {
-  return (a.line ?? 0) - (b.line ?? 0);
-}

@@ -1,4 +1,5 @@
 import { finding, MAX_RELATED_LINES, type Finding } from './findings.js';
+import { NameTable } from './name-table.js';
 
 /** Where a name was seen. slot 0 = username, n = alias n. */
 interface Occurrence {
@@ -7,38 +8,37 @@ interface Occurrence {
   readonly value: string;
 }
 
-/** First sighting of a name: packed row/slot, with the original spelling only when it differs from the key. */
-type FirstSighting = number | { readonly packed: number; readonly value: string };
-
-const SLOTS = 16;
-
 /**
- * Duo's single namespace of usernames and aliases, checked in one pass with one Map.
- * A name seen once costs one Map entry holding a number; only names seen twice get a list.
+ * Duo's single namespace of usernames and aliases, checked in one pass.
+ * A name seen once costs one NameTable entry; only names seen twice get a list of occurrences.
  */
 export class NameRegistry {
-  private readonly first = new Map<string, FirstSighting>();
-  private readonly repeated = new Map<string, Occurrence[]>();
-  private readonly lineOfRow: number[] = [0];
+  private readonly table = new NameTable();
+  private readonly repeated = new Map<number, Occurrence[]>();
+  private lineOfRow = new Uint32Array(1 << 12);
 
   /** @param slotColumns header name of each slot as written in the file (0 = username column). */
   constructor(private readonly slotColumns: readonly string[]) {}
 
   startRow(row: number, line: number): void {
+    if (row >= this.lineOfRow.length) {
+      const bigger = new Uint32Array(Math.max(row + 1, this.lineOfRow.length * 2));
+      bigger.set(this.lineOfRow);
+      this.lineOfRow = bigger;
+    }
     this.lineOfRow[row] = line;
   }
 
   add(key: string, value: string, row: number, slot: number): void {
-    const seen = this.first.get(key);
-    if (seen === undefined) {
-      const packed = row * SLOTS + slot;
-      this.first.set(key, value === key ? packed : { packed, value });
-      return;
-    }
-    const list = this.repeated.get(key);
+    const earlier = this.table.addIfAbsent(key, value, row, slot);
+    if (earlier === -1) return;
     const occurrence = { row, slot, value };
+    const list = this.repeated.get(earlier);
     if (list !== undefined) list.push(occurrence);
-    else this.repeated.set(key, [unpack(seen, key), occurrence]);
+    else {
+      const t = this.table;
+      this.repeated.set(earlier, [{ row: t.rowOf(earlier), slot: t.slotOf(earlier), value: t.originalOf(earlier) }, occurrence]);
+    }
   }
 
   findings(): Finding[] {
@@ -95,11 +95,6 @@ export class NameRegistry {
       related_lines: others.slice(0, MAX_RELATED_LINES),
     });
   }
-}
-
-function unpack(seen: FirstSighting, key: string): Occurrence {
-  const packed = typeof seen === 'number' ? seen : seen.packed;
-  return { row: Math.floor(packed / SLOTS), slot: packed % SLOTS, value: typeof seen === 'number' ? key : seen.value };
 }
 
 /** "line 3", "lines 3, 9", "lines 3, 9, … and 9,980 more" */

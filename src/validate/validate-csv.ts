@@ -1,6 +1,6 @@
 import { layoutColumns, MAX_ALIASES, type ColumnLayout } from '../csv/columns.js';
 import { readCsvRecords } from '../csv/read-records.js';
-import { compareFindings, finding, type Finding } from './findings.js';
+import { finding, FINDING_SEVERITY, type Finding, type FindingCode } from './findings.js';
 import { checkHeader, emptyFile } from './header-rules.js';
 import { NameRegistry } from './name-registry.js';
 import { checkRow } from './row-rules.js';
@@ -62,9 +62,20 @@ export async function validateCsv(
   }
   if (registry !== null && !findings.some((f) => f.code === 'MALFORMED_CSV')) findings.push(...registry.findings());
 
-  findings.sort(compareFindings);
+  findings.sort(findingOrder(layout));
   const errors = findings.filter((f) => f.severity === 'error').length;
   return { rows, errors, warnings: findings.length - errors, findings, delimiter };
+}
+
+const CODE_RANK = new Map(Object.keys(FINDING_SEVERITY).map((code, i) => [code as FindingCode, i]));
+
+/** By line, then left to right along the row (line-wide findings first), then by code. */
+function findingOrder(layout: ColumnLayout | null): (a: Finding, b: Finding) => number {
+  const position = new Map<string, number>();
+  layout?.names.forEach((name, i) => position.has(name) || position.set(name, i));
+  const columnRank = (f: Finding): number => (f.column === null ? -1 : position.get(f.column) ?? -1);
+  return (a, b) =>
+    (a.line ?? 0) - (b.line ?? 0) || columnRank(a) - columnRank(b) || CODE_RANK.get(a.code)! - CODE_RANK.get(b.code)!;
 }
 
 function slotColumns(layout: ColumnLayout): string[] {

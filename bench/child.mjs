@@ -1,0 +1,25 @@
+// Runs one measured task in its own process and reports its time and peak RSS as JSON on fd 3.
+import { createReadStream, writeSync } from 'node:fs';
+import { parse } from 'csv-parse';
+
+const [task, ...args] = process.argv.slice(2);
+const started = process.hrtime.bigint();
+let detail = {};
+if (task === 'csv-parse') {
+  // The reader's own csv-parse options, records consumed one by one: the floor for validate.
+  const parser = createReadStream(args[0], { highWaterMark: 256 * 1024 }).pipe(
+    parse({ bom: true, delimiter: ',', relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: 1 << 20 }),
+  );
+  let records = 0;
+  for await (const _ of parser) records++;
+  detail = { records };
+} else if (task === 'validate') {
+  const { main } = await import('../dist/cli/main.js');
+  let out = '';
+  const io = { out: (t) => (out += t), err: (t) => process.stderr.write(t), errIsTTY: false, outIsTTY: false, env: process.env, cwd: process.cwd() };
+  const exitCode = await main(['validate', args[0], '--format', 'json'], io);
+  const report = JSON.parse(out);
+  detail = { exitCode, rows: report.rows, errors: report.errors, warnings: report.warnings };
+}
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+writeSync(3, JSON.stringify({ task, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, ...detail }));

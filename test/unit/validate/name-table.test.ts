@@ -1,0 +1,27 @@
+import { describe, expect, it } from '@jest/globals';
+import { NameTable } from '../../../src/validate/name-table.js';
+
+describe('NameTable', () => {
+  it('finds the first sighting of a key across growth and rehashing', () => {
+    const table = new NameTable();
+    for (let i = 0; i < 50_000; i++) expect(table.addIfAbsent(`user${i}@example.com`, `User${i}@Example.com`, i + 1, i % 9)).toBe(-1);
+    expect(table.size).toBe(50_000);
+    for (const i of [0, 1, 4095, 4096, 49_999]) {
+      const index = table.addIfAbsent(`user${i}@example.com`, 'x', 99, 0);
+      expect(index).toBeGreaterThanOrEqual(0);
+      expect([table.rowOf(index), table.slotOf(index), table.originalOf(index)]).toEqual([i + 1, i % 9, `User${i}@Example.com`]);
+    }
+    expect(table.size).toBe(50_000);
+  });
+
+  it('keeps keys of different byte lengths and non-ASCII apart', () => {
+    const table = new NameTable();
+    const keys = ['björn', 'bjorn', 'weiß', 'weiss', '日本', '', 'a'.repeat(5000), 'a'.repeat(4999)];
+    keys.forEach((key, i) => expect(table.addIfAbsent(key, key, i, 0)).toBe(-1));
+    keys.forEach((key, i) => {
+      const index = table.addIfAbsent(key, key, 100, 0);
+      expect(table.rowOf(index)).toBe(i);
+      expect(table.originalOf(index)).toBe(key);
+    });
+  });
+});
