@@ -2,13 +2,14 @@ import { debuglog } from 'node:util';
 import yargs, { type Argv } from 'yargs';
 import { DuoBridgeError, UsageError } from '../errors.js';
 import type { CommandModule } from './commands/command.js';
+import { exportCommand } from './commands/export.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
 
 const debug = debuglog('duo-bridge');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: readonly CommandModule<any>[] = [validateCommand];
+const COMMANDS: readonly CommandModule<any>[] = [exportCommand, validateCommand];
 
 /**
  * Runs one duo-bridge command and returns its exit code. The only place that turns errors into
@@ -30,7 +31,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         },
       })),
     )
-    .demandCommand(1, 'name a command: validate')
+    .demandCommand(1, 'name a command: export, validate')
     .recommendCommands()
     .strict()
     .fail((message, error) => {

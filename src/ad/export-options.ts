@@ -1,0 +1,203 @@
+import { readFile } from 'node:fs/promises';
+import { Ajv } from 'ajv';
+import { UsageError } from '../errors.js';
+import { describeFsError } from '../input-file.js';
+import type { UserMapping } from './map-user.js';
+import type { UserSelection } from './user-filter.js';
+
+/** Export options as the user gives them: flags, or keys of a --config file (the same names). */
+export interface ExportArgs {
+  readonly out?: string | undefined;
+  readonly url?: string | undefined;
+  readonly 'bind-dn'?: string | undefined;
+  readonly base?: string | undefined;
+  readonly starttls?: boolean | undefined;
+  readonly ca?: string | undefined;
+  readonly 'password-file'?: string | undefined;
+  readonly 'from-ldif'?: string | undefined;
+  readonly filter?: string | undefined;
+  readonly group?: readonly string[] | undefined;
+  readonly 'include-disabled'?: boolean | undefined;
+  readonly 'username-attr'?: string | undefined;
+  readonly 'alias-attr'?: readonly string[] | undefined;
+  readonly lowercase?: boolean | undefined;
+  readonly 'page-size'?: number | undefined;
+  readonly timeout?: number | undefined;
+  readonly 'connect-timeout'?: number | undefined;
+  readonly crlf?: boolean | undefined;
+}
+
+export type ExportSource =
+  | {
+      readonly kind: 'ldap';
+      readonly url: string;
+      readonly bindDn: string;
+      readonly password: string;
+      readonly base: string;
+      readonly startTls: boolean;
+      readonly ca: string | undefined;
+      readonly pageSize: number;
+      readonly connectTimeoutMs: number;
+      readonly operationTimeoutMs: number;
+    }
+  | { readonly kind: 'ldif'; readonly file: string };
+
+export interface ExportOptions {
+  readonly out: string;
+  readonly source: ExportSource;
+  readonly selection: UserSelection;
+  readonly mapping: UserMapping;
+  readonly crlf: boolean;
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
+
+/**
+ * Flags > environment > config file > defaults, checked once into one frozen object. Secrets come
+ * only from LDAP_BIND_PASSWORD or --password-file, and no message ever repeats them.
+ */
+export async function resolveExportOptions(
+  cli: ExportArgs,
+  env: NodeJS.ProcessEnv,
+  config: ExportArgs = {},
+): Promise<Readonly<ExportOptions>> {
+  const pick = <K extends keyof ExportArgs>(key: K, envName?: string): ExportArgs[K] =>
+    cli[key] ?? (envName !== undefined && env[envName] ? (env[envName] as ExportArgs[K]) : undefined) ?? config[key];
+
+  const out = pick('out');
+  if (out === undefined || out === '') throw usage('--out FILE is required: where to write the CSV');
+  const aliasAttributes = pick('alias-attr') ?? [];
+  if (aliasAttributes.length > 8) throw usage(`--alias-attr can be given at most 8 times (Duo has alias1..alias8), got ${aliasAttributes.length}`);
+  const selection: UserSelection = {
+    filter: pick('filter'),
+    groups: pick('group') ?? [],
+    includeDisabled: pick('include-disabled') ?? false,
+  };
+  const mapping: UserMapping = {
+    usernameAttribute: pick('username-attr') ?? 'sAMAccountName',
+    aliasAttributes,
+    lowercase: pick('lowercase') ?? false,
+  };
+  const ldif = pick('from-ldif');
+  const url = pick('url', 'LDAP_URL');
+  let source: ExportSource;
+  if (ldif !== undefined) {
+    if (cli.url !== undefined || config.url !== undefined) throw usage('give either --url or --from-ldif, not both');
+    if (selection.filter !== undefined || selection.groups.length > 0) {
+      throw usage('--filter and --group need an LDAP source; with --from-ldif, select the users when you make the dump');
+    }
+    source = { kind: 'ldif', file: ldif };
+  } else if (url !== undefined) {
+    source = await resolveLdapSource(url, pick, env);
+  } else {
+    throw usage('name a source: --url ldaps://dc.example (or LDAP_URL), or --from-ldif FILE');
+  }
+  return Object.freeze({ out, source, selection, mapping, crlf: pick('crlf') ?? false });
+}
+
+async function resolveLdapSource(
+  url: string,
+  pick: <K extends keyof ExportArgs>(key: K, envName?: string) => ExportArgs[K],
+  env: NodeJS.ProcessEnv,
+): Promise<ExportSource> {
+  const scheme = /^(ldaps?):\/\/[^/]+\/?$/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) throw usage(`--url must look like ldaps://host[:port] or ldap://host[:port], got ${JSON.stringify(url)}`);
+  const startTls = pick('starttls') ?? false;
+  if (startTls && scheme === 'ldaps') throw usage('--starttls is for ldap:// URLs; ldaps:// is already TLS');
+  const bindDn = pick('bind-dn', 'LDAP_BIND_DN');
+  if (!bindDn) throw usage('--bind-dn (or LDAP_BIND_DN) is required: a DN, a UPN like svc@corp.example, or DOMAIN\\user');
+  const base = pick('base', 'LDAP_BASE');
+  if (!base) throw usage('--base (or LDAP_BASE) is required, e.g. "DC=corp,DC=example"');
+  const caFile = pick('ca');
+  return {
+    kind: 'ldap',
+    url,
+    bindDn,
+    password: await readPassword(pick('password-file'), env),
+    base,
+    startTls,
+    ca: caFile === undefined ? undefined : await readText(caFile, '--ca'),
+    pageSize: integer('page-size', pick('page-size') ?? DEFAULT_PAGE_SIZE, 1, 1000),
+    connectTimeoutMs: integer('connect-timeout', pick('connect-timeout') ?? 10, 1, 600) * 1000,
+    operationTimeoutMs: integer('timeout', pick('timeout') ?? 120, 1, 3600) * 1000,
+  };
+}
+
+async function readPassword(file: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
+  if (file !== undefined) return (await readText(file, '--password-file')).replace(/\r?\n$/, '');
+  const password = env.LDAP_BIND_PASSWORD;
+  if (password === undefined || password === '') {
+    throw usage('no bind password: set LDAP_BIND_PASSWORD or pass --password-file FILE (never on the command line)');
+  }
+  return password;
+}
+
+async function readText(path: string, option: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw usage(`${option} ${path}: ${describeFsError(error)}`);
+  }
+}
+
+function integer(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw usage(`--${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function usage(message: string): UsageError {
+  return new UsageError('BAD_OPTION', message);
+}
+
+const stringList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 8 }] };
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateConfig = ajv.compile({
+  type: 'object',
+  properties: {
+    out: { type: 'string' },
+    url: { type: 'string' },
+    'bind-dn': { type: 'string' },
+    base: { type: 'string' },
+    starttls: { type: 'boolean' },
+    ca: { type: 'string' },
+    'password-file': { type: 'string' },
+    'from-ldif': { type: 'string' },
+    filter: { type: 'string' },
+    group: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    'include-disabled': { type: 'boolean' },
+    'username-attr': { type: 'string' },
+    'alias-attr': stringList,
+    lowercase: { type: 'boolean' },
+    'page-size': { type: 'integer', minimum: 1, maximum: 1000 },
+    timeout: { type: 'integer', minimum: 1 },
+    'connect-timeout': { type: 'integer', minimum: 1 },
+    crlf: { type: 'boolean' },
+  },
+  // Keys starting with "//" are comments, as in templates/export.config.json.
+  patternProperties: { '^//': {} },
+  additionalProperties: false,
+});
+
+/** Reads and checks a --config file; every message names the file and the bad key. */
+export async function loadExportConfig(path: string): Promise<ExportArgs> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readText(path, '--config'));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw usage(`--config ${path}: not valid JSON (${(error as Error).message})`);
+  }
+  if (data !== null && typeof data === 'object' && ['password', 'bind-password', 'bindPassword'].some((key) => key in data)) {
+    throw usage(`--config ${path}: passwords do not belong in a config file; use LDAP_BIND_PASSWORD or --password-file`);
+  }
+  if (!validateConfig(data)) {
+    const problems = (validateConfig.errors ?? []).filter((e) => e.keyword !== 'anyOf').map((e) => {
+      const key = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : e.instancePath.slice(1).split('/')[0];
+      return e.keyword === 'additionalProperties' ? `unknown key "${key}"` : `"${key}" ${e.message}`;
+    });
+    throw usage(`--config ${path}: ${[...new Set(problems)].join('; ') || 'must be a JSON object'}`);
+  }
+  const config = data as Record<string, unknown>;
+  const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as string[]).concat(value as string | string[]));
+  return { ...(config as ExportArgs), group: list(config.group), 'alias-attr': list(config['alias-attr']) };
+}

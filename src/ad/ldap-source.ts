@@ -1,0 +1,85 @@
+import { debuglog } from 'node:util';
+import { Client, type Entry } from 'ldapts';
+import { BINARY_ATTRIBUTES, type DirectoryEntry } from './directory-entry.js';
+import { translateLdapError, type LdapStage } from './ldap-errors.js';
+
+const debug = debuglog('duo-bridge');
+
+export interface LdapSourceOptions {
+  readonly url: string;
+  readonly bindDn: string;
+  readonly password: string;
+  readonly base: string;
+  readonly startTls: boolean;
+  /** PEM of the CA(s) to trust; the system store is used when absent. Verification is never off. */
+  readonly ca?: string | undefined;
+  readonly filter: string;
+  readonly attributes: readonly string[];
+  readonly pageSize: number;
+  readonly connectTimeoutMs: number;
+  /** Per LDAP operation (bind, one page of search results). */
+  readonly operationTimeoutMs: number;
+}
+
+export interface LdapSearchProgress {
+  entries: number;
+  pages: number;
+  referrals: number;
+}
+
+/**
+ * Streams the entries of a paged subtree search, one page at a time: memory holds one page,
+ * whatever the directory's size. Paging is not optional: AD stops an unpaged search at 1,000 entries.
+ */
+export async function* searchLdap(options: LdapSourceOptions, progress: LdapSearchProgress): AsyncGenerator<DirectoryEntry> {
+  // A fresh object per use: ldapts writes into the options it is given (it adds the socket).
+  const tlsOptions = (): { ca?: string[] } => (options.ca === undefined ? {} : { ca: [options.ca] });
+  const client = new Client({
+    url: options.url,
+    connectTimeout: options.connectTimeoutMs,
+    timeout: options.operationTimeoutMs,
+    // Only for ldaps://: given together with StartTLS, the upgraded connection is reset (seen on Samba 4.17).
+    ...(options.startTls ? {} : { tlsOptions: tlsOptions() }),
+    strictDN: false,
+  });
+  let stage: LdapStage = 'connect';
+  try {
+    if (options.startTls) await client.startTLS(tlsOptions());
+    stage = 'bind';
+    await client.bind(options.bindDn, options.password);
+    stage = 'search';
+    const pages = client.searchPaginated(options.base, {
+      scope: 'sub',
+      filter: options.filter,
+      attributes: [...options.attributes],
+      explicitBufferAttributes: [...BINARY_ATTRIBUTES],
+      paged: { pageSize: options.pageSize },
+      // ldapts asks the server for a 10 s limit by default: too short for a large page on a busy DC.
+      timeLimit: Math.ceil(options.operationTimeoutMs / 1000),
+    });
+    for await (const page of pages) {
+      progress.pages++;
+      // Referrals to other naming contexts (DomainDnsZones, Configuration) are not users: not chased.
+      progress.referrals += page.searchReferences.length;
+      for (const entry of page.searchEntries) {
+        progress.entries++;
+        yield toDirectoryEntry(entry);
+      }
+    }
+  } catch (error) {
+    debug('ldap %s failed: %o', stage, error);
+    throw translateLdapError(error, { url: options.url, stage, bindDn: options.bindDn, base: options.base, entries: progress.entries });
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
+
+function toDirectoryEntry(entry: Entry): DirectoryEntry {
+  const attributes = new Map<string, (string | Buffer)[]>();
+  for (const [name, value] of Object.entries(entry)) {
+    if (name === 'dn') continue;
+    const values = (Array.isArray(value) ? value : [value]) as (string | Buffer)[];
+    attributes.set(name.toLowerCase(), values);
+  }
+  return { dn: entry.dn, attributes };
+}

@@ -1,0 +1,123 @@
+import { TextDecoder } from 'node:util';
+import { DataError } from '../errors.js';
+import { BINARY_ATTRIBUTE_KEYS, type DirectoryEntry } from './directory-entry.js';
+
+export interface LdifStats {
+  /** Records skipped because they change entries (changetype modify/delete/modrdn) instead of listing them. */
+  changeRecords: number;
+}
+
+/**
+ * Streams the entries of an LDIF file (RFC 2849) as ldifde or `ldapsearch -LLL` write it: folded
+ * lines, base64 (`::`) values, comments, CRLF, a BOM, and UTF-16 from `ldifde -u`.
+ * Works on bytes: a fold may fall inside base64 or a UTF-8 character, so lines are unfolded first.
+ */
+export async function* readLdifEntries(
+  source: AsyncIterable<Buffer | string>,
+  file: string,
+  stats: LdifStats = { changeRecords: 0 },
+): AsyncGenerator<DirectoryEntry> {
+  let record: { dn: string; line: number; attributes: Map<string, (string | Buffer)[]>; change: boolean } | null = null;
+  let logical: Buffer[] = [];
+  let logicalLine = 0;
+  let lineNumber = 0;
+
+  const parseLogical = (): void => {
+    if (logical.length === 0) return;
+    const bytes = logical.length === 1 ? logical[0]! : Buffer.concat(logical);
+    logical = [];
+    if (bytes[0] === 0x23 /* # */) return;
+    const colon = bytes.indexOf(0x3a);
+    if (colon <= 0) throw new DataError('BAD_LDIF', `${file}:${logicalLine}: expected "attribute: value"`);
+    const name = bytes.toString('latin1', 0, colon).trim();
+    const key = name.split(';')[0]!.toLowerCase();
+    const value = decodeValue(bytes, colon, key, file, logicalLine);
+    if (record === null) {
+      if (key === 'version') return;
+      if (key !== 'dn') throw new DataError('BAD_LDIF', `${file}:${logicalLine}: a record must start with "dn:"`);
+      record = { dn: value.toString(), line: logicalLine, attributes: new Map(), change: false };
+      return;
+    }
+    if (key === 'changetype') {
+      record.change = value.toString().trim().toLowerCase() !== 'add';
+      return;
+    }
+    const list = record.attributes.get(key);
+    if (list) list.push(value);
+    else record.attributes.set(key, [value]);
+  };
+
+  const endRecord = (): DirectoryEntry | null => {
+    parseLogical();
+    const done = record;
+    record = null;
+    if (done === null) return null;
+    if (done.change) {
+      stats.changeRecords++;
+      return null;
+    }
+    return { dn: done.dn, attributes: done.attributes };
+  };
+
+  for await (const raw of lines(source)) {
+    lineNumber++;
+    if (raw.length === 0) {
+      const entry = endRecord();
+      if (entry) yield entry;
+    } else if (raw[0] === 0x20 /* folded continuation */) {
+      if (logical.length > 0) logical.push(raw.subarray(1));
+    } else {
+      parseLogical();
+      logical = [raw];
+      logicalLine = lineNumber;
+    }
+  }
+  const last = endRecord();
+  if (last) yield last;
+}
+
+function decodeValue(bytes: Buffer, colon: number, key: string, file: string, line: number): string | Buffer {
+  const marker = bytes[colon + 1];
+  if (marker === 0x3c /* < */) {
+    throw new DataError('BAD_LDIF', `${file}:${line}: values read from a URL (":<") are not supported; export without them`);
+  }
+  const base64 = marker === 0x3a;
+  let start = colon + (base64 ? 2 : 1);
+  while (bytes[start] === 0x20) start++;
+  const raw = bytes.subarray(start);
+  if (!base64) return raw.toString('utf8');
+  const decoded = Buffer.from(raw.toString('latin1'), 'base64');
+  return BINARY_ATTRIBUTE_KEYS.has(key) ? decoded : decoded.toString('utf8');
+}
+
+/** Physical lines as bytes, without their CR/LF; a UTF-8 BOM dropped, UTF-16 transcoded to UTF-8. */
+async function* lines(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  let carry = Buffer.alloc(0);
+  let decoder: TextDecoder | null | undefined;
+  for await (const chunk of source) {
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (decoder === undefined) {
+      decoder = utf16Decoder(bytes);
+      if (decoder === null && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    }
+    if (decoder) bytes = Buffer.from(decoder.decode(bytes, { stream: true }));
+    const data = carry.length > 0 ? Buffer.concat([carry, bytes]) : bytes;
+    let from = 0;
+    for (let at = data.indexOf(0x0a); at !== -1; at = data.indexOf(0x0a, from)) {
+      yield withoutCR(data.subarray(from, at));
+      from = at + 1;
+    }
+    carry = Buffer.from(data.subarray(from));
+  }
+  if (carry.length > 0) yield withoutCR(carry);
+}
+
+function utf16Decoder(bytes: Buffer): TextDecoder | null {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be');
+  return null;
+}
+
+function withoutCR(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, -1) : line;
+}

@@ -1,0 +1,82 @@
+import { MAX_ALIASES } from '../csv/columns.js';
+import { firstBytes, firstText, textValues, type DirectoryEntry } from './directory-entry.js';
+import { formatObjectGuid } from './guid.js';
+
+export interface UserMapping {
+  /** Attribute holding the Duo username, e.g. sAMAccountName, mail, userPrincipalName. */
+  readonly usernameAttribute: string;
+  /** Attributes whose values become alias1.., in order; a multi-valued one contributes every value. */
+  readonly aliasAttributes: readonly string[];
+  readonly lowercase: boolean;
+}
+
+/** One row of the exported Duo CSV. */
+export interface ExportedUser {
+  readonly username: string;
+  readonly realname: string;
+  readonly firstname: string;
+  readonly lastname: string;
+  readonly email: string;
+  readonly aliases: readonly string[];
+  readonly status: '' | 'disabled';
+  readonly adGuid: string;
+  readonly adDn: string;
+  /** Aliases beyond Duo's 8 that were left out. */
+  readonly droppedAliases: number;
+}
+
+const ACCOUNT_DISABLED = 0x2;
+
+export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUser {
+  const fold = (value: string): string => (mapping.lowercase ? value.toLowerCase() : value);
+  const username = fold(nameValues(entry, mapping.usernameAttribute)[0] ?? '');
+
+  const aliases: string[] = [];
+  const seen = new Set([username.toLowerCase()]);
+  for (const attribute of mapping.aliasAttributes) {
+    for (const value of nameValues(entry, attribute)) {
+      const alias = fold(value);
+      if (seen.has(alias.toLowerCase())) continue;
+      seen.add(alias.toLowerCase());
+      aliases.push(alias);
+    }
+  }
+
+  const givenName = firstText(entry, 'givenName');
+  const sn = firstText(entry, 'sn');
+  const guid = firstBytes(entry, 'objectGUID');
+  const uac = Number(firstText(entry, 'userAccountControl') || '0');
+  return {
+    username,
+    realname: firstText(entry, 'displayName') || [givenName, sn].filter(Boolean).join(' '),
+    firstname: givenName,
+    lastname: sn,
+    email: firstText(entry, 'mail'),
+    aliases: aliases.slice(0, MAX_ALIASES),
+    status: (uac & ACCOUNT_DISABLED) !== 0 ? 'disabled' : '',
+    adGuid: guid !== null && guid.length === 16 ? formatObjectGuid(guid) : '',
+    adDn: entry.dn,
+    droppedAliases: Math.max(0, aliases.length - MAX_ALIASES),
+  };
+}
+
+/**
+ * The trimmed, non-empty values of a name attribute. proxyAddresses holds typed addresses
+ * (SMTP:, smtp:, X500:, SIP:…): only SMTP ones are names, without the prefix, the primary
+ * (upper-case SMTP:) first.
+ */
+function nameValues(entry: DirectoryEntry, attribute: string): string[] {
+  const values = textValues(entry, attribute).map((v) => v.trim()).filter((v) => v !== '');
+  if (attribute.toLowerCase() !== 'proxyaddresses') return values;
+  const primary = values.filter((v) => v.startsWith('SMTP:'));
+  const secondary = values.filter((v) => v.toLowerCase().startsWith('smtp:') && !v.startsWith('SMTP:'));
+  return [...primary, ...secondary].map((v) => v.slice(5)).filter((v) => v !== '');
+}
+
+/** What the export reads from each entry. */
+export function attributesToRead(mapping: UserMapping): string[] {
+  const wanted = ['displayName', 'givenName', 'sn', 'mail', 'userAccountControl', 'objectGUID',
+    mapping.usernameAttribute, ...mapping.aliasAttributes];
+  const seen = new Set<string>();
+  return wanted.filter((name) => !seen.has(name.toLowerCase()) && seen.add(name.toLowerCase()));
+}

@@ -1,0 +1,47 @@
+import type { CliIo } from './io.js';
+
+/**
+ * Progress on stderr: one line rewritten in place on a terminal, a plain line every few seconds
+ * otherwise (logs, CI), so a long run is never silent.
+ */
+export class ProgressLine {
+  private readonly started = Date.now();
+  private lastPrinted = Date.now();
+  private shown = false;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly intervalMs = io.errIsTTY ? 100 : 5000,
+  ) {}
+
+  update(text: (elapsedSeconds: number) => string): void {
+    const now = Date.now();
+    if (now - this.lastPrinted < this.intervalMs) return;
+    this.lastPrinted = now;
+    const line = text((now - this.started) / 1000);
+    if (this.io.errIsTTY) {
+      this.io.err(`\r\u001b[K${line}`);
+      this.shown = true;
+    } else {
+      this.io.err(`${line}\n`);
+    }
+  }
+
+  /** Clears the in-place line before the final summary. */
+  done(): void {
+    if (this.shown) this.io.err('\r\u001b[K');
+    this.shown = false;
+  }
+
+  elapsedSeconds(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+}
+
+export function rate(count: number, seconds: number): string {
+  return seconds > 0 ? `${Math.round(count / seconds).toLocaleString('en-US')}/s` : '';
+}
+
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
