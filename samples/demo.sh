@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# npm run demo: the whole pipeline on the bundled samples, no servers needed.
+# npm run demo: the whole pipeline on the bundled sample directory, no servers needed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d "${TMPDIR:-/tmp}/duo-bridge-demo.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-bridge() { echo; echo "\$ duo-bridge $*"; node bin/duo-bridge "$@"; echo "(exit $?)"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+bridge() { echo "\$ duo-bridge $*"; node bin/duo-bridge "$@"; echo "(exit $?)"; }
 
-bridge validate samples/users-clean.csv
-bridge validate samples/users-messy.csv --max-shown 3 --report "$out/findings.csv"
-echo "findings written for a spreadsheet: $(($(wc -l < "$out/findings.csv") - 1)) rows"
+step "1. The directory sync's mistake: username = mail. Users without mail are kept (blank), not dropped."
+bridge export --from-ldif samples/directory.ldif --username-attr mail --out "$out/by-mail.csv"
+bridge validate "$out/by-mail.csv" --max-shown 2
+
+step "2. The fix: sAMAccountName as username, mail and the SMTP proxyAddresses as aliases."
+bridge export --from-ldif samples/directory.ldif --alias-attr mail --alias-attr proxyAddresses --lowercase --out "$out/users.csv"
+bridge validate "$out/users.csv" --report "$out/findings.csv"
+echo "findings for the spreadsheet: $out/findings.csv ($(($(wc -l < "$out/findings.csv") - 1)) rows)"
+
+step "3. Files people build by hand, or that went through Excel."
+bridge validate samples/users-messy.csv --max-shown 3
 bridge validate samples/users-excel-semicolon.csv

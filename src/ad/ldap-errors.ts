@@ -36,7 +36,7 @@ export interface LdapErrorContext {
 export function translateLdapError(error: unknown, context: LdapErrorContext): LdapError {
   const { url } = context;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const text = error instanceof Error ? error.message : String(error);
+  const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
   const make = (reason: string, message: string): LdapError => new LdapError(reason, message, { cause: error });
 
   if (error instanceof InvalidCredentialsError) {
@@ -64,7 +64,7 @@ export function translateLdapError(error: unknown, context: LdapErrorContext): L
     return make('LDAP_UNREACHABLE', `${url}: cannot connect (${code ?? text})`);
   }
   if (error instanceof ResultCodeError) {
-    return make('LDAP_RESULT', `${url}: ${context.stage} failed: ${text.split('\n')[0]} (LDAP result ${error.code})`);
+    return make('LDAP_RESULT', `${url}: ${context.stage} failed: ${text} (LDAP result ${error.code})`);
   }
-  return make('LDAP_FAILED', `${url}: ${context.stage} failed: ${(code ? `${code} ` : '') + text.split('\n')[0]}`);
+  return make('LDAP_FAILED', `${url}: ${context.stage} failed: ${(code ? `${code} ` : '') + text}`);
 }

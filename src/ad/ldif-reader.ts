@@ -26,7 +26,7 @@ export async function* readLdifEntries(
     if (logical.length === 0) return;
     const bytes = logical.length === 1 ? logical[0]! : Buffer.concat(logical);
     logical = [];
-    if (bytes[0] === 0x23 /* # */) return;
+    if (bytes[0] === 0x23 /* # */ || record?.change) return;
     const colon = bytes.indexOf(0x3a);
     if (colon <= 0) throw new DataError('BAD_LDIF', `${file}:${logicalLine}: expected "attribute: value"`);
     const name = bytes.toString('latin1', 0, colon).trim();
@@ -94,9 +94,14 @@ function decodeValue(bytes: Buffer, colon: number, key: string, file: string, li
 async function* lines(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
   let carry = Buffer.alloc(0);
   let decoder: TextDecoder | null | undefined;
+  let head = Buffer.alloc(0);
   for await (const chunk of source) {
     let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (decoder === undefined) {
+      // The byte-order mark decides the encoding: wait for its 3 bytes.
+      head = Buffer.concat([head, bytes]);
+      if (head.length < 3) continue;
+      bytes = head;
       decoder = utf16Decoder(bytes);
       if (decoder === null && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
     }
@@ -109,6 +114,7 @@ async function* lines(source: AsyncIterable<Buffer | string>): AsyncGenerator<Bu
     }
     carry = Buffer.from(data.subarray(from));
   }
+  if (decoder === undefined && head.length > 0) carry = head;
   if (carry.length > 0) yield withoutCR(carry);
 }
 

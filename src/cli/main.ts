@@ -11,6 +11,18 @@ const debug = debuglog('duo-bridge');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const COMMANDS: readonly CommandModule<any>[] = [exportCommand, validateCommand];
 
+/** yargs turns a scalar option given twice into an array; say so instead of guessing which one was meant. */
+function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): void {
+  // getOptions() is in yargs 18 but not in its published types.
+  const arrays = new Set((parser as { getOptions(): { array: string[] } }).getOptions().array);
+  for (const [key, value] of Object.entries(argv)) {
+    // Skip yargs' camelCase copies (aliasAttr for alias-attr) and one-letter aliases.
+    if (Array.isArray(value) && key !== '_' && key.length > 1 && !/[A-Z]/.test(key) && !arrays.has(key)) {
+      throw new UsageError('USAGE', `--${key} was given more than once`);
+    }
+  }
+}
+
 /**
  * Runs one duo-bridge command and returns its exit code. The only place that turns errors into
  * exit codes: a DuoBridgeError is one line on stderr; anything else is a bug, with the stack only
@@ -31,6 +43,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         },
       })),
     )
+    .middleware(rejectRepeatedOptions as never, true)
     .demandCommand(1, 'name a command: export, validate')
     .recommendCommands()
     .strict()

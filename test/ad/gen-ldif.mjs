@@ -50,7 +50,7 @@ function user(i) {
   } else if (i % 7 === 0) {
     lines.push(line('proxyAddresses', `smtp:${sam(i)}@legacy.${realm}`));
     lines.push(line('proxyAddresses', `X500:/o=Example/ou=Exchange/cn=Recipients/cn=${sam(i)}`));
-    lines.push(line('proxyAddresses', `SMTP:${first}.${last}.${i}@${realm}`.toLowerCase().replace(/[^a-z0-9.@:]/gi, '')));
+    lines.push(line('proxyAddresses', `SMTP:${`${first}.${last}.${i}`.normalize('NFD').replace(/[^A-Za-z0-9.]/g, '').toLowerCase()}@${realm}`));
   }
   return lines.join('\n');
 }
