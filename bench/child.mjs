@@ -13,13 +13,19 @@ if (task === 'csv-parse') {
   let records = 0;
   for await (const _ of parser) records++;
   detail = { records };
-} else if (task === 'validate') {
+} else {
+  // A duo-bridge command, in process so that maxRSS is the command's own.
   const { main } = await import('../dist/cli/main.js');
   let out = '';
-  const io = { out: (t) => (out += t), err: (t) => process.stderr.write(t), errIsTTY: false, outIsTTY: false, env: process.env, cwd: process.cwd() };
-  const exitCode = await main(['validate', args[0], '--format', 'json'], io);
-  const report = JSON.parse(out);
-  detail = { exitCode, rows: report.rows, errors: report.errors, warnings: report.warnings };
+  let err = '';
+  const io = { out: (t) => (out += t), err: (t) => (err += t), errIsTTY: false, outIsTTY: false, env: process.env, cwd: process.cwd() };
+  const exitCode = await main([task, ...args], io);
+  if (task === 'validate') {
+    const report = JSON.parse(out);
+    detail = { exitCode, rows: report.rows, errors: report.errors, warnings: report.warnings };
+  } else {
+    detail = { exitCode, stderr: err.trim() };
+  }
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 writeSync(3, JSON.stringify({ task, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, ...detail }));

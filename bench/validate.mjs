@@ -33,7 +33,8 @@ async function generate() {
 }
 
 function measure(task) {
-  const run = spawnSync(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), task, file], {
+  const args = task === 'validate' ? [file, '--format', 'json'] : [file];
+  const run = spawnSync(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), task, ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
     maxBuffer: 1 << 20,
   });
