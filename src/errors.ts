@@ -30,4 +30,24 @@ export class RemoteError extends DuoBridgeError {
 
 export class LdapError extends RemoteError {}
 
+/** Duo unreachable or refusing our credentials: nothing can proceed. */
 export class DuoApiError extends RemoteError {}
+
+/** Duo answered a request with an error about the request itself (a row-level 4xx). */
+export class DuoRequestError extends DataError {
+  constructor(
+    readonly status: number,
+    readonly duoCode: number | null,
+    readonly duoMessage: string,
+    readonly detail: string | null,
+  ) {
+    super('DUO_REQUEST_REFUSED', `Duo refused the request: ${duoMessage}${detail ? ` (${detail})` : ''}` +
+      `${duoCode === null ? ` (HTTP ${status})` : ` (code ${duoCode})`}`);
+  }
+}
+
+/**
+ * A write whose outcome is unknown: timeout, connection reset after sending, 5xx, an unreadable
+ * answer. It may or may not have been applied; the importer re-reads Duo before doing anything else.
+ */
+export class DuoOutcomeUnknownError extends RemoteError {}

@@ -3,13 +3,14 @@ import yargs, { type Argv } from 'yargs';
 import { DuoBridgeError, UsageError } from '../errors.js';
 import type { CommandModule } from './commands/command.js';
 import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
 
 const debug = debuglog('duo-bridge');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: readonly CommandModule<any>[] = [exportCommand, validateCommand];
+const COMMANDS: readonly CommandModule<any>[] = [exportCommand, validateCommand, importCommand];
 
 /** yargs turns a scalar option given twice into an array; say so instead of guessing which one was meant. */
 function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): void {
@@ -44,7 +45,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       })),
     )
     .middleware(rejectRepeatedOptions as never, true)
-    .demandCommand(1, 'name a command: export, validate')
+    .demandCommand(1, 'name a command: export, validate, import')
     .recommendCommands()
     .strict()
     .fail((message, error) => {

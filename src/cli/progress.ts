@@ -27,6 +27,13 @@ export class ProgressLine {
     }
   }
 
+  /** A line of its own (a warning), above the progress line. */
+  note(text: string): void {
+    if (this.shown) this.io.err('\r\u001b[K');
+    this.shown = false;
+    this.io.err(`${text}\n`);
+  }
+
   /** Clears the in-place line before the final summary. */
   done(): void {
     if (this.shown) this.io.err('\r\u001b[K');

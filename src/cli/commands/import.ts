@@ -1,0 +1,100 @@
+import type { Argv } from 'yargs';
+import { DataError, UsageError } from '../../errors.js';
+import { writeBatchFiles } from '../../duo/batches.js';
+import { DuoClient } from '../../duo/client.js';
+import { resolveDuoConnection, type DuoArgs } from '../../duo/duo-options.js';
+import { checkImportInput, importFiles, writeRejectedRows, type ImportGate } from '../../duo/import-gate.js';
+import { applyImport } from '../../duo/importer.js';
+import { MAX_BATCH } from '../../duo/users-api.js';
+import { readDuoUserRows } from '../../csv/duo-row.js';
+import { openInputFile } from '../../input-file.js';
+import { styler, type CliIo } from '../io.js';
+import { parseDelimiter, parseIntegerOption } from '../options.js';
+import { count, ProgressLine, rate } from '../progress.js';
+import { renderFindingsText } from '../render/findings-text.js';
+import type { CommandModule } from './command.js';
+
+interface ImportArgs extends DuoArgs {
+  file: string;
+  'out-dir'?: string;
+  apply?: boolean;
+  'batch-size'?: number;
+  journal?: string;
+  'skip-invalid'?: boolean;
+  delimiter?: string;
+}
+
+export const importCommand: CommandModule<ImportArgs> = {
+  command: 'import <file>',
+  describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
+      .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
+      .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
+      .option('batch-size', { type: 'number', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
+      .option('skip-invalid', { type: 'boolean', describe: 'import the valid rows; write the others to <name>.rejected.csv' })
+      .option('journal', { type: 'string', describe: 'journal file (default <name>.journal.jsonl); re-running resumes from it' })
+      .option('rate', { type: 'number', describe: 'Duo API calls per minute (default 50)' })
+      .option('timeout', { type: 'number', describe: 'seconds per Duo API call (default 60)' })
+      .option('duo-config', { type: 'string', describe: 'JSON file with "host" and "ikey" (instead of DUO_HOST, DUO_IKEY)' })
+      .option('skey-file', { type: 'string', describe: 'file holding the secret key (instead of DUO_SKEY)' })
+      .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
+      .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
+      .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
+      .example('$0 import users.csv --apply --skip-invalid', 'import the valid rows, write users.rejected.csv'),
+  run: async (args, io: CliIo) => {
+    if (Boolean(args['out-dir']) === Boolean(args.apply)) throw new UsageError('BAD_OPTION', 'give either --out-dir DIR (offline batches) or --apply (live import)');
+    const batchSize = parseIntegerOption('batch-size', args['batch-size'], 1, MAX_BATCH) ?? MAX_BATCH;
+    const delimiter = parseDelimiter(args.delimiter);
+    const skipInvalid = args['skip-invalid'] ?? false;
+    const files = importFiles(args.file, args.journal);
+    // Credentials are checked before the file is read: a typo in DUO_HOST should not wait for a long validation.
+    const connection = args.apply ? await resolveDuoConnection(args, io.env) : null;
+
+    const gate = await checkImportInput(args.file, { delimiter, skipInvalid });
+    if (gate.refused) return refuse(args.file, gate, io);
+    if (gate.invalidRows.size > 0) {
+      await writeRejectedRows(args.file, files.rejected, gate, delimiter);
+      io.err(`skipping ${count(gate.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
+    }
+
+    if (connection === null) {
+      const valid = filterRows(args.file, gate, delimiter);
+      const written = await writeBatchFiles(valid, args['out-dir']!, batchSize);
+      io.err(`wrote ${count(written.users)} users in ${written.files} batch files to ${args['out-dir']}` +
+        `${gate.invalidRows.size > 0 ? ` (${count(gate.invalidRows.size)} invalid rows skipped)` : ''}\n`);
+      return gate.invalidRows.size > 0 ? 1 : 0;
+    }
+
+    const progress = new ProgressLine(io);
+    const client = new DuoClient({ ...connection, onRateLimited: (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`) });
+    const summary = await applyImport({
+      input: args.file, delimiter, batchSize, files, gate, client, host: connection.credentials.baseUrl.host,
+      onProgress: (p) => progress.update((s) => {
+        const left = s > 0 && p.done > 0 ? ((p.total - p.done) * s) / p.done : 0;
+        return `importing: ${count(p.done)}/${count(p.total)} rows (${Math.floor((100 * p.done) / Math.max(1, p.total))}%), ` +
+          `${rate(p.done, s)}, ETA ${Math.ceil(left)} s · created ${count(p.created)}, exists ${count(p.exists)}, failed ${count(p.failed)}`;
+      }),
+    }).finally(() => progress.done());
+
+    const style = styler(io.errIsTTY);
+    io.err(`${summary.resumed ? 'resumed import' : 'import'} of ${args.file}: created ${count(summary.created)}, exists ${count(summary.exists)}, ` +
+      `${style(summary.failed > 0 ? 'red' : 'green', `failed ${count(summary.failed)}`)}, skipped ${count(summary.skipped)} · ` +
+      `${count(summary.calls)} API calls (${count(summary.writes)} writes), ${count(summary.rateLimited)} × 429 · ${progress.elapsedSeconds().toFixed(1)} s\n` +
+      `results: ${files.results} · journal: ${files.journal}\n`);
+    return summary.failed > 0 || summary.skipped > 0 ? 1 : 0;
+  },
+};
+
+async function* filterRows(file: string, gate: ImportGate, delimiter: string | undefined) {
+  for await (const row of readDuoUserRows(await openInputFile(file), { delimiter })) {
+    if (!gate.invalidRows.has(row.row)) yield row;
+  }
+}
+
+function refuse(file: string, gate: ImportGate, io: CliIo): never {
+  io.out(renderFindingsText(file, gate.validation, { maxShown: 20, style: styler(io.outIsTTY) }));
+  const hint = gate.fileErrors.length > 0 ? 'fix the file first' : 'fix them, or import the valid rows with --skip-invalid';
+  throw new DataError('IMPORT_REFUSED', `${file} has ${count(gate.validation.errors)} errors; nothing was imported: ${hint}`);
+}

@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { describeFsError } from '../input-file.js';
+import type { DuoCredentials } from './client.js';
+import { duoBaseUrl } from './duo-host.js';
+
+export interface DuoArgs {
+  readonly 'duo-config'?: string | undefined;
+  readonly 'skey-file'?: string | undefined;
+  readonly rate?: number | undefined;
+  readonly timeout?: number | undefined;
+}
+
+export interface DuoConnection {
+  readonly credentials: DuoCredentials;
+  readonly ratePerMinute: number;
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_RATE = 50;
+
+/**
+ * Host and integration key from DUO_HOST/DUO_IKEY or --duo-config; the secret key only from
+ * DUO_SKEY or --skey-file, never a flag value, and never repeated in a message.
+ */
+export async function resolveDuoConnection(args: DuoArgs, env: NodeJS.ProcessEnv): Promise<DuoConnection> {
+  const config = args['duo-config'] === undefined ? {} : await readDuoConfig(args['duo-config']);
+  const host = env.DUO_HOST || config.host;
+  const ikey = env.DUO_IKEY || config.ikey;
+  if (!host) throw usage('no Duo host: set DUO_HOST (api-xxxxxxxx.duosecurity.com) or give --duo-config FILE');
+  if (!ikey) throw usage('no integration key: set DUO_IKEY or give --duo-config FILE');
+  const skey = args['skey-file'] !== undefined ? (await readText(args['skey-file'], '--skey-file')).trim() : env.DUO_SKEY;
+  if (!skey) throw usage('no secret key: set DUO_SKEY or give --skey-file FILE (never on the command line)');
+  return {
+    credentials: { baseUrl: duoBaseUrl(host), ikey, skey },
+    ratePerMinute: integer('rate', args.rate ?? DEFAULT_RATE, 1, 100_000),
+    timeoutMs: integer('timeout', args.timeout ?? 60, 1, 600) * 1000,
+  };
+}
+
+async function readDuoConfig(path: string): Promise<{ host?: string; ikey?: string }> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readText(path, '--duo-config'));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw usage(`--duo-config ${path}: not valid JSON`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw usage(`--duo-config ${path}: must be a JSON object with "host" and "ikey"`);
+  for (const [key, value] of Object.entries(data)) {
+    if (key === 'skey' || key === 'secret') throw usage(`--duo-config ${path}: the secret key does not belong in it; use DUO_SKEY or --skey-file`);
+    if (key !== 'host' && key !== 'ikey') throw usage(`--duo-config ${path}: unknown key "${key}" (expected "host" and "ikey")`);
+    if (typeof value !== 'string') throw usage(`--duo-config ${path}: "${key}" must be a string`);
+  }
+  return data as { host?: string; ikey?: string };
+}
+
+async function readText(path: string, option: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw usage(`${option} ${path}: ${describeFsError(error)}`);
+  }
+}
+
+function integer(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw usage(`--${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function usage(message: string): UsageError {
+  return new UsageError('BAD_OPTION', message);
+}

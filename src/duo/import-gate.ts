@@ -1,0 +1,66 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { writeFileAtomically } from '../atomic-file.js';
+import { ALIAS_COLUMNS, DUO_COLUMNS } from '../csv/columns.js';
+import { readDuoUserRows, type DuoUserRow } from '../csv/duo-row.js';
+import { createCsvWriter } from '../csv/write-csv.js';
+import { openInputFile } from '../input-file.js';
+import type { Finding } from '../validate/findings.js';
+import { validateCsv, type ValidationResult } from '../validate/validate-csv.js';
+
+export interface ImportFiles {
+  readonly journal: string;
+  readonly results: string;
+  readonly rejected: string;
+}
+
+/** users.csv → users.journal.jsonl, users.results.csv, users.rejected.csv beside it. */
+export function importFiles(input: string, journal?: string): ImportFiles {
+  const base = input.replace(/\.csv$/i, '');
+  return { journal: journal ?? `${base}.journal.jsonl`, results: `${base}.results.csv`, rejected: `${base}.rejected.csv` };
+}
+
+export interface ImportGate {
+  readonly validation: ValidationResult;
+  /** Rows with at least one error, and why: with --skip-invalid they are skipped, else the import is refused. */
+  readonly invalidRows: ReadonlyMap<number, string>;
+  /** Problems no row-skipping can fix (damaged file, no username column): refused even with --skip-invalid. */
+  readonly fileErrors: readonly Finding[];
+  readonly refused: boolean;
+}
+
+/** Every import validates first (contract §4). */
+export async function checkImportInput(input: string, options: { delimiter?: string | undefined; skipInvalid: boolean }): Promise<ImportGate> {
+  const validation = await validateCsv(await openInputFile(input), { delimiter: options.delimiter });
+  const invalidRows = new Map<number, string>();
+  const fileErrors: Finding[] = [];
+  for (const finding of validation.findings) {
+    if (finding.severity !== 'error') continue;
+    if (finding.row === null) fileErrors.push(finding);
+    else invalidRows.set(finding.row, [invalidRows.get(finding.row), `${finding.code}: ${finding.message}`].filter(Boolean).join('; '));
+  }
+  const refused = fileErrors.length > 0 || (invalidRows.size > 0 && !options.skipInvalid);
+  return { validation, invalidRows, fileErrors, refused };
+}
+
+export const ROW_COLUMNS = [...DUO_COLUMNS] as const;
+
+/** A row's cells in Duo CSV column order, for the rejected and results files. */
+export function rowCells(row: DuoUserRow): string[] {
+  const aliases = new Map(row.aliases);
+  return [row.username, row.realname, row.firstname, row.lastname, row.email,
+    ...ALIAS_COLUMNS.map((_, i) => aliases.get(i + 1) ?? ''), row.status, row.notes];
+}
+
+/** `<name>.rejected.csv`: the skipped rows with their line and why, to fix and import again. */
+export async function writeRejectedRows(input: string, path: string, gate: ImportGate, delimiter?: string): Promise<void> {
+  async function* rejected(): AsyncGenerator<string[]> {
+    for await (const row of readDuoUserRows(await openInputFile(input), { delimiter })) {
+      const reason = gate.invalidRows.get(row.row);
+      if (reason !== undefined) yield [String(row.line), ...rowCells(row), reason];
+    }
+  }
+  await writeFileAtomically(path, (out) =>
+    pipeline(Readable.from(rejected()), createCsvWriter(['line', ...ROW_COLUMNS, 'reason'], { crlf: true }), out, { end: false }),
+  );
+}

@@ -1,0 +1,86 @@
+import type { DuoClient } from './client.js';
+
+/** The parts of Duo's user object that duo-bridge reads. */
+export interface DuoUser {
+  readonly user_id: string;
+  readonly username: string;
+  readonly realname?: string | null;
+  readonly firstname?: string | null;
+  readonly lastname?: string | null;
+  readonly email?: string | null;
+  readonly status?: string;
+  readonly notes?: string | null;
+  /** alias1..alias8, only the ones set. */
+  readonly aliases?: Readonly<Record<string, string>> | null;
+  readonly last_directory_sync?: number | null;
+  readonly external_id?: string | null;
+  readonly is_enrolled?: boolean;
+  readonly phones?: readonly unknown[];
+}
+
+/** The fields bulk_create accepts for each user (Duo's documented keys only). */
+export interface NewDuoUser {
+  readonly username: string;
+  readonly realname?: string;
+  readonly firstname?: string;
+  readonly lastname?: string;
+  readonly email?: string;
+  readonly status?: string;
+  readonly notes?: string;
+}
+
+/** A username_list may hold at most 100 names. */
+export const LOOKUP_CHUNK = 100;
+export const MAX_BATCH = 100;
+
+/** The username and every alias of a Duo user. */
+export function namesOfDuoUser(user: DuoUser): string[] {
+  return [user.username, ...Object.values(user.aliases ?? {})].filter((name) => typeof name === 'string' && name !== '');
+}
+
+/** Users whose username or alias is one of `names` (Duo matches both). */
+export async function findUsersByNames(client: DuoClient, names: readonly string[]): Promise<DuoUser[]> {
+  const found = new Map<string, DuoUser>();
+  for (let i = 0; i < names.length; i += LOOKUP_CHUNK) {
+    const chunk = names.slice(i, i + LOOKUP_CHUNK);
+    const { response } = await client.get('/admin/v1/users', { username_list: JSON.stringify(chunk) });
+    for (const user of response as DuoUser[]) found.set(user.user_id, user);
+  }
+  return [...found.values()];
+}
+
+/** One bulk_create call: `users` travels as a JSON string holding the array (duo-admin-api.md §2). */
+export async function bulkCreateUsers(client: DuoClient, users: readonly NewDuoUser[]): Promise<DuoUser[]> {
+  const { response } = await client.post('/admin/v1/users/bulk_create', { users: JSON.stringify(users) });
+  return response as DuoUser[];
+}
+
+export async function createUser(client: DuoClient, user: NewDuoUser): Promise<DuoUser> {
+  const { response } = await client.post('/admin/v1/users', { ...user });
+  return response as DuoUser;
+}
+
+export async function modifyUser(client: DuoClient, userId: string, changes: Record<string, string>): Promise<DuoUser> {
+  const { response } = await client.post(`/admin/v1/users/${encodeURIComponent(userId)}`, changes);
+  return response as DuoUser;
+}
+
+/**
+ * The `aliases` parameter: `alias1=a&alias2=b`, each value percent-encoded. Positions not named are
+ * left alone by Duo; an empty value removes that alias.
+ */
+export function aliasesParam(aliases: readonly (readonly [number, string])[]): string {
+  return aliases.map(([n, value]) => `alias${n}=${encodeURIComponent(value)}`).join('&');
+}
+
+/** Every user of the tenant, a page of 300 at a time. */
+export async function* listAllUsers(client: DuoClient): AsyncGenerator<DuoUser> {
+  let offset: number | undefined = 0;
+  while (offset !== undefined) {
+    const { response, metadata }: { response: unknown; metadata?: Record<string, unknown> } =
+      await client.get('/admin/v1/users', { limit: '300', offset: String(offset) });
+    yield* response as DuoUser[];
+    const next = metadata?.next_offset;
+    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
+  }
+}

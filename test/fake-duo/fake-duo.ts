@@ -1,0 +1,392 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo, Socket } from 'node:net';
+import { nameKey } from '../../src/names.js';
+
+// Signatures are checked with Duo's official signer, not ours: a bug in ours cannot hide here.
+const official = createRequire(import.meta.url)('@duosecurity/duo_api/lib/duo_sig.js') as {
+  signV5(ikey: string, skey: string, method: string, host: string, path: string, params: Record<string, string>, date: string, body: string): string;
+};
+
+export interface FakeUser {
+  user_id: string;
+  username: string;
+  realname: string | null;
+  firstname: string | null;
+  lastname: string | null;
+  email: string | null;
+  status: string;
+  notes: string | null;
+  aliases: Record<string, string>;
+  phones: { phone_id: string; number: string }[];
+  created: number;
+  last_directory_sync: number | null;
+  is_enrolled: boolean;
+}
+
+export type FaultKind = '429' | '500-before' | '500-after' | 'reset-before' | 'reset-after' | 'html-502' | 'slow';
+
+export interface Fault {
+  /** Matched against "METHOD /path". */
+  readonly match: RegExp;
+  readonly kind: FaultKind;
+  times: number;
+  readonly delayMs?: number;
+}
+
+export interface FakeDuoOptions {
+  readonly ikey?: string;
+  readonly skey?: string;
+  /** Write calls (POST/DELETE) allowed per rolling minute; beyond it: 429. */
+  readonly writeLimitPerMinute?: number;
+  /** Largest clock difference accepted on the Date header. */
+  readonly maxSkewSeconds?: number;
+}
+
+export interface LoggedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly at: number;
+}
+
+const USER_FIELDS = ['username', 'realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const;
+const STATUSES = new Set(['active', 'bypass', 'disabled']);
+
+class Refusal extends Error {
+  constructor(readonly status: number, readonly code: number, message: string, readonly detail?: string) {
+    super(message);
+  }
+}
+
+/**
+ * A strict stand-in for the Duo Admin API on loopback: v5 signatures verified with the official
+ * signer, one case-insensitive namespace for usernames and aliases, bulk_create all-or-nothing with
+ * at most 100 users and only Duo's documented keys, paging at 300, and faults on demand.
+ */
+export class FakeDuo {
+  readonly ikey: string;
+  readonly skey: string;
+  readonly users = new Map<string, FakeUser>();
+  readonly log: LoggedRequest[] = [];
+  readonly faults: Fault[] = [];
+  writeLimitPerMinute: number | undefined;
+  private readonly names = new Map<string, string>();
+  private readonly writes: number[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+  private nextId = 1;
+  url = '';
+
+  constructor(private readonly options: FakeDuoOptions = {}) {
+    this.ikey = options.ikey ?? 'DIFAKEINTEGRATIONKEY';
+    this.skey = options.skey ?? 'fake-secret-key-0123456789abcdefghijklmn';
+    this.writeLimitPerMinute = options.writeLimitPerMinute;
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The environment a duo-bridge process needs to talk to this server. */
+  env(): Record<string, string> {
+    return { DUO_HOST: this.url, DUO_IKEY: this.ikey, DUO_SKEY: this.skey };
+  }
+
+  inject(match: RegExp, kind: FaultKind, times = 1, delayMs?: number): void {
+    this.faults.push({ match, kind, times, ...(delayMs === undefined ? {} : { delayMs }) });
+  }
+
+  /** Adds a user directly, as an earlier sync or admin would have. */
+  seed(fields: Partial<FakeUser> & { username: string }, aliases: string[] = []): FakeUser {
+    const user = this.newUser(fields);
+    aliases.forEach((alias, i) => (user.aliases[`alias${i + 1}`] = alias));
+    this.claim(user, [user.username, ...aliases]);
+    this.users.set(user.user_id, user);
+    return user;
+  }
+
+  /** Users by lower-cased username. */
+  byUsername(): Map<string, FakeUser> {
+    return new Map([...this.users.values()].map((u) => [nameKey(u.username), u]));
+  }
+
+  count(method: string, pathPattern: RegExp): number {
+    return this.log.filter((r) => r.method === method && pathPattern.test(r.path)).length;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const respond = (status: number, payload: unknown): void => {
+      this.log.push({ method, path, status, at: Date.now() });
+      res.writeHead(status, { 'Content-Type': 'application/json', Date: new Date().toUTCString() });
+      res.end(JSON.stringify(payload));
+    };
+    const fail = (status: number, code: number, message: string, detail?: string): void =>
+      respond(status, { stat: 'FAIL', code, message, ...(detail ? { message_detail: detail } : {}) });
+
+    try {
+      const params = this.authenticate(req, method, path, url, body);
+      const fault = this.takeFault(`${method} ${path}`);
+      if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1000));
+      if (method !== 'GET' && this.overWriteLimit()) return fail(429, 42901, 'Too Many Requests');
+      if (fault?.kind === '429') return fail(429, 42901, 'Too Many Requests');
+      if (fault?.kind === '500-before') return fail(500, 50000, 'Internal server error');
+      if (fault?.kind === 'reset-before') return void req.socket.destroy();
+      if (fault?.kind === 'html-502') {
+        this.log.push({ method, path, status: 502, at: Date.now() });
+        res.writeHead(502, { 'Content-Type': 'text/html' });
+        return void res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+      }
+      const result = this.route(method, path, params);
+      if (fault?.kind === '500-after') return fail(500, 50000, 'Internal server error');
+      if (fault?.kind === 'reset-after') return void req.socket.destroy();
+      respond(200, { stat: 'OK', ...result });
+    } catch (error) {
+      if (error instanceof Refusal) return fail(error.status, error.code, error.message, error.detail);
+      fail(500, 50000, `fake Duo bug: ${(error as Error).message}`);
+    }
+  }
+
+  private authenticate(req: IncomingMessage, method: string, path: string, url: URL, body: string): Record<string, string> {
+    const date = req.headers.date ?? '';
+    const match = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+    if (!match || !date) throw new Refusal(401, 40101, 'Missing request credentials');
+    const [ikey, signature] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
+    if (ikey !== this.ikey) throw new Refusal(401, 40102, 'Invalid integration key in request credentials');
+    const skew = Math.abs(Date.now() - Date.parse(date)) / 1000;
+    if (!(skew <= (this.options.maxSkewSeconds ?? 300))) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
+    const query: Record<string, string> = {};
+    for (const pair of url.search.slice(1).split('&').filter(Boolean)) {
+      const [k, v = ''] = pair.split('=');
+      query[decodeURIComponent(k!)] = decodeURIComponent(v);
+    }
+    if (method === 'POST' && url.search !== '') throw new Refusal(400, 40002, 'Invalid request parameters', 'POST takes a JSON body');
+    const expected = official.signV5(this.ikey, this.skey, method, req.headers.host ?? '', path, query, date, body);
+    if (expected !== `Basic ${Buffer.from(`${ikey}:${signature}`).toString('base64')}`) {
+      throw new Refusal(401, 40103, 'Invalid signature in request credentials');
+    }
+    if (method === 'GET' || method === 'DELETE') return query;
+    if (body === '') return {};
+    if (req.headers['content-type'] !== 'application/json') throw new Refusal(400, 40002, 'Invalid request parameters', 'Content-Type');
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    for (const value of Object.values(parsed)) if (typeof value !== 'string') throw new Refusal(400, 40002, 'Invalid request parameters', 'values must be strings');
+    return parsed as Record<string, string>;
+  }
+
+  private takeFault(request: string): Fault | undefined {
+    const fault = this.faults.find((f) => f.times > 0 && f.match.test(request));
+    if (fault) fault.times--;
+    return fault;
+  }
+
+  private overWriteLimit(): boolean {
+    if (this.writeLimitPerMinute === undefined) return false;
+    const now = Date.now();
+    while (this.writes.length > 0 && this.writes[0]! <= now - 60_000) this.writes.shift();
+    if (this.writes.length >= this.writeLimitPerMinute) return true;
+    this.writes.push(now);
+    return false;
+  }
+
+  private route(method: string, path: string, params: Record<string, string>): { response: unknown; metadata?: unknown } {
+    const userPath = /^\/admin\/v1\/users\/([A-Z0-9]+)$/.exec(path);
+    if (method === 'GET' && path === '/admin/v1/users') return this.listUsers(params);
+    if (method === 'GET' && userPath) return { response: this.view(this.user(userPath[1]!)) };
+    if (method === 'POST' && path === '/admin/v1/users/bulk_create') return { response: this.bulkCreate(params) };
+    if (method === 'POST' && path === '/admin/v1/users/bulk_send_to_trash') return { response: this.setStatusOfList(params, 'pending deletion') };
+    if (method === 'POST' && path === '/admin/v1/users/bulk_restore') return { response: this.setStatusOfList(params, 'active') };
+    if (method === 'POST' && path === '/admin/v1/users') return { response: this.view(this.create(params)) };
+    if (method === 'POST' && userPath) return { response: this.view(this.modify(this.user(userPath[1]!), params)) };
+    if (method === 'DELETE' && userPath) {
+      const user = this.user(userPath[1]!);
+      this.release(user);
+      this.users.delete(user.user_id);
+      return { response: '' };
+    }
+    throw new Refusal(404, 40401, 'Resource not found');
+  }
+
+  private listUsers(params: Record<string, string>): { response: unknown; metadata?: unknown } {
+    const exclusive = ['username_list', 'user_id_list', 'username', 'email'].filter((k) => k in params);
+    if (exclusive.length > 1) throw new Refusal(400, 40002, 'Invalid request parameters', exclusive.join(','));
+    if (params.username_list !== undefined) {
+      const names = this.jsonList(params.username_list, 'username_list');
+      const ids = new Set(names.map((n) => this.names.get(nameKey(n))).filter((id): id is string => id !== undefined));
+      return { response: [...ids].map((id) => this.view(this.users.get(id)!)) };
+    }
+    if (params.username !== undefined) {
+      const id = this.names.get(nameKey(params.username));
+      return { response: id ? [this.view(this.users.get(id)!)] : [] };
+    }
+    const limit = Math.min(Number(params.limit ?? 100), 300);
+    const offset = Number(params.offset ?? 0);
+    const all = [...this.users.values()];
+    const page = all.slice(offset, offset + limit);
+    const next = offset + limit < all.length ? offset + limit : undefined;
+    return { response: page.map((u) => this.view(u)), metadata: { total_objects: all.length, ...(next === undefined ? {} : { next_offset: next }), prev_offset: Math.max(0, offset - limit) } };
+  }
+
+  private bulkCreate(params: Record<string, string>): unknown[] {
+    if (typeof params.users !== 'string') throw new Refusal(400, 40001, 'Missing required request parameters', 'users');
+    let list: unknown;
+    try {
+      list = JSON.parse(params.users);
+    } catch {
+      throw new Refusal(400, 40002, 'Invalid request parameters', 'users');
+    }
+    if (!Array.isArray(list) || list.length === 0) throw new Refusal(400, 40002, 'Invalid request parameters', 'users');
+    if (list.length > 100) throw new Refusal(400, 40002, 'Invalid request parameters: at most 100 users per call', 'users');
+    const batchNames = new Set<string>();
+    for (const entry of list as Record<string, unknown>[]) {
+      for (const key of Object.keys(entry)) {
+        if (!(USER_FIELDS as readonly string[]).includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
+      }
+      this.checkFields(entry as Record<string, string>);
+      const key = nameKey(String(entry.username));
+      if (this.names.has(key) || batchNames.has(key)) throw new Refusal(400, 40002, `Username '${entry.username}' already exists`, 'username');
+      batchNames.add(key);
+    }
+    // All or nothing: nothing above has changed the store.
+    return (list as Record<string, string>[]).map((fields) => {
+      const user = this.newUser(fields as unknown as Partial<FakeUser> & { username: string });
+      this.claim(user, [user.username]);
+      this.users.set(user.user_id, user);
+      return this.view(user);
+    });
+  }
+
+  private create(params: Record<string, string>): FakeUser {
+    this.checkFields(params);
+    if (this.names.has(nameKey(params.username!))) throw new Refusal(400, 40002, `Username '${params.username}' already exists`, 'username');
+    const user = this.newUser(params as unknown as Partial<FakeUser> & { username: string });
+    const aliases = params.aliases === undefined ? {} : this.parseAliases(params.aliases, user);
+    Object.assign(user.aliases, aliases);
+    this.claim(user, [user.username, ...Object.values(user.aliases)]);
+    this.users.set(user.user_id, user);
+    return user;
+  }
+
+  private modify(user: FakeUser, params: Record<string, string>): FakeUser {
+    for (const key of Object.keys(params)) {
+      if (![...USER_FIELDS, 'aliases'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
+    }
+    const username = params.username ?? user.username;
+    const aliases = { ...user.aliases };
+    if (params.aliases !== undefined) {
+      for (const [slot, value] of Object.entries(this.parseAliases(params.aliases, user))) {
+        if (value === '') delete aliases[slot];
+        else aliases[slot] = value;
+      }
+    }
+    const wanted = [username, ...Object.values(aliases)];
+    const keys = wanted.map(nameKey);
+    if (new Set(keys).size !== keys.length) throw new Refusal(400, 40002, 'Invalid request parameters: a name is used twice', 'aliases');
+    for (const key of keys) {
+      const owner = this.names.get(key);
+      if (owner !== undefined && owner !== user.user_id) throw new Refusal(400, 40002, `'${key}' is already in use by another user`, 'aliases');
+    }
+    this.checkFields(params);
+    this.release(user);
+    for (const field of USER_FIELDS) if (params[field] !== undefined) (user as unknown as Record<string, string>)[field] = params[field]!;
+    user.username = username;
+    user.aliases = aliases;
+    this.claim(user, wanted);
+    return user;
+  }
+
+  private setStatusOfList(params: Record<string, string>, status: string): unknown[] {
+    const ids = this.jsonList(params.user_id_list, 'user_id_list');
+    const users = ids.map((id) => this.user(id));
+    for (const user of users) user.status = status;
+    return users.map((u) => this.view(u));
+  }
+
+  private parseAliases(text: string, user: FakeUser): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const pair of text.split('&').filter(Boolean)) {
+      const [slot, value = ''] = pair.split('=');
+      if (!/^alias[1-8]$/.test(slot ?? '')) throw new Refusal(400, 40002, 'Invalid request parameters', 'aliases');
+      result[slot!] = decodeURIComponent(value);
+    }
+    if (Object.values(result).some((v) => nameKey(v) === nameKey(user.username))) {
+      throw new Refusal(400, 40002, 'Invalid request parameters: an alias equals the username', 'aliases');
+    }
+    return result;
+  }
+
+  private checkFields(fields: Record<string, string | undefined>): void {
+    if (fields.username !== undefined && fields.username.trim() === '') throw new Refusal(400, 40002, 'Invalid request parameters', 'username');
+    if (fields.status !== undefined && !STATUSES.has(fields.status)) throw new Refusal(400, 40002, 'Invalid request parameters', 'status');
+  }
+
+  private jsonList(text: string | undefined, name: string): string[] {
+    let list: unknown;
+    try {
+      list = JSON.parse(text ?? '');
+    } catch {
+      throw new Refusal(400, 40002, 'Invalid request parameters', name);
+    }
+    if (!Array.isArray(list) || list.length > 100 || list.some((v) => typeof v !== 'string')) throw new Refusal(400, 40002, 'Invalid request parameters', name);
+    return list as string[];
+  }
+
+  private newUser(fields: Partial<FakeUser> & { username: string }): FakeUser {
+    if (!fields.username || fields.username.trim() === '') throw new Refusal(400, 40001, 'Missing required request parameters', 'username');
+    return {
+      user_id: `DU${String(this.nextId++).padStart(18, '0')}`,
+      username: fields.username.toLowerCase(),
+      realname: fields.realname ?? null,
+      firstname: fields.firstname ?? null,
+      lastname: fields.lastname ?? null,
+      email: fields.email ?? null,
+      status: fields.status ?? 'active',
+      notes: fields.notes ?? null,
+      aliases: {},
+      phones: fields.phones ?? [],
+      created: Math.floor(Date.now() / 1000),
+      last_directory_sync: fields.last_directory_sync ?? null,
+      is_enrolled: fields.is_enrolled ?? false,
+    };
+  }
+
+  private user(id: string): FakeUser {
+    const user = this.users.get(id);
+    if (!user) throw new Refusal(404, 40401, 'Resource not found', 'user_id');
+    return user;
+  }
+
+  private claim(user: FakeUser, names: string[]): void {
+    for (const name of names) {
+      const owner = this.names.get(nameKey(name));
+      if (owner !== undefined && owner !== user.user_id) throw new Refusal(400, 40002, `'${name}' is already in use`, 'username');
+    }
+    for (const name of names) this.names.set(nameKey(name), user.user_id);
+  }
+
+  private release(user: FakeUser): void {
+    for (const name of [user.username, ...Object.values(user.aliases)]) this.names.delete(nameKey(name));
+  }
+
+  private view(user: FakeUser): unknown {
+    const legacy = Object.fromEntries([1, 2, 3, 4].map((n) => [`alias${n}`, user.aliases[`alias${n}`] ?? null]));
+    return { ...user, ...legacy, aliases: { ...user.aliases }, phones: user.phones.map((p) => ({ ...p })) };
+  }
+}
