@@ -139,10 +139,11 @@ export class DuoClient {
   }
 
   private transportFailure(error: unknown, method: string, url: URL): RemoteError {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    const code = cause?.code ?? (error as { name?: string }).name ?? 'error';
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    // fetch refuses ports browsers block (1, 25, 6000, …) before connecting.
+    const code = cause?.code ?? (cause?.message === 'bad port' ? 'port blocked by fetch' : undefined) ?? (error as { name?: string }).name ?? 'error';
     // Nothing reached Duo: the request was certainly not applied.
-    if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    if (['port blocked by fetch', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
       'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID'].includes(code)) {
       return new DuoApiError('DUO_UNREACHABLE', `cannot reach Duo at ${url.host} (${code})`, { cause: error });
     }

@@ -29,11 +29,20 @@ export class ImportState {
         const intent = intents.get(record.id);
         if (intent?.op === 'aliases') state.aliasesDone.add(nameKey(intent.usernames[0]));
         for (const { username, user_id } of record.created ?? []) state.createdIds.set(nameKey(username), user_id);
+      } else if (record.t === 'outcome' && !record.unknown) {
+        // Duo refused the create outright: nothing of it was applied.
+        const intent = intents.get(record.id);
+        if (intent !== undefined && intent.op !== 'aliases') for (const username of intent.usernames) state.forget(username);
       } else if (record.t === 'row') {
         state.final.set(nameKey(record.username), { result: record.result, userId: record.user_id, error: record.error });
       }
     }
     return state;
+  }
+
+  forget(username: string): void {
+    const key = nameKey(username);
+    if (!this.createdIds.has(key)) this.attempted.delete(key);
   }
 
   /** Did this import (this run or an earlier one) possibly create the user? */

@@ -54,6 +54,8 @@ interface Outcome {
   readonly final: boolean;
 }
 
+// Setting aliases is idempotent: an unanswered attempt can simply be repeated.
+const ALIAS_ATTEMPTS = 3;
 const RESULT_COLUMNS = ['line', ...ROW_COLUMNS, 'result', 'duo_user_id', 'error'];
 
 /**
@@ -212,6 +214,8 @@ class ImportRun {
     } catch (error) {
       if (!(error instanceof DuoRequestError || error instanceof DuoOutcomeUnknownError)) throw error;
       await this.journal.append({ t: 'outcome', id, ok: false, unknown: error instanceof DuoOutcomeUnknownError, error: error.message });
+      // A refused batch created nothing; a user found now was created by someone else meanwhile.
+      if (error instanceof DuoRequestError) for (const row of rows) this.state.forget(row.username);
     }
 
     const missing = rows.filter((row) => !created.has(nameKey(row.username)));
@@ -219,8 +223,10 @@ class ImportRun {
     for (const row of missing) {
       const key = nameKey(row.username);
       const owner = owners.get(key);
-      if (owner !== undefined && nameKey(owner.username) === key) created.set(key, owner.user_id);
-      else {
+      if (owner !== undefined && nameKey(owner.username) === key) {
+        if (this.state.isOurs(row.username)) created.set(key, owner.user_id);
+        else outcomes.set(key, { result: 'exists', userId: owner.user_id, error: null, final: true });
+      } else {
         const single = await this.createOne(row);
         if (typeof single === 'string') created.set(key, single);
         else outcomes.set(key, single);
@@ -240,6 +246,7 @@ class ImportRun {
       } catch (error) {
         if (error instanceof DuoRequestError) {
           await this.journal.append({ t: 'outcome', id, ok: false, unknown: false, error: error.message });
+          this.state.forget(row.username);
           return failure(error.message, null);
         }
         if (!(error instanceof DuoOutcomeUnknownError)) throw error;
@@ -257,7 +264,7 @@ class ImportRun {
     const done: Outcome = { result: 'created', userId, error: null, final: true };
     if (row.aliases.length === 0 || this.state.aliasesDone.has(key)) return done;
     const aliases = aliasesParam(row.aliases);
-    for (let attempt = 1; attempt <= 2; attempt++) {
+    for (let attempt = 1; attempt <= ALIAS_ATTEMPTS; attempt++) {
       const id = this.journal.newId();
       await this.journal.append({ t: 'intent', id, op: 'aliases', usernames: [row.username], user_id: userId, aliases });
       try {

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { describeFsError } from '../input-file.js';
 
@@ -34,8 +34,10 @@ export class Journal {
   static async open(path: string): Promise<Journal> {
     let file: FileHandle;
     try {
+      await lock(path);
       file = await open(path, 'a+');
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       throw new UsageError('JOURNAL_UNWRITABLE', `journal ${path}: ${describeFsError(error)}`, { cause: error });
     }
     const text = await file.readFile('utf8');
@@ -78,5 +80,37 @@ export class Journal {
 
   async close(): Promise<void> {
     await this.file.close();
+    await rm(`${this.path}.lock`, { force: true });
+  }
+}
+
+/**
+ * Two runs on one journal would both act on the same rows: the second is refused. A lock left by a
+ * process that no longer exists (killed) is taken over.
+ */
+async function lock(path: string): Promise<void> {
+  const lockPath = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(await readFile(lockPath, 'utf8').catch(() => ''));
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+        throw new UsageError('JOURNAL_LOCKED', `journal ${path} is in use by another duo-bridge (pid ${holder})`);
+      }
+      await rm(lockPath, { force: true });
+    }
+  }
+  throw new UsageError('JOURNAL_LOCKED', `journal ${path}: could not take ${lockPath}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

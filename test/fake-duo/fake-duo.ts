@@ -71,6 +71,10 @@ export class FakeDuo {
   readonly log: LoggedRequest[] = [];
   readonly faults: Fault[] = [];
   writeLimitPerMinute: number | undefined;
+  /** Added to every answer, to stretch a run (e.g. so a test can kill it mid-way). */
+  latencyMs = 0;
+  /** Called before each authenticated request is handled: lets a test change the tenant mid-import. */
+  beforeRequest: ((method: string, path: string) => void) | undefined;
   private readonly names = new Map<string, string>();
   private readonly writes: number[] = [];
   private readonly sockets = new Set<Socket>();
@@ -144,6 +148,8 @@ export class FakeDuo {
 
     try {
       const params = this.authenticate(req, method, path, url, body);
+      this.beforeRequest?.(method, path);
+      if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
       const fault = this.takeFault(`${method} ${path}`);
       if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1000));
       if (method !== 'GET' && this.overWriteLimit()) return fail(429, 42901, 'Too Many Requests');

@@ -87,7 +87,10 @@ describe('import --apply against the fake Duo', () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(3) });
     const ikey = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: { ...duo.env(), DUO_IKEY: 'DIWRONG' } });
     expect([ikey.exitCode, ikey.stderr]).toEqual([3, 'duo-bridge: Duo refused our credentials: the integration key (DUO_IKEY) is not valid\n']);
-    const down = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: { ...duo.env(), DUO_HOST: 'http://127.0.0.1:1' } });
-    expect([down.exitCode, down.stderr]).toEqual([3, 'duo-bridge: cannot reach Duo at 127.0.0.1:1 (ECONNREFUSED)\n']);
+    const closed = await new FakeDuo().start();
+    await closed.stop();
+    const port = new URL(closed.url).port;
+    const down = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: { ...duo.env(), DUO_HOST: closed.url } });
+    expect([down.exitCode, down.stderr]).toEqual([3, `duo-bridge: cannot reach Duo at 127.0.0.1:${port} (ECONNREFUSED)\n`]);
   });
 });

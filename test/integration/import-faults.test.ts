@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { DuoClient } from '../../src/duo/client.js';
+import { duoBaseUrl } from '../../src/duo/duo-host.js';
+import { checkImportInput, importFiles } from '../../src/duo/import-gate.js';
+import { applyImport, type ImportSummary } from '../../src/duo/importer.js';
+import { FakeDuo, type FaultKind } from '../fake-duo/fake-duo.js';
+import { tmpFiles } from '../helpers/tmp-files.js';
+import { usersCsv } from '../helpers/users-csv.js';
+
+let duo: FakeDuo;
+beforeEach(async () => {
+  duo = await new FakeDuo().start();
+});
+afterEach(async () => {
+  await duo.stop();
+});
+
+interface Run {
+  summary: ImportSummary;
+  waits: number[];
+  results: Record<string, string>[];
+}
+
+/** The library import, in process, with back-off sleeps recorded instead of waited for. */
+async function importCsv(csv: string, options: ImportOptions = {}): Promise<Run> {
+  return importFile(join(tmpFiles({ 'users.csv': csv }), 'users.csv'), options);
+}
+
+interface ImportOptions {
+  rate?: number;
+  timeoutMs?: number;
+  realSleep?: boolean;
+}
+
+async function importFile(input: string, options: ImportOptions = {}): Promise<Run> {
+  const waits: number[] = [];
+  const client = new DuoClient({
+    credentials: { baseUrl: duoBaseUrl(duo.url), ikey: duo.ikey, skey: duo.skey },
+    ratePerMinute: options.rate ?? 100_000,
+    timeoutMs: options.timeoutMs ?? 5000,
+    ...(options.realSleep ? {} : { sleep: async (ms: number) => void waits.push(ms) }),
+  });
+  const gate = await checkImportInput(input, { skipInvalid: false });
+  const files = importFiles(input);
+  const summary = await applyImport({ input, batchSize: 100, files, gate, client, host: new URL(duo.url).host });
+  return { summary, waits: waits.filter((ms) => ms >= 1000), results: parse(readFileSync(files.results), { bom: true, columns: true }) };
+}
+
+function expectAllPresent(count: number): void {
+  const users = duo.byUsername();
+  expect(duo.users.size).toBe(count);
+  for (let i = 1; i <= count; i++) {
+    const name = `u${String(i).padStart(5, '0')}`;
+    const expected: Record<string, string> = { alias1: `${name}@example.com` };
+    if (i % 3 === 0) expected.alias2 = `${name}.alt@example.org`;
+    expect(users.get(name)?.aliases).toEqual(expected);
+  }
+}
+
+describe('import faults', () => {
+  it('backs off on a 429 storm like Duo\'s clients: 1 s doubling, plus up to 1 s jitter', async () => {
+    duo.inject(/^POST \/admin\/v1\/users\/bulk_create$/, '429', 5);
+    const { summary, waits } = await importCsv(usersCsv(150));
+    expect(summary).toMatchObject({ created: 150, failed: 0, rateLimited: 5 });
+    expect(waits).toHaveLength(5);
+    waits.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(1000 * 2 ** i);
+      expect(ms).toBeLessThan(1000 * 2 ** i + 1000);
+    });
+    expect(duo.count('POST', /bulk_create$/)).toBe(2 + 5);
+    expectAllPresent(150);
+  });
+
+  it('gives up after the 32 s step with a clear error, leaving the journal to resume', async () => {
+    duo.inject(/^POST \/admin\/v1\/users\/bulk_create$/, '429', 7);
+    await expect(importCsv(usersCsv(5))).rejects.toThrow(/kept answering 429 .* lower --rate and re-run/);
+    expect(duo.users.size).toBe(0);
+  });
+
+  it.each<[FaultKind, number]>([
+    ['500-before', 100],
+    ['reset-before', 100],
+    ['500-after', 0],
+    ['reset-after', 0],
+    ['html-502', 100],
+  ])('bulk_create %s: re-reads the batch, creates only what is missing, one by one', async (kind, singles) => {
+    duo.inject(/^POST \/admin\/v1\/users\/bulk_create$/, kind, 1);
+    const { summary } = await importCsv(usersCsv(150));
+    expect(summary).toMatchObject({ created: 150, failed: 0 });
+    expect(duo.count('POST', /^\/admin\/v1\/users$/)).toBe(singles);
+    expectAllPresent(150);
+  });
+
+  it('a slow bulk_create that times out and is applied later creates nothing twice', async () => {
+    duo.inject(/^POST \/admin\/v1\/users\/bulk_create$/, 'slow', 1, 1500);
+    const { summary } = await importCsv(usersCsv(20), { timeoutMs: 500 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(summary).toMatchObject({ created: 20, failed: 0 });
+    expectAllPresent(20);
+  });
+
+  it('a lost answer when setting aliases is retried (the modify is idempotent)', async () => {
+    duo.inject(/^POST \/admin\/v1\/users\/DU\d+$/, 'reset-after', 1);
+    duo.inject(/^POST \/admin\/v1\/users\/DU\d+$/, '500-before', 1);
+    const { summary } = await importCsv(usersCsv(30));
+    expect(summary).toMatchObject({ created: 30, failed: 0 });
+    expectAllPresent(30);
+  });
+
+  it('one bad row does not sink the other 99', async () => {
+    // Between our look-up and our bulk_create, another user takes "u00042" as an alias: Duo refuses the batch.
+    duo.beforeRequest = (method, path) => {
+      if (method === 'POST' && path.endsWith('bulk_create') && !duo.byUsername().has('someone')) duo.seed({ username: 'someone' }, ['u00042']);
+    };
+    const { summary, results } = await importCsv(usersCsv(100));
+    expect(summary).toMatchObject({ created: 99, failed: 1 });
+    expect(results.find((r) => r.username === 'u00042')).toMatchObject({ result: 'failed', error: expect.stringMatching(/Username 'u00042' already exists/) });
+    expect(duo.users.size).toBe(100);
+  });
+
+  it('a user created meanwhile by someone else is reported as existing, not claimed', async () => {
+    duo.beforeRequest = (method, path) => {
+      if (method === 'POST' && path.endsWith('bulk_create') && !duo.byUsername().has('u00007')) duo.seed({ username: 'u00007' });
+    };
+    const { summary, results } = await importCsv(usersCsv(10));
+    expect(summary).toMatchObject({ created: 9, exists: 1, failed: 0 });
+    expect(results.find((r) => r.username === 'u00007')).toMatchObject({ result: 'exists' });
+    expect(duo.byUsername().get('u00007')!.aliases).toEqual({});
+  });
+
+  it('aliases that Duo never confirmed are set by the next run', async () => {
+    duo.inject(/^POST \/admin\/v1\/users\/DU\d+$/, 'reset-before', 3);
+    const input = join(tmpFiles({ 'users.csv': usersCsv(5) }), 'users.csv');
+    const first = await importFile(input);
+    expect(first.summary).toMatchObject({ created: 4, failed: 1 });
+    expect(first.results[0]).toMatchObject({ result: 'failed', error: expect.stringMatching(/re-run to resume/) });
+    const second = await importFile(input);
+    expect(second.summary).toMatchObject({ resumed: true, created: 5, failed: 0 });
+    expect(duo.count('POST', /bulk_create$/)).toBe(1);
+    expectAllPresent(5);
+  });
+
+  it('keeps under a per-minute write limit by throttling itself: no 429', async () => {
+    duo.writeLimitPerMinute = 1200;
+    const { summary } = await importCsv(usersCsv(30), { rate: 1200, realSleep: true });
+    expect(summary).toMatchObject({ created: 30, rateLimited: 0 });
+  });
+});

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { FakeDuo } from '../fake-duo/fake-duo.js';
+import { BIN, runCli } from '../helpers/run-cli.js';
+import { tmpFiles } from '../helpers/tmp-files.js';
+import { usersCsv } from '../helpers/users-csv.js';
+
+const USERS = 300;
+const KILLS = 20;
+
+let duo: FakeDuo;
+beforeAll(async () => {
+  duo = await new FakeDuo().start();
+  duo.latencyMs = 2;
+});
+afterAll(async () => {
+  await duo.stop();
+});
+
+/** Starts an import and SIGKILLs it after `ms`, whatever it is doing. */
+function killedRun(input: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'import', input, '--apply', '--rate', '100000'], { env: { PATH: process.env.PATH, ...duo.env() }, stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+describe('kill -9 at any moment, then resume', () => {
+  it(`${KILLS} runs killed at random moments, then one to the end: every user exactly once, with the right aliases`, async () => {
+    const input = join(tmpFiles({ 'users.csv': usersCsv(USERS) }), 'users.csv');
+    const started = Date.now();
+    const full = await runCli(['import', join(tmpFiles({ 'probe.csv': usersCsv(20, 90_000) }), 'probe.csv'), '--apply', '--rate', '100000'], { env: duo.env() });
+    expect(full.exitCode).toBe(0);
+    // A whole run of USERS takes roughly this long: kill anywhere from start-up to the end.
+    const span = Math.max(800, ((Date.now() - started) * USERS) / 20);
+    const ours = (): number => [...duo.users.values()].filter((u) => /^u0\d{4}$/.test(u.username)).length;
+
+    const seen: number[] = [];
+    for (let i = 0; i < KILLS; i++) {
+      await killedRun(input, Math.floor(Math.random() * span));
+      seen.push(ours());
+    }
+    // The kills landed at different stages, not all before start-up finished or after the end.
+    expect(new Set(seen).size).toBeGreaterThan(2);
+    const last = await runCli(['import', input, '--apply', '--rate', '100000'], { env: duo.env() });
+    expect(last.stderr).toMatch(/failed 0, skipped 0/);
+    expect(last.exitCode).toBe(0);
+
+    const users = [...duo.users.values()].filter((u) => /^u0\d{4}$/.test(u.username));
+    expect(users).toHaveLength(USERS);
+    expect(ours()).toBe(USERS);
+    expect(new Set(users.map((u) => u.username)).size).toBe(USERS);
+    const byName = duo.byUsername();
+    for (let i = 1; i <= USERS; i++) {
+      const name = `u${String(i).padStart(5, '0')}`;
+      const expected: Record<string, string> = { alias1: `${name}@example.com` };
+      if (i % 3 === 0) expected.alias2 = `${name}.alt@example.org`;
+      expect(byName.get(name)?.aliases).toEqual(expected);
+    }
+    const results = parse(readFileSync(input.replace(/\.csv$/, '.results.csv')), { bom: true, columns: true }) as Record<string, string>[];
+    expect(results.map((r) => r.result)).toEqual(Array(USERS).fill('created'));
+    expect(results.every((r) => r.duo_user_id === byName.get(r.username!)!.user_id)).toBe(true);
+  }, 180_000);
+});
