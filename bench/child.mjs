@@ -28,4 +28,5 @@ if (task === 'csv-parse') {
   }
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-writeSync(3, JSON.stringify({ task, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, ...detail }));
+const { user, system } = process.cpuUsage();
+writeSync(3, JSON.stringify({ task, seconds, cpuSeconds: (user + system) / 1e6, maxRssMB: process.resourceUsage().maxRSS / 1024, ...detail }));

@@ -19,3 +19,10 @@ echo "findings for the spreadsheet: $out/findings.csv ($(($(wc -l < "$out/findin
 step "3. Files people build by hand, or that went through Excel."
 bridge validate samples/users-messy.csv --max-shown 3
 bridge validate samples/users-excel-semicolon.csv
+
+step "4. Import: the valid rows become bulk_create batches for review (--apply would send them to Duo)."
+bridge import "$out/users.csv" --out-dir "$out/batches" --skip-invalid
+echo "rejected rows, with reasons: $out/users.rejected.csv"
+sed -n '1,3p' "$out/users.rejected.csv" | cut -c1-160
+echo "first user of $out/batches/batch-0001.json:"
+node -e 'const b = require(process.argv[1]); console.log(JSON.stringify(b.users[0], null, 2), `\n… ${b.users.length} users in this batch`)' "$out/batches/batch-0001.json"

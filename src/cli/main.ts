@@ -57,7 +57,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .alias('h', 'help')
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .epilogue('Exit codes: 0 success, 1 data problems, 2 usage, 3 a remote system failed.');
+    .example('$0 export --from-ldif dump.ldf --alias-attr mail --out users.csv', 'AD dump → Duo CSV')
+    .example('$0 validate users.csv', 'check the list before anything is sent')
+    .example('$0 import users.csv --apply', 'create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)')
+    .epilogue('Exit codes: 0 success, 1 data problems, 2 usage, 3 a remote system failed.\n' +
+      'Secrets come from the environment or files only: LDAP_BIND_PASSWORD / --password-file, DUO_SKEY / --skey-file.');
   try {
     await parser.parseAsync();
     return exitCode;

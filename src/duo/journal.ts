@@ -33,30 +33,20 @@ export class Journal {
 
   static async open(path: string): Promise<Journal> {
     let file: FileHandle;
+    await lockJournal(path);
     try {
-      await lock(path);
       file = await open(path, 'a+');
     } catch (error) {
-      if (error instanceof UsageError) throw error;
+      await rm(`${path}.lock`, { force: true });
       throw new UsageError('JOURNAL_UNWRITABLE', `journal ${path}: ${describeFsError(error)}`, { cause: error });
     }
-    const text = await file.readFile('utf8');
-    const complete = text.lastIndexOf('\n') + 1;
-    if (complete < text.length) {
-      // The process died in the middle of a line: that record never counted.
-      await file.truncate(Buffer.byteLength(text.slice(0, complete)));
-      await file.datasync();
+    try {
+      return new Journal(path, file, await readRecords(path, file));
+    } catch (error) {
+      await file.close();
+      await rm(`${path}.lock`, { force: true });
+      throw error;
     }
-    const records: JournalRecord[] = [];
-    text.slice(0, complete).split('\n').forEach((line, i) => {
-      if (line === '') return;
-      try {
-        records.push(JSON.parse(line) as JournalRecord);
-      } catch {
-        throw new UsageError('JOURNAL_DAMAGED', `journal ${path}:${i + 1} is not a journal record; was the file edited?`);
-      }
-    });
-    return new Journal(path, file, records);
   }
 
   newId(): number {
@@ -84,18 +74,41 @@ export class Journal {
   }
 }
 
+
+async function readRecords(path: string, file: FileHandle): Promise<JournalRecord[]> {
+  const text = await file.readFile('utf8');
+  const complete = text.lastIndexOf('\n') + 1;
+  if (complete < text.length) {
+    // The process died in the middle of a line: that record never counted.
+    await file.truncate(Buffer.byteLength(text.slice(0, complete)));
+    await file.datasync();
+  }
+  const records: JournalRecord[] = [];
+  text.slice(0, complete).split('\n').forEach((line, i) => {
+    if (line === '') return;
+    try {
+      records.push(JSON.parse(line) as JournalRecord);
+    } catch {
+      throw new UsageError('JOURNAL_DAMAGED', `journal ${path}:${i + 1} is not a journal record; was the file edited?`);
+    }
+  });
+  return records;
+}
+
 /**
  * Two runs on one journal would both act on the same rows: the second is refused. A lock left by a
  * process that no longer exists (killed) is taken over.
  */
-async function lock(path: string): Promise<void> {
+async function lockJournal(path: string): Promise<void> {
   const lockPath = `${path}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await writeFile(lockPath, String(process.pid), { flag: 'wx' });
       return;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new UsageError('JOURNAL_UNWRITABLE', `journal ${path}: ${describeFsError(error)}`, { cause: error });
+      }
       const holder = Number(await readFile(lockPath, 'utf8').catch(() => ''));
       if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
         throw new UsageError('JOURNAL_LOCKED', `journal ${path} is in use by another duo-bridge (pid ${holder})`);

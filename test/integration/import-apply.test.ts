@@ -70,7 +70,7 @@ describe('import --apply against the fake Duo', () => {
     expect(skipping.exitCode).toBe(1);
     expect([...duo.byUsername().keys()]).toEqual(['a']);
     const rejected = parse(readFileSync(join(dir, 'users.rejected.csv')), { bom: true, columns: true }) as Record<string, string>[];
-    expect(rejected.map((r) => [r.line, r.username, r.reason.split(':')[0]])).toEqual([['3', '', 'BLANK_USERNAME'], ['4', 'b', 'DUPLICATE_USERNAME'], ['5', 'B', 'DUPLICATE_USERNAME']]);
+    expect(rejected.map((r) => [r.line, r.username, r.reason!.split(':')[0]])).toEqual([['3', '', 'BLANK_USERNAME'], ['4', 'b', 'DUPLICATE_USERNAME'], ['5', 'B', 'DUPLICATE_USERNAME']]);
     expect(results(join(dir, 'users.results.csv')).map((r) => r.result)).toEqual(['created', 'skipped', 'skipped', 'skipped']);
   });
 
