@@ -1,3 +1,5 @@
+import { createInterface } from 'node:readline/promises';
+
 /** Where a command prints; injected so tests can capture output without touching globals. */
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -8,6 +10,8 @@ export interface CliIo {
   readonly outIsTTY: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Asks a person a question, when there is a terminal to ask on. */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 export function processIo(): CliIo {
@@ -18,7 +22,17 @@ export function processIo(): CliIo {
     outIsTTY: process.stdout.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { ask } : {}),
   };
+}
+
+async function ask(question: string): Promise<string> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await prompt.question(question);
+  } finally {
+    prompt.close();
+  }
 }
 
 const ANSI = { red: 31, yellow: 33, green: 32, bold: 1, dim: 2 } as const;

@@ -4,13 +4,17 @@ import { DuoBridgeError, UsageError } from '../errors.js';
 import type { CommandModule } from './commands/command.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { migrateCommand } from './commands/migrate.js';
+import { planCommand } from './commands/plan.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { tenantCommand } from './commands/tenant.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
 
 const debug = debuglog('duo-bridge');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: readonly CommandModule<any>[] = [exportCommand, validateCommand, importCommand];
+const COMMANDS: readonly CommandModule<any>[] = [exportCommand, validateCommand, importCommand, planCommand, migrateCommand, rollbackCommand, tenantCommand];
 
 /** yargs turns a scalar option given twice into an array; say so instead of guessing which one was meant. */
 function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): void {
@@ -45,7 +49,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       })),
     )
     .middleware(rejectRepeatedOptions as never, true)
-    .demandCommand(1, 'name a command: export, validate, import')
+    .demandCommand(1, 'name a command: export, validate, import, plan, migrate, rollback, tenant')
     .recommendCommands()
     .strict()
     .fail((message, error) => {

@@ -24,7 +24,7 @@ export class ImportState {
     for (const record of records) {
       if (record.t === 'intent') {
         intents.set(record.id, record);
-        if (record.op !== 'aliases') for (const username of record.usernames) state.attempted.add(nameKey(username));
+        if (record.op === 'bulk_create' || record.op === 'create') for (const username of record.usernames) state.attempted.add(nameKey(username));
       } else if (record.t === 'outcome' && record.ok) {
         const intent = intents.get(record.id);
         if (intent?.op === 'aliases') state.aliasesDone.add(nameKey(intent.usernames[0]));
@@ -32,7 +32,7 @@ export class ImportState {
       } else if (record.t === 'outcome' && !record.unknown) {
         // Duo refused the create outright: nothing of it was applied.
         const intent = intents.get(record.id);
-        if (intent !== undefined && intent.op !== 'aliases') for (const username of intent.usernames) state.forget(username);
+        if (intent?.op === 'bulk_create' || intent?.op === 'create') for (const username of intent.usernames) state.forget(username);
       } else if (record.t === 'row') {
         state.final.set(nameKey(record.username), { result: record.result, userId: record.user_id, error: record.error });
       }

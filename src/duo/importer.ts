@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { writeFileAtomically } from '../atomic-file.js';
@@ -12,7 +10,7 @@ import { newDuoUser } from './batches.js';
 import type { DuoClient } from './client.js';
 import { ROW_COLUMNS, rowCells, type ImportFiles, type ImportGate } from './import-gate.js';
 import { ImportState } from './import-state.js';
-import { Journal, type RowResult } from './journal.js';
+import { bindJournal, Journal, type RowResult } from './journal.js';
 import { aliasesParam, bulkCreateUsers, createUser, findUsersByNames, modifyUser, namesOfDuoUser, type DuoUser } from './users-api.js';
 
 export interface LiveImportOptions {
@@ -67,7 +65,7 @@ const RESULT_COLUMNS = ['line', ...ROW_COLUMNS, 'result', 'duo_user_id', 'error'
 export async function applyImport(options: LiveImportOptions): Promise<ImportSummary> {
   const journal = await Journal.open(options.files.journal);
   try {
-    const resumed = await checkJournalStart(journal, options);
+    const resumed = await bindJournal(journal, { kind: 'import', input: options.input, host: options.host });
     const state = ImportState.replay(journal.records);
     const run = new ImportRun(options, journal, state);
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
@@ -77,21 +75,6 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
   } finally {
     await journal.close();
   }
-}
-
-async function checkJournalStart(journal: Journal, options: LiveImportOptions): Promise<boolean> {
-  const sha256 = await fileSha256(options.input);
-  const start = journal.records.find((r) => r.t === 'start');
-  if (start === undefined) {
-    journal.setHeader({ t: 'start', kind: 'import', input: options.input, sha256, host: options.host, at: new Date().toISOString() });
-    return false;
-  }
-  if (start.sha256 !== sha256) {
-    throw new UsageError('JOURNAL_MISMATCH', `journal ${journal.path} belongs to a different version of ${options.input}: ` +
-      'finish that import with the original file, or start a new one with another --journal');
-  }
-  if (start.host !== options.host) throw new UsageError('JOURNAL_MISMATCH', `journal ${journal.path} was written for Duo host ${start.host}, not ${options.host}`);
-  return true;
 }
 
 class ImportRun {
@@ -286,9 +269,4 @@ function failure(error: string, userId: string | null): Outcome {
   return { result: 'failed', userId, error, final: true };
 }
 
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 

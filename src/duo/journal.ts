@@ -1,9 +1,21 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { describeFsError } from '../input-file.js';
 
+export type JournalKind = 'import' | 'migrate' | 'rollback';
+
+/** A user's names in a rename step: the username and alias1..alias8 by slot. */
+export interface JournalNames {
+  username: string;
+  aliases: Record<string, string>;
+}
+
 export type JournalRecord =
-  | { t: 'start'; kind: 'import'; input: string; sha256: string; host: string; at: string }
+  | { t: 'start'; kind: JournalKind; input: string; sha256: string; host: string; at: string }
+  | { t: 'intent'; id: number; op: 'rename'; user_id: string; before: JournalNames; after: JournalNames; fields?: Record<string, string> }
+  | { t: 'intent'; id: number; op: 'trash'; user_ids: string[] }
   | { t: 'intent'; id: number; op: 'bulk_create'; usernames: string[] }
   | { t: 'intent'; id: number; op: 'create'; usernames: [string] }
   | { t: 'intent'; id: number; op: 'aliases'; usernames: [string]; user_id: string; aliases: string }
@@ -93,6 +105,32 @@ async function readRecords(path: string, file: FileHandle): Promise<JournalRecor
     }
   });
   return records;
+}
+
+/**
+ * Ties a journal to one input file (by hash), one Duo host and one kind of run, so that resuming
+ * can never apply a journal to another file or tenant. Returns whether the journal was already in use.
+ */
+export async function bindJournal(journal: Journal, run: { kind: JournalKind; input: string; host: string }): Promise<boolean> {
+  const sha256 = await fileSha256(run.input);
+  const start = journal.records.find((r) => r.t === 'start');
+  if (start === undefined) {
+    journal.setHeader({ t: 'start', kind: run.kind, input: run.input, sha256, host: run.host, at: new Date().toISOString() });
+    return false;
+  }
+  if (start.kind !== run.kind) throw new UsageError('JOURNAL_MISMATCH', `journal ${journal.path} is the journal of a ${start.kind}, not of a ${run.kind}: use another --journal`);
+  if (start.sha256 !== sha256) {
+    throw new UsageError('JOURNAL_MISMATCH', `journal ${journal.path} belongs to a different version of ${run.input}: ` +
+      'finish that run with the original file, or start a new one with another --journal');
+  }
+  if (start.host !== run.host) throw new UsageError('JOURNAL_MISMATCH', `journal ${journal.path} was written for Duo host ${start.host}, not ${run.host}`);
+  return true;
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /**

@@ -283,7 +283,9 @@ export class FakeDuo {
     this.checkFields(params);
     if (this.names.has(nameKey(params.username!))) throw new Refusal(400, 40002, `Username '${params.username}' already exists`, 'username');
     const user = this.newUser(params as unknown as Partial<FakeUser> & { username: string });
-    const aliases = params.aliases === undefined ? {} : this.parseAliases(params.aliases, user);
+    const aliases = params.aliases === undefined ? {} : this.parseAliases(params.aliases);
+    const keys = [user.username, ...Object.values(aliases)].map(nameKey);
+    if (new Set(keys).size !== keys.length) throw new Refusal(400, 40002, 'Invalid request parameters: an alias equals the username or another alias', 'aliases');
     Object.assign(user.aliases, aliases);
     this.claim(user, [user.username, ...Object.values(user.aliases)]);
     this.users.set(user.user_id, user);
@@ -297,14 +299,14 @@ export class FakeDuo {
     const username = params.username ?? user.username;
     const aliases = { ...user.aliases };
     if (params.aliases !== undefined) {
-      for (const [slot, value] of Object.entries(this.parseAliases(params.aliases, user))) {
+      for (const [slot, value] of Object.entries(this.parseAliases(params.aliases))) {
         if (value === '') delete aliases[slot];
         else aliases[slot] = value;
       }
     }
     const wanted = [username, ...Object.values(aliases)];
     const keys = wanted.map(nameKey);
-    if (new Set(keys).size !== keys.length) throw new Refusal(400, 40002, 'Invalid request parameters: a name is used twice', 'aliases');
+    if (new Set(keys).size !== keys.length) throw new Refusal(400, 40002, 'Invalid request parameters: an alias equals the username or another alias', 'aliases');
     for (const key of keys) {
       const owner = this.names.get(key);
       if (owner !== undefined && owner !== user.user_id) throw new Refusal(400, 40002, `'${key}' is already in use by another user`, 'aliases');
@@ -325,15 +327,12 @@ export class FakeDuo {
     return users.map((u) => this.view(u));
   }
 
-  private parseAliases(text: string, user: FakeUser): Record<string, string> {
+  private parseAliases(text: string): Record<string, string> {
     const result: Record<string, string> = {};
     for (const pair of text.split('&').filter(Boolean)) {
       const [slot, value = ''] = pair.split('=');
       if (!/^alias[1-8]$/.test(slot ?? '')) throw new Refusal(400, 40002, 'Invalid request parameters', 'aliases');
       result[slot!] = decodeURIComponent(value);
-    }
-    if (Object.values(result).some((v) => nameKey(v) === nameKey(user.username))) {
-      throw new Refusal(400, 40002, 'Invalid request parameters: an alias equals the username', 'aliases');
     }
     return result;
   }

@@ -1,8 +1,7 @@
 import type { Argv } from 'yargs';
 import { DataError, UsageError } from '../../errors.js';
 import { writeBatchFiles } from '../../duo/batches.js';
-import { DuoClient } from '../../duo/client.js';
-import { resolveDuoConnection, type DuoArgs } from '../../duo/duo-options.js';
+import type { DuoArgs } from '../../duo/duo-options.js';
 import { checkImportInput, importFiles, writeRejectedRows, type ImportGate } from '../../duo/import-gate.js';
 import { applyImport } from '../../duo/importer.js';
 import { MAX_BATCH } from '../../duo/users-api.js';
@@ -13,6 +12,7 @@ import { parseDelimiter, parseIntegerOption } from '../options.js';
 import { count, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import type { CommandModule } from './command.js';
+import { connectToDuo, duoOptions } from './duo-connection.js';
 
 interface ImportArgs extends DuoArgs {
   file: string;
@@ -28,17 +28,13 @@ export const importCommand: CommandModule<ImportArgs> = {
   command: 'import <file>',
   describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
-    yargs
+    duoOptions(yargs)
       .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
       .option('batch-size', { type: 'number', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
       .option('skip-invalid', { type: 'boolean', describe: 'import the valid rows; write the others to <name>.rejected.csv' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.journal.jsonl); re-running resumes from it' })
-      .option('rate', { type: 'number', describe: 'Duo API calls per minute (default 50)' })
-      .option('timeout', { type: 'number', describe: 'seconds per Duo API call (default 60)' })
-      .option('duo-config', { type: 'string', describe: 'JSON file with "host" and "ikey" (instead of DUO_HOST, DUO_IKEY)' })
-      .option('skey-file', { type: 'string', describe: 'file holding the secret key (instead of DUO_SKEY)' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
       .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
@@ -50,7 +46,8 @@ export const importCommand: CommandModule<ImportArgs> = {
     const skipInvalid = args['skip-invalid'] ?? false;
     const files = importFiles(args.file, args.journal);
     // Credentials are checked before the file is read: a typo in DUO_HOST should not wait for a long validation.
-    const connection = args.apply ? await resolveDuoConnection(args, io.env) : null;
+    const progress = new ProgressLine(io);
+    const duo = args.apply ? await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`)) : null;
 
     const gate = await checkImportInput(args.file, { delimiter, skipInvalid });
     if (gate.refused) return refuse(args.file, gate, io);
@@ -59,7 +56,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       io.err(`skipping ${count(gate.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
     }
 
-    if (connection === null) {
+    if (duo === null) {
       const valid = filterRows(args.file, gate, delimiter);
       const written = await writeBatchFiles(valid, args['out-dir']!, batchSize);
       io.err(`wrote ${count(written.users)} users in ${written.files} batch files to ${args['out-dir']}` +
@@ -67,10 +64,8 @@ export const importCommand: CommandModule<ImportArgs> = {
       return gate.invalidRows.size > 0 ? 1 : 0;
     }
 
-    const progress = new ProgressLine(io);
-    const client = new DuoClient({ ...connection, onRateLimited: (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`) });
     const summary = await applyImport({
-      input: args.file, delimiter, batchSize, files, gate, client, host: connection.credentials.baseUrl.host,
+      input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host,
       onProgress: (p) => progress.update((s) => {
         const left = s > 0 && p.done > 0 ? ((p.total - p.done) * s) / p.done : 0;
         return `importing: ${count(p.done)}/${count(p.total)} rows (${Math.floor((100 * p.done) / Math.max(1, p.total))}%), ` +

@@ -1,0 +1,64 @@
+import type { Argv } from 'yargs';
+import type { DuoArgs } from '../../duo/duo-options.js';
+import { checkImportInput } from '../../duo/import-gate.js';
+import { loadValidRows, migrateUsers } from '../../duo/migrate.js';
+import { UsageError } from '../../errors.js';
+import type { CliIo } from '../io.js';
+import { parseDelimiter } from '../options.js';
+import { count, ProgressLine } from '../progress.js';
+import { renderPlanText } from '../render/plan-text.js';
+import type { CommandModule } from './command.js';
+import { confirmWrites, connectToDuo, duoOptions } from './duo-connection.js';
+
+interface MigrateArgs extends DuoArgs {
+  file: string;
+  apply?: boolean;
+  yes?: boolean;
+  journal?: string;
+  'skip-invalid'?: boolean;
+  delimiter?: string;
+}
+
+export const migrateCommand: CommandModule<MigrateArgs> = {
+  command: 'migrate <file>',
+  describe: 'Rename existing Duo users in place (e.g. email username → sAMAccountName + email alias), journaled',
+  builder: (yargs: Argv) =>
+    duoOptions(yargs)
+      .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
+      .option('apply', { type: 'boolean', describe: 'perform the renames (without it: show the plan only)' })
+      .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
+      .option('journal', { type: 'string', describe: 'journal file (default <name>.migrate.jsonl); re-running resumes, rollback undoes' })
+      .option('skip-invalid', { type: 'boolean', describe: 'use the valid rows of a file with errors' })
+      .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
+      .example('$0 migrate users.csv', 'show which users would be renamed')
+      .example('$0 migrate users.csv --apply', 'rename them; then "import --apply" creates the new users'),
+  run: async (args, io: CliIo) => {
+    const delimiter = parseDelimiter(args.delimiter);
+    const journalPath = args.journal ?? `${args.file.replace(/\.csv$/i, '')}.migrate.jsonl`;
+    const { client, host } = await connectToDuo(args, io);
+    const gate = await checkImportInput(args.file, { delimiter, skipInvalid: args['skip-invalid'] ?? false });
+    const rows = await loadValidRows(args.file, gate, delimiter);
+    const progress = new ProgressLine(io);
+    const result = await migrateUsers({
+      input: args.file, rows, client, host, journalPath,
+      confirm: async (plan) => {
+        io.out(renderPlanText(plan, `live tenant ${host}`));
+        if (!args.apply) return false;
+        if (plan.summary.migrate === 0) return true;
+        const yes = await confirmWrites(io, args.yes, `Rename ${count(plan.summary.migrate)} Duo users in ${host}?`);
+        if (!yes) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
+        return true;
+      },
+      onStep: (done, total) => progress.update(() => `renaming: ${count(done)}/${count(total)}`),
+    }).finally(() => progress.done());
+    if (!result.confirmed) {
+      io.err('nothing was changed: add --apply to perform the migrate rows\n');
+      return result.plan.summary.conflict > 0 ? 1 : 0;
+    }
+    const failed = result.results.filter((r) => !r.ok);
+    for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
+    io.err(`migrated ${count(result.results.length - failed.length)} users, ${count(failed.length)} failed · ` +
+      `${count(result.plan.summary.conflict)} conflicts left untouched · journal: ${journalPath} (rollback --journal ${journalPath} undoes it)\n`);
+    return failed.length > 0 || result.plan.summary.conflict > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,16 @@
+import { PLAN_ACTIONS, type Plan } from '../../duo/plan.js';
+import { count } from '../progress.js';
+
+/** The summary, then the first rows of each class. */
+export function renderPlanText(plan: Plan, source: string, shown = 10): string {
+  const lines = [`plan against ${source}:`, `  ${PLAN_ACTIONS.map((a) => `${a} ${count(plan.summary[a])}`).join(' · ')}`, ''];
+  for (const action of PLAN_ACTIONS) {
+    const rows = plan.rows.filter((p) => p.action === action);
+    if (rows.length === 0) continue;
+    lines.push(`${action} (${count(rows.length)})`);
+    for (const p of rows.slice(0, shown)) lines.push(`  line ${p.row.line} ${p.row.username || '(blank)'}: ${p.reason}`);
+    if (rows.length > shown) lines.push(`  … and ${count(rows.length - shown)} more (all of them with --format json or --out plan.csv)`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,187 @@
+import type { DuoUserRow } from '../csv/duo-row.js';
+import { nameKey } from '../names.js';
+import type { TenantUser } from './tenant.js';
+
+export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'conflict'] as const;
+export type PlanAction = (typeof PLAN_ACTIONS)[number];
+
+/** A user's names as Duo stores them: the username and alias1..alias8 by slot. */
+export interface UserNames {
+  readonly username: string;
+  readonly aliases: Readonly<Record<string, string>>;
+}
+
+export interface PlannedRow {
+  readonly row: DuoUserRow;
+  readonly action: PlanAction;
+  /** The Duo user the row is about (null for create, and for a conflict without one). */
+  readonly user: TenantUser | null;
+  readonly reason: string;
+  /** The names and fields the Duo user will have (update and migrate). */
+  readonly target: (UserNames & { readonly fields: Readonly<Record<string, string>> }) | null;
+}
+
+export interface Plan {
+  readonly rows: readonly PlannedRow[];
+  readonly summary: Readonly<Record<PlanAction, number>>;
+}
+
+const FIELDS = ['realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const;
+
+export function rowAliases(row: DuoUserRow): Record<string, string> {
+  return Object.fromEntries(row.aliases.map(([n, value]) => [`alias${n}`, value]));
+}
+
+function namesOf(names: UserNames): string[] {
+  return [names.username, ...Object.values(names.aliases)];
+}
+
+function describe(user: TenantUser): string {
+  return `"${user.username}" (${user.user_id})`;
+}
+
+interface Match {
+  readonly row: DuoUserRow;
+  user: TenantUser | null;
+  how: 'username' | 'evidence' | 'hint' | null;
+  evidence: string;
+  conflict: string | null;
+}
+
+/**
+ * Classifies every row against the tenant (live or a snapshot), without changing anything:
+ * create, unchanged, update (same username), migrate (the same person under another username, found
+ * by an alias or the email), or conflict. A row may take a name that another Duo user holds only if
+ * that user is itself renamed away from it by another row (a chain or a cycle, which migrate orders).
+ *
+ * @param hints row username → user_id that an earlier, interrupted migrate was moving (its journal).
+ */
+export function planRows(rows: readonly DuoUserRow[], tenant: readonly TenantUser[], hints: ReadonlyMap<string, string> = new Map()): Plan {
+  const byName = new Map<string, TenantUser>();
+  const byEmail = new Map<string, TenantUser[]>();
+  const byId = new Map<string, TenantUser>();
+  for (const user of tenant) {
+    byId.set(user.user_id, user);
+    for (const name of namesOf(user)) byName.set(nameKey(name), user);
+    if (user.email) byEmail.set(nameKey(user.email), [...(byEmail.get(nameKey(user.email)) ?? []), user]);
+  }
+
+  const matches = rows.map((row) => identify(row, byName, byEmail, byId, hints));
+
+  // Two rows cannot both become the same Duo user.
+  const claims = new Map<string, Match[]>();
+  for (const m of matches) if (m.user && !m.conflict) claims.set(m.user.user_id, [...(claims.get(m.user.user_id) ?? []), m]);
+  for (const claimants of claims.values()) {
+    if (claimants.length < 2) continue;
+    for (const m of claimants) {
+      const others = claimants.filter((c) => c !== m).map((c) => c.row.line).join(', ');
+      m.conflict = `rows on lines ${m.row.line} and ${others} both match Duo user ${describe(m.user!)}`;
+    }
+  }
+
+  for (const m of matches) {
+    const synced = m.user?.last_directory_sync;
+    if (m.user && !m.conflict && synced != null && needsChange(m)) {
+      m.conflict = `Duo user ${describe(m.user)} is managed by a directory sync (last sync ${new Date(synced * 1000).toISOString()}); ` +
+        'its next sync would undo this change: take the user out of the sync first';
+    }
+  }
+
+  // A name held by another Duo user is available only if a non-conflicting row renames that user away from it.
+  for (let changed = true; changed; ) {
+    changed = false;
+    const releasing = new Map<string, Match>();
+    for (const m of matches) if (m.user && !m.conflict) releasing.set(m.user.user_id, m);
+    for (const m of matches) {
+      if (m.conflict) continue;
+      for (const name of [m.row.username, ...m.row.aliases.map(([, a]) => a)]) {
+        const holder = byName.get(nameKey(name));
+        if (!holder || holder.user_id === m.user?.user_id) continue;
+        const mover = releasing.get(holder.user_id);
+        const keeps = mover !== undefined && [mover.row.username, ...mover.row.aliases.map(([, a]) => a)].some((n) => nameKey(n) === nameKey(name));
+        if (mover === undefined || keeps) {
+          m.conflict = `"${name}" belongs to Duo user ${describe(holder)}, ${mover === undefined ? 'a different person' : `which line ${mover.row.line} keeps`}`;
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+
+  const planned = matches.map((m) => toPlannedRow(m));
+  const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
+  for (const p of planned) summary[p.action]++;
+  return { rows: planned, summary };
+}
+
+function identify(
+  row: DuoUserRow,
+  byName: ReadonlyMap<string, TenantUser>,
+  byEmail: ReadonlyMap<string, TenantUser[]>,
+  byId: ReadonlyMap<string, TenantUser>,
+  hints: ReadonlyMap<string, string>,
+): Match {
+  const hinted = byId.get(hints.get(nameKey(row.username)) ?? '');
+  if (hinted) return { row, user: hinted, how: 'hint', evidence: 'an interrupted migrate was renaming it', conflict: null };
+
+  const holder = byName.get(nameKey(row.username));
+  const sameUsername = holder && nameKey(holder.username) === nameKey(row.username) ? holder : null;
+  const evidence = new Map<string, { user: TenantUser; why: string }>();
+  for (const [, alias] of row.aliases) {
+    const user = byName.get(nameKey(alias));
+    if (user && !evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `alias "${alias}"` });
+  }
+  for (const user of row.email ? byEmail.get(nameKey(row.email)) ?? [] : []) {
+    if (!evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `email ${row.email}` });
+  }
+  if (sameUsername && (evidence.size === 0 || evidence.has(sameUsername.user_id))) {
+    return { row, user: sameUsername, how: 'username', evidence: 'same username', conflict: null };
+  }
+  if (evidence.size > 1) {
+    const users = [...evidence.values()].map((e) => `${describe(e.user)} by ${e.why}`).join(' and ');
+    return { row, user: null, how: null, evidence: '', conflict: `the row matches several Duo users: ${users}` };
+  }
+  const only = [...evidence.values()][0];
+  if (only) return { row, user: only.user, how: 'evidence', evidence: `matched by ${only.why}`, conflict: null };
+  if (holder && !sameUsername) {
+    return { row, user: null, how: null, evidence: '', conflict: `username "${row.username}" is an alias of Duo user ${describe(holder)}, a different person` };
+  }
+  return { row, user: null, how: null, evidence: '', conflict: null };
+}
+
+function needsChange(m: Match): boolean {
+  return m.how !== 'username' || fieldChanges(m.row, m.user!).length > 0 || aliasesDiffer(m.row, m.user!);
+}
+
+type Field = (typeof FIELDS)[number];
+
+function fieldChanges(row: DuoUserRow, user: TenantUser): Field[] {
+  // Only cells with a value change Duo: an empty cell never blanks a field. Emails compare like names.
+  const same = (field: Field): boolean =>
+    field === 'email' ? nameKey(row.email) === nameKey(user.email ?? '') : row[field] === (user[field] ?? '');
+  return FIELDS.filter((field) => row[field] !== '' && !same(field));
+}
+
+function aliasesDiffer(row: DuoUserRow, user: TenantUser): boolean {
+  const wanted = new Set(row.aliases.map(([, a]) => nameKey(a)));
+  const held = new Set(Object.values(user.aliases).map(nameKey));
+  return wanted.size !== held.size || [...wanted].some((a) => !held.has(a));
+}
+
+function toPlannedRow(m: Match): PlannedRow {
+  const { row, user } = m;
+  if (m.conflict) return { row, action: 'conflict', user, reason: m.conflict, target: null };
+  if (!user) return { row, action: 'create', user: null, reason: 'no Duo user has any of its names or its email', target: null };
+  const fields = Object.fromEntries(fieldChanges(row, user).map((f) => [f, row[f]]));
+  const target = { username: row.username, aliases: rowAliases(row), fields };
+  if (m.how === 'username') {
+    const changes = [...Object.keys(fields), ...(aliasesDiffer(row, user) ? ['aliases'] : [])];
+    return changes.length === 0
+      ? { row, action: 'unchanged', user, reason: 'same username, fields and aliases', target: null }
+      : { row, action: 'update', user, reason: `same username; changes ${changes.join(', ')}`, target };
+  }
+  return {
+    row, action: 'migrate', user, target,
+    reason: `Duo user ${describe(user)} is this person (${m.evidence}): rename to "${row.username}" with aliases [${Object.values(target.aliases).join(', ')}]`,
+  };
+}

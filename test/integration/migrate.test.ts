@@ -1,0 +1,211 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FakeDuo } from '../fake-duo/fake-duo.js';
+import { BIN, runCli } from '../helpers/run-cli.js';
+import { tmpFiles } from '../helpers/tmp-files.js';
+
+let duo: FakeDuo;
+beforeEach(async () => {
+  duo = await new FakeDuo().start();
+});
+afterEach(async () => {
+  await duo.stop();
+});
+
+const FAST = ['--rate', '100000', '--timeout', '5'];
+const email = (i: number): string => `person.${i}@example.com`;
+const sam = (i: number): string => `u${String(i).padStart(5, '0')}`;
+
+/** The seed: a tenant an earlier sync created with username = mail. */
+function seedEmailTenant(count: number): void {
+  for (let i = 1; i <= count; i++) {
+    duo.seed({ username: email(i), email: email(i), realname: `Person ${i}`, phones: i % 4 === 0 ? [{ phone_id: `DP${i}`, number: `+1555000${i}` }] : [] });
+  }
+}
+
+/** The AD export: sAMAccountName usernames with the mail as alias; people without mail have neither. */
+function adCsv(existing: number, extra: number, withoutMail: number): string {
+  const lines = ['username,realname,email,alias1'];
+  for (let i = 1; i <= existing + extra; i++) lines.push(`${sam(i)},Person ${i},${email(i)},${email(i)}`);
+  for (let i = 1; i <= withoutMail; i++) lines.push(`${sam(90_000 + i)},No Mail ${i},,`);
+  return lines.join('\n') + '\n';
+}
+
+async function cli(args: string[]) {
+  return runCli([...args, ...FAST], { env: duo.env() });
+}
+
+async function snapshot(dir: string, name: string): Promise<any> {
+  const run = await cli(['tenant', 'export', '--out', join(dir, name)]);
+  expect(run.exitCode).toBe(0);
+  return JSON.parse(readFileSync(join(dir, name), 'utf8'));
+}
+
+describe('email usernames → sAMAccountName with the email as alias', () => {
+  it('plans 500 migrate + 60 create, migrates in place, then imports the new users; snapshot plan = live plan', async () => {
+    seedEmailTenant(500);
+    const before = new Map([...duo.users.values()].map((u) => [u.user_id, structuredClone(u)]));
+    const dir = tmpFiles({ 'users.csv': adCsv(500, 50, 10) });
+    const csv = join(dir, 'users.csv');
+
+    const live = await cli(['plan', csv, '--format', 'json']);
+    expect(live.exitCode).toBe(0);
+    const plan = JSON.parse(live.stdout);
+    expect(plan.summary).toEqual({ create: 60, unchanged: 0, update: 0, migrate: 500, conflict: 0 });
+    expect(plan.rows[0]).toEqual({ line: 2, username: sam(1), action: 'migrate', duo_user_id: duo.byUsername().get(email(1))!.user_id, reason: expect.stringContaining(`alias "${email(1)}"`) });
+
+    await snapshot(dir, 'tenant.json');
+    const offline = await runCli(['plan', csv, '--tenant', join(dir, 'tenant.json'), '--format', 'json', '--out', join(dir, 'plan.csv')]);
+    expect(JSON.parse(offline.stdout)).toEqual(plan);
+    expect(readFileSync(join(dir, 'plan.csv'), 'utf8').split('\n')).toHaveLength(562);
+
+    const writesBefore = duo.log.length;
+    const migrate = await cli(['migrate', csv, '--apply', '--yes']);
+    expect(migrate.stderr).toMatch(/migrated 500 users, 0 failed/);
+    expect(migrate.exitCode).toBe(0);
+    expect(duo.count('POST', /^\/admin\/v1\/users\/DU/)).toBe(500);
+    expect(duo.log.length - writesBefore).toBeGreaterThan(500);
+    for (const [id, old] of before) {
+      const now = duo.users.get(id)!;
+      const i = Number(/person\.(\d+)@/.exec(old.username)![1]);
+      expect([now.username, now.aliases, now.phones, now.email]).toEqual([sam(i), { alias1: email(i) }, old.phones, old.email]);
+    }
+
+    const imported = await cli(['import', csv, '--apply']);
+    expect(imported.stderr).toMatch(/created 60, exists 500, failed 0/);
+    expect(imported.exitCode).toBe(0);
+    expect(duo.users.size).toBe(560);
+
+    const again = await cli(['plan', csv, '--format', 'json']);
+    expect(JSON.parse(again.stdout).summary).toEqual({ create: 0, unchanged: 560, update: 0, migrate: 0, conflict: 0 });
+  });
+
+  it('rollback after migrate restores the tenant exactly', async () => {
+    seedEmailTenant(40);
+    const dir = tmpFiles({ 'users.csv': adCsv(40, 0, 0) });
+    const before = await snapshot(dir, 'before.json');
+    expect((await cli(['migrate', join(dir, 'users.csv'), '--apply', '--yes'])).exitCode).toBe(0);
+    expect(duo.byUsername().has(sam(1))).toBe(true);
+
+    const dry = await cli(['rollback', '--journal', join(dir, 'users.migrate.jsonl')]);
+    expect(dry.stdout).toMatch(/restore the original username and aliases of 40 renamed users/);
+    expect(duo.byUsername().has(sam(1))).toBe(true);
+
+    const rollback = await cli(['rollback', '--journal', join(dir, 'users.migrate.jsonl'), '--apply', '--yes']);
+    expect(rollback.stderr).toMatch(/restored 40 users/);
+    const after = await snapshot(dir, 'after.json');
+    expect(after.users).toEqual(before.users);
+  });
+
+  it('rollback after import sends exactly the created users to the Trash', async () => {
+    seedEmailTenant(5);
+    const dir = tmpFiles({ 'users.csv': adCsv(0, 0, 0) + [6, 7, 8].map((i) => `${sam(i)},P,${email(i)},${email(i)}`).join('\n') + `\n${email(1)},P1,,\n` });
+    const run = await cli(['import', join(dir, 'users.csv'), '--apply']);
+    expect(run.stderr).toMatch(/created 3, exists 1/);
+    const created = [6, 7, 8].map((i) => duo.byUsername().get(sam(i))!.user_id);
+    const rollback = await cli(['rollback', '--journal', join(dir, 'users.journal.jsonl'), '--apply', '--yes']);
+    expect(rollback.stderr).toMatch(/sent 3 users to the Trash/);
+    const trashed = [...duo.users.values()].filter((u) => u.status === 'pending deletion').map((u) => u.user_id);
+    expect(trashed.sort()).toEqual(created.sort());
+  });
+});
+
+describe('rename order', () => {
+  it('a chain: each user takes a name the next one gives up', async () => {
+    // alice@ → alice, but "alice" is held by another person who becomes "alice2".
+    const a = duo.seed({ username: 'alice@example.com', email: 'alice@example.com' });
+    const b = duo.seed({ username: 'alice', email: 'alice.other@example.com' });
+    const dir = tmpFiles({ 'users.csv': 'username,email,alias1\nalice,alice@example.com,alice@example.com\nalice2,alice.other@example.com,alice.other@example.com\n' });
+    const plan = JSON.parse((await cli(['plan', join(dir, 'users.csv'), '--format', 'json'])).stdout);
+    expect(plan.rows.map((r: any) => [r.action, r.duo_user_id])).toEqual([['migrate', a.user_id], ['migrate', b.user_id]]);
+    const run = await cli(['migrate', join(dir, 'users.csv'), '--apply', '--yes']);
+    expect(run.exitCode).toBe(0);
+    expect([a.username, a.aliases, b.username, b.aliases]).toEqual(['alice', { alias1: 'alice@example.com' }, 'alice2', { alias1: 'alice.other@example.com' }]);
+  });
+
+  it('a swap cycle goes through a temporary name', async () => {
+    const a = duo.seed({ username: 'bob', email: 'alice@example.com' });
+    const b = duo.seed({ username: 'alice', email: 'bob@example.com' });
+    const dir = tmpFiles({ 'users.csv': 'username,email\nalice,alice@example.com\nbob,bob@example.com\n' });
+    const run = await cli(['migrate', join(dir, 'users.csv'), '--apply', '--yes']);
+    expect(run.stderr).toMatch(/migrated 2 users, 0 failed/);
+    expect([a.username, b.username]).toEqual(['alice', 'bob']);
+    expect(duo.count('POST', /^\/admin\/v1\/users\/DU/)).toBe(3);
+  });
+
+  it('a name held by an unrelated user is a conflict and nothing is touched', async () => {
+    const a = duo.seed({ username: 'jfoo@example.com', email: 'jfoo@example.com' });
+    duo.seed({ username: 'jfoo', email: 'jason.foo@example.com' });
+    const dir = tmpFiles({ 'users.csv': 'username,email,alias1\njfoo,jfoo@example.com,jfoo@example.com\n' });
+    const plan = JSON.parse((await cli(['plan', join(dir, 'users.csv'), '--format', 'json'])).stdout);
+    expect(plan.summary.conflict).toBe(1);
+    expect(plan.rows[0].reason).toMatch(/"jfoo" belongs to Duo user "jfoo" .* a different person/);
+    const run = await cli(['migrate', join(dir, 'users.csv'), '--apply', '--yes']);
+    expect(run.exitCode).toBe(1);
+    expect(a.username).toBe('jfoo@example.com');
+    expect(duo.log.filter((r) => r.method === 'POST')).toHaveLength(0);
+  });
+
+  it('a user managed by a directory sync is a conflict, with the reason', async () => {
+    duo.seed({ username: 'jfoo@example.com', email: 'jfoo@example.com', last_directory_sync: 1_700_000_000 });
+    const dir = tmpFiles({ 'users.csv': 'username,email,alias1\njfoo,jfoo@example.com,jfoo@example.com\n' });
+    const plan = JSON.parse((await cli(['plan', join(dir, 'users.csv'), '--format', 'json'])).stdout);
+    expect(plan.rows[0]).toMatchObject({ action: 'conflict', reason: expect.stringMatching(/managed by a directory sync/) });
+  });
+
+  it('two rows claiming the same Duo user are both conflicts', async () => {
+    duo.seed({ username: 'jfoo@example.com', email: 'jfoo@example.com' });
+    const dir = tmpFiles({ 'users.csv': 'username,email\njfoo,jfoo@example.com\njanef,jfoo@example.com\n' });
+    const plan = JSON.parse((await cli(['plan', join(dir, 'users.csv'), '--format', 'json'])).stdout);
+    expect(plan.rows.map((r: any) => r.action)).toEqual(['conflict', 'conflict']);
+    expect(plan.rows[0].reason).toMatch(/lines 2 and 3 both match/);
+  });
+});
+
+describe('migrate killed with SIGKILL, then resumed', () => {
+  it('ends consistent: every user renamed once, user_ids kept, rollback still restores the original names', async () => {
+    const count = 120;
+    seedEmailTenant(count);
+    // Swaps and chains on top, so that some kills land between the two steps of a temporary rename.
+    for (let i = 1; i <= 10; i++) duo.seed({ username: `swap${i}a`, email: `swap${i}b@example.com` });
+    for (let i = 1; i <= 10; i++) duo.seed({ username: `swap${i}b`, email: `swap${i}a@example.com` });
+    duo.latencyMs = 3;
+    const swaps = Array.from({ length: 10 }, (_, k) => `swap${k + 1}a,swap${k + 1}a@example.com\nswap${k + 1}b,swap${k + 1}b@example.com`).join('\n');
+    const dir = tmpFiles({ 'users.csv': adCsv(count, 0, 0).replace(/\n$/, '') + '\n' + swaps.replace(/^(swap\d+[ab]),(\S+)$/gm, '$1,,$2,') + '\n' });
+    writeFileSync(join(dir, 'users.csv'), readFileSync(join(dir, 'users.csv'), 'utf8').replace(/^(swap\d+[ab]),,(\S+),$/gm, '$1,,$2,'));
+    const csv = join(dir, 'users.csv');
+    const ids = new Map([...duo.users.values()].map((u) => [u.user_id, u.username]));
+    const before = await snapshot(dir, 'before.json');
+
+    const renamed = (): number => [...duo.users.values()].filter((u) => /^u\d{5}$/.test(u.username) || u.username.startsWith('duo-bridge-tmp-')).length;
+    const seen: number[] = [];
+    for (let k = 0; k < 20; k++) {
+      await new Promise<void>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'migrate', csv, '--apply', '--yes', ...FAST], { env: { PATH: process.env.PATH, ...duo.env() }, stdio: 'ignore' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 200 + Math.floor(Math.random() * 250));
+        child.on('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      seen.push(renamed());
+    }
+    // The kills landed at different stages of the migrate, not all before or after it.
+    expect(new Set(seen).size).toBeGreaterThan(2);
+    const last = await cli(['migrate', csv, '--apply', '--yes']);
+    expect(last.stderr).toMatch(/0 failed · 0 conflicts/);
+    expect(duo.users.size).toBe(ids.size);
+    for (let i = 1; i <= count; i++) expect(duo.byUsername().get(sam(i))?.aliases).toEqual({ alias1: email(i) });
+    for (let k = 1; k <= 10; k++) {
+      expect(duo.byUsername().get(`swap${k}a`)!.email).toBe(`swap${k}a@example.com`);
+      expect(duo.byUsername().get(`swap${k}b`)!.email).toBe(`swap${k}b@example.com`);
+    }
+    expect([...duo.users.keys()].sort()).toEqual([...ids.keys()].sort());
+
+    const rollback = await cli(['rollback', '--journal', join(dir, 'users.migrate.jsonl'), '--apply', '--yes']);
+    expect(rollback.exitCode).toBe(0);
+    expect((await snapshot(dir, 'after.json')).users).toEqual(before.users);
+  }, 120_000);
+});
