@@ -10,6 +10,9 @@ import { newDuoUser } from './batches.js';
 import type { DuoClient } from './client.js';
 import { ROW_COLUMNS, rowCells, type ImportFiles, type ImportGate } from './import-gate.js';
 import { ImportState } from './import-state.js';
+import { rowAliases, userChanges } from './plan.js';
+import { applyRenames } from './renames.js';
+import { toTenantUser } from './tenant.js';
 import { bindJournal, Journal, type RowResult } from './journal.js';
 import { aliasesParam, bulkCreateUsers, createUser, findUsersByNames, modifyUser, namesOfDuoUser, type DuoUser } from './users-api.js';
 
@@ -22,11 +25,14 @@ export interface LiveImportOptions {
   readonly client: DuoClient;
   /** The tenant, recorded in the journal so a resume cannot go to another one. */
   readonly host: string;
+  /** Also bring existing users' fields and aliases in line with their rows (the plan's update rows). */
+  readonly update?: boolean;
   readonly onProgress?: (progress: ImportProgress) => void;
 }
 
 export interface ImportCounts {
   created: number;
+  updated: number;
   exists: number;
   failed: number;
   skipped: number;
@@ -78,7 +84,7 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
 }
 
 class ImportRun {
-  readonly counts: ImportCounts = { created: 0, exists: 0, failed: 0, skipped: 0 };
+  readonly counts: ImportCounts = { created: 0, updated: 0, exists: 0, failed: 0, skipped: 0 };
   private done = 0;
   private readonly total: number;
 
@@ -143,6 +149,7 @@ class ImportRun {
       const owner = owners.get(key);
       if (owner !== undefined && nameKey(owner.username) === key) {
         if (this.state.isOurs(row.username)) created.set(key, owner.user_id);
+        else if (this.options.update) outcomes.set(key, await this.update(row, owner, owners));
         else outcomes.set(key, { result: 'exists', userId: owner.user_id, error: null, final: true });
       } else if (owner !== undefined) {
         outcomes.set(key, failure(`username "${row.username}" is an alias of Duo user "${owner.username}" (${owner.user_id})`, owner.user_id));
@@ -169,6 +176,20 @@ class ImportRun {
       }
     }
     return outcomes;
+  }
+
+  /** Brings an existing user's fields and aliases in line with its row (--update); names held by others fail it. */
+  private async update(row: DuoUserRow, user: DuoUser, owners: ReadonlyMap<string, DuoUser>): Promise<Outcome> {
+    const current = toTenantUser(user);
+    const changes = userChanges(row, current);
+    if (changes === null) return { result: 'exists', userId: user.user_id, error: null, final: true };
+    const taken = row.aliases.map(([, alias]) => owners.get(nameKey(alias))).find((o) => o !== undefined && o.user_id !== user.user_id);
+    if (taken) return failure(`an alias of this row belongs to Duo user "${taken.username}" (${taken.user_id})`, user.user_id);
+    const to = changes.aliases ? rowAliases(row) : { ...current.aliases };
+    const [result] = await applyRenames(this.options.client, this.journal, [
+      { userId: user.user_id, from: { username: current.username, aliases: { ...current.aliases } }, to: { username: current.username, aliases: to }, fields: changes.fields },
+    ]);
+    return result!.ok ? { result: 'updated', userId: user.user_id, error: null, final: true } : failure(`not updated: ${result!.error}`, user.user_id);
   }
 
   /** Duo users holding any of `names`, by lower-cased name (username or alias). */

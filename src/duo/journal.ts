@@ -24,7 +24,7 @@ export type JournalRecord =
   | { t: 'row'; line: number; username: string; result: RowResult; user_id: string | null; error: string | null }
   | { t: 'done'; at: string };
 
-export type RowResult = 'created' | 'exists' | 'failed' | 'skipped';
+export type RowResult = 'created' | 'updated' | 'exists' | 'failed' | 'skipped';
 
 /**
  * An append-only JSON-lines journal, flushed to disk after every record: an intent is durable

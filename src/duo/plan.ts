@@ -150,7 +150,14 @@ function identify(
 }
 
 function needsChange(m: Match): boolean {
-  return m.how !== 'username' || fieldChanges(m.row, m.user!).length > 0 || aliasesDiffer(m.row, m.user!);
+  return m.how !== 'username' || userChanges(m.row, m.user!) !== null;
+}
+
+/** What an update of `user` to `row` would change: field values, and whether the aliases differ; null if nothing. */
+export function userChanges(row: DuoUserRow, user: TenantUser): { fields: Record<string, string>; aliases: boolean } | null {
+  const fields = Object.fromEntries(fieldChanges(row, user).map((f) => [f, row[f]]));
+  const aliases = aliasesDiffer(row, user);
+  return Object.keys(fields).length === 0 && !aliases ? null : { fields, aliases };
 }
 
 type Field = (typeof FIELDS)[number];
@@ -172,13 +179,12 @@ function toPlannedRow(m: Match): PlannedRow {
   const { row, user } = m;
   if (m.conflict) return { row, action: 'conflict', user, reason: m.conflict, target: null };
   if (!user) return { row, action: 'create', user: null, reason: 'no Duo user has any of its names or its email', target: null };
-  const fields = Object.fromEntries(fieldChanges(row, user).map((f) => [f, row[f]]));
-  const target = { username: row.username, aliases: rowAliases(row), fields };
+  const changes = userChanges(row, user);
+  const target = { username: row.username, aliases: rowAliases(row), fields: changes?.fields ?? {} };
   if (m.how === 'username') {
-    const changes = [...Object.keys(fields), ...(aliasesDiffer(row, user) ? ['aliases'] : [])];
-    return changes.length === 0
+    return changes === null
       ? { row, action: 'unchanged', user, reason: 'same username, fields and aliases', target: null }
-      : { row, action: 'update', user, reason: `same username; changes ${changes.join(', ')}`, target };
+      : { row, action: 'update', user, reason: `same username; changes ${[...Object.keys(changes.fields), ...(changes.aliases ? ['aliases'] : [])].join(', ')}`, target };
   }
   return {
     row, action: 'migrate', user, target,

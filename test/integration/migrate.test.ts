@@ -209,3 +209,20 @@ describe('migrate killed with SIGKILL, then resumed', () => {
     expect((await snapshot(dir, 'after.json')).users).toEqual(before.users);
   }, 120_000);
 });
+
+describe('import --apply --update', () => {
+  it('applies the plan\'s update rows: fields and aliases of existing users', async () => {
+    const jfoo = duo.seed({ username: 'jfoo', email: 'old@example.com', realname: 'J Foo' }, ['old@example.com']);
+    const same = duo.seed({ username: 'bob', email: 'bob@example.com' }, ['bob@example.com']);
+    const dir = tmpFiles({ 'users.csv': 'username,realname,email,alias1\njfoo,Jane Foo,jane.foo@example.com,jane.foo@example.com\nbob,,bob@example.com,bob@example.com\nnew1,,new1@example.com,\n' });
+    const plan = JSON.parse((await cli(['plan', join(dir, 'users.csv'), '--format', 'json'])).stdout);
+    expect(plan.summary).toEqual({ create: 1, unchanged: 1, update: 1, migrate: 0, conflict: 0 });
+    expect(plan.rows[0].reason).toBe('same username; changes realname, email, aliases');
+
+    const run = await cli(['import', join(dir, 'users.csv'), '--apply', '--update']);
+    expect(run.stderr).toMatch(/created 1, updated 1, exists 1, failed 0/);
+    expect(run.exitCode).toBe(0);
+    expect([jfoo.realname, jfoo.email, jfoo.aliases]).toEqual(['Jane Foo', 'jane.foo@example.com', { alias1: 'jane.foo@example.com' }]);
+    expect(same.aliases).toEqual({ alias1: 'bob@example.com' });
+  });
+});

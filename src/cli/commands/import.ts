@@ -21,6 +21,7 @@ interface ImportArgs extends DuoArgs {
   'batch-size'?: number;
   journal?: string;
   'skip-invalid'?: boolean;
+  update?: boolean;
   delimiter?: string;
 }
 
@@ -34,6 +35,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
       .option('batch-size', { type: 'number', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
       .option('skip-invalid', { type: 'boolean', describe: 'import the valid rows; write the others to <name>.rejected.csv' })
+      .option('update', { type: 'boolean', describe: 'with --apply: also update existing users whose fields or aliases differ (see plan)' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.journal.jsonl); re-running resumes from it' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
@@ -41,6 +43,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       .example('$0 import users.csv --apply --skip-invalid', 'import the valid rows, write users.rejected.csv'),
   run: async (args, io: CliIo) => {
     if (Boolean(args['out-dir']) === Boolean(args.apply)) throw new UsageError('BAD_OPTION', 'give either --out-dir DIR (offline batches) or --apply (live import)');
+    if (args.update && !args.apply) throw new UsageError('BAD_OPTION', '--update goes with --apply');
     const batchSize = parseIntegerOption('batch-size', args['batch-size'], 1, MAX_BATCH) ?? MAX_BATCH;
     const delimiter = parseDelimiter(args.delimiter);
     const skipInvalid = args['skip-invalid'] ?? false;
@@ -65,7 +68,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     }
 
     const summary = await applyImport({
-      input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host,
+      input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false,
       onProgress: (p) => progress.update((s) => {
         const left = s > 0 && p.done > 0 ? ((p.total - p.done) * s) / p.done : 0;
         return `importing: ${count(p.done)}/${count(p.total)} rows (${Math.floor((100 * p.done) / Math.max(1, p.total))}%), ` +
@@ -74,7 +77,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     }).finally(() => progress.done());
 
     const style = styler(io.errIsTTY);
-    io.err(`${summary.resumed ? 'resumed import' : 'import'} of ${args.file}: created ${count(summary.created)}, exists ${count(summary.exists)}, ` +
+    io.err(`${summary.resumed ? 'resumed import' : 'import'} of ${args.file}: created ${count(summary.created)}, ${summary.updated > 0 || args.update ? `updated ${count(summary.updated)}, ` : ''}exists ${count(summary.exists)}, ` +
       `${style(summary.failed > 0 ? 'red' : 'green', `failed ${count(summary.failed)}`)}, skipped ${count(summary.skipped)} · ` +
       `${count(summary.calls)} API calls (${count(summary.writes)} writes), ${count(summary.rateLimited)} × 429 · ${progress.elapsedSeconds().toFixed(1)} s\n` +
       `results: ${files.results} · journal: ${files.journal}\n`);
