@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import { UsageError } from '../errors.js';
-import { describeFsError } from '../input-file.js';
+import { readOptionFile, wholeNumber } from '../option-values.js';
 import type { UserMapping } from './map-user.js';
 import type { UserSelection } from './user-filter.js';
 
@@ -116,15 +115,15 @@ async function resolveLdapSource(
     password: await readPassword(pick('password-file'), env),
     base,
     startTls,
-    ca: caFile === undefined ? undefined : await readText(caFile, '--ca'),
-    pageSize: integer('page-size', pick('page-size') ?? DEFAULT_PAGE_SIZE, 1, 1000),
-    connectTimeoutMs: integer('connect-timeout', pick('connect-timeout') ?? 10, 1, 600) * 1000,
-    operationTimeoutMs: integer('timeout', pick('timeout') ?? 120, 1, 3600) * 1000,
+    ca: caFile === undefined ? undefined : await readOptionFile(caFile, '--ca'),
+    pageSize: wholeNumber('page-size', pick('page-size') ?? DEFAULT_PAGE_SIZE, 1, 1000),
+    connectTimeoutMs: wholeNumber('connect-timeout', pick('connect-timeout') ?? 10, 1, 600) * 1000,
+    operationTimeoutMs: wholeNumber('timeout', pick('timeout') ?? 120, 1, 3600) * 1000,
   };
 }
 
 async function readPassword(file: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
-  if (file !== undefined) return (await readText(file, '--password-file')).replace(/\r?\n$/, '');
+  if (file !== undefined) return (await readOptionFile(file, '--password-file')).replace(/\r?\n$/, '');
   const password = env.LDAP_BIND_PASSWORD;
   if (password === undefined || password === '') {
     throw usage('no bind password: set LDAP_BIND_PASSWORD or pass --password-file FILE (never on the command line)');
@@ -132,18 +131,7 @@ async function readPassword(file: string | undefined, env: NodeJS.ProcessEnv): P
   return password;
 }
 
-async function readText(path: string, option: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw usage(`${option} ${path}: ${describeFsError(error)}`);
-  }
-}
 
-function integer(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw usage(`--${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  return value;
-}
 
 function usage(message: string): UsageError {
   return new UsageError('BAD_OPTION', message);
@@ -182,7 +170,7 @@ const validateConfig = ajv.compile({
 export async function loadExportConfig(path: string): Promise<ExportArgs> {
   let data: unknown;
   try {
-    data = JSON.parse(await readText(path, '--config'));
+    data = JSON.parse(await readOptionFile(path, '--config'));
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw usage(`--config ${path}: not valid JSON (${(error as Error).message})`);

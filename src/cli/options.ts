@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { wholeNumber } from '../option-values.js';
 
 /** `--delimiter` as users type it: `,` `;` `|`, or `tab` / `\t` for a tab. */
 export function parseDelimiter(value: string | undefined): string | undefined {
@@ -9,9 +10,5 @@ export function parseDelimiter(value: string | undefined): string | undefined {
 }
 
 export function parseIntegerOption(name: string, value: number | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError('BAD_OPTION', `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return value === undefined ? undefined : wholeNumber(name, value, min, max);
 }

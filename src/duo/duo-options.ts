@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { describeFsError } from '../input-file.js';
+import { readOptionFile, wholeNumber } from '../option-values.js';
 import type { DuoCredentials } from './client.js';
 import { duoBaseUrl } from './duo-host.js';
 
@@ -29,19 +28,19 @@ export async function resolveDuoConnection(args: DuoArgs, env: NodeJS.ProcessEnv
   const ikey = env.DUO_IKEY || config.ikey;
   if (!host) throw usage('no Duo host: set DUO_HOST (api-xxxxxxxx.duosecurity.com) or give --duo-config FILE');
   if (!ikey) throw usage('no integration key: set DUO_IKEY or give --duo-config FILE');
-  const skey = args['skey-file'] !== undefined ? (await readText(args['skey-file'], '--skey-file')).trim() : env.DUO_SKEY;
+  const skey = args['skey-file'] !== undefined ? (await readOptionFile(args['skey-file'], '--skey-file')).trim() : env.DUO_SKEY;
   if (!skey) throw usage('no secret key: set DUO_SKEY or give --skey-file FILE (never on the command line)');
   return {
     credentials: { baseUrl: duoBaseUrl(host), ikey, skey },
-    ratePerMinute: integer('rate', args.rate ?? DEFAULT_RATE, 1, 100_000),
-    timeoutMs: integer('timeout', args.timeout ?? 60, 1, 600) * 1000,
+    ratePerMinute: wholeNumber('rate', args.rate ?? DEFAULT_RATE, 1, 100_000),
+    timeoutMs: wholeNumber('timeout', args.timeout ?? 60, 1, 600) * 1000,
   };
 }
 
 async function readDuoConfig(path: string): Promise<{ host?: string; ikey?: string }> {
   let data: unknown;
   try {
-    data = JSON.parse(await readText(path, '--duo-config'));
+    data = JSON.parse(await readOptionFile(path, '--duo-config'));
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw usage(`--duo-config ${path}: not valid JSON`);
@@ -55,18 +54,7 @@ async function readDuoConfig(path: string): Promise<{ host?: string; ikey?: stri
   return data as { host?: string; ikey?: string };
 }
 
-async function readText(path: string, option: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw usage(`${option} ${path}: ${describeFsError(error)}`);
-  }
-}
 
-function integer(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw usage(`--${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  return value;
-}
 
 function usage(message: string): UsageError {
   return new UsageError('BAD_OPTION', message);

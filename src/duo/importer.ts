@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises';
 import { writeFileAtomically } from '../atomic-file.js';
 import { readDuoUserRows, type DuoUserRow } from '../csv/duo-row.js';
 import { createCsvWriter } from '../csv/write-csv.js';
-import { DuoOutcomeUnknownError, DuoRequestError, UsageError } from '../errors.js';
+import { DuoOutcomeUnknownError, DuoRequestError } from '../errors.js';
 import { openInputFile } from '../input-file.js';
 import { nameKey } from '../names.js';
 import { newDuoUser } from './batches.js';
