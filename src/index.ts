@@ -18,3 +18,33 @@ export type { ValidateOptions, ValidationResult } from './validate/validate-csv.
 export { FINDING_SEVERITY } from './validate/findings.js';
 export type { Finding, FindingCode, Severity } from './validate/findings.js';
 export { toJsonReport, writeFindingsCsv } from './validate/report.js';
+
+export { exportUsers } from './ad/export-users.js';
+export type { ExportSummary, ExportProgress } from './ad/export-users.js';
+export { resolveExportOptions, loadExportConfig } from './ad/export-options.js';
+export type { ExportArgs, ExportOptions, ExportSource } from './ad/export-options.js';
+export { readLdifEntries } from './ad/ldif-reader.js';
+export { formatObjectGuid } from './ad/guid.js';
+export { buildUserFilter } from './ad/user-filter.js';
+export { mapUser } from './ad/map-user.js';
+export type { DirectoryEntry } from './ad/directory-entry.js';
+
+export { authorizationV5, signatureV5, canonicalizeV5, canonicalParams, rfc2822Date } from './duo/sign.js';
+export { DuoClient } from './duo/client.js';
+export type { DuoClientOptions, DuoCredentials, DuoResponse } from './duo/client.js';
+export { duoBaseUrl } from './duo/duo-host.js';
+export { resolveDuoConnection } from './duo/duo-options.js';
+export { findUsersByNames, bulkCreateUsers, createUser, modifyUser, listAllUsers, aliasesParam } from './duo/users-api.js';
+export type { DuoUser, NewDuoUser } from './duo/users-api.js';
+export { writeBatchFiles, batchFileContent } from './duo/batches.js';
+export { checkImportInput, importFiles, writeRejectedRows } from './duo/import-gate.js';
+export { applyImport } from './duo/importer.js';
+export type { LiveImportOptions, ImportSummary, ImportProgress } from './duo/importer.js';
+export { planRows } from './duo/plan.js';
+export type { Plan, PlannedRow, PlanAction } from './duo/plan.js';
+export { readLiveTenant, writeTenantSnapshot, loadTenantSnapshot } from './duo/tenant.js';
+export type { TenantUser, TenantSnapshot } from './duo/tenant.js';
+export { migrateUsers } from './duo/migrate.js';
+export { rollbackPlan, trashUsers, restoreNames } from './duo/rollback.js';
+export { Journal } from './duo/journal.js';
+export { DuoRequestError, DuoOutcomeUnknownError } from './errors.js';

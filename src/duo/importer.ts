@@ -13,7 +13,7 @@ import { ImportState } from './import-state.js';
 import { rowAliases, userChanges } from './plan.js';
 import { applyRenames } from './renames.js';
 import { toTenantUser } from './tenant.js';
-import { bindJournal, Journal, type RowResult } from './journal.js';
+import { bindJournal, Journal, type JournalRecord, type RowResult } from './journal.js';
 import { aliasesParam, bulkCreateUsers, createUser, findUsersByNames, modifyUser, namesOfDuoUser, type DuoUser } from './users-api.js';
 
 export interface LiveImportOptions {
@@ -169,12 +169,11 @@ class ImportRun {
       const userId = created.get(key);
       if (userId !== undefined) outcomes.set(key, await this.finishCreated(row, userId));
     }
-    for (const row of open) {
+    // One flush for the batch's final results: until it is on disk, a resume re-derives them from Duo.
+    await this.journal.append(...open.flatMap((row): JournalRecord[] => {
       const outcome = outcomes.get(nameKey(row.username))!;
-      if (outcome.final) {
-        await this.journal.append({ t: 'row', line: row.line, username: row.username, result: outcome.result, user_id: outcome.userId, error: outcome.error });
-      }
-    }
+      return outcome.final ? [{ t: 'row', line: row.line, username: row.username, result: outcome.result, user_id: outcome.userId, error: outcome.error }] : [];
+    }));
     return outcomes;
   }
 

@@ -73,10 +73,11 @@ export class Journal {
     this.header = record;
   }
 
-  async append(record: JournalRecord): Promise<void> {
-    const header = this.header === null ? '' : JSON.stringify(this.header) + '\n';
+  async append(...records: JournalRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const lines = (this.header === null ? [] : [this.header]).concat(records).map((r) => JSON.stringify(r) + '\n');
     this.header = null;
-    await this.file.appendFile(header + JSON.stringify(record) + '\n', 'utf8');
+    await this.file.appendFile(lines.join(''), 'utf8');
     await this.file.datasync();
   }
 
