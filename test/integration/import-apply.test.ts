@@ -25,6 +25,7 @@ describe('import --apply against the fake Duo', () => {
   it('creates 1,000 users with their aliases exactly once; a re-run changes nothing', async () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(1000) });
     const run = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: duo.env() });
+    expect(run.stderr).toMatch(/plan for 127\.0\.0\.1:\d+: create 1,000 · unchanged 0 · update 0 · migrate 0 · conflict 0/);
     expect(run.stderr).toMatch(/created 1,000, exists 0, failed 0, skipped 0/);
     expect(run.exitCode).toBe(0);
     expect(duo.users.size).toBe(1000);

@@ -4,6 +4,8 @@ import { writeBatchFiles } from '../../duo/batches.js';
 import type { DuoArgs } from '../../duo/duo-options.js';
 import { checkImportInput, importFiles, writeRejectedRows, type ImportGate } from '../../duo/import-gate.js';
 import { applyImport } from '../../duo/importer.js';
+import { loadLiveTenant, loadValidRows } from '../../duo/migrate.js';
+import { PLAN_ACTIONS, planRows } from '../../duo/plan.js';
 import { MAX_BATCH } from '../../duo/users-api.js';
 import { readDuoUserRows } from '../../csv/duo-row.js';
 import { openInputFile } from '../../input-file.js';
@@ -12,7 +14,7 @@ import { parseDelimiter, parseIntegerOption } from '../options.js';
 import { count, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import type { CommandModule } from './command.js';
-import { connectToDuo, duoOptions } from './duo-connection.js';
+import { confirmWrites, connectToDuo, duoOptions } from './duo-connection.js';
 
 interface ImportArgs extends DuoArgs {
   file: string;
@@ -22,6 +24,7 @@ interface ImportArgs extends DuoArgs {
   journal?: string;
   'skip-invalid'?: boolean;
   update?: boolean;
+  yes?: boolean;
   delimiter?: string;
 }
 
@@ -36,6 +39,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       .option('batch-size', { type: 'number', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
       .option('skip-invalid', { type: 'boolean', describe: 'import the valid rows; write the others to <name>.rejected.csv' })
       .option('update', { type: 'boolean', describe: 'with --apply: also update existing users whose fields or aliases differ (see plan)' })
+      .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.journal.jsonl); re-running resumes from it' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
@@ -67,6 +71,11 @@ export const importCommand: CommandModule<ImportArgs> = {
       return gate.invalidRows.size > 0 ? 1 : 0;
     }
 
+    // The plan first: what this run will do, and a last chance to stop on a terminal.
+    const plan = planRows(await loadValidRows(args.file, gate, delimiter), await loadLiveTenant(duo.client));
+    io.err(`plan for ${duo.host}: ${PLAN_ACTIONS.map((a) => `${a} ${count(plan.summary[a])}`).join(' · ')}` +
+      ` (import creates the create rows${args.update ? ', updates the update rows' : ''}; see "duo-bridge plan" for details)\n`);
+    if (!(await confirmWrites(io, args.yes, `Import into ${duo.host}?`))) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
     const summary = await applyImport({
       input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false,
       onProgress: (p) => progress.update((s) => {
