@@ -57,7 +57,14 @@ export async function* searchLdap(options: LdapSourceOptions, progress: LdapSear
       // ldapts asks the server for a 10 s limit by default: too short for a large page on a busy DC.
       timeLimit: Math.ceil(options.operationTimeoutMs / 1000),
     });
-    for await (const page of pages) {
+    // One page of look-ahead: the DC builds the next page while this one is written out.
+    const iterator = pages[Symbol.asyncIterator]();
+    for (let next = iterator.next(); ; ) {
+      const { value: page, done } = await next;
+      if (done) break;
+      next = iterator.next();
+      // Its failure is awaited (and thrown) on the next turn; until then it must not count as unhandled.
+      next.catch(() => undefined);
       progress.pages++;
       // Referrals to other naming contexts (DomainDnsZones, Configuration) are not users: not chased.
       progress.referrals += page.searchReferences.length;

@@ -76,6 +76,10 @@ load_users() {
 }
 
 start() {
+  # Another directory on the port would answer the readiness check below and be tested instead.
+  if ldapsearch -x -H ldap://127.0.0.1 -b '' -s base -LLL dnsHostName >/dev/null 2>&1; then
+    echo "an LDAP server already listens on 127.0.0.1:389: stop it first (lab.sh stop, with its AD_DIR)" >&2; exit 1
+  fi
   samba -i -M single -s "$AD_DIR/etc/smb.conf" --maximum-runtime="${AD_MAX_RUNTIME:-7200}" > "$AD_DIR/log/samba.out" 2>&1 &
   echo $! > "$AD_DIR/samba.pid"
   for _ in $(seq 150); do
