@@ -13,8 +13,7 @@ import { processIo, type CliIo } from './io.js';
 
 const debug = debuglog('duo-bridge');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: readonly CommandModule<any>[] = [exportCommand, validateCommand, importCommand, planCommand, migrateCommand, rollbackCommand, tenantCommand];
+const COMMANDS: readonly CommandModule<never>[] = [exportCommand, validateCommand, importCommand, planCommand, migrateCommand, rollbackCommand, tenantCommand];
 
 /** yargs turns a scalar option given twice into an array; say so instead of guessing which one was meant. */
 function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): void {
@@ -44,7 +43,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         describe: module.describe,
         builder: module.builder,
         handler: async (args: unknown) => {
-          exitCode = await module.run(args, io);
+          exitCode = await module.run(args as never, io);
         },
       })),
     )
