@@ -4,7 +4,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d "${TMPDIR:-/tmp}/duo-bridge-demo.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 bridge() { echo "\$ duo-bridge $*"; node bin/duo-bridge "$@"; echo "(exit $?)"; }
 
 step "1. The directory sync's mistake: username = mail. Users without mail are kept (blank), not dropped."
