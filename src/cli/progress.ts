@@ -52,3 +52,9 @@ export function rate(count: number, seconds: number): string {
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** `[########------------]` for a share from 0 to 1. */
+export function bar(share: number, width = 20): string {
+  const filled = Math.round(Math.min(1, Math.max(0, share)) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}

@@ -11,7 +11,7 @@ import { readDuoUserRows } from '../../csv/duo-row.js';
 import { openInputFile } from '../../input-file.js';
 import { styler, type CliIo } from '../io.js';
 import { parseDelimiter, parseIntegerOption } from '../options.js';
-import { count, ProgressLine, rate } from '../progress.js';
+import { bar, count, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import type { CommandModule } from './command.js';
 import { confirmWrites, connectToDuo, duoOptions } from './duo-connection.js';
@@ -80,7 +80,8 @@ export const importCommand: CommandModule<ImportArgs> = {
       input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false,
       onProgress: (p) => progress.update((s) => {
         const left = s > 0 && p.done > 0 ? ((p.total - p.done) * s) / p.done : 0;
-        return `importing: ${count(p.done)}/${count(p.total)} rows (${Math.floor((100 * p.done) / Math.max(1, p.total))}%), ` +
+        const share = p.done / Math.max(1, p.total);
+        return `${io.errIsTTY ? `${bar(share)} ` : 'importing: '}${count(p.done)}/${count(p.total)} rows (${Math.floor(100 * share)}%), ` +
           `${rate(p.done, s)}, ETA ${Math.ceil(left)} s · created ${count(p.created)}, exists ${count(p.exists)}, failed ${count(p.failed)}`;
       }),
     }).finally(() => progress.done());
