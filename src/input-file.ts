@@ -29,6 +29,10 @@ export function describeFsError(error: unknown): string {
       return 'permission denied';
     case 'EISDIR':
       return 'is a directory, not a file';
+    case 'EEXIST':
+      return 'a file is in the way (a directory was expected)';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a directory';
     default:
       return (error as Error).message;
   }

@@ -64,3 +64,11 @@ describe('duo-bridge import --out-dir (offline batches)', () => {
     expect([http.exitCode, http.stderr]).toEqual([2, expect.stringMatching(/plain http:\/\/ is allowed for loopback addresses only/)]);
   });
 });
+
+describe('duo-bridge import --out-dir: unusable output', () => {
+  it('a file where the directory should be → exit 2, one line', async () => {
+    const dir = tmpFiles({ 'users.csv': usersCsv(1), 'taken': 'x' });
+    const run = await runCli(['import', join(dir, 'users.csv'), '--out-dir', join(dir, 'taken')]);
+    expect([run.exitCode, run.stderr]).toEqual([2, `duo-bridge: ${join(dir, 'taken')}: a file is in the way (a directory was expected)\n`]);
+  });
+});

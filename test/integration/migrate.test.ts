@@ -226,3 +226,20 @@ describe('import --apply --update', () => {
     expect(same.aliases).toEqual({ alias1: 'bob@example.com' });
   });
 });
+
+describe('tenant export', () => {
+  it('pages through every user (300 per call) to JSON, or to CSV for a spreadsheet', async () => {
+    for (let i = 1; i <= 650; i++) duo.seed({ username: `user${i}`, email: `user${i}@example.com` }, i === 1 ? ['first@example.com'] : []);
+    const dir = tmpFiles();
+    const json = await snapshot(dir, 'tenant.json');
+    expect(json.users).toHaveLength(650);
+    expect(json.users[0]).toMatchObject({ username: 'user1', aliases: { alias1: 'first@example.com' }, email: 'user1@example.com', phones: [] });
+    expect(duo.count('GET', /^\/admin\/v1\/users$/)).toBe(3);
+
+    const csv = await cli(['tenant', 'export', '--out', join(dir, 'tenant.csv'), '--format', 'csv']);
+    expect(csv.exitCode).toBe(0);
+    const lines = readFileSync(join(dir, 'tenant.csv'), 'utf8').split('\r\n');
+    expect(lines[0]).toBe('\ufeffuser_id,username,alias1,alias2,alias3,alias4,alias5,alias6,alias7,alias8,email,realname,firstname,lastname,status,notes,last_directory_sync,external_id,is_enrolled,phones');
+    expect(lines).toHaveLength(652);
+  });
+});
