@@ -111,7 +111,7 @@ class ImportRun {
         if (!results.write(cells)) await once(results, 'drain');
       }
       this.done += batch.length;
-      this.options.onProgress?.({ ...this.counts, done: this.done, total: this.total });
+      this.report(0);
       pending = [];
       batch = [];
     };
@@ -129,6 +129,10 @@ class ImportRun {
     await flush();
     results.end();
     await finished(results);
+  }
+
+  private report(doneInBatch: number): void {
+    this.options.onProgress?.({ ...this.counts, done: this.done + doneInBatch, total: this.total });
   }
 
   private async processBatch(rows: readonly DuoUserRow[]): Promise<Map<string, Outcome>> {
@@ -164,10 +168,14 @@ class ImportRun {
     }
 
     for (const [key, userId] of await this.create(toCreate, outcomes)) created.set(key, userId);
+    let finished = 0;
     for (const row of open) {
       const key = nameKey(row.username);
       const userId = created.get(key);
-      if (userId !== undefined) outcomes.set(key, await this.finishCreated(row, userId));
+      if (userId === undefined) continue;
+      outcomes.set(key, await this.finishCreated(row, userId));
+      // One alias call per user can take minutes per batch at Duo's rate: show progress inside it.
+      this.report(++finished);
     }
     // One flush for the batch's final results: until it is on disk, a resume re-derives them from Duo.
     await this.journal.append(...open.flatMap((row): JournalRecord[] => {
