@@ -1,43 +1,34 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/duo-options.js';
-import { checkImportInput } from '../../duo/import-gate.js';
-import { loadValidRows, migrateUsers } from '../../duo/migrate.js';
+import { migrateUsers } from '../../duo/migrate.js';
 import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import { parseDelimiter } from '../options.js';
 import { count, ProgressLine } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
+import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
 import { confirmWrites, connectToDuo, duoOptions } from './duo-connection.js';
 
-interface MigrateArgs extends DuoArgs {
-  file: string;
+interface MigrateArgs extends DuoArgs, CsvRowsArgs {
   apply?: boolean;
   yes?: boolean;
   journal?: string;
-  'skip-invalid'?: boolean;
-  delimiter?: string;
 }
 
 export const migrateCommand: CommandModule<MigrateArgs> = {
   command: 'migrate <file>',
   describe: 'Rename existing Duo users in place (e.g. email username → sAMAccountName + email alias), journaled',
   builder: (yargs: Argv) =>
-    duoOptions(yargs)
-      .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
+    csvRowsOptions(duoOptions(yargs))
       .option('apply', { type: 'boolean', describe: 'perform the renames (without it: show the plan only)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.migrate.jsonl); re-running resumes, rollback undoes' })
-      .option('skip-invalid', { type: 'boolean', describe: 'use the valid rows of a file with errors' })
-      .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
       .example('$0 migrate users.csv', 'show which users would be renamed')
       .example('$0 migrate users.csv --apply', 'rename them; then "import --apply" creates the new users'),
   run: async (args, io: CliIo) => {
-    const delimiter = parseDelimiter(args.delimiter);
     const journalPath = args.journal ?? `${args.file.replace(/\.csv$/i, '')}.migrate.jsonl`;
     const { client, host } = await connectToDuo(args, io);
-    const gate = await checkImportInput(args.file, { delimiter, skipInvalid: args['skip-invalid'] ?? false });
-    const rows = await loadValidRows(args.file, gate, delimiter);
+    const rows = await readValidRows(args);
     const progress = new ProgressLine(io);
     const result = await migrateUsers({
       input: args.file, rows, client, host, journalPath,

@@ -1,44 +1,35 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/duo-options.js';
-import { checkImportInput } from '../../duo/import-gate.js';
-import { loadLiveTenant, loadValidRows } from '../../duo/migrate.js';
+import { loadLiveTenant } from '../../duo/migrate.js';
 import { planRows } from '../../duo/plan.js';
 import { planJson, writePlanCsv } from '../../duo/plan-report.js';
 import { loadTenantSnapshot } from '../../duo/tenant.js';
 import type { CliIo } from '../io.js';
-import { parseDelimiter } from '../options.js';
 import { count } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
+import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
 import { connectToDuo, duoOptions } from './duo-connection.js';
 
-interface PlanArgs extends DuoArgs {
-  file: string;
+interface PlanArgs extends DuoArgs, CsvRowsArgs {
   tenant?: string;
   format: 'text' | 'json';
   out?: string;
-  'skip-invalid'?: boolean;
-  delimiter?: string;
 }
 
 export const planCommand: CommandModule<PlanArgs> = {
   command: 'plan <file>',
   describe: 'Show what import and migrate would do to the tenant (read-only): create, unchanged, update, migrate, conflict',
   builder: (yargs: Argv) =>
-    duoOptions(yargs)
-      .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
+    csvRowsOptions(duoOptions(yargs))
       .option('tenant', { type: 'string', describe: 'plan against a snapshot from "tenant export" instead of the live tenant' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('out', { type: 'string', describe: 'also write the plan as a CSV' })
-      .option('skip-invalid', { type: 'boolean', describe: 'plan the valid rows of a file with errors' })
-      .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
       .example('$0 plan users.csv', 'against the live tenant (DUO_HOST, DUO_IKEY, DUO_SKEY)')
       .example('$0 plan users.csv --tenant tenant-before.json --out plan.csv', 'offline rehearsal against a snapshot'),
   run: async (args, io: CliIo) => {
-    const delimiter = parseDelimiter(args.delimiter);
     const duo = args.tenant === undefined ? await connectToDuo(args, io) : null;
-    const gate = await checkImportInput(args.file, { delimiter, skipInvalid: args['skip-invalid'] ?? false });
-    const rows = await loadValidRows(args.file, gate, delimiter);
+    const rows = await readValidRows(args);
     const tenant = duo === null ? (await loadTenantSnapshot(args.tenant!)).users : await loadLiveTenant(duo.client);
     const plan = planRows(rows, tenant);
     if (args.out !== undefined) await writePlanCsv(args.out, plan);
