@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { DuoClient } from '../../src/duo/client.js';
-import { duoBaseUrl } from '../../src/duo/duo-host.js';
-import { checkImportInput, importFiles } from '../../src/duo/import-gate.js';
-import { applyImport, type ImportProgress } from '../../src/duo/importer.js';
+import { DuoClient } from '../../src/duo/api/client.js';
+import { duoBaseUrl } from '../../src/duo/api/duo-host.js';
+import { checkImportInput, importFiles } from '../../src/duo/workflows/import-gate.js';
+import { applyImport, type ImportProgress } from '../../src/duo/workflows/importer.js';
 import { FakeDuo } from '../fake-duo/fake-duo.js';
 import { tmpFiles } from '../helpers/tmp-files.js';
 import { usersCsv } from '../helpers/users-csv.js';

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { DuoClient } from '../../duo/client.js';
-import { resolveDuoConnection, type DuoArgs } from '../../duo/duo-options.js';
+import { DuoClient } from '../../duo/api/client.js';
+import { resolveDuoConnection, type DuoArgs } from '../../duo/api/connection.js';
 import type { CliIo } from '../io.js';
 
 /** The options every command that calls Duo takes (contract §4). */

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import type { DuoArgs } from '../../duo/duo-options.js';
-import { migrateUsers } from '../../duo/migrate.js';
+import type { DuoArgs } from '../../duo/api/connection.js';
+import { migrateUsers } from '../../duo/workflows/migrate.js';
 import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 import { count, ProgressLine } from '../progress.js';

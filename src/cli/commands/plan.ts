@@ -1,9 +1,9 @@
 import type { Argv } from 'yargs';
-import type { DuoArgs } from '../../duo/duo-options.js';
-import { loadLiveTenant } from '../../duo/migrate.js';
-import { planRows } from '../../duo/plan.js';
-import { planJson, writePlanCsv } from '../../duo/plan-report.js';
-import { loadTenantSnapshot } from '../../duo/tenant.js';
+import type { DuoArgs } from '../../duo/api/connection.js';
+import { loadLiveTenant } from '../../duo/workflows/migrate.js';
+import { planRows } from '../../duo/plan/decide.js';
+import { planJson, writePlanCsv } from '../../duo/plan/plan-report.js';
+import { loadTenantSnapshot } from '../../duo/tenant/tenant.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
-import type { DuoArgs } from '../../duo/duo-options.js';
-import { bindJournal, Journal } from '../../duo/journal.js';
-import { restoreNames, rollbackPlan, trashUsers } from '../../duo/rollback.js';
+import type { DuoArgs } from '../../duo/api/connection.js';
+import { bindJournal, Journal } from '../../duo/journal/journal.js';
+import { restoreNames, rollbackPlan, trashUsers } from '../../duo/workflows/rollback.js';
 import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';

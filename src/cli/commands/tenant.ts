@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import type { DuoArgs } from '../../duo/duo-options.js';
-import { readLiveTenant, writeTenantSnapshot } from '../../duo/tenant.js';
+import type { DuoArgs } from '../../duo/api/connection.js';
+import { readLiveTenant, writeTenantSnapshot } from '../../duo/tenant/tenant.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import type { CommandModule } from './command.js';

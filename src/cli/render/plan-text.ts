@@ -1,4 +1,4 @@
-import { PLAN_ACTIONS, type Plan } from '../../duo/plan.js';
+import { PLAN_ACTIONS, type Plan } from '../../duo/plan/decide.js';
 import { count } from '../progress.js';
 
 /** The summary, then the first rows of each class. */

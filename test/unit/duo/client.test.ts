@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { DuoClient } from '../../../src/duo/client.js';
-import { duoBaseUrl } from '../../../src/duo/duo-host.js';
-import { authorizationV5 } from '../../../src/duo/sign.js';
+import { DuoClient } from '../../../src/duo/api/client.js';
+import { duoBaseUrl } from '../../../src/duo/api/duo-host.js';
+import { authorizationV5 } from '../../../src/duo/api/sign.js';
 import { DuoApiError, DuoOutcomeUnknownError, DuoRequestError, RemoteError, UsageError } from '../../../src/errors.js';
 
 interface Sent {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImportState } from '../../../src/duo/import-state.js';
-import { Journal, type JournalRecord } from '../../../src/duo/journal.js';
+import { ImportState } from '../../../src/duo/workflows/import-state.js';
+import { Journal, type JournalRecord } from '../../../src/duo/journal/journal.js';
 import { UsageError } from '../../../src/errors.js';
 import { tmpFiles } from '../../helpers/tmp-files.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DuoUserRow } from '../../../src/csv/duo-row.js';
-import { planRows } from '../../../src/duo/plan.js';
-import { aliasChanges } from '../../../src/duo/renames.js';
-import type { TenantUser } from '../../../src/duo/tenant.js';
+import { planRows } from '../../../src/duo/plan/decide.js';
+import { aliasChanges } from '../../../src/duo/workflows/renames.js';
+import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
 
 let line = 1;
 function row(username: string, email = '', aliases: string[] = [], extra: Partial<DuoUserRow> = {}): DuoUserRow {

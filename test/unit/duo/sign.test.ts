@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createRequire } from 'node:module';
 import { randomBytes, randomInt } from 'node:crypto';
-import { authorizationV5, canonicalParams, rfc2822Date, signatureV5, type SignInput } from '../../../src/duo/sign.js';
+import { authorizationV5, canonicalParams, rfc2822Date, signatureV5, type SignInput } from '../../../src/duo/api/sign.js';
 
 // The official Node client, as a devDependency only: the reference our signer must match.
 const official = createRequire(import.meta.url)('@duosecurity/duo_api/lib/duo_sig.js') as {

@@ -1,20 +1,20 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { writeFileAtomically } from '../atomic-file.js';
-import { readDuoUserRows, type DuoUserRow } from '../csv/duo-row.js';
-import { createCsvWriter } from '../csv/write-csv.js';
-import { DuoOutcomeUnknownError, DuoRequestError } from '../errors.js';
-import { openInputFile } from '../input-file.js';
-import { nameKey } from '../names.js';
+import { writeFileAtomically } from '../../atomic-file.js';
+import { readDuoUserRows, type DuoUserRow } from '../../csv/duo-row.js';
+import { createCsvWriter } from '../../csv/write-csv.js';
+import { DuoOutcomeUnknownError, DuoRequestError } from '../../errors.js';
+import { openInputFile } from '../../input-file.js';
+import { nameKey } from '../../names.js';
 import { newDuoUser } from './batches.js';
-import type { DuoClient } from './client.js';
+import type { DuoClient } from '../api/client.js';
 import { ROW_COLUMNS, rowCells, type ImportFiles, type ImportGate } from './import-gate.js';
 import { ImportState } from './import-state.js';
-import { rowAliases, userChanges } from './plan.js';
+import { rowAliases, userChanges } from '../plan/decide.js';
 import { applyRenames } from './renames.js';
-import { toTenantUser } from './tenant.js';
-import { bindJournal, Journal, type JournalRecord, type RowResult } from './journal.js';
-import { aliasesParam, bulkCreateUsers, createUser, findUsersByNames, modifyUser, namesOfDuoUser, type DuoUser } from './users-api.js';
+import { toTenantUser } from '../tenant/tenant.js';
+import { bindJournal, Journal, type JournalRecord, type RowResult } from '../journal/journal.js';
+import { aliasesParam, bulkCreateUsers, createUser, findUsersByNames, modifyUser, namesOfDuoUser, type DuoUser } from '../api/users-api.js';
 
 export interface LiveImportOptions {
   readonly input: string;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
-import { describeFsError } from '../input-file.js';
+import { UsageError } from '../../errors.js';
+import { describeFsError } from '../../input-file.js';
 
 export type JournalKind = 'import' | 'migrate' | 'rollback';
 

@@ -1,8 +1,8 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { writeFileAtomically } from '../atomic-file.js';
-import { createCsvWriter } from '../csv/write-csv.js';
-import type { Plan } from './plan.js';
+import { writeFileAtomically } from '../../atomic-file.js';
+import { createCsvWriter } from '../../csv/write-csv.js';
+import type { Plan } from './decide.js';
 
 /** `plan --format json`: the summary and one entry per row. */
 export function planJson(plan: Plan): object {

@@ -1,5 +1,5 @@
-import { UsageError } from '../errors.js';
-import { readOptionFile, wholeNumber } from '../option-values.js';
+import { UsageError } from '../../errors.js';
+import { readOptionFile, wholeNumber } from '../../option-values.js';
 import type { DuoCredentials } from './client.js';
 import { duoBaseUrl } from './duo-host.js';
 

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { writeFileAtomically } from '../atomic-file.js';
-import { ALIAS_COLUMNS } from '../csv/columns.js';
-import { createCsvWriter } from '../csv/write-csv.js';
-import { DataError, UsageError } from '../errors.js';
-import { describeFsError } from '../input-file.js';
-import type { DuoClient } from './client.js';
-import { listAllUsers, type DuoUser } from './users-api.js';
+import { writeFileAtomically } from '../../atomic-file.js';
+import { ALIAS_COLUMNS } from '../../csv/columns.js';
+import { createCsvWriter } from '../../csv/write-csv.js';
+import { DataError, UsageError } from '../../errors.js';
+import { describeFsError } from '../../input-file.js';
+import type { DuoClient } from '../api/client.js';
+import { listAllUsers, type DuoUser } from '../api/users-api.js';
 
 /** One Duo user as a snapshot keeps it: what plan, migrate and rollback compare. */
 export interface TenantUser {

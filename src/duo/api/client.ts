@@ -1,5 +1,5 @@
 import { debuglog } from 'node:util';
-import { DuoApiError, DuoOutcomeUnknownError, DuoRequestError, RemoteError } from '../errors.js';
+import { DuoApiError, DuoOutcomeUnknownError, DuoRequestError, RemoteError } from '../../errors.js';
 import { authorizationV5, canonicalParams, rfc2822Date, type QueryParams } from './sign.js';
 
 const debug = debuglog('duo-bridge');

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 /**
  * DUO_HOST as users give it — `api-xxxxxxxx.duosecurity.com` or a full URL — as a base URL.

@@ -1,5 +1,5 @@
-import { nameKey } from '../names.js';
-import type { JournalRecord, RowResult } from './journal.js';
+import { nameKey } from '../../names.js';
+import type { JournalRecord, RowResult } from '../journal/journal.js';
 
 export interface FinalRow {
   readonly result: RowResult;

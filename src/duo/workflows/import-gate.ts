@@ -1,12 +1,12 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { writeFileAtomically } from '../atomic-file.js';
-import { ALIAS_COLUMNS, DUO_COLUMNS } from '../csv/columns.js';
-import { readDuoUserRows, type DuoUserRow } from '../csv/duo-row.js';
-import { createCsvWriter } from '../csv/write-csv.js';
-import { openInputFile } from '../input-file.js';
-import type { Finding } from '../validate/findings.js';
-import { validateCsv, type ValidationResult } from '../validate/validate-csv.js';
+import { writeFileAtomically } from '../../atomic-file.js';
+import { ALIAS_COLUMNS, DUO_COLUMNS } from '../../csv/columns.js';
+import { readDuoUserRows, type DuoUserRow } from '../../csv/duo-row.js';
+import { createCsvWriter } from '../../csv/write-csv.js';
+import { openInputFile } from '../../input-file.js';
+import type { Finding } from '../../validate/findings.js';
+import { validateCsv, type ValidationResult } from '../../validate/validate-csv.js';
 
 export interface ImportFiles {
   readonly journal: string;

@@ -1,10 +1,10 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../atomic-file.js';
-import type { DuoUserRow } from '../csv/duo-row.js';
-import { UsageError } from '../errors.js';
-import { describeFsError } from '../input-file.js';
-import type { NewDuoUser } from './users-api.js';
+import { writeFileAtomically } from '../../atomic-file.js';
+import type { DuoUserRow } from '../../csv/duo-row.js';
+import { UsageError } from '../../errors.js';
+import { describeFsError } from '../../input-file.js';
+import type { NewDuoUser } from '../api/users-api.js';
 
 /** One user of an offline batch file (contract §4): keys without a value are omitted. */
 export interface BatchUser extends NewDuoUser {

@@ -1,6 +1,6 @@
-import type { DuoUserRow } from '../csv/duo-row.js';
-import { nameKey } from '../names.js';
-import type { TenantUser } from './tenant.js';
+import type { DuoUserRow } from '../../csv/duo-row.js';
+import { nameKey } from '../../names.js';
+import type { TenantUser } from '../tenant/tenant.js';
 
 export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'conflict'] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];

@@ -1,13 +1,13 @@
-import { readDuoUserRows, type DuoUserRow } from '../csv/duo-row.js';
-import { DataError } from '../errors.js';
-import { openInputFile } from '../input-file.js';
-import { nameKey } from '../names.js';
-import type { DuoClient } from './client.js';
+import { readDuoUserRows, type DuoUserRow } from '../../csv/duo-row.js';
+import { DataError } from '../../errors.js';
+import { openInputFile } from '../../input-file.js';
+import { nameKey } from '../../names.js';
+import type { DuoClient } from '../api/client.js';
 import type { ImportGate } from './import-gate.js';
-import { bindJournal, Journal, type JournalRecord } from './journal.js';
-import { planRows, type Plan } from './plan.js';
+import { bindJournal, Journal, type JournalRecord } from '../journal/journal.js';
+import { planRows, type Plan } from '../plan/decide.js';
 import { applyRenames, type Rename, type RenameResult } from './renames.js';
-import { readLiveTenant, type TenantUser } from './tenant.js';
+import { readLiveTenant, type TenantUser } from '../tenant/tenant.js';
 
 /** The valid rows of a checked CSV, in memory: planning looks across all rows at once. */
 export async function loadValidRows(input: string, gate: ImportGate, delimiter?: string): Promise<DuoUserRow[]> {

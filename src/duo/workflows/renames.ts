@@ -1,8 +1,8 @@
-import { DuoOutcomeUnknownError, DuoRequestError } from '../errors.js';
-import { nameKey } from '../names.js';
-import type { DuoClient } from './client.js';
-import type { Journal, JournalNames } from './journal.js';
-import { modifyUser, type DuoUser } from './users-api.js';
+import { DuoOutcomeUnknownError, DuoRequestError } from '../../errors.js';
+import { nameKey } from '../../names.js';
+import type { DuoClient } from '../api/client.js';
+import type { Journal, JournalNames } from '../journal/journal.js';
+import { modifyUser, type DuoUser } from '../api/users-api.js';
 
 /** One Duo user to move from its current names to new ones (and optionally new field values). */
 export interface Rename {

@@ -1,9 +1,9 @@
-import { nameKey } from '../names.js';
-import { DataError } from '../errors.js';
-import type { DuoClient } from './client.js';
-import { Journal, type JournalNames, type JournalRecord } from './journal.js';
+import { nameKey } from '../../names.js';
+import { DataError } from '../../errors.js';
+import type { DuoClient } from '../api/client.js';
+import { Journal, type JournalNames, type JournalRecord } from '../journal/journal.js';
 import { applyRenames, type Rename, type RenameResult } from './renames.js';
-import type { DuoUser } from './users-api.js';
+import type { DuoUser } from '../api/users-api.js';
 
 export type RollbackPlan =
   | { readonly kind: 'import'; readonly trash: readonly string[] }
