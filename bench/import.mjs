@@ -18,7 +18,7 @@ writeFileSync(input, usersCsv(USERS));
 const duo = await new FakeDuo({ writeLimitPerMinute: LIMIT }).start();
 try {
   console.error(`importing ${USERS.toLocaleString('en-US')} users, fake Duo allows ${LIMIT.toLocaleString('en-US')} writes/minute, --rate ${LIMIT} …`);
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), 'import', input, '--apply', '--rate', String(LIMIT)], {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), 'import', input, '--apply', '--yes', '--rate', String(LIMIT)], {
     env: { ...process.env, ...duo.env() }, stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
   });
   let report = '';

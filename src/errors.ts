@@ -33,8 +33,11 @@ export class LdapError extends RemoteError {}
 /** Duo unreachable or refusing our credentials: nothing can proceed. */
 export class DuoApiError extends RemoteError {}
 
-/** Duo answered a request with an error about the request itself (a row-level 4xx). */
-export class DuoRequestError extends DataError {
+/**
+ * Duo refused one request (a 4xx about the request itself). Workflows turn it into a failed row;
+ * one that reaches the top means Duo refused the run's own work: a remote failure, not bad data.
+ */
+export class DuoRequestError extends RemoteError {
   constructor(
     readonly status: number,
     readonly duoCode: number | null,

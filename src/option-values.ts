@@ -2,12 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from './errors.js';
 import { describeFsError } from './input-file.js';
 
-/** Checks a numeric option once, with a message naming the flag, the range and what was given. */
-export function wholeNumber(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError('BAD_OPTION', `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+/**
+ * Checks a numeric option once, with a message naming the flag, the range and what was given.
+ * Flags arrive as the text typed (declared as strings, so "abc" is not already NaN); config files give numbers.
+ */
+export function wholeNumber(name: string, value: number | string, min: number, max: number): number {
+  const number = typeof value === 'string' ? (/^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN) : value;
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new UsageError('BAD_OPTION', `--${name} must be a whole number from ${min} to ${max}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
   }
-  return value;
+  return number;
 }
 
 /** Reads a file an option names (a CA, a password file, a config); a failure names the option. */

@@ -20,9 +20,9 @@ export interface ExportArgs {
   readonly 'username-attr'?: string | undefined;
   readonly 'alias-attr'?: readonly string[] | undefined;
   readonly lowercase?: boolean | undefined;
-  readonly 'page-size'?: number | undefined;
-  readonly timeout?: number | undefined;
-  readonly 'connect-timeout'?: number | undefined;
+  readonly 'page-size'?: number | string | undefined;
+  readonly timeout?: number | string | undefined;
+  readonly 'connect-timeout'?: number | string | undefined;
   readonly crlf?: boolean | undefined;
 }
 

@@ -9,6 +9,6 @@ export function parseDelimiter(value: string | undefined): string | undefined {
   throw new UsageError('BAD_OPTION', `--delimiter must be one character or "tab", got ${JSON.stringify(value)}`);
 }
 
-export function parseIntegerOption(name: string, value: number | undefined, min: number, max: number): number | undefined {
+export function parseIntegerOption(name: string, value: number | string | undefined, min: number, max: number): number | undefined {
   return value === undefined ? undefined : wholeNumber(name, value, min, max);
 }

@@ -1,4 +1,5 @@
 import { layoutColumns, type ColumnLayout, type KnownColumn } from './columns.js';
+import { nameKey } from '../names.js';
 import { unescapeFormula } from './formula.js';
 import { readCsvRecords, type CsvReadOptions } from './read-records.js';
 
@@ -14,8 +15,13 @@ export interface DuoUserRow {
   /** Lower-cased; `''` means active. */
   readonly status: string;
   readonly notes: string;
-  /** Non-empty aliases as [alias number, value], in column order. */
+  /** Non-empty aliases as [alias number, value], in column order, without those equal to the username. */
   readonly aliases: readonly (readonly [number, string])[];
+  /**
+   * Aliases equal to the row's own username (validate's warning ALIAS_SAME_AS_USERNAME): Duo would
+   * refuse them and, with them, the row's other aliases, so they are left out of everything sent.
+   */
+  readonly droppedAliases: readonly (readonly [number, string])[];
   readonly adGuid: string;
   readonly adDn: string;
 }
@@ -40,17 +46,25 @@ export function cellValue(cells: readonly string[], layout: ColumnLayout, column
   return at === undefined ? '' : cleanCell(cells[at]).value;
 }
 
+/**
+ * One row as duo-bridge sends it: values trimmed, unescaped and NFC-normalised (Duo compares names
+ * after NFC; a decomposed "é" typed on a Mac would otherwise be a different name).
+ */
 export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, line: number, row: number): DuoUserRow {
-  const get = (column: KnownColumn): string => cellValue(cells, layout, column);
+  const get = (column: KnownColumn): string => cellValue(cells, layout, column).normalize('NFC');
+  const username = get('username');
   const aliases: (readonly [number, string])[] = [];
+  const droppedAliases: (readonly [number, string])[] = [];
   for (const [n, at] of layout.aliases) {
-    const value = cleanCell(cells[at]).value;
-    if (value !== '') aliases.push([n, value]);
+    const value = cleanCell(cells[at]).value.normalize('NFC');
+    if (value === '') continue;
+    if (username !== '' && nameKey(value) === nameKey(username)) droppedAliases.push([n, value]);
+    else aliases.push([n, value]);
   }
   return {
     line,
     row,
-    username: get('username'),
+    username,
     realname: get('realname'),
     firstname: get('firstname'),
     lastname: get('lastname'),
@@ -58,6 +72,7 @@ export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, lin
     status: get('status').toLowerCase(),
     notes: get('notes'),
     aliases,
+    droppedAliases,
     adGuid: get('ad_guid'),
     adDn: get('ad_dn'),
   };

@@ -51,16 +51,16 @@ describe('duo-bridge import --out-dir (offline batches)', () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(2), 'old/batch-0001.json': '{}' });
     const cases: [string[], RegExp][] = [
       [[], /either --out-dir DIR .* or --apply/],
-      [['--out-dir', join(dir, 'x'), '--apply'], /either --out-dir/],
+      [['--out-dir', join(dir, 'x'), '--apply', '--yes'], /either --out-dir/],
       [['--out-dir', join(dir, 'x'), '--batch-size', '101'], /--batch-size must be a whole number from 1 to 100/],
       [['--out-dir', join(dir, 'old')], /already holds 1 batch files/],
-      [['--apply'], /no Duo host: set DUO_HOST/],
+      [['--apply', '--yes'], /no Duo host: set DUO_HOST/],
     ];
     for (const [args, message] of cases) {
       const run = await runCli(['import', join(dir, 'users.csv'), ...args]);
       expect([run.exitCode, run.stderr]).toEqual([2, expect.stringMatching(message)]);
     }
-    const http = await runCli(['import', join(dir, 'users.csv'), '--apply'], { env: { DUO_HOST: 'http://api-x.duosecurity.com', DUO_IKEY: 'DI', DUO_SKEY: 'x' } });
+    const http = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes'], { env: { DUO_HOST: 'http://api-x.duosecurity.com', DUO_IKEY: 'DI', DUO_SKEY: 'x' } });
     expect([http.exitCode, http.stderr]).toEqual([2, expect.stringMatching(/plain http:\/\/ is allowed for loopback addresses only/)]);
   });
 });

@@ -3,6 +3,38 @@ import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { nameKey } from '../../src/names.js';
 
+/**
+ * A strict stand-in for the Duo Admin API on loopback. It is a model of what we believe about Duo,
+ * so every belief that no official source confirms is listed here, with where it comes from and
+ * how sure we are. Code that depends on one of them learns the truth by reading Duo back.
+ *
+ * Confirmed (official clients, Duo's docs, the shared API notes):
+ *  - v5 signatures, checked here with Duo's own signer (@duosecurity/duo_api); POST params in a JSON body.
+ *  - 429 with code 42901 and no Retry-After when a rate limit is hit.
+ *  - usernames and aliases share one namespace, compared case-insensitively.
+ *  - GET /admin/v1/users pages with limit/offset and metadata.next_offset (limit at most 300).
+ *  - bulk_send_to_trash takes user_id_list as a JSON string; GET /admin/v1/settings has pending_deletion_days.
+ *
+ * Assumed (unconfirmed):
+ *  - username_list matches aliases as well as usernames. Source: Duo's docs wording "usernames or
+ *    aliases" quoted by third-party scripts. Confidence: medium. The importer still reads a user back
+ *    before treating it as its own.
+ *  - bulk_create is all-or-nothing, at most 100 users, only the documented user keys, answers the
+ *    created users. Source: third-party fakes and Duo's API reference summary. Confidence: medium;
+ *    the importer works either way (a partial create is reconciled by reading Duo).
+ *  - usernames are stored lower-cased; aliases are kept as given. Source: observed in third-party
+ *    issue threads. Confidence: low; every comparison in duo-bridge is case-insensitive.
+ *  - the aliases parameter "alias1=a&alias2=b" is form-decoded (percent-encoding undone); an empty
+ *    value removes that alias. Source: Duo's API reference summary. Confidence: medium.
+ *  - an alias equal to the user's own username, or a name held by another user, is refused with
+ *    HTTP 400 code 40002. Source: the shared namespace rule; the exact code is unconfirmed. Confidence: medium.
+ *  - a trashed user keeps its names, is still returned by GET /admin/v1/users/{id} with status
+ *    "pending deletion", and bulk_send_to_trash of a trashed user is harmless. Source: Duo community
+ *    posts on the Trash. Confidence: low; rollback reads users back only to learn whether they are trashed.
+ *  - username_list answers fit one page of the default limit (100). Source: none; the client follows
+ *    next_offset anyway, and `defaultLimit` lets a test make the fake page such answers.
+ */
+
 // Signatures are checked with Duo's official signer, not ours: a bug in ours cannot hide here.
 const official = createRequire(import.meta.url)('@duosecurity/duo_api/lib/duo_sig.js') as {
   signV5(ikey: string, skey: string, method: string, host: string, path: string, params: Record<string, string>, date: string, body: string): string;
@@ -60,9 +92,9 @@ class Refusal extends Error {
 }
 
 /**
- * A strict stand-in for the Duo Admin API on loopback: v5 signatures verified with the official
- * signer, one case-insensitive namespace for usernames and aliases, bulk_create all-or-nothing with
- * at most 100 users and only Duo's documented keys, paging at 300, and faults on demand.
+ * The fake itself: v5 signatures verified with the official signer, one case-insensitive namespace
+ * for usernames and aliases, bulk_create all-or-nothing with at most 100 users and only Duo's
+ * documented keys, paging at 300, and faults on demand (see the assumptions above).
  */
 export class FakeDuo {
   readonly ikey: string;
@@ -75,6 +107,17 @@ export class FakeDuo {
   latencyMs = 0;
   /** Called before each authenticated request is handled: lets a test change the tenant mid-import. */
   beforeRequest: ((method: string, path: string) => void) | undefined;
+  /**
+   * Called after each write is applied and before it is answered, with the count of writes applied
+   * so far: a test kills the importer at the k-th write (a progress point, never a moment in time).
+   */
+  afterWrite: ((writes: number, method: string, path: string) => void) | undefined;
+  /** Writes (POST/DELETE) applied since start. */
+  appliedWrites = 0;
+  /** Users per page when a listing names no limit (Duo: 100). */
+  defaultLimit = 100;
+  /** The tenant's settings, as GET /admin/v1/settings answers them. */
+  readonly settings: Record<string, unknown> = { pending_deletion_days: 7 };
   private readonly names = new Map<string, string>();
   private readonly writes: number[] = [];
   private readonly sockets = new Set<Socket>();
@@ -162,6 +205,7 @@ export class FakeDuo {
         return void res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
       }
       const result = this.route(method, path, params);
+      if (method !== 'GET') this.afterWrite?.(++this.appliedWrites, method, path);
       if (fault?.kind === '500-after') return fail(500, 50000, 'Internal server error');
       if (fault?.kind === 'reset-after') return void req.socket.destroy();
       respond(200, { stat: 'OK', ...result });
@@ -215,6 +259,7 @@ export class FakeDuo {
   private route(method: string, path: string, params: Record<string, string>): { response: unknown; metadata?: unknown } {
     const userPath = /^\/admin\/v1\/users\/([A-Z0-9]+)$/.exec(path);
     if (method === 'GET' && path === '/admin/v1/users') return this.listUsers(params);
+    if (method === 'GET' && path === '/admin/v1/settings') return { response: { ...this.settings } };
     if (method === 'GET' && userPath) return { response: this.view(this.user(userPath[1]!)) };
     if (method === 'POST' && path === '/admin/v1/users/bulk_create') return { response: this.bulkCreate(params) };
     if (method === 'POST' && path === '/admin/v1/users/bulk_send_to_trash') return { response: this.setStatusOfList(params, 'pending deletion') };
@@ -233,21 +278,25 @@ export class FakeDuo {
   private listUsers(params: Record<string, string>): { response: unknown; metadata?: unknown } {
     const exclusive = ['username_list', 'user_id_list', 'username', 'email'].filter((k) => k in params);
     if (exclusive.length > 1) throw new Refusal(400, 40002, 'Invalid request parameters', exclusive.join(','));
+    const page = (all: FakeUser[]): { response: unknown; metadata: unknown } => {
+      const limit = Math.min(Number(params.limit ?? this.defaultLimit), 300);
+      const offset = Number(params.offset ?? 0);
+      const next = offset + limit < all.length ? offset + limit : undefined;
+      return {
+        response: all.slice(offset, offset + limit).map((u) => this.view(u)),
+        metadata: { total_objects: all.length, ...(next === undefined ? {} : { next_offset: next }), prev_offset: Math.max(0, offset - limit) },
+      };
+    };
     if (params.username_list !== undefined) {
       const names = this.jsonList(params.username_list, 'username_list');
       const ids = new Set(names.map((n) => this.names.get(nameKey(n))).filter((id): id is string => id !== undefined));
-      return { response: [...ids].map((id) => this.view(this.users.get(id)!)) };
+      return page([...ids].map((id) => this.users.get(id)!));
     }
     if (params.username !== undefined) {
       const id = this.names.get(nameKey(params.username));
       return { response: id ? [this.view(this.users.get(id)!)] : [] };
     }
-    const limit = Math.min(Number(params.limit ?? 100), 300);
-    const offset = Number(params.offset ?? 0);
-    const all = [...this.users.values()];
-    const page = all.slice(offset, offset + limit);
-    const next = offset + limit < all.length ? offset + limit : undefined;
-    return { response: page.map((u) => this.view(u)), metadata: { total_objects: all.length, ...(next === undefined ? {} : { next_offset: next }), prev_offset: Math.max(0, offset - limit) } };
+    return page([...this.users.values()]);
   }
 
   private bulkCreate(params: Record<string, string>): unknown[] {

@@ -24,7 +24,7 @@ const FAST = ['--rate', '100000', '--timeout', '5'];
 describe('import --apply against the fake Duo', () => {
   it('creates 1,000 users with their aliases exactly once; a re-run changes nothing', async () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(1000) });
-    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: duo.env() });
+    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
     expect(run.stderr).toMatch(/plan for 127\.0\.0\.1:\d+: create 1,000 · unchanged 0 · update 0 · migrate 0 · conflict 0/);
     expect(run.stderr).toMatch(/created 1,000, exists 0, failed 0, skipped 0/);
     expect(run.exitCode).toBe(0);
@@ -37,7 +37,7 @@ describe('import --apply against the fake Duo', () => {
     expect(rows).toHaveLength(1000);
     expect(rows[0]).toMatchObject({ line: '2', username: 'u00001', result: 'created', duo_user_id: users.get('u00001')!.user_id, error: '' });
 
-    const again = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: duo.env() });
+    const again = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
     expect(again.exitCode).toBe(0);
     expect(again.stderr).toMatch(/resumed import .* created 1,000/);
     expect(duo.users.size).toBe(1000);
@@ -47,7 +47,7 @@ describe('import --apply against the fake Duo', () => {
     const existing = duo.seed({ username: 'adavis', email: 'alice@example.com' }, ['alice@example.com']);
     const collision = duo.seed({ username: 'jfoo@example.com', email: 'jfoo@example.com' });
     const dir = tmpFiles({ 'users.csv': 'username,email,alias1\nadavis,alice@example.com,alice.davis@example.com\njfoo,jfoo@example.com,jfoo@example.com\nbbrown,bob@example.com,bob@example.com\n' });
-    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: duo.env() });
+    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/created 1, exists 1, failed 1/);
     const rows = results(join(dir, 'users.results.csv'));
@@ -61,13 +61,13 @@ describe('import --apply against the fake Duo', () => {
 
   it('refuses an invalid file, or imports the valid rows with --skip-invalid', async () => {
     const dir = tmpFiles({ 'users.csv': 'username,email\na,a@example.com\n,blank@example.com\nb,b@example.com\nB,dup@example.com\n' });
-    const refused = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: duo.env() });
+    const refused = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(/has 3 errors; nothing was imported/);
     expect(refused.stdout).toMatch(/BLANK_USERNAME/);
     expect(duo.log).toHaveLength(0);
 
-    const skipping = await runCli(['import', join(dir, 'users.csv'), '--apply', '--skip-invalid', ...FAST], { env: duo.env() });
+    const skipping = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', '--skip-invalid', ...FAST], { env: duo.env() });
     expect(skipping.exitCode).toBe(1);
     expect([...duo.byUsername().keys()]).toEqual(['a']);
     const rejected = parse(readFileSync(join(dir, 'users.rejected.csv')), { bom: true, columns: true }) as Record<string, string>[];
@@ -77,7 +77,7 @@ describe('import --apply against the fake Duo', () => {
 
   it('a wrong secret key: exit 3, one line naming the cause, no results file', async () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(3) });
-    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: { ...duo.env(), DUO_SKEY: 'wrong' } });
+    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: { ...duo.env(), DUO_SKEY: 'wrong' } });
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toMatch(/^duo-bridge: Duo refused our credentials: the signature is not valid: check DUO_SKEY.*\n$/);
     expect(run.stderr).not.toContain('wrong');
@@ -86,12 +86,12 @@ describe('import --apply against the fake Duo', () => {
 
   it('an unknown integration key and an unreachable host: exit 3', async () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(3) });
-    const ikey = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: { ...duo.env(), DUO_IKEY: 'DIWRONG' } });
+    const ikey = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: { ...duo.env(), DUO_IKEY: 'DIWRONG' } });
     expect([ikey.exitCode, ikey.stderr]).toEqual([3, 'duo-bridge: Duo refused our credentials: the integration key (DUO_IKEY) is not valid\n']);
     const closed = await new FakeDuo().start();
     await closed.stop();
     const port = new URL(closed.url).port;
-    const down = await runCli(['import', join(dir, 'users.csv'), '--apply', ...FAST], { env: { ...duo.env(), DUO_HOST: closed.url } });
+    const down = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: { ...duo.env(), DUO_HOST: closed.url } });
     expect([down.exitCode, down.stderr]).toEqual([3, `duo-bridge: cannot reach Duo at 127.0.0.1:${port} (ECONNREFUSED)\n`]);
   });
 });

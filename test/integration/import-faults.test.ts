@@ -45,7 +45,7 @@ async function importFile(input: string, options: ImportOptions = {}): Promise<R
   });
   const gate = await checkImportInput(input, { skipInvalid: false });
   const files = importFiles(input);
-  const summary = await applyImport({ input, batchSize: 100, files, gate, client, host: new URL(duo.url).host });
+  const summary = (await applyImport({ input, batchSize: 100, files, gate, client, host: new URL(duo.url).host }))!;
   return { summary, waits: waits.filter((ms) => ms >= 1000), results: parse(readFileSync(files.results), { bom: true, columns: true }) };
 }
 

@@ -23,7 +23,7 @@ afterAll(async () => {
 /** Starts an import and SIGKILLs it after `ms`, whatever it is doing. */
 function killedRun(input: string, ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'import', input, '--apply', '--rate', '100000'], { env: { PATH: process.env.PATH, ...duo.env() }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'import', input, '--apply', '--yes', '--rate', '100000'], { env: { PATH: process.env.PATH, ...duo.env() }, stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', () => {
       clearTimeout(timer);
@@ -39,7 +39,7 @@ describe('kill -9 at any moment, then resume', () => {
     const probe = await new FakeDuo().start();
     probe.latencyMs = duo.latencyMs;
     const started = Date.now();
-    const full = await runCli(['import', join(tmpFiles({ 'users.csv': usersCsv(USERS) }), 'users.csv'), '--apply', '--rate', '100000'], { env: probe.env() });
+    const full = await runCli(['import', join(tmpFiles({ 'users.csv': usersCsv(USERS) }), 'users.csv'), '--apply', '--yes', '--rate', '100000'], { env: probe.env() });
     const span = Date.now() - started;
     const startup = probe.log[0]!.at - started;
     await probe.stop();
@@ -56,7 +56,7 @@ describe('kill -9 at any moment, then resume', () => {
     }
     // The kills landed at different stages, not all before start-up finished or after the end.
     expect(new Set(seen).size).toBeGreaterThan(2);
-    const last = await runCli(['import', input, '--apply', '--rate', '100000'], { env: duo.env() });
+    const last = await runCli(['import', input, '--apply', '--yes', '--rate', '100000'], { env: duo.env() });
     expect(last.stderr).toMatch(/failed 0, skipped 0/);
     expect(last.exitCode).toBe(0);
 

@@ -73,7 +73,7 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
       expect([now.username, now.aliases, now.phones, now.email]).toEqual([sam(i), { alias1: email(i) }, old.phones, old.email]);
     }
 
-    const imported = await cli(['import', csv, '--apply']);
+    const imported = await cli(['import', csv, '--apply', '--yes']);
     expect(imported.stderr).toMatch(/created 60, exists 500, failed 0/);
     expect(imported.exitCode).toBe(0);
     expect(duo.users.size).toBe(560);
@@ -102,7 +102,7 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
   it('rollback after import sends exactly the created users to the Trash', async () => {
     seedEmailTenant(5);
     const dir = tmpFiles({ 'users.csv': adCsv(0, 0, 0) + [6, 7, 8].map((i) => `${sam(i)},P,${email(i)},${email(i)}`).join('\n') + `\n${email(1)},P1,,\n` });
-    const run = await cli(['import', join(dir, 'users.csv'), '--apply']);
+    const run = await cli(['import', join(dir, 'users.csv'), '--apply', '--yes']);
     expect(run.stderr).toMatch(/created 3, exists 1/);
     const created = [6, 7, 8].map((i) => duo.byUsername().get(sam(i))!.user_id);
     const rollback = await cli(['rollback', '--journal', join(dir, 'users.journal.jsonl'), '--apply', '--yes']);
@@ -219,7 +219,7 @@ describe('import --apply --update', () => {
     expect(plan.summary).toEqual({ create: 1, unchanged: 1, update: 1, migrate: 0, conflict: 0 });
     expect(plan.rows[0].reason).toBe('same username; changes realname, email, aliases');
 
-    const run = await cli(['import', join(dir, 'users.csv'), '--apply', '--update']);
+    const run = await cli(['import', join(dir, 'users.csv'), '--apply', '--yes', '--update']);
     expect(run.stderr).toMatch(/created 1, updated 1, exists 1, failed 0/);
     expect(run.exitCode).toBe(0);
     expect([jfoo.realname, jfoo.email, jfoo.aliases]).toEqual(['Jane Foo', 'jane.foo@example.com', { alias1: 'jane.foo@example.com' }]);

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import type { DuoUserRow } from '../../csv/duo-row.js';
 import { checkImportInput } from '../../duo/workflows/import-gate.js';
-import { loadValidRows } from '../../duo/workflows/migrate.js';
+import { loadValidRows } from '../../duo/workflows/valid-rows.js';
 import { parseDelimiter } from '../options.js';
 
 export interface CsvRowsArgs {

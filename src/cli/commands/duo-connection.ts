@@ -1,13 +1,14 @@
 import type { Argv } from 'yargs';
 import { DuoClient } from '../../duo/api/client.js';
 import { resolveDuoConnection, type DuoArgs } from '../../duo/api/connection.js';
+import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 
 /** The options every command that calls Duo takes (contract §4). */
 export function duoOptions(yargs: Argv): Argv {
   return yargs
-    .option('rate', { type: 'number', describe: 'Duo API calls per minute (default 50)' })
-    .option('timeout', { type: 'number', describe: 'seconds per Duo API call (default 60)' })
+    .option('rate', { type: 'string', describe: 'Duo API calls per minute (default 50)' })
+    .option('timeout', { type: 'string', describe: 'seconds per Duo API call (default 60)' })
     .option('duo-config', { type: 'string', describe: 'JSON file with "host" and "ikey" (instead of DUO_HOST, DUO_IKEY)' })
     .option('skey-file', { type: 'string', describe: 'file holding the secret key (instead of DUO_SKEY)' });
 }
@@ -18,9 +19,26 @@ export async function connectToDuo(args: DuoArgs, io: CliIo, onRateLimited?: (ms
   return { client: new DuoClient({ ...connection, onRateLimited: note }), host: connection.credentials.baseUrl.host };
 }
 
-/** --apply's safety catch: on a terminal, ask before writing (--yes answers for the user). */
-export async function confirmWrites(io: CliIo, yes: boolean | undefined, question: string): Promise<boolean> {
-  if (yes || io.ask === undefined) return true;
-  const answer = await io.ask(`${question} [y/N] `);
-  return /^y(es)?$/i.test(answer.trim());
+/**
+ * --apply's safety catch: on a terminal, ask before writing; without one, refuse unless --yes
+ * answers for the user (as `terraform apply` does without -auto-approve).
+ */
+export async function confirmWrites(io: CliIo, yes: boolean | undefined, question: string): Promise<void> {
+  if (yes) return;
+  refuseWithoutPrompt(io, yes);
+  const answer = await io.ask!(`${question} [y/N] `);
+  if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
+}
+
+/** Checked before any work: a run that would be refused at the prompt should not first read the tenant. */
+export function refuseWithoutPrompt(io: CliIo, yes: boolean | undefined): void {
+  if (!yes && io.ask === undefined) throw new UsageError('NOT_CONFIRMED', 'no terminal to confirm on: add --yes to apply without a prompt; nothing was changed');
+}
+
+/** --assert-sync-deleted: for plan, import and migrate. */
+export function syncDeletedOption(yargs: Argv): Argv {
+  return yargs.option('assert-sync-deleted', {
+    type: 'boolean',
+    describe: 'assert that the directory sync which created these users is deleted: their last_directory_sync no longer blocks a change (recorded in the journal)',
+  });
 }

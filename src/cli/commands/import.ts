@@ -4,8 +4,7 @@ import { writeBatchFiles } from '../../duo/workflows/batches.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { checkImportInput, importFiles, writeRejectedRows, type ImportGate } from '../../duo/workflows/import-gate.js';
 import { applyImport } from '../../duo/workflows/importer.js';
-import { loadLiveTenant, loadValidRows } from '../../duo/workflows/migrate.js';
-import { PLAN_ACTIONS, planRows } from '../../duo/plan/decide.js';
+import { PLAN_ACTIONS } from '../../duo/plan/decide.js';
 import { MAX_BATCH } from '../../duo/api/users-api.js';
 import { readDuoUserRows } from '../../csv/duo-row.js';
 import { openInputFile } from '../../input-file.js';
@@ -14,49 +13,54 @@ import { parseDelimiter, parseIntegerOption } from '../options.js';
 import { bar, count, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import type { CommandModule } from './command.js';
-import { confirmWrites, connectToDuo, duoOptions } from './duo-connection.js';
+import { confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption } from './duo-connection.js';
 
 interface ImportArgs extends DuoArgs {
   file: string;
   'out-dir'?: string;
   apply?: boolean;
-  'batch-size'?: number;
+  'batch-size'?: string;
   journal?: string;
   'skip-invalid'?: boolean;
   update?: boolean;
   yes?: boolean;
   delimiter?: string;
+  'max-aliases'?: string;
+  'assert-sync-deleted'?: boolean;
 }
 
 export const importCommand: CommandModule<ImportArgs> = {
   command: 'import <file>',
   describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
-    duoOptions(yargs)
+    syncDeletedOption(duoOptions(yargs))
       .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
-      .option('batch-size', { type: 'number', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
+      .option('batch-size', { type: 'string', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
       .option('skip-invalid', { type: 'boolean', describe: 'import the valid rows; write the others to <name>.rejected.csv' })
       .option('update', { type: 'boolean', describe: 'with --apply: also update existing users whose fields or aliases differ (see plan)' })
       .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.journal.jsonl); re-running resumes from it' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
+      .option('max-aliases', { type: 'string', describe: 'most aliases a row may have, as in validate (default 8)' })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
       .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
       .example('$0 import users.csv --apply --skip-invalid', 'import the valid rows, write users.rejected.csv'),
   run: async (args, io: CliIo) => {
     if (Boolean(args['out-dir']) === Boolean(args.apply)) throw new UsageError('BAD_OPTION', 'give either --out-dir DIR (offline batches) or --apply (live import)');
     if (args.update && !args.apply) throw new UsageError('BAD_OPTION', '--update goes with --apply');
+    if (args.apply) refuseWithoutPrompt(io, args.yes);
     const batchSize = parseIntegerOption('batch-size', args['batch-size'], 1, MAX_BATCH) ?? MAX_BATCH;
     const delimiter = parseDelimiter(args.delimiter);
+    const maxAliases = parseIntegerOption('max-aliases', args['max-aliases'], 0, 8);
     const skipInvalid = args['skip-invalid'] ?? false;
     const files = importFiles(args.file, args.journal);
     // Credentials are checked before the file is read: a typo in DUO_HOST should not wait for a long validation.
     const progress = new ProgressLine(io);
     const duo = args.apply ? await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`)) : null;
 
-    const gate = await checkImportInput(args.file, { delimiter, skipInvalid });
+    const gate = await checkImportInput(args.file, { delimiter, skipInvalid, maxAliases });
     if (gate.refused) return refuse(args.file, gate, io);
     if (gate.invalidRows.size > 0) {
       await writeRejectedRows(args.file, files.rejected, gate, delimiter);
@@ -67,17 +71,27 @@ export const importCommand: CommandModule<ImportArgs> = {
       const valid = filterRows(args.file, gate, delimiter);
       const written = await writeBatchFiles(valid, args['out-dir']!, batchSize);
       io.err(`wrote ${count(written.users)} users in ${written.files} batch files to ${args['out-dir']}` +
-        `${gate.invalidRows.size > 0 ? ` (${count(gate.invalidRows.size)} invalid rows skipped)` : ''}\n`);
+        `${gate.invalidRows.size > 0 ? ` (${count(gate.invalidRows.size)} invalid rows skipped)` : ''}\n` +
+        (written.droppedAliases > 0 ? `note: ${count(written.droppedAliases)} aliases equal to their own row's username were left out\n` : ''));
       return gate.invalidRows.size > 0 ? 1 : 0;
     }
 
-    // The plan first: what this run will do, and a last chance to stop on a terminal.
-    const plan = planRows(await loadValidRows(args.file, gate, delimiter), await loadLiveTenant(duo.client));
-    io.err(`plan for ${duo.host}: ${PLAN_ACTIONS.map((a) => `${a} ${count(plan.summary[a])}`).join(' · ')}` +
-      ` (import creates the create rows${args.update ? ', updates the update rows' : ''}; see "duo-bridge plan" for details)\n`);
-    if (!(await confirmWrites(io, args.yes, `Import into ${duo.host}?`))) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
+    const syncDeleted = args['assert-sync-deleted'] ?? false;
     const summary = await applyImport({
-      input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false,
+      input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted,
+      // The plan first: what this run will do, and a last chance to stop.
+      confirm: async (resuming, preview) => {
+        if (resuming) {
+          io.err(`resuming the import recorded in ${files.journal} (its plan was shown when it started)\n`);
+        } else {
+          progress.update(() => 'planning: looking up the rows\' names in Duo');
+          const plan = await preview().finally(() => progress.done());
+          io.err(`plan for ${duo.host}: ${PLAN_ACTIONS.map((a) => `${a} ${count(plan[a])}`).join(' · ')}` +
+            ` (import creates the create rows${args.update ? ', updates the update rows' : ''}; see "duo-bridge plan" for details)\n`);
+        }
+        await confirmWrites(io, args.yes, `${resuming ? 'Resume the import' : 'Import'} into ${duo.host}?`);
+        return true;
+      },
       onProgress: (p) => progress.update((s) => {
         const left = s > 0 && p.done > 0 ? ((p.total - p.done) * s) / p.done : 0;
         const share = p.done / Math.max(1, p.total);
@@ -85,12 +99,14 @@ export const importCommand: CommandModule<ImportArgs> = {
           `${rate(p.done, s)}, ETA ${Math.ceil(left)} s · created ${count(p.created)}, exists ${count(p.exists)}, failed ${count(p.failed)}`;
       }),
     }).finally(() => progress.done());
+    if (summary === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
 
     const style = styler(io.errIsTTY);
     io.err(`${summary.resumed ? 'resumed import' : 'import'} of ${args.file}: created ${count(summary.created)}, ${summary.updated > 0 || args.update ? `updated ${count(summary.updated)}, ` : ''}exists ${count(summary.exists)}, ` +
       `${style(summary.failed > 0 ? 'red' : 'green', `failed ${count(summary.failed)}`)}, skipped ${count(summary.skipped)} · ` +
       `${count(summary.calls)} API calls (${count(summary.writes)} writes), ${count(summary.rateLimited)} × 429 · ${progress.elapsedSeconds().toFixed(1)} s\n` +
-      `results: ${files.results} · journal: ${files.journal}\n`);
+      `results: ${files.results} · journal: ${files.journal}\n` +
+      (summary.droppedAliases > 0 ? `note: ${count(summary.droppedAliases)} aliases equal to their own row's username were left out (see the note column)\n` : ''));
     return summary.failed > 0 || summary.skipped > 0 ? 1 : 0;
   },
 };

@@ -1,43 +1,43 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { migrateUsers } from '../../duo/workflows/migrate.js';
-import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 import { count, ProgressLine } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
-import { confirmWrites, connectToDuo, duoOptions } from './duo-connection.js';
+import { confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption } from './duo-connection.js';
 
 interface MigrateArgs extends DuoArgs, CsvRowsArgs {
   apply?: boolean;
   yes?: boolean;
   journal?: string;
+  'assert-sync-deleted'?: boolean;
 }
 
 export const migrateCommand: CommandModule<MigrateArgs> = {
   command: 'migrate <file>',
   describe: 'Rename existing Duo users in place (e.g. email username → sAMAccountName + email alias), journaled',
   builder: (yargs: Argv) =>
-    csvRowsOptions(duoOptions(yargs))
+    syncDeletedOption(csvRowsOptions(duoOptions(yargs)))
       .option('apply', { type: 'boolean', describe: 'perform the renames (without it: show the plan only)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.migrate.jsonl); re-running resumes, rollback undoes' })
       .example('$0 migrate users.csv', 'show which users would be renamed')
-      .example('$0 migrate users.csv --apply', 'rename them; then "import --apply" creates the new users'),
+      .example('$0 migrate users.csv --apply', 'rename them; then "import --apply" creates the new users')
+      .example('$0 migrate users.csv --apply --assert-sync-deleted', 'the old email-username sync is deleted: its users may be renamed'),
   run: async (args, io: CliIo) => {
+    if (args.apply) refuseWithoutPrompt(io, args.yes);
     const journalPath = args.journal ?? `${args.file.replace(/\.csv$/i, '')}.migrate.jsonl`;
     const { client, host } = await connectToDuo(args, io);
     const rows = await readValidRows(args);
     const progress = new ProgressLine(io);
     const result = await migrateUsers({
-      input: args.file, rows, client, host, journalPath,
+      input: args.file, rows, client, host, journalPath, syncDeleted: args['assert-sync-deleted'] ?? false,
       confirm: async (plan) => {
         io.out(renderPlanText(plan, `live tenant ${host}`));
         if (!args.apply) return false;
-        if (plan.summary.migrate === 0) return true;
-        const yes = await confirmWrites(io, args.yes, `Rename ${count(plan.summary.migrate)} Duo users in ${host}?`);
-        if (!yes) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
+        if (plan.summary.migrate > 0) await confirmWrites(io, args.yes, `Rename ${count(plan.summary.migrate)} Duo users in ${host}?`);
         return true;
       },
       onStep: (done, total) => progress.update(() => `renaming: ${count(done)}/${count(total)}`),
@@ -48,8 +48,9 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     }
     const failed = result.results.filter((r) => !r.ok);
     for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
+    const undo = result.results.length > 0 ? `journal: ${journalPath} (rollback --journal ${journalPath} undoes it)` : 'nothing to rename';
     io.err(`migrated ${count(result.results.length - failed.length)} users, ${count(failed.length)} failed · ` +
-      `${count(result.plan.summary.conflict)} conflicts left untouched · journal: ${journalPath} (rollback --journal ${journalPath} undoes it)\n`);
+      `${count(result.plan.summary.conflict)} conflicts left untouched · ${undo}\n`);
     return failed.length > 0 || result.plan.summary.conflict > 0 ? 1 : 0;
   },
 };

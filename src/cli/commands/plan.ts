@@ -1,27 +1,27 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
-import { loadLiveTenant } from '../../duo/workflows/migrate.js';
 import { planRows } from '../../duo/plan/decide.js';
 import { planJson, writePlanCsv } from '../../duo/plan/plan-report.js';
-import { loadTenantSnapshot } from '../../duo/tenant/tenant.js';
+import { loadLiveTenant, loadTenantSnapshot } from '../../duo/tenant/tenant.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
-import { connectToDuo, duoOptions } from './duo-connection.js';
+import { connectToDuo, duoOptions, syncDeletedOption } from './duo-connection.js';
 
 interface PlanArgs extends DuoArgs, CsvRowsArgs {
   tenant?: string;
   format: 'text' | 'json';
   out?: string;
+  'assert-sync-deleted'?: boolean;
 }
 
 export const planCommand: CommandModule<PlanArgs> = {
   command: 'plan <file>',
   describe: 'Show what import and migrate would do to the tenant (read-only): create, unchanged, update, migrate, conflict',
   builder: (yargs: Argv) =>
-    csvRowsOptions(duoOptions(yargs))
+    syncDeletedOption(csvRowsOptions(duoOptions(yargs)))
       .option('tenant', { type: 'string', describe: 'plan against a snapshot from "tenant export" instead of the live tenant' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('out', { type: 'string', describe: 'also write the plan as a CSV' })
@@ -31,7 +31,7 @@ export const planCommand: CommandModule<PlanArgs> = {
     const duo = args.tenant === undefined ? await connectToDuo(args, io) : null;
     const rows = await readValidRows(args);
     const tenant = duo === null ? (await loadTenantSnapshot(args.tenant!)).users : await loadLiveTenant(duo.client);
-    const plan = planRows(rows, tenant);
+    const plan = planRows(rows, tenant, { syncDeleted: args['assert-sync-deleted'] ?? false });
     if (args.out !== undefined) await writePlanCsv(args.out, plan);
     const source = duo === null ? `snapshot ${args.tenant}` : `live tenant ${duo.host}`;
     if (args.format === 'json') io.out(JSON.stringify(planJson(plan), null, 2) + '\n');

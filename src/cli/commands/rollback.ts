@@ -1,12 +1,12 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
+import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { bindJournal, Journal } from '../../duo/journal/journal.js';
-import { restoreNames, rollbackPlan, trashUsers } from '../../duo/workflows/rollback.js';
-import { UsageError } from '../../errors.js';
+import { readRollbackPlan, restoreNames, RollbackProgress, trashUsers } from '../../duo/workflows/rollback.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import type { CommandModule } from './command.js';
-import { confirmWrites, connectToDuo, duoOptions } from './duo-connection.js';
+import { confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt } from './duo-connection.js';
 
 interface RollbackArgs extends DuoArgs {
   journal: string;
@@ -23,39 +23,42 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       .option('apply', { type: 'boolean', describe: 'do it (without it: show what would be done)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
       .example('$0 rollback --journal users.journal.jsonl', 'show what undoing the import would do')
-      .example('$0 rollback --journal users.migrate.jsonl --apply', 'restore the names a migrate changed'),
+      .example('$0 rollback --journal users.migrate.jsonl --apply', 'restore the names a migrate changed; re-run to resume'),
   run: async (args, io: CliIo) => {
-    const source = await Journal.open(args.journal);
-    let plan;
+    if (args.apply) refuseWithoutPrompt(io, args.yes);
+    const plan = await readRollbackPlan(args.journal);
+    // The rollback's own journal: a second run resumes it instead of repeating it.
+    const progress = new RollbackProgress();
+    const journal = await Journal.open(`${args.journal.replace(/\.jsonl$/, '')}.rollback.jsonl`, { replay: progress.replay });
     try {
-      plan = rollbackPlan(source);
-    } finally {
-      await source.close();
-    }
-    const what = plan.kind === 'import'
-      ? `send ${count(plan.trash.length)} users created by the import to Duo's Trash (restorable for 7 days)`
-      : `restore the original username and aliases of ${count(plan.restore.length)} renamed users`;
-    io.out(`rollback of ${args.journal}: ${what}\n`);
-    if (plan.kind === 'import') for (const id of plan.trash.slice(0, 20)) io.out(`  ${id}\n`);
-    else for (const r of plan.restore.slice(0, 20)) io.out(`  ${r.userId} → ${r.original.username} [${Object.values(r.original.aliases).join(', ')}]\n`);
-    if (!args.apply) {
-      io.err('nothing was changed: add --apply to roll back\n');
-      return 0;
-    }
-    const { client, host } = await connectToDuo(args, io);
-    if (!(await confirmWrites(io, args.yes, `Roll back in ${host}: ${what}?`))) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
-    const journal = await Journal.open(`${args.journal.replace(/\.jsonl$/, '')}.rollback.jsonl`);
-    try {
-      await bindJournal(journal, { kind: 'rollback', input: args.journal, host });
-      if (plan.kind === 'import') {
-        const trashed = await trashUsers(client, journal, plan.trash);
-        io.err(`sent ${count(trashed)} users to the Trash · journal: ${journal.path}\n`);
+      const pending = plan.kind === 'import' ? plan.trash.filter((id) => !progress.trashed.has(id)) : [];
+      const what = plan.kind === 'import'
+        ? `send ${count(pending.length)} users created by the import to Duo's Trash` +
+          (pending.length < plan.trash.length ? ` (${count(plan.trash.length - pending.length)} more already sent by an earlier rollback)` : '')
+        : `restore the original username and aliases of ${count(plan.restore.length)} renamed users`;
+      io.out(`rollback of ${args.journal}: ${what}\n`);
+      if (plan.kind === 'import') for (const id of pending.slice(0, 20)) io.out(`  ${id}\n`);
+      else for (const r of plan.restore.slice(0, 20)) io.out(`  ${r.userId} → ${r.original.username} [${Object.values(r.original.aliases).join(', ')}]\n`);
+      if (!args.apply) {
+        io.err('nothing was changed: add --apply to roll back\n');
         return 0;
       }
-      const results = await restoreNames(client, journal, plan.restore);
+      const { client, host } = await connectToDuo(args, io);
+      await confirmWrites(io, args.yes, `Roll back in ${host}: ${what}?`);
+      await bindJournal(journal, { kind: 'rollback', input: args.journal, host });
+      if (plan.kind === 'import') {
+        const result = await trashUsers(client, journal, plan.trash, progress);
+        for (const f of result.failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
+        const days = result.trashed > 0 ? await pendingDeletionDays(client) : null;
+        io.err(`sent ${count(result.trashed)} users to the Trash` +
+          (days === null ? '' : ` (Duo deletes them for good after ${days} days: the tenant's pending_deletion_days; restore them there until then)`) +
+          `, ${count(result.already)} were already there, ${count(result.failed.length)} failed · journal: ${journal.path}\n`);
+        return result.failed.length > 0 ? 1 : 0;
+      }
+      const { results, already } = await restoreNames(client, journal, plan.restore);
       const failed = results.filter((r) => !r.ok);
       for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
-      io.err(`restored ${count(results.length - failed.length)} users (${count(plan.restore.length - results.length)} already had their names), ` +
+      io.err(`restored ${count(results.length - failed.length)} users (${count(already)} already had their names), ` +
         `${count(failed.length)} failed · journal: ${journal.path}\n`);
       return failed.length > 0 ? 1 : 0;
     } finally {

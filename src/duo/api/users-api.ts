@@ -38,15 +38,26 @@ export function namesOfDuoUser(user: DuoUser): string[] {
   return [user.username, ...Object.values(user.aliases ?? {})].filter((name) => typeof name === 'string' && name !== '');
 }
 
-/** Users whose username or alias is one of `names` (Duo matches both). */
+/** Users whose username or alias is one of `names` (Duo matches both), following Duo's paging. */
 export async function findUsersByNames(client: DuoClient, names: readonly string[]): Promise<DuoUser[]> {
   const found = new Map<string, DuoUser>();
   for (let i = 0; i < names.length; i += LOOKUP_CHUNK) {
-    const chunk = names.slice(i, i + LOOKUP_CHUNK);
-    const { response } = await client.get('/admin/v1/users', { username_list: JSON.stringify(chunk) });
-    for (const user of response as DuoUser[]) found.set(user.user_id, user);
+    const list = JSON.stringify(names.slice(i, i + LOOKUP_CHUNK));
+    for await (const user of pages(client, (offset) => ({ username_list: list, ...(offset === 0 ? {} : { offset: String(offset) }) }))) {
+      found.set(user.user_id, user);
+    }
   }
   return [...found.values()];
+}
+
+/** Every user of a paged listing: asks again at `metadata.next_offset` until Duo gives none. */
+async function* pages(client: DuoClient, params: (offset: number) => Record<string, string>): AsyncGenerator<DuoUser> {
+  for (let offset: number | undefined = 0; offset !== undefined; ) {
+    const { response, metadata }: { response: unknown; metadata?: Record<string, unknown> } = await client.get('/admin/v1/users', params(offset));
+    yield* response as DuoUser[];
+    const next = metadata?.next_offset;
+    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
+  }
 }
 
 /** One bulk_create call: `users` travels as a JSON string holding the array (duo-admin-api.md §2). */
@@ -57,6 +68,11 @@ export async function bulkCreateUsers(client: DuoClient, users: readonly NewDuoU
 
 export async function createUser(client: DuoClient, user: NewDuoUser): Promise<DuoUser> {
   const { response } = await client.post('/admin/v1/users', { ...user });
+  return response as DuoUser;
+}
+
+export async function getUser(client: DuoClient, userId: string): Promise<DuoUser> {
+  const { response } = await client.get(`/admin/v1/users/${encodeURIComponent(userId)}`);
   return response as DuoUser;
 }
 
@@ -74,13 +90,6 @@ export function aliasesParam(aliases: readonly (readonly [number, string])[]): s
 }
 
 /** Every user of the tenant, a page of 300 at a time. */
-export async function* listAllUsers(client: DuoClient): AsyncGenerator<DuoUser> {
-  let offset: number | undefined = 0;
-  while (offset !== undefined) {
-    const { response, metadata }: { response: unknown; metadata?: Record<string, unknown> } =
-      await client.get('/admin/v1/users', { limit: '300', offset: String(offset) });
-    yield* response as DuoUser[];
-    const next = metadata?.next_offset;
-    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
-  }
+export function listAllUsers(client: DuoClient): AsyncGenerator<DuoUser> {
+  return pages(client, (offset) => ({ limit: '300', offset: String(offset) }));
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
+import { lockFile, type FileLock } from './lock.js';
 
 export type JournalKind = 'import' | 'migrate' | 'rollback';
 
@@ -12,53 +14,73 @@ export interface JournalNames {
   aliases: Record<string, string>;
 }
 
+/** What a guarded write is about to do, journaled before the call. */
+export type Intent =
+  | { op: 'rename'; user_id: string; before: JournalNames; after: JournalNames; fields?: Record<string, string> }
+  | { op: 'trash'; user_ids: string[] }
+  | { op: 'bulk_create'; usernames: string[] }
+  | { op: 'create'; usernames: [string] }
+  | { op: 'aliases'; usernames: [string]; user_id: string; aliases: string };
+
+/** ok: Duo applied it · refused: certainly not applied · unknown: maybe applied; only reading Duo tells. */
+export type OutcomeStatus = 'ok' | 'refused' | 'unknown';
+
+export interface CreatedUser {
+  username: string;
+  user_id: string;
+}
+
 export type JournalRecord =
-  | { t: 'start'; kind: JournalKind; input: string; sha256: string; host: string; at: string }
-  | { t: 'intent'; id: number; op: 'rename'; user_id: string; before: JournalNames; after: JournalNames; fields?: Record<string, string> }
-  | { t: 'intent'; id: number; op: 'trash'; user_ids: string[] }
-  | { t: 'intent'; id: number; op: 'bulk_create'; usernames: string[] }
-  | { t: 'intent'; id: number; op: 'create'; usernames: [string] }
-  | { t: 'intent'; id: number; op: 'aliases'; usernames: [string]; user_id: string; aliases: string }
-  | { t: 'outcome'; id: number; ok: true; created?: { username: string; user_id: string }[] }
-  | { t: 'outcome'; id: number; ok: false; unknown: boolean; error: string }
+  | { t: 'start'; kind: JournalKind; input: string; sha256: string; host: string; at: string; assertions?: string[] }
+  | ({ t: 'intent'; id: number } & Intent)
+  | { t: 'outcome'; id: number; status: OutcomeStatus; created?: CreatedUser[]; error?: string }
+  /** A user this run created, learned by reading Duo after an unanswered create: rollback must find it. */
+  | { t: 'claim'; username: string; user_id: string }
   | { t: 'row'; line: number; username: string; result: RowResult; user_id: string | null; error: string | null }
   | { t: 'done'; at: string };
 
 export type RowResult = 'created' | 'updated' | 'exists' | 'failed' | 'skipped';
 
+export interface OpenJournalOptions {
+  /** Called with every record already in the file, in order: the journal is streamed, never held whole. */
+  readonly replay?: (record: JournalRecord) => void;
+  /** Reading an existing journal (rollback): a missing file is a usage error, not a new journal. */
+  readonly mustExist?: boolean;
+}
+
 /**
- * An append-only JSON-lines journal, flushed to disk after every record: an intent is durable
+ * An append-only JSON-lines journal, flushed to disk after every append: an intent is durable
  * before the write it announces is sent, and its outcome before anything else happens. It never
- * holds secrets. A line torn by a crash is dropped on the next open.
+ * holds secrets. A line torn by a crash is dropped on the next open. The file is created only by
+ * the first append, so a run that writes nothing to Duo leaves no journal behind.
  */
 export class Journal {
   private nextId = 1;
   private header: JournalRecord | null = null;
+  private file: FileHandle | null = null;
+  private start: Extract<JournalRecord, { t: 'start' }> | null = null;
 
   private constructor(
     readonly path: string,
-    private readonly file: FileHandle,
-    readonly records: readonly JournalRecord[],
-  ) {
-    for (const record of records) if ('id' in record) this.nextId = Math.max(this.nextId, record.id + 1);
-  }
+    private readonly lock: FileLock,
+  ) {}
 
-  static async open(path: string): Promise<Journal> {
-    let file: FileHandle;
-    await lockJournal(path);
+  static async open(path: string, options: OpenJournalOptions = {}): Promise<Journal> {
+    if (options.mustExist) await mustBeFile(path);
+    const lock = await lockFile(path, 'journal');
+    const journal = new Journal(path, lock);
     try {
-      file = await open(path, 'a+');
+      await journal.replay(options.replay ?? (() => undefined));
+      return journal;
     } catch (error) {
-      await rm(`${path}.lock`, { force: true });
-      throw new UsageError('JOURNAL_UNWRITABLE', `journal ${path}: ${describeFsError(error)}`, { cause: error });
-    }
-    try {
-      return new Journal(path, file, await readRecords(path, file));
-    } catch (error) {
-      await file.close();
-      await rm(`${path}.lock`, { force: true });
+      await lock.release();
       throw error;
     }
+  }
+
+  /** The run this journal belongs to, if it has recorded any write. */
+  get startRecord(): Extract<JournalRecord, { t: 'start' }> | null {
+    return this.start;
   }
 
   newId(): number {
@@ -67,56 +89,129 @@ export class Journal {
 
   /**
    * A record written just before the first other one: a run that fails before it changes anything
-   * (bad credentials, a typo in the host) leaves the journal empty instead of bound to that run.
+   * (bad credentials, a typo in the host) leaves no journal instead of one bound to that run.
    */
-  setHeader(record: JournalRecord): void {
+  setHeader(record: Extract<JournalRecord, { t: 'start' }>): void {
     this.header = record;
+    this.start = record;
   }
 
   async append(...records: JournalRecord[]): Promise<void> {
     if (records.length === 0) return;
     const lines = (this.header === null ? [] : [this.header]).concat(records).map((r) => JSON.stringify(r) + '\n');
     this.header = null;
-    await this.file.appendFile(lines.join(''), 'utf8');
-    await this.file.datasync();
+    const file = this.file ?? (await this.create());
+    await file.appendFile(lines.join(''), 'utf8');
+    await file.datasync();
   }
 
   async close(): Promise<void> {
-    await this.file.close();
-    await rm(`${this.path}.lock`, { force: true });
+    await this.file?.close();
+    this.file = null;
+    await this.lock.release();
+  }
+
+  private async create(): Promise<FileHandle> {
+    let created = false;
+    try {
+      created = !(await stat(this.path).then(() => true, () => false));
+      this.file = await open(this.path, 'a');
+    } catch (error) {
+      throw new UsageError('JOURNAL_UNWRITABLE', `journal ${this.path}: ${describeFsError(error)}`, { cause: error });
+    }
+    // A new file's name lives in its directory: sync that too, or a crash can lose the whole journal.
+    if (created) await syncDirectory(dirname(this.path));
+    return this.file;
+  }
+
+  private async replay(visit: (record: JournalRecord) => void): Promise<void> {
+    const complete = await readLines(this.path, (line, lineNumber) => {
+      let record: JournalRecord;
+      try {
+        record = JSON.parse(line) as JournalRecord;
+      } catch {
+        throw new UsageError('JOURNAL_DAMAGED', `journal ${this.path}:${lineNumber} is not a journal record; was the file edited?`);
+      }
+      if ('id' in record) this.nextId = Math.max(this.nextId, record.id + 1);
+      if (record.t === 'start') this.start = record;
+      visit(record);
+    });
+    if (complete !== null && complete.torn) {
+      // The process died in the middle of a line: that record never counted.
+      const file = await open(this.path, 'r+');
+      try {
+        await file.truncate(complete.bytes);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+    }
   }
 }
 
-
-async function readRecords(path: string, file: FileHandle): Promise<JournalRecord[]> {
-  const text = await file.readFile('utf8');
-  const complete = text.lastIndexOf('\n') + 1;
-  if (complete < text.length) {
-    // The process died in the middle of a line: that record never counted.
-    await file.truncate(Buffer.byteLength(text.slice(0, complete)));
-    await file.datasync();
+/**
+ * Streams a file's complete lines (split on LF, as the journal writes them) without holding the
+ * file. Returns where the last complete line ends, and whether bytes follow it; null: no file.
+ */
+async function readLines(path: string, onLine: (line: string, lineNumber: number) => void): Promise<{ bytes: number; torn: boolean } | null> {
+  try {
+    await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new UsageError('JOURNAL_UNWRITABLE', `journal ${path}: ${describeFsError(error)}`, { cause: error });
   }
-  const records: JournalRecord[] = [];
-  text.slice(0, complete).split('\n').forEach((line, i) => {
-    if (line === '') return;
-    try {
-      records.push(JSON.parse(line) as JournalRecord);
-    } catch {
-      throw new UsageError('JOURNAL_DAMAGED', `journal ${path}:${i + 1} is not a journal record; was the file edited?`);
+  let carry: Buffer = Buffer.alloc(0);
+  let consumed = 0;
+  let lineNumber = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
+    const buffer: Buffer = carry.length === 0 ? (chunk as Buffer) : Buffer.concat([carry, chunk as Buffer]);
+    let start = 0;
+    for (let end = buffer.indexOf(10, start); end !== -1; end = buffer.indexOf(10, start)) {
+      lineNumber++;
+      if (end > start) onLine(buffer.toString('utf8', start, end), lineNumber);
+      start = end + 1;
     }
-  });
-  return records;
+    consumed += start;
+    carry = buffer.subarray(start);
+  }
+  return { bytes: consumed, torn: carry.length > 0 };
+}
+
+async function mustBeFile(path: string): Promise<void> {
+  try {
+    if ((await stat(path)).isDirectory()) throw new UsageError('INPUT_UNREADABLE', `journal ${path}: is a directory, not a file`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError('INPUT_UNREADABLE', `journal ${path}: ${describeFsError(error)}`, { cause: error });
+  }
+}
+
+/** fsync a directory, where the platform allows it (Windows does not open directories for writing). */
+export async function syncDirectory(path: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
 }
 
 /**
  * Ties a journal to one input file (by hash), one Duo host and one kind of run, so that resuming
  * can never apply a journal to another file or tenant. Returns whether the journal was already in use.
  */
-export async function bindJournal(journal: Journal, run: { kind: JournalKind; input: string; host: string }): Promise<boolean> {
+export async function bindJournal(
+  journal: Journal,
+  run: { kind: JournalKind; input: string; host: string; assertions?: readonly string[] },
+): Promise<boolean> {
   const sha256 = await fileSha256(run.input);
-  const start = journal.records.find((r) => r.t === 'start');
-  if (start === undefined) {
-    journal.setHeader({ t: 'start', kind: run.kind, input: run.input, sha256, host: run.host, at: new Date().toISOString() });
+  const start = journal.startRecord;
+  if (start === null) {
+    journal.setHeader({
+      t: 'start', kind: run.kind, input: run.input, sha256, host: run.host, at: new Date().toISOString(),
+      ...(run.assertions && run.assertions.length > 0 ? { assertions: [...run.assertions] } : {}),
+    });
     return false;
   }
   if (start.kind !== run.kind) throw new UsageError('JOURNAL_MISMATCH', `journal ${journal.path} is the journal of a ${start.kind}, not of a ${run.kind}: use another --journal`);
@@ -132,37 +227,4 @@ async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-/**
- * Two runs on one journal would both act on the same rows: the second is refused. A lock left by a
- * process that no longer exists (killed) is taken over.
- */
-async function lockJournal(path: string): Promise<void> {
-  const lockPath = `${path}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lockPath, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new UsageError('JOURNAL_UNWRITABLE', `journal ${path}: ${describeFsError(error)}`, { cause: error });
-      }
-      const holder = Number(await readFile(lockPath, 'utf8').catch(() => ''));
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        throw new UsageError('JOURNAL_LOCKED', `journal ${path} is in use by another duo-bridge (pid ${holder})`);
-      }
-      await rm(lockPath, { force: true });
-    }
-  }
-  throw new UsageError('JOURNAL_LOCKED', `journal ${path}: could not take ${lockPath}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

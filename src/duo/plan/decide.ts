@@ -14,7 +14,7 @@ export interface UserNames {
 export interface PlannedRow {
   readonly row: DuoUserRow;
   readonly action: PlanAction;
-  /** The Duo user the row is about (null for create, and for a conflict without one). */
+  /** The Duo user the row is about (null for a create, unless this import already made it; null for a conflict without one). */
   readonly user: TenantUser | null;
   readonly reason: string;
   /** The names and fields the Duo user will have (update and migrate). */
@@ -43,20 +43,42 @@ function describe(user: TenantUser): string {
 interface Match {
   readonly row: DuoUserRow;
   user: TenantUser | null;
-  how: 'username' | 'evidence' | 'hint' | null;
+  how: 'username' | 'evidence' | 'hint' | 'ours' | null;
   evidence: string;
   conflict: string | null;
+  /** The Duo user is managed by a directory sync and the row would change it. */
+  synced: boolean;
+}
+
+export interface DecideOptions {
+  /** Row username → user_id that an earlier, interrupted migrate was renaming (its journal). */
+  readonly hints?: ReadonlyMap<string, string>;
+  /** Did this run (an import being resumed) create this Duo user? Then the row is its own create, half done. */
+  readonly ours?: (user: TenantUser) => boolean;
+  /**
+   * The admin asserts that the directory sync which created these users is deleted, so their
+   * `last_directory_sync` is history, not a sync that would undo the change (--assert-sync-deleted).
+   */
+  readonly syncDeleted?: boolean;
+}
+
+/** The flag an admin gives to assert that the old directory sync is gone. */
+export const SYNC_DELETED_FLAG = '--assert-sync-deleted';
+
+/** What the admin asserted for a run, recorded in its journal. */
+export function assertions(options: { readonly syncDeleted?: boolean | undefined }): string[] {
+  return options.syncDeleted ? [`${SYNC_DELETED_FLAG}: the directory sync that created these users is deleted`] : [];
 }
 
 /**
- * Classifies every row against the tenant (live or a snapshot), without changing anything:
- * create, unchanged, update (same username), migrate (the same person under another username, found
- * by an alias or the email), or conflict. A row may take a name that another Duo user holds only if
- * that user is itself renamed away from it by another row (a chain or a cycle, which migrate orders).
- *
- * @param hints row username → user_id that an earlier, interrupted migrate was moving (its journal).
+ * Classifies every row against the tenant (live, a snapshot, or the users an import looked up for
+ * a batch), without changing anything: create, unchanged, update (same username), migrate (the same
+ * person under another username, found by an alias or the email), or conflict. A row may take a
+ * name that another Duo user holds only if that user is itself renamed away from it by another row
+ * (a chain or a cycle, which migrate orders). plan, import, migrate and the import's preview all
+ * decide here, so they cannot disagree.
  */
-export function planRows(rows: readonly DuoUserRow[], tenant: readonly TenantUser[], hints: ReadonlyMap<string, string> = new Map()): Plan {
+export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUser>, options: DecideOptions = {}): Plan {
   const byName = new Map<string, TenantUser>();
   const byEmail = new Map<string, TenantUser[]>();
   const byId = new Map<string, TenantUser>();
@@ -66,7 +88,7 @@ export function planRows(rows: readonly DuoUserRow[], tenant: readonly TenantUse
     if (user.email) byEmail.set(nameKey(user.email), [...(byEmail.get(nameKey(user.email)) ?? []), user]);
   }
 
-  const matches = rows.map((row) => identify(row, byName, byEmail, byId, hints));
+  const matches = rows.map((row) => identify(row, byName, byEmail, byId, options));
 
   // Two rows cannot both become the same Duo user.
   const claims = new Map<string, Match[]>();
@@ -78,16 +100,32 @@ export function planRows(rows: readonly DuoUserRow[], tenant: readonly TenantUse
       m.conflict = `rows on lines ${m.row.line} and ${others} both match Duo user ${describe(m.user!)}`;
     }
   }
+  for (const m of matches) m.synced = m.user !== null && !m.conflict && m.how !== 'ours' && m.user.last_directory_sync != null && needsChange(m);
 
-  for (const m of matches) {
-    const synced = m.user?.last_directory_sync;
-    if (m.user && !m.conflict && synced != null && needsChange(m)) {
-      m.conflict = `Duo user ${describe(m.user)} is managed by a directory sync (last sync ${new Date(synced * 1000).toISOString()}); ` +
-        'its next sync would undo this change: take the user out of the sync first';
-    }
+  // First as if no sync were in the way: which synced rows have no other obstacle?
+  const settled = matches.map((m) => m.conflict);
+  resolveNames(matches, byName);
+  const onlySync = new Set(matches.filter((m) => m.synced && !m.conflict));
+  if (!options.syncDeleted && matches.some((m) => m.synced)) {
+    matches.forEach((m, i) => (m.conflict = settled[i]!));
+    for (const m of matches) if (m.synced) m.conflict = syncConflict(m.user!, onlySync.has(m));
+    resolveNames(matches, byName);
   }
 
-  // A name held by another Duo user is available only if a non-conflicting row renames that user away from it.
+  const planned = matches.map((m) => toPlannedRow(m, options.syncDeleted === true));
+  const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
+  for (const p of planned) summary[p.action]++;
+  return { rows: planned, summary };
+}
+
+function syncConflict(user: TenantUser, onlyObstacle: boolean): string {
+  return `Duo user ${describe(user)} is managed by a directory sync (last sync ${new Date(user.last_directory_sync! * 1000).toISOString()}); ` +
+    'its next sync would undo this change: take the user out of the sync first' +
+    (onlyObstacle ? ` (if that sync has been deleted and Duo only kept the date, re-run with ${SYNC_DELETED_FLAG})` : '');
+}
+
+/** A name held by another Duo user is available only if a non-conflicting row renames that user away from it. */
+function resolveNames(matches: Match[], byName: ReadonlyMap<string, TenantUser>): void {
   for (let changed = true; changed; ) {
     changed = false;
     const releasing = new Map<string, Match>();
@@ -107,11 +145,6 @@ export function planRows(rows: readonly DuoUserRow[], tenant: readonly TenantUse
       }
     }
   }
-
-  const planned = matches.map((m) => toPlannedRow(m));
-  const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
-  for (const p of planned) summary[p.action]++;
-  return { rows: planned, summary };
 }
 
 function identify(
@@ -119,13 +152,16 @@ function identify(
   byName: ReadonlyMap<string, TenantUser>,
   byEmail: ReadonlyMap<string, TenantUser[]>,
   byId: ReadonlyMap<string, TenantUser>,
-  hints: ReadonlyMap<string, string>,
+  options: DecideOptions,
 ): Match {
-  const hinted = byId.get(hints.get(nameKey(row.username)) ?? '');
-  if (hinted) return { row, user: hinted, how: 'hint', evidence: 'an interrupted migrate was renaming it', conflict: null };
+  const found = (user: TenantUser | null, how: Match['how'], evidence: string, conflict: string | null = null): Match =>
+    ({ row, user, how, evidence, conflict, synced: false });
+  const hinted = byId.get(options.hints?.get(nameKey(row.username)) ?? '');
+  if (hinted) return found(hinted, 'hint', 'an interrupted migrate was renaming it');
 
   const holder = byName.get(nameKey(row.username));
   const sameUsername = holder && nameKey(holder.username) === nameKey(row.username) ? holder : null;
+  if (sameUsername && options.ours?.(sameUsername)) return found(sameUsername, 'ours', 'created by this import');
   const evidence = new Map<string, { user: TenantUser; why: string }>();
   for (const [, alias] of row.aliases) {
     const user = byName.get(nameKey(alias));
@@ -134,19 +170,15 @@ function identify(
   for (const user of row.email ? byEmail.get(nameKey(row.email)) ?? [] : []) {
     if (!evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `email ${row.email}` });
   }
-  if (sameUsername && (evidence.size === 0 || evidence.has(sameUsername.user_id))) {
-    return { row, user: sameUsername, how: 'username', evidence: 'same username', conflict: null };
-  }
+  if (sameUsername && (evidence.size === 0 || evidence.has(sameUsername.user_id))) return found(sameUsername, 'username', 'same username');
   if (evidence.size > 1) {
     const users = [...evidence.values()].map((e) => `${describe(e.user)} by ${e.why}`).join(' and ');
-    return { row, user: null, how: null, evidence: '', conflict: `the row matches several Duo users: ${users}` };
+    return found(null, null, '', `the row matches several Duo users: ${users}`);
   }
   const only = [...evidence.values()][0];
-  if (only) return { row, user: only.user, how: 'evidence', evidence: `matched by ${only.why}`, conflict: null };
-  if (holder && !sameUsername) {
-    return { row, user: null, how: null, evidence: '', conflict: `username "${row.username}" is an alias of Duo user ${describe(holder)}, a different person` };
-  }
-  return { row, user: null, how: null, evidence: '', conflict: null };
+  if (only) return found(only.user, 'evidence', `matched by ${only.why}`);
+  if (holder && !sameUsername) return found(null, null, '', `username "${row.username}" is an alias of Duo user ${describe(holder)}, a different person`);
+  return found(null, null, '');
 }
 
 function needsChange(m: Match): boolean {
@@ -175,19 +207,21 @@ function aliasesDiffer(row: DuoUserRow, user: TenantUser): boolean {
   return wanted.size !== held.size || [...wanted].some((a) => !held.has(a));
 }
 
-function toPlannedRow(m: Match): PlannedRow {
+function toPlannedRow(m: Match, syncDeleted: boolean): PlannedRow {
   const { row, user } = m;
   if (m.conflict) return { row, action: 'conflict', user, reason: m.conflict, target: null };
   if (!user) return { row, action: 'create', user: null, reason: 'no Duo user has any of its names or its email', target: null };
+  if (m.how === 'ours') return { row, action: 'create', user, reason: 'created by this import; an earlier run was interrupted', target: null };
+  const asserted = m.synced && syncDeleted ? ` (directory sync asserted deleted with ${SYNC_DELETED_FLAG})` : '';
   const changes = userChanges(row, user);
   const target = { username: row.username, aliases: rowAliases(row), fields: changes?.fields ?? {} };
   if (m.how === 'username') {
     return changes === null
       ? { row, action: 'unchanged', user, reason: 'same username, fields and aliases', target: null }
-      : { row, action: 'update', user, reason: `same username; changes ${[...Object.keys(changes.fields), ...(changes.aliases ? ['aliases'] : [])].join(', ')}`, target };
+      : { row, action: 'update', user, reason: `same username; changes ${[...Object.keys(changes.fields), ...(changes.aliases ? ['aliases'] : [])].join(', ')}${asserted}`, target };
   }
   return {
     row, action: 'migrate', user, target,
-    reason: `Duo user ${describe(user)} is this person (${m.evidence}): rename to "${row.username}" with aliases [${Object.values(target.aliases).join(', ')}]`,
+    reason: `Duo user ${describe(user)} is this person (${m.evidence}): rename to "${row.username}" with aliases [${Object.values(target.aliases).join(', ')}]${asserted}`,
   };
 }

@@ -56,6 +56,13 @@ export async function* readLiveTenant(client: DuoClient): AsyncGenerator<TenantU
   for await (const user of listAllUsers(client)) yield toTenantUser(user);
 }
 
+/** The whole live tenant in memory: plan and migrate look across every user at once. */
+export async function loadLiveTenant(client: DuoClient): Promise<TenantUser[]> {
+  const users: TenantUser[] = [];
+  for await (const user of readLiveTenant(client)) users.push(user);
+  return users;
+}
+
 /** A snapshot as JSON (the input of `plan --tenant`), or as CSV for a spreadsheet. Streamed. */
 export async function writeTenantSnapshot(path: string, host: string, users: AsyncIterable<TenantUser>, format: 'json' | 'csv'): Promise<number> {
   let count = 0;

@@ -11,7 +11,7 @@ export interface BatchUser extends NewDuoUser {
   readonly aliases?: Readonly<Record<string, string>>;
 }
 
-/** The fields bulk_create takes, without aliases (they are set afterwards, one modify call per user). */
+/** The fields bulk_create takes, without aliases (they are set afterwards). */
 export function newDuoUser(row: DuoUserRow): NewDuoUser {
   const user: Record<string, string> = { username: row.username };
   for (const key of ['realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const) if (row[key] !== '') user[key] = row[key];
@@ -36,7 +36,7 @@ export function batchFileName(index: number): string {
  * Writes rows as batch-0001.json, batch-0002.json, … of at most `batchSize` users, in file order.
  * Refuses a directory that already holds batches, so an old run's files never mix with a new one.
  */
-export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: string, batchSize: number): Promise<{ files: number; users: number }> {
+export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: string, batchSize: number): Promise<{ files: number; users: number; droppedAliases: number }> {
   try {
     await mkdir(outDir, { recursive: true });
     const existing = (await readdir(outDir)).filter((name) => /^batch-\d+\.json$/.test(name));
@@ -48,6 +48,7 @@ export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: s
   let batch: DuoUserRow[] = [];
   let files = 0;
   let users = 0;
+  let droppedAliases = 0;
   const flush = async (): Promise<void> => {
     const content = batchFileContent(batch);
     await writeFileAtomically(join(outDir, batchFileName(++files)), async (out) => void out.write(content));
@@ -55,9 +56,10 @@ export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: s
     batch = [];
   };
   for await (const row of rows) {
+    droppedAliases += row.droppedAliases.length;
     batch.push(row);
     if (batch.length === batchSize) await flush();
   }
   if (batch.length > 0) await flush();
-  return { files, users };
+  return { files, users, droppedAliases };
 }

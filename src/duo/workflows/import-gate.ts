@@ -30,8 +30,11 @@ export interface ImportGate {
 }
 
 /** Every import validates first (contract §4). */
-export async function checkImportInput(input: string, options: { delimiter?: string | undefined; skipInvalid: boolean }): Promise<ImportGate> {
-  const validation = await validateCsv(await openInputFile(input), { delimiter: options.delimiter });
+export async function checkImportInput(
+  input: string,
+  options: { delimiter?: string | undefined; skipInvalid: boolean; maxAliases?: number | undefined },
+): Promise<ImportGate> {
+  const validation = await validateCsv(await openInputFile(input), { delimiter: options.delimiter, maxAliases: options.maxAliases });
   const invalidRows = new Map<number, string>();
   const fileErrors: Finding[] = [];
   for (const finding of validation.findings) {

@@ -1,5 +1,6 @@
 import { nameKey } from '../../names.js';
-import type { JournalRecord, RowResult } from '../journal/journal.js';
+import type { Intent, JournalRecord, RowResult } from '../journal/journal.js';
+import type { TenantUser } from '../tenant/tenant.js';
 
 export interface FinalRow {
   readonly result: RowResult;
@@ -8,46 +9,57 @@ export interface FinalRow {
 }
 
 /**
- * What earlier runs of the same import did, rebuilt from the journal. A username is "attempted" once
- * a create for it was announced: if Duo has that user later, this import created it (the pre-check
- * had found the name free before the intent was written).
+ * What earlier runs of the same import did, rebuilt from the journal as it streams by. A username is
+ * "attempted" once a create for it was announced and not refused: if Duo has that user later, this
+ * import created it (the lookup before the create had found the name free).
  */
 export class ImportState {
+  /** Rows settled for good (created, exists, updated). A failed row is tried again: its cause may be gone. */
   readonly final = new Map<string, FinalRow>();
   readonly createdIds = new Map<string, string>();
   readonly attempted = new Set<string>();
   readonly aliasesDone = new Set<string>();
+  private readonly intents = new Map<number, Intent>();
 
-  static replay(records: readonly JournalRecord[]): ImportState {
-    const state = new ImportState();
-    const intents = new Map<number, Extract<JournalRecord, { t: 'intent' }>>();
-    for (const record of records) {
-      if (record.t === 'intent') {
-        intents.set(record.id, record);
-        if (record.op === 'bulk_create' || record.op === 'create') for (const username of record.usernames) state.attempted.add(nameKey(username));
-      } else if (record.t === 'outcome' && record.ok) {
-        const intent = intents.get(record.id);
-        if (intent?.op === 'aliases') state.aliasesDone.add(nameKey(intent.usernames[0]));
-        for (const { username, user_id } of record.created ?? []) state.createdIds.set(nameKey(username), user_id);
-      } else if (record.t === 'outcome' && !record.unknown) {
+  /** Feeds one journal record; pass it as the journal's replay callback. */
+  readonly replay = (record: JournalRecord): void => {
+    if (record.t === 'intent') {
+      const { t: _t, id, ...intent } = record;
+      this.intents.set(id, intent as Intent);
+      if (record.op === 'bulk_create' || record.op === 'create') for (const username of record.usernames) this.attempted.add(nameKey(username));
+    } else if (record.t === 'outcome') {
+      const intent = this.intents.get(record.id);
+      this.intents.delete(record.id);
+      if (record.status === 'ok') {
+        if (intent?.op === 'aliases') this.aliasesDone.add(nameKey(intent.usernames[0]));
+        for (const { username, user_id } of record.created ?? []) this.createdIds.set(nameKey(username), user_id);
+      } else if (record.status === 'refused' && (intent?.op === 'bulk_create' || intent?.op === 'create')) {
         // Duo refused the create outright: nothing of it was applied.
-        const intent = intents.get(record.id);
-        if (intent?.op === 'bulk_create' || intent?.op === 'create') for (const username of intent.usernames) state.forget(username);
-      } else if (record.t === 'row') {
-        state.final.set(nameKey(record.username), { result: record.result, userId: record.user_id, error: record.error });
+        for (const username of intent.usernames) this.forget(username);
       }
+    } else if (record.t === 'claim') {
+      this.createdIds.set(nameKey(record.username), record.user_id);
+    } else if (record.t === 'row') {
+      const key = nameKey(record.username);
+      if (record.result === 'failed' || record.result === 'skipped') this.final.delete(key);
+      else this.final.set(key, { result: record.result, userId: record.user_id, error: record.error });
     }
-    return state;
-  }
+  };
 
   forget(username: string): void {
     const key = nameKey(username);
     if (!this.createdIds.has(key)) this.attempted.delete(key);
   }
 
-  /** Did this import (this run or an earlier one) possibly create the user? */
-  isOurs(username: string): boolean {
-    const key = nameKey(username);
-    return this.createdIds.has(key) || this.attempted.has(key);
+  /** Did this import (this run or an earlier one) create this Duo user? */
+  isOurs(user: Pick<TenantUser, 'username' | 'user_id'>): boolean {
+    const key = nameKey(user.username);
+    const known = this.createdIds.get(key);
+    return known !== undefined ? known === user.user_id : this.attempted.has(key);
+  }
+
+  /** Ours, but no answer of Duo's said so: the journal must learn it before anything else happens. */
+  needsClaim(user: Pick<TenantUser, 'username' | 'user_id'>): boolean {
+    return !this.createdIds.has(nameKey(user.username)) && this.attempted.has(nameKey(user.username));
   }
 }

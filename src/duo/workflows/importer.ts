@@ -1,20 +1,20 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { writeFileAtomically } from '../../atomic-file.js';
-import { readDuoUserRows, type DuoUserRow } from '../../csv/duo-row.js';
+import type { DuoUserRow } from '../../csv/duo-row.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
-import { DuoOutcomeUnknownError, DuoRequestError } from '../../errors.js';
-import { openInputFile } from '../../input-file.js';
 import { nameKey } from '../../names.js';
-import { newDuoUser } from './batches.js';
 import type { DuoClient } from '../api/client.js';
+import { aliasesParam, bulkCreateUsers, createUser, modifyUser } from '../api/users-api.js';
+import { guardedWrite } from '../journal/guarded-write.js';
+import { bindJournal, Journal, type JournalRecord, type RowResult } from '../journal/journal.js';
+import { assertions, planRows, rowAliases, userChanges, type PlanAction, type PlannedRow } from '../plan/decide.js';
+import { previewImport } from './import-preview.js';
+import { newDuoUser } from './batches.js';
 import { ROW_COLUMNS, rowCells, type ImportFiles, type ImportGate } from './import-gate.js';
 import { ImportState } from './import-state.js';
-import { rowAliases, userChanges } from '../plan/decide.js';
+import { lookupBatch, usersOf, validRowBatches } from './import-batches.js';
 import { applyRenames } from './renames.js';
-import { toTenantUser } from '../tenant/tenant.js';
-import { bindJournal, Journal, type JournalRecord, type RowResult } from '../journal/journal.js';
-import { aliasesParam, bulkCreateUsers, createUser, findUsersByNames, modifyUser, namesOfDuoUser, type DuoUser } from '../api/users-api.js';
 
 export interface LiveImportOptions {
   readonly input: string;
@@ -27,7 +27,15 @@ export interface LiveImportOptions {
   readonly host: string;
   /** Also bring existing users' fields and aliases in line with their rows (the plan's update rows). */
   readonly update?: boolean;
+  /** The admin asserts the old directory sync is deleted (see DecideOptions.syncDeleted). */
+  readonly syncDeleted?: boolean;
   readonly onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Called once the journal is open and before anything is written: `preview` counts what the run
+   * will do (a fresh run only; a resume skips it, its plan was shown when it started). Returning
+   * false stops the run with nothing written.
+   */
+  readonly confirm?: (resuming: boolean, preview: () => Promise<Record<PlanAction, number>>) => Promise<boolean>;
 }
 
 export interface ImportCounts {
@@ -48,36 +56,41 @@ export interface ImportSummary extends Readonly<ImportCounts> {
   readonly calls: number;
   readonly writes: number;
   readonly rateLimited: number;
+  /** Aliases left out because they equal their row's username. */
+  readonly droppedAliases: number;
 }
 
 interface Outcome {
   readonly result: RowResult;
   readonly userId: string | null;
   readonly error: string | null;
-  /** Definitive: journaled, never retried. An unknown outcome stays open for the next run. */
+  /** Journaled as the row's result. An unknown outcome is not: the next run settles it by reading Duo. */
   readonly final: boolean;
 }
 
 // Setting aliases is idempotent: an unanswered attempt can simply be repeated.
 const ALIAS_ATTEMPTS = 3;
-const RESULT_COLUMNS = ['line', ...ROW_COLUMNS, 'result', 'duo_user_id', 'error'];
+const RESULT_COLUMNS = ['line', ...ROW_COLUMNS, 'result', 'duo_user_id', 'error', 'note'];
 
 /**
- * Creates the CSV's users in Duo (duo-admin-api.md §9): per batch, look every name up; leave
- * existing users alone; fail rows whose names another user holds; bulk_create the rest; set each
- * new user's aliases. A failed or unanswered batch is never resent: Duo is re-read and what is
- * missing is created one by one. Every write is journaled before and after, so a re-run resumes.
+ * Creates the CSV's users in Duo: per batch, look every name up; classify the rows with the plan's
+ * decision engine; leave existing users alone (or update them with --update); fail the rows the
+ * plan calls migrate or conflict; bulk_create the rest; set each new user's aliases. A failed or
+ * unanswered batch is never resent: Duo is re-read and what is missing is created one by one.
+ * Every write is a guarded write (journaled before and after), so a re-run resumes.
  */
-export async function applyImport(options: LiveImportOptions): Promise<ImportSummary> {
-  const journal = await Journal.open(options.files.journal);
+export async function applyImport(options: LiveImportOptions): Promise<ImportSummary | null> {
+  const state = new ImportState();
+  const journal = await Journal.open(options.files.journal, { replay: state.replay });
   try {
-    const resumed = await bindJournal(journal, { kind: 'import', input: options.input, host: options.host });
-    const state = ImportState.replay(journal.records);
+    const resuming = journal.startRecord !== null;
+    if (options.confirm && !(await options.confirm(resuming, () => previewImport(options, state)))) return null;
+    const resumed = await bindJournal(journal, { kind: 'import', input: options.input, host: options.host, assertions: assertions(options) });
     const run = new ImportRun(options, journal, state);
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
     await journal.append({ t: 'done', at: new Date().toISOString() });
     const { calls, writes, rateLimited } = options.client.stats;
-    return { ...run.counts, resumed, calls, writes, rateLimited };
+    return { ...run.counts, resumed, calls, writes, rateLimited, droppedAliases: run.droppedAliases };
   } finally {
     await journal.close();
   }
@@ -85,6 +98,7 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
 
 class ImportRun {
   readonly counts: ImportCounts = { created: 0, updated: 0, exists: 0, failed: 0, skipped: 0 };
+  droppedAliases = 0;
   private done = 0;
   private readonly total: number;
 
@@ -99,34 +113,20 @@ class ImportRun {
   async execute(out: NodeJS.WritableStream): Promise<void> {
     const results = createCsvWriter(RESULT_COLUMNS, { crlf: true });
     results.pipe(out, { end: false });
-    // Rows wait here, in file order, until their batch has an outcome.
-    let pending: { row: DuoUserRow; outcome?: Outcome }[] = [];
-    let batch: DuoUserRow[] = [];
-    const flush = async (): Promise<void> => {
-      const outcomes = await this.processBatch(batch);
-      for (const entry of pending) {
-        const outcome = entry.outcome ?? outcomes.get(nameKey(entry.row.username))!;
+    const { input, delimiter, gate, batchSize } = this.options;
+    for await (const { rows, skipped } of validRowBatches(input, gate, batchSize, delimiter)) {
+      const outcomes = await this.processBatch(rows);
+      // Rows in file order: the skipped rows of this stretch of the file, then the batch.
+      const skippedOutcomes = skipped.map(([row, reason]) => [row, { result: 'skipped', userId: null, error: reason, final: true }] as const);
+      for (const [row, outcome] of [...skippedOutcomes, ...rows.map((row) => [row, outcomes.get(row)!] as const)].sort(([a], [b]) => a.line - b.line)) {
         this.counts[outcome.result]++;
-        const cells = [String(entry.row.line), ...rowCells(entry.row), outcome.result, outcome.userId ?? '', outcome.error ?? ''];
+        this.droppedAliases += row.droppedAliases.length;
+        const cells = [String(row.line), ...rowCells(row), outcome.result, outcome.userId ?? '', outcome.error ?? '', droppedNote(row)];
         if (!results.write(cells)) await once(results, 'drain');
       }
-      this.done += batch.length;
+      this.done += rows.length;
       this.report(0);
-      pending = [];
-      batch = [];
-    };
-
-    for await (const row of readDuoUserRows(await openInputFile(this.options.input), { delimiter: this.options.delimiter })) {
-      const invalid = this.options.gate.invalidRows.get(row.row);
-      if (invalid !== undefined) {
-        pending.push({ row, outcome: { result: 'skipped', userId: null, error: invalid, final: true } });
-        continue;
-      }
-      pending.push({ row });
-      batch.push(row);
-      if (batch.length === this.options.batchSize) await flush();
     }
-    await flush();
     results.end();
     await finished(results);
   }
@@ -135,112 +135,109 @@ class ImportRun {
     this.options.onProgress?.({ ...this.counts, done: this.done + doneInBatch, total: this.total });
   }
 
-  private async processBatch(rows: readonly DuoUserRow[]): Promise<Map<string, Outcome>> {
-    const outcomes = new Map<string, Outcome>();
+  private async processBatch(rows: readonly DuoUserRow[]): Promise<Map<DuoUserRow, Outcome>> {
+    const outcomes = new Map<DuoUserRow, Outcome>();
     const open: DuoUserRow[] = [];
     for (const row of rows) {
       const final = this.state.final.get(nameKey(row.username));
-      if (final) outcomes.set(nameKey(row.username), { ...final, final: true });
+      if (final) outcomes.set(row, { ...final, final: true });
       else open.push(row);
     }
     if (open.length === 0) return outcomes;
 
-    const owners = await this.lookup(open.flatMap((row) => [row.username, ...row.aliases.map(([, alias]) => alias)]));
+    const plan = planRows(open, usersOf(await lookupBatch(this.options.client, open)), {
+      ours: (user) => this.state.isOurs(user),
+      syncDeleted: this.options.syncDeleted ?? false,
+    });
     const toCreate: DuoUserRow[] = [];
-    const created = new Map<string, string>();
-    for (const row of open) {
-      const key = nameKey(row.username);
-      const owner = owners.get(key);
-      if (owner !== undefined && nameKey(owner.username) === key) {
-        if (this.state.isOurs(row.username)) created.set(key, owner.user_id);
-        else if (this.options.update) outcomes.set(key, await this.update(row, owner, owners));
-        else outcomes.set(key, { result: 'exists', userId: owner.user_id, error: null, final: true });
-      } else if (owner !== undefined) {
-        outcomes.set(key, failure(`username "${row.username}" is an alias of Duo user "${owner.username}" (${owner.user_id})`, owner.user_id));
-      } else {
-        const taken = row.aliases.map(([, alias]) => [alias, owners.get(nameKey(alias))] as const).filter(([, o]) => o !== undefined);
-        if (taken.length > 0) {
-          outcomes.set(key, failure(taken.map(([alias, o]) => `alias "${alias}" belongs to Duo user "${o!.username}" (${o!.user_id})`).join('; '), null));
-        } else {
-          toCreate.push(row);
-        }
-      }
+    const created = new Map<DuoUserRow, string>();
+    for (const planned of plan.rows) {
+      const { row, user } = planned;
+      if (planned.action === 'create' && user === null) toCreate.push(row);
+      else if (planned.action === 'create') created.set(row, await this.claim(row.username, user!.user_id));
+      else outcomes.set(row, await this.decided(planned));
     }
 
-    for (const [key, userId] of await this.create(toCreate, outcomes)) created.set(key, userId);
-    let finished = 0;
-    for (const row of open) {
-      const key = nameKey(row.username);
-      const userId = created.get(key);
-      if (userId === undefined) continue;
-      outcomes.set(key, await this.finishCreated(row, userId));
+    for (const [row, userId] of await this.create(toCreate, outcomes)) created.set(row, userId);
+    let finishedRows = 0;
+    for (const [row, userId] of created) {
+      outcomes.set(row, await this.finishCreated(row, userId));
       // One alias call per user can take minutes per batch at Duo's rate: show progress inside it.
-      this.report(++finished);
+      this.report(++finishedRows);
     }
     // One flush for the batch's final results: until it is on disk, a resume re-derives them from Duo.
     await this.journal.append(...open.flatMap((row): JournalRecord[] => {
-      const outcome = outcomes.get(nameKey(row.username))!;
+      const outcome = outcomes.get(row)!;
       return outcome.final ? [{ t: 'row', line: row.line, username: row.username, result: outcome.result, user_id: outcome.userId, error: outcome.error }] : [];
     }));
     return outcomes;
   }
 
-  /** Brings an existing user's fields and aliases in line with its row (--update); names held by others fail it. */
-  private async update(row: DuoUserRow, user: DuoUser, owners: ReadonlyMap<string, DuoUser>): Promise<Outcome> {
-    const current = toTenantUser(user);
-    const changes = userChanges(row, current);
-    if (changes === null) return { result: 'exists', userId: user.user_id, error: null, final: true };
-    const taken = row.aliases.map(([, alias]) => owners.get(nameKey(alias))).find((o) => o !== undefined && o.user_id !== user.user_id);
-    if (taken) return failure(`an alias of this row belongs to Duo user "${taken.username}" (${taken.user_id})`, user.user_id);
-    const to = changes.aliases ? rowAliases(row) : { ...current.aliases };
-    const [result] = await applyRenames(this.options.client, this.journal, [
-      { userId: user.user_id, from: { username: current.username, aliases: { ...current.aliases } }, to: { username: current.username, aliases: to }, fields: changes.fields },
-    ]);
-    return result!.ok ? { result: 'updated', userId: user.user_id, error: null, final: true } : failure(`not updated: ${result!.error}`, user.user_id);
+  /** What the plan decided for a row that is not a create. */
+  private async decided(planned: PlannedRow): Promise<Outcome> {
+    const { action, user, reason } = planned;
+    if (action === 'unchanged' || (action === 'update' && !this.options.update)) return { result: 'exists', userId: user!.user_id, error: null, final: true };
+    if (action === 'update') return this.update(planned);
+    if (action === 'migrate') return failure(`${reason}: rename it with "duo-bridge migrate" instead of creating a second user`, user!.user_id);
+    return failure(reason, user?.user_id ?? null);
   }
 
-  /** Duo users holding any of `names`, by lower-cased name (username or alias). */
-  private async lookup(names: readonly string[]): Promise<Map<string, DuoUser>> {
-    const unique = [...new Map(names.map((n) => [nameKey(n), n])).values()];
-    const owners = new Map<string, DuoUser>();
-    for (const user of await findUsersByNames(this.options.client, unique)) {
-      for (const name of namesOfDuoUser(user)) owners.set(nameKey(name), user);
+  /** Brings an existing user's fields and aliases in line with its row (--update). */
+  private async update({ row, user }: PlannedRow): Promise<Outcome> {
+    const current = user!;
+    const changes = userChanges(row, current)!;
+    const to = changes.aliases ? rowAliases(row) : { ...current.aliases };
+    const [result] = await applyRenames(this.options.client, this.journal, [
+      { userId: current.user_id, from: { username: current.username, aliases: { ...current.aliases } }, to: { username: current.username, aliases: to }, fields: changes.fields },
+    ]);
+    return result!.ok ? { result: 'updated', userId: current.user_id, error: null, final: true } : failure(`not updated: ${result!.error}`, current.user_id);
+  }
+
+  /**
+   * A user this import created, learned by reading Duo (its create's answer was lost): journaled
+   * before anything else, so that rollback finds it whatever happens next.
+   */
+  private async claim(username: string, userId: string): Promise<string> {
+    if (this.state.needsClaim({ username, user_id: userId })) {
+      await this.journal.append({ t: 'claim', username, user_id: userId });
+      this.state.createdIds.set(nameKey(username), userId);
     }
-    return owners;
+    return userId;
   }
 
   /** One bulk_create; if it fails or its answer is lost, re-read Duo and create what is missing one by one. */
-  private async create(rows: readonly DuoUserRow[], outcomes: Map<string, Outcome>): Promise<Map<string, string>> {
-    const created = new Map<string, string>();
+  private async create(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string>> {
+    const created = new Map<DuoUserRow, string>();
     if (rows.length === 0) return created;
-    const id = this.journal.newId();
-    await this.journal.append({ t: 'intent', id, op: 'bulk_create', usernames: rows.map((r) => r.username) });
     for (const row of rows) this.state.attempted.add(nameKey(row.username));
-    try {
-      const users = await bulkCreateUsers(this.options.client, rows.map(newDuoUser));
-      const ids = users.map((u) => ({ username: u.username, user_id: u.user_id }));
-      await this.journal.append({ t: 'outcome', id, ok: true, created: ids });
-      for (const { username, user_id } of ids) created.set(nameKey(username), user_id);
-      if (rows.every((row) => created.has(nameKey(row.username)))) return created;
-    } catch (error) {
-      if (!(error instanceof DuoRequestError || error instanceof DuoOutcomeUnknownError)) throw error;
-      await this.journal.append({ t: 'outcome', id, ok: false, unknown: error instanceof DuoOutcomeUnknownError, error: error.message });
-      // A refused batch created nothing; a user found now was created by someone else meanwhile.
-      if (error instanceof DuoRequestError) for (const row of rows) this.state.forget(row.username);
+    const bulk = await guardedWrite(this.journal, { op: 'bulk_create', usernames: rows.map((r) => r.username) },
+      () => bulkCreateUsers(this.options.client, rows.map(newDuoUser)),
+      (users) => ({ created: users.map((u) => ({ username: u.username, user_id: u.user_id })) }));
+    if (bulk.status === 'ok') {
+      const ids = new Map(bulk.value.map((u) => [nameKey(u.username), u.user_id]));
+      for (const row of rows) {
+        const id = ids.get(nameKey(row.username));
+        if (id !== undefined) {
+          created.set(row, id);
+          this.state.createdIds.set(nameKey(row.username), id);
+        }
+      }
+      if (created.size === rows.length) return created;
     }
+    // A refused batch created nothing; a user found now was created by someone else meanwhile.
+    if (bulk.status === 'refused') for (const row of rows) this.state.forget(row.username);
 
-    const missing = rows.filter((row) => !created.has(nameKey(row.username)));
-    const owners = await this.lookup(missing.map((r) => r.username));
+    const missing = rows.filter((row) => !created.has(row));
+    const found = await lookupBatch(this.options.client, missing, { aliases: false });
     for (const row of missing) {
-      const key = nameKey(row.username);
-      const owner = owners.get(key);
-      if (owner !== undefined && nameKey(owner.username) === key) {
-        if (this.state.isOurs(row.username)) created.set(key, owner.user_id);
-        else outcomes.set(key, { result: 'exists', userId: owner.user_id, error: null, final: true });
+      const owner = found.get(nameKey(row.username));
+      if (owner !== undefined && nameKey(owner.username) === nameKey(row.username)) {
+        if (this.state.isOurs(owner)) created.set(row, await this.claim(row.username, owner.user_id));
+        else outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
       } else {
         const single = await this.createOne(row);
-        if (typeof single === 'string') created.set(key, single);
-        else outcomes.set(key, single);
+        if (typeof single === 'string') created.set(row, single);
+        else outcomes.set(row, single);
       }
     }
     return created;
@@ -248,23 +245,20 @@ class ImportRun {
 
   private async createOne(row: DuoUserRow): Promise<string | Outcome> {
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const id = this.journal.newId();
-      await this.journal.append({ t: 'intent', id, op: 'create', usernames: [row.username] });
-      try {
-        const user = await createUser(this.options.client, newDuoUser(row));
-        await this.journal.append({ t: 'outcome', id, ok: true, created: [{ username: user.username, user_id: user.user_id }] });
-        return user.user_id;
-      } catch (error) {
-        if (error instanceof DuoRequestError) {
-          await this.journal.append({ t: 'outcome', id, ok: false, unknown: false, error: error.message });
-          this.state.forget(row.username);
-          return failure(error.message, null);
-        }
-        if (!(error instanceof DuoOutcomeUnknownError)) throw error;
-        await this.journal.append({ t: 'outcome', id, ok: false, unknown: true, error: error.message });
-        const owner = (await this.lookup([row.username])).get(nameKey(row.username));
-        if (owner !== undefined && nameKey(owner.username) === nameKey(row.username)) return owner.user_id;
+      this.state.attempted.add(nameKey(row.username));
+      const write = await guardedWrite(this.journal, { op: 'create', usernames: [row.username] },
+        () => createUser(this.options.client, newDuoUser(row)),
+        (user) => ({ created: [{ username: user.username, user_id: user.user_id }] }));
+      if (write.status === 'ok') {
+        this.state.createdIds.set(nameKey(row.username), write.value.user_id);
+        return write.value.user_id;
       }
+      if (write.status === 'refused') {
+        this.state.forget(row.username);
+        return failure(write.error.message, null);
+      }
+      const owner = (await lookupBatch(this.options.client, [row], { aliases: false })).get(nameKey(row.username));
+      if (owner !== undefined && nameKey(owner.username) === nameKey(row.username)) return this.claim(row.username, owner.user_id);
     }
     return { result: 'failed', userId: null, error: 'Duo did not answer the create; re-run the same command to resume', final: false };
   }
@@ -276,18 +270,13 @@ class ImportRun {
     if (row.aliases.length === 0 || this.state.aliasesDone.has(key)) return done;
     const aliases = aliasesParam(row.aliases);
     for (let attempt = 1; attempt <= ALIAS_ATTEMPTS; attempt++) {
-      const id = this.journal.newId();
-      await this.journal.append({ t: 'intent', id, op: 'aliases', usernames: [row.username], user_id: userId, aliases });
-      try {
-        await modifyUser(this.options.client, userId, { aliases });
-        await this.journal.append({ t: 'outcome', id, ok: true });
+      const write = await guardedWrite(this.journal, { op: 'aliases', usernames: [row.username], user_id: userId, aliases },
+        () => modifyUser(this.options.client, userId, { aliases }));
+      if (write.status === 'ok') {
         this.state.aliasesDone.add(key);
         return done;
-      } catch (error) {
-        if (!(error instanceof DuoRequestError || error instanceof DuoOutcomeUnknownError)) throw error;
-        await this.journal.append({ t: 'outcome', id, ok: false, unknown: error instanceof DuoOutcomeUnknownError, error: error.message });
-        if (error instanceof DuoRequestError) return failure(`the user was created but its aliases were not set: ${error.message}`, userId);
       }
+      if (write.status === 'refused') return failure(`the user was created but its aliases were not set: ${write.error.message}`, userId);
     }
     return { result: 'failed', userId, error: 'the user was created but Duo did not answer when its aliases were set; re-run to resume', final: false };
   }
@@ -297,4 +286,7 @@ function failure(error: string, userId: string | null): Outcome {
   return { result: 'failed', userId, error, final: true };
 }
 
+function droppedNote(row: DuoUserRow): string {
+  return row.droppedAliases.map(([n, value]) => `alias${n} "${value}" left out: it equals the username`).join('; ');
+}
 

@@ -1,35 +1,20 @@
-import { readDuoUserRows, type DuoUserRow } from '../../csv/duo-row.js';
-import { DataError } from '../../errors.js';
-import { openInputFile } from '../../input-file.js';
+import type { DuoUserRow } from '../../csv/duo-row.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import type { ImportGate } from './import-gate.js';
 import { bindJournal, Journal, type JournalRecord } from '../journal/journal.js';
-import { planRows, type Plan } from '../plan/decide.js';
+import { assertions, planRows, type Plan } from '../plan/decide.js';
+import { loadLiveTenant } from '../tenant/tenant.js';
 import { applyRenames, type Rename, type RenameResult } from './renames.js';
-import { readLiveTenant, type TenantUser } from '../tenant/tenant.js';
 
-/** The valid rows of a checked CSV, in memory: planning looks across all rows at once. */
-export async function loadValidRows(input: string, gate: ImportGate, delimiter?: string): Promise<DuoUserRow[]> {
-  if (gate.refused) throw new DataError('INPUT_INVALID', `${input} has ${gate.validation.errors} errors: fix them, or use --skip-invalid`);
-  const rows: DuoUserRow[] = [];
-  for await (const row of readDuoUserRows(await openInputFile(input), { delimiter })) if (!gate.invalidRows.has(row.row)) rows.push(row);
-  return rows;
-}
-
-export async function loadLiveTenant(client: DuoClient): Promise<TenantUser[]> {
-  const users: TenantUser[] = [];
-  for await (const user of readLiveTenant(client)) users.push(user);
-  return users;
-}
-
-/** Row username → user_id of every user an earlier, interrupted migrate was renaming. */
-export function migrateHints(records: readonly JournalRecord[]): Map<string, string> {
+/** Collects row username → user_id of every user an earlier, interrupted migrate was renaming. */
+export function migrateHints(): { hints: Map<string, string>; replay: (record: JournalRecord) => void } {
   const hints = new Map<string, string>();
-  for (const r of records) {
-    if (r.t === 'intent' && r.op === 'rename' && !r.after.username.startsWith('duo-bridge-tmp-')) hints.set(nameKey(r.after.username), r.user_id);
-  }
-  return hints;
+  return {
+    hints,
+    replay: (r) => {
+      if (r.t === 'intent' && r.op === 'rename' && !r.after.username.startsWith('duo-bridge-tmp-')) hints.set(nameKey(r.after.username), r.user_id);
+    },
+  };
 }
 
 export function migrationsOf(plan: Plan): Rename[] {
@@ -44,6 +29,8 @@ export interface MigrateRun {
   readonly client: DuoClient;
   readonly host: string;
   readonly journalPath: string;
+  /** The admin asserts the old directory sync is deleted (see DecideOptions.syncDeleted). */
+  readonly syncDeleted?: boolean;
   /** Shown the plan; returns false to stop before any write (the confirmation prompt). */
   readonly confirm: (plan: Plan) => Promise<boolean>;
   readonly onStep?: (done: number, total: number) => void;
@@ -59,15 +46,16 @@ export interface MigrateResult {
  * Renames the existing Duo users that the plan calls `migrate` in place (user_id, phones and
  * enrolment stay), journaled for resume and rollback. Re-planned from the live tenant on every run:
  * users already renamed show as unchanged, users an interrupted run left half-way are found again
- * through the journal.
+ * through the journal. The journal file appears only once a rename is about to be sent.
  */
 export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
-  const journal = await Journal.open(run.journalPath);
+  const { hints, replay } = migrateHints();
+  const journal = await Journal.open(run.journalPath, { replay });
   try {
-    const plan = planRows(run.rows, await loadLiveTenant(run.client), migrateHints(journal.records));
+    const plan = planRows(run.rows, await loadLiveTenant(run.client), { hints, syncDeleted: run.syncDeleted ?? false });
     const renames = migrationsOf(plan);
     if (!(await run.confirm(plan))) return { plan, results: [], confirmed: false };
-    if (renames.length > 0) await bindJournal(journal, { kind: 'migrate', input: run.input, host: run.host });
+    if (renames.length > 0) await bindJournal(journal, { kind: 'migrate', input: run.input, host: run.host, assertions: assertions(run) });
     const results = await applyRenames(run.client, journal, renames, (done) => run.onStep?.(done, renames.length));
     return { plan, results, confirmed: true };
   } finally {

@@ -1,8 +1,8 @@
-import { DuoOutcomeUnknownError, DuoRequestError } from '../../errors.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import type { Journal, JournalNames } from '../journal/journal.js';
-import { modifyUser, type DuoUser } from '../api/users-api.js';
+import { getUser, modifyUser, type DuoUser } from '../api/users-api.js';
+import { guardedWrite } from '../journal/guarded-write.js';
 
 /** One Duo user to move from its current names to new ones (and optionally new field values). */
 export interface Rename {
@@ -20,7 +20,7 @@ export interface RenameResult {
 
 const names = (n: JournalNames): string[] => [n.username, ...Object.values(n.aliases)];
 const tempNames = (userId: string): JournalNames => ({ username: `duo-bridge-tmp-${userId.toLowerCase()}`, aliases: {} });
-const same = (a: JournalNames, b: JournalNames): boolean => {
+export const same = (a: JournalNames, b: JournalNames): boolean => {
   const key = (n: JournalNames): string => JSON.stringify([nameKey(n.username), Object.entries(n.aliases).map(([s, v]) => [s, nameKey(v)]).sort()]);
   return key(a) === key(b);
 };
@@ -82,7 +82,7 @@ export async function applyRenames(
   return results;
 }
 
-/** One modify call, journaled; a lost answer is settled by reading the user back. */
+/** One modify call through the guarded write; a lost answer is settled by reading the user back. */
 async function renameOne(
   client: DuoClient,
   journal: Journal,
@@ -97,22 +97,18 @@ async function renameOne(
   if (aliases !== '') params.aliases = aliases;
   if (Object.keys(params).length === 0) return null;
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const id = journal.newId();
-    await journal.append({ t: 'intent', id, op: 'rename', user_id: userId, before, after, ...(Object.keys(fields).length ? { fields: { ...fields } } : {}) });
-    try {
-      await modifyUser(client, userId, params);
-      await journal.append({ t: 'outcome', id, ok: true });
-      return null;
-    } catch (error) {
-      if (!(error instanceof DuoRequestError || error instanceof DuoOutcomeUnknownError)) throw error;
-      await journal.append({ t: 'outcome', id, ok: false, unknown: error instanceof DuoOutcomeUnknownError, error: error.message });
-      if (error instanceof DuoRequestError) return error.message;
-      const { response } = await client.get(`/admin/v1/users/${encodeURIComponent(userId)}`);
-      const now = response as DuoUser;
-      if (same({ username: now.username, aliases: { ...(now.aliases ?? {}) } }, after)) return null;
-    }
+    const write = await guardedWrite(journal, { op: 'rename', user_id: userId, before, after, ...(Object.keys(fields).length ? { fields: { ...fields } } : {}) },
+      () => modifyUser(client, userId, params));
+    if (write.status === 'ok') return null;
+    if (write.status === 'refused') return write.error.message;
+    if (same(namesOf(await getUser(client, userId)), after)) return null;
   }
   return 'Duo did not answer; re-run the same command to resume';
+}
+
+/** A Duo user's names as a rename step records them. */
+export function namesOf(user: DuoUser): JournalNames {
+  return { username: user.username, aliases: Object.fromEntries(Object.entries(user.aliases ?? {}).filter(([, v]) => typeof v === 'string' && v !== '')) };
 }
 
 /** `alias1=new&alias3=` — the slots to set, and the slots to clear (an empty value removes an alias). */

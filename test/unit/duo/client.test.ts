@@ -91,11 +91,12 @@ describe('DuoClient', () => {
     ['bad ikey', fail(401, 40102, 'Invalid integration key'), 'the integration key (DUO_IKEY) is not valid'],
     ['missing permission', fail(403, 40301, 'Access forbidden'), 'lacks a permission'],
   ])('%s → DuoApiError (exit 3)', async (_name, response, message) => {
-    const { client } = scripted([response]);
-    const failure = client.get('/admin/v1/users');
-    await expect(failure).rejects.toBeInstanceOf(DuoApiError);
-    await expect(client.get('/admin/v1/users').catch((e: Error) => e.message)).resolves.toBeDefined();
-    await failure.catch((error: DuoApiError) => expect(error.message).toContain(message));
+    const { client, sent } = scripted([response]);
+    const error = await client.get('/admin/v1/users').then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DuoApiError);
+    expect(error).toMatchObject({ exitCode: 3, message: expect.stringContaining(message) });
+    // Refused credentials are final: not retried like a failure in transit.
+    expect(sent).toHaveLength(1);
   });
 
   it('names clock skew when Duo refuses the signature and its Date is far from ours', async () => {
@@ -109,7 +110,7 @@ describe('DuoClient', () => {
     const { client } = scripted([fail(400, 40002, 'Invalid request parameters', 'aliases')]);
     const error = await client.post('/admin/v1/users/DU1', { aliases: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuoRequestError);
-    expect(error).toMatchObject({ status: 400, duoCode: 40002, duoMessage: 'Invalid request parameters', detail: 'aliases', exitCode: 1 });
+    expect(error).toMatchObject({ status: 400, duoCode: 40002, duoMessage: 'Invalid request parameters', detail: 'aliases', exitCode: 3 });
   });
 
   it('never resends a write whose outcome is unknown', async () => {

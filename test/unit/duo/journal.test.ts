@@ -1,39 +1,73 @@
 import { describe, expect, it } from '@jest/globals';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImportState } from '../../../src/duo/workflows/import-state.js';
-import { Journal, type JournalRecord } from '../../../src/duo/journal/journal.js';
-import { UsageError } from '../../../src/errors.js';
+import { Journal, type Intent, type JournalRecord } from '../../../src/duo/journal/journal.js';
+import { guardedWrite } from '../../../src/duo/journal/guarded-write.js';
+import { DuoApiError, DuoOutcomeUnknownError, DuoRequestError, UsageError } from '../../../src/errors.js';
 import { tmpFiles } from '../../helpers/tmp-files.js';
 
+const lines = (path: string): JournalRecord[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalRecord);
+const START = { t: 'start', kind: 'import', input: 'u.csv', sha256: 'ab', host: 'h', at: 'now' } as const;
+
 describe('Journal', () => {
-  it('appends records as JSON lines, writing the header before the first one only', async () => {
+  it('appends records as JSON lines, the header before the first one only; reopening streams them back', async () => {
     const path = join(tmpFiles(), 'j.jsonl');
     const journal = await Journal.open(path);
-    journal.setHeader({ t: 'start', kind: 'import', input: 'u.csv', sha256: 'ab', host: 'h', at: 'now' });
+    journal.setHeader({ ...START });
     await journal.append({ t: 'intent', id: journal.newId(), op: 'create', usernames: ['a'] });
-    await journal.append({ t: 'outcome', id: 1, ok: true });
+    await journal.append({ t: 'outcome', id: 1, status: 'ok' });
     await journal.close();
-    expect(readFileSync(path, 'utf8').split('\n').map((l) => l && JSON.parse(l).t)).toEqual(['start', 'intent', 'outcome', '']);
-    const reopened = await Journal.open(path);
-    expect(reopened.records).toHaveLength(3);
+    expect(lines(path).map((r) => r.t)).toEqual(['start', 'intent', 'outcome']);
+    const seen: JournalRecord[] = [];
+    const reopened = await Journal.open(path, { replay: (r) => seen.push(r) });
+    expect(seen).toHaveLength(3);
+    expect(reopened.startRecord).toMatchObject({ kind: 'import' });
     expect(reopened.newId()).toBe(2);
     await reopened.close();
   });
 
+  it('creates no file until the first append: a run that writes nothing to Duo leaves no journal', async () => {
+    const path = join(tmpFiles(), 'j.jsonl');
+    const journal = await Journal.open(path);
+    journal.setHeader({ ...START });
+    await journal.close();
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('an existing journal is required where one is read (rollback): a typo is "no such file", exit 2', async () => {
+    const path = join(tmpFiles(), 'typo.jsonl');
+    await expect(Journal.open(path, { mustExist: true })).rejects.toMatchObject({ exitCode: 2, message: `journal ${path}: no such file` });
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('drops a line torn by a crash, and appends after the last whole one', async () => {
     const path = join(tmpFiles(), 'j.jsonl');
-    writeFileSync(path, '{"t":"intent","id":1,"op":"create","usernames":["a"]}\n{"t":"outcome","id":1,"ok":tr');
-    const journal = await Journal.open(path);
-    expect(journal.records).toHaveLength(1);
+    writeFileSync(path, '{"t":"intent","id":1,"op":"create","usernames":["a"]}\n{"t":"outcome","id":1,"status":"o');
+    const seen: JournalRecord[] = [];
+    const journal = await Journal.open(path, { replay: (r) => seen.push(r) });
+    expect(seen).toHaveLength(1);
     await journal.append({ t: 'done', at: 'x' });
     await journal.close();
     expect(readFileSync(path, 'utf8')).toBe('{"t":"intent","id":1,"op":"create","usernames":["a"]}\n{"t":"done","at":"x"}\n');
   });
 
-  it('refuses a damaged journal and a second process on the same journal', async () => {
-    const dir = tmpFiles({ 'bad.jsonl': 'not json\n' });
-    await expect(Journal.open(join(dir, 'bad.jsonl'))).rejects.toThrow(/bad\.jsonl:1 is not a journal record/);
+  it('streams a journal larger than one read chunk, lines split across chunks', async () => {
+    const path = join(tmpFiles(), 'big.jsonl');
+    const records = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ t: 'row', line: i + 2, username: `ü${i}`, result: 'created', user_id: `DU${i}`, error: null }));
+    writeFileSync(path, records.join('\n') + '\n');
+    let count = 0;
+    let last = '';
+    const journal = await Journal.open(path, { replay: (r) => { count++; last = (r as { username: string }).username; } });
+    await journal.close();
+    expect([count, last]).toEqual([20_000, 'ü19999']);
+  });
+
+  it('refuses a damaged journal, naming its line, and a second process on the same journal', async () => {
+    const dir = tmpFiles({ 'bad.jsonl': '{"t":"done","at":"x"}\nnot json\n' });
+    await expect(Journal.open(join(dir, 'bad.jsonl'))).rejects.toThrow(/bad\.jsonl:2 is not a journal record/);
     const path = join(dir, 'j.jsonl');
     const first = await Journal.open(path);
     await expect(Journal.open(path)).rejects.toThrow(new UsageError('JOURNAL_LOCKED', `journal ${path} is in use by another duo-bridge (pid ${process.pid})`));
@@ -44,31 +78,91 @@ describe('Journal', () => {
   it('takes over the lock of a process that died', async () => {
     const path = join(tmpFiles(), 'j.jsonl');
     writeFileSync(`${path}.lock`, '999999999');
-    appendFileSync(path, '');
     await expect(Journal.open(path).then((j) => j.close())).resolves.toBeUndefined();
+  });
+
+  it('of two processes taking over one dead lock, exactly one wins', async () => {
+    const { REPO } = await import('../../helpers/run-cli.js');
+    for (let round = 0; round < 5; round++) {
+      const path = join(tmpFiles(), 'j.jsonl');
+      writeFileSync(`${path}.lock`, '999999999');
+      // Each child opens the journal, holds it until told to go, and reports whether it got it.
+      const script = `import('${REPO}dist/duo/journal/journal.js').then(async ({ Journal }) => {
+        try { const j = await Journal.open(${JSON.stringify(path)}); process.stdout.write('locked\\n'); process.stdin.once('data', async () => { await j.close(); process.exit(0); }); }
+        catch (e) { process.stdout.write('refused: ' + e.message + '\\n'); process.exit(0); } });`;
+      const children = [0, 1].map(() => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }));
+      const answers = await Promise.all(children.map((child) => new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())))));
+      for (const child of children) child.stdin.end('go');
+      await Promise.all(children.map((child) => new Promise((resolve) => child.on('exit', resolve))));
+      expect(answers.filter((a) => a === 'locked')).toHaveLength(1);
+      expect(answers.find((a) => a !== 'locked')).toMatch(/^refused: journal .* is in use by another duo-bridge \(pid \d+\)$/);
+    }
+  });
+});
+
+describe('guardedWrite', () => {
+  const intent: Intent = { op: 'create', usernames: ['a'] };
+  const outcomes = async (call: () => Promise<unknown>): Promise<[string, JournalRecord[]]> => {
+    const path = join(tmpFiles(), 'j.jsonl');
+    const journal = await Journal.open(path);
+    let status: string;
+    try {
+      status = (await guardedWrite(journal, intent, call)).status;
+    } catch (error) {
+      status = `threw ${(error as Error).name}`;
+    }
+    await journal.close();
+    return [status, lines(path)];
+  };
+
+  it('journals the intent before the call, and the outcome after it', async () => {
+    const path = join(tmpFiles(), 'j.jsonl');
+    const journal = await Journal.open(path);
+    let onDiskDuringCall: JournalRecord[] = [];
+    await guardedWrite(journal, intent, async () => { onDiskDuringCall = lines(path); return 1; }, () => ({ created: [{ username: 'a', user_id: 'DU1' }] }));
+    await journal.close();
+    expect(onDiskDuringCall).toEqual([{ t: 'intent', id: 1, ...intent }]);
+    expect(lines(path)[1]).toEqual({ t: 'outcome', id: 1, status: 'ok', created: [{ username: 'a', user_id: 'DU1' }] });
+  });
+
+  it.each<[string, () => Error, string, string]>([
+    ['a 4xx', () => new DuoRequestError(400, 40002, 'Invalid request parameters', 'username'), 'refused', 'refused'],
+    ['a lost answer', () => new DuoOutcomeUnknownError('DUO_OUTCOME_UNKNOWN', 'timeout'), 'unknown', 'unknown'],
+    ['Duo unreachable', () => new DuoApiError('DUO_UNREACHABLE', 'cannot reach'), 'threw DuoApiError', 'refused'],
+  ])('%s → %s', async (_name, error, status, journaled) => {
+    const [got, records] = await outcomes(async () => { throw error(); });
+    expect(got).toBe(status);
+    expect(records[1]).toMatchObject({ t: 'outcome', id: 1, status: journaled });
   });
 });
 
 describe('ImportState.replay', () => {
   const records: JournalRecord[] = [
     { t: 'intent', id: 1, op: 'bulk_create', usernames: ['A', 'b', 'c'] },
-    { t: 'outcome', id: 1, ok: true, created: [{ username: 'a', user_id: 'DU1' }, { username: 'b', user_id: 'DU2' }] },
+    { t: 'outcome', id: 1, status: 'ok', created: [{ username: 'a', user_id: 'DU1' }, { username: 'b', user_id: 'DU2' }] },
     { t: 'intent', id: 2, op: 'aliases', usernames: ['a'], user_id: 'DU1', aliases: 'alias1=x' },
-    { t: 'outcome', id: 2, ok: true },
+    { t: 'outcome', id: 2, status: 'ok' },
     { t: 'intent', id: 3, op: 'aliases', usernames: ['b'], user_id: 'DU2', aliases: 'alias1=y' },
     { t: 'row', line: 2, username: 'A', result: 'created', user_id: 'DU1', error: null },
     { t: 'intent', id: 4, op: 'bulk_create', usernames: ['d'] },
     { t: 'intent', id: 5, op: 'create', usernames: ['e'] },
-    { t: 'outcome', id: 5, ok: false, unknown: false, error: 'refused' },
+    { t: 'outcome', id: 5, status: 'refused', error: 'refused' },
     { t: 'intent', id: 6, op: 'create', usernames: ['f'] },
-    { t: 'outcome', id: 6, ok: false, unknown: true, error: 'timeout' },
+    { t: 'outcome', id: 6, status: 'unknown', error: 'timeout' },
+    { t: 'claim', username: 'f', user_id: 'DU6' },
+    { t: 'row', line: 7, username: 'f', result: 'failed', user_id: 'DU6', error: 'aliases refused' },
   ];
 
-  it('knows what was created, what may have been, and what is final', () => {
-    const state = ImportState.replay(records);
+  it('knows what was created or claimed, what may have been, and what is final (a failed row is not)', () => {
+    const state = new ImportState();
+    records.forEach(state.replay);
     expect([...state.final.keys()]).toEqual(['a']);
-    expect(state.createdIds).toEqual(new Map([['a', 'DU1'], ['b', 'DU2']]));
+    expect(state.createdIds).toEqual(new Map([['a', 'DU1'], ['b', 'DU2'], ['f', 'DU6']]));
     expect([...state.aliasesDone]).toEqual(['a']);
-    expect(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((u) => state.isOurs(u))).toEqual([true, true, true, true, false, true, false]);
+    const ours = (username: string, user_id = 'DUX'): boolean => state.isOurs({ username, user_id });
+    expect([ours('a', 'DU1'), ours('a', 'DU9'), ours('b', 'DU2'), ours('c'), ours('d'), ours('e'), ours('f', 'DU6'), ours('g')])
+      .toEqual([true, false, true, true, true, false, true, false]);
+    expect(state.needsClaim({ username: 'c', user_id: 'DU3' })).toBe(true);
+    expect(state.needsClaim({ username: 'a', user_id: 'DU1' })).toBe(false);
   });
 });

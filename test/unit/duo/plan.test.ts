@@ -7,7 +7,7 @@ import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
 let line = 1;
 function row(username: string, email = '', aliases: string[] = [], extra: Partial<DuoUserRow> = {}): DuoUserRow {
   line++;
-  return { line, row: line - 1, username, realname: '', firstname: '', lastname: '', email, status: '', notes: '', aliases: aliases.map((a, i) => [i + 1, a] as const), adGuid: '', adDn: '', ...extra };
+  return { line, row: line - 1, username, realname: '', firstname: '', lastname: '', email, status: '', notes: '', aliases: aliases.map((a, i) => [i + 1, a] as const), droppedAliases: [], adGuid: '', adDn: '', ...extra };
 }
 let id = 0;
 function user(username: string, email: string | null = null, aliases: string[] = [], extra: Partial<TenantUser> = {}): TenantUser {
@@ -57,8 +57,28 @@ describe('planRows', () => {
 
   it('uses the journal\'s hint for a user an interrupted migrate left on a temporary name', () => {
     const parked = user('duo-bridge-tmp-du9');
-    const plan = planRows([row('bob')], [parked], new Map([['bob', parked.user_id]]));
+    const plan = planRows([row('bob')], [parked], { hints: new Map([['bob', parked.user_id]]) });
     expect(plan.rows[0]).toMatchObject({ action: 'migrate', user: parked });
+  });
+
+  it('a user this import created (ours) is its own create, half done, even when the sync date is set', () => {
+    const mine = user('bob', null, [], { last_directory_sync: 5 });
+    const plan = planRows([row('bob', 'bob@x', ['bob@x'])], [mine], { ours: (u) => u.user_id === mine.user_id });
+    expect(plan.rows[0]).toMatchObject({ action: 'create', user: mine });
+    expect(actions([row('bob', 'bob@x', ['bob@x'])], [mine])).toEqual(['conflict:bob']);
+  });
+
+  it('the directory-sync conflict names --assert-sync-deleted when it is the only obstacle, and the assertion lifts it', () => {
+    const synced = user('jfoo@x', 'jfoo@x', [], { last_directory_sync: 1_700_000_000 });
+    const only = planRows([row('jfoo', 'jfoo@x', ['jfoo@x'])], [synced]);
+    expect(only.rows[0]).toMatchObject({ action: 'conflict', reason: expect.stringMatching(/managed by a directory sync.*re-run with --assert-sync-deleted/) });
+    const asserted = planRows([row('jfoo', 'jfoo@x', ['jfoo@x'])], [synced], { syncDeleted: true });
+    expect(asserted.rows[0]).toMatchObject({ action: 'migrate', reason: expect.stringMatching(/asserted deleted with --assert-sync-deleted/) });
+    // A second obstacle (the new name belongs to someone else): the override would not help, so it is not offered.
+    const blocked = planRows([row('jfoo', 'jfoo@x', ['jfoo@x'])], [synced, user('jfoo', 'jason@x')]);
+    expect(blocked.rows[0]!.reason).toMatch(/managed by a directory sync/);
+    expect(blocked.rows[0]!.reason).not.toMatch(/assert-sync-deleted/);
+    expect(planRows([row('jfoo', 'jfoo@x', ['jfoo@x'])], [synced, user('jfoo', 'jason@x')], { syncDeleted: true }).rows[0]!.reason).toMatch(/"jfoo" belongs to Duo user "jfoo"/);
   });
 
   it('counts each class', () => {

@@ -1,0 +1,56 @@
+import type { DuoUserRow } from '../../csv/duo-row.js';
+import { readDuoUserRows } from '../../csv/duo-row.js';
+import { openInputFile } from '../../input-file.js';
+import { nameKey } from '../../names.js';
+import type { DuoClient } from '../api/client.js';
+import { findUsersByNames, namesOfDuoUser } from '../api/users-api.js';
+import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
+import type { ImportGate } from './import-gate.js';
+
+export interface RowBatch {
+  /** Up to batchSize valid rows, in file order. */
+  readonly rows: readonly DuoUserRow[];
+  /** The invalid rows (skipped with --skip-invalid) met since the previous batch, with why. */
+  readonly skipped: readonly (readonly [DuoUserRow, string])[];
+}
+
+/** The checked CSV as batches of valid rows: memory holds one batch, whatever the file's size. */
+export async function* validRowBatches(input: string, gate: ImportGate, batchSize: number, delimiter?: string): AsyncGenerator<RowBatch> {
+  let rows: DuoUserRow[] = [];
+  let skipped: (readonly [DuoUserRow, string])[] = [];
+  for await (const row of readDuoUserRows(await openInputFile(input), { delimiter })) {
+    const invalid = gate.invalidRows.get(row.row);
+    if (invalid !== undefined) skipped.push([row, invalid]);
+    else rows.push(row);
+    if (rows.length === batchSize) {
+      yield { rows, skipped };
+      rows = [];
+      skipped = [];
+    }
+  }
+  if (rows.length > 0 || skipped.length > 0) yield { rows, skipped };
+}
+
+/**
+ * The Duo users holding any name of the rows (username, aliases, and the email, which is the
+ * username of users an email-username sync created), by lower-cased name. These are all the users
+ * the decision engine needs to classify the rows; the cost is one lookup per 100 names.
+ */
+export async function lookupBatch(client: DuoClient, rows: readonly DuoUserRow[], include: { aliases?: boolean } = {}): Promise<Map<string, TenantUser>> {
+  const names = new Map<string, string>();
+  for (const row of rows) {
+    const candidates = include.aliases === false ? [row.username] : [row.username, ...row.aliases.map(([, alias]) => alias), row.email];
+    for (const name of candidates) if (name !== '') names.set(nameKey(name), name);
+  }
+  const owners = new Map<string, TenantUser>();
+  for (const user of await findUsersByNames(client, [...names.values()])) {
+    const tenantUser = toTenantUser(user);
+    for (const name of namesOfDuoUser(user)) owners.set(nameKey(name), tenantUser);
+  }
+  return owners;
+}
+
+/** Each user once. */
+export function usersOf(owners: ReadonlyMap<string, TenantUser>): TenantUser[] {
+  return [...new Map([...owners.values()].map((u) => [u.user_id, u])).values()];
+}

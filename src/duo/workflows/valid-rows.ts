@@ -1,0 +1,12 @@
+import { readDuoUserRows, type DuoUserRow } from '../../csv/duo-row.js';
+import { DataError } from '../../errors.js';
+import { openInputFile } from '../../input-file.js';
+import type { ImportGate } from './import-gate.js';
+
+/** The valid rows of a checked CSV, in memory: plan and migrate look across all rows at once. */
+export async function loadValidRows(input: string, gate: ImportGate, delimiter?: string): Promise<DuoUserRow[]> {
+  if (gate.refused) throw new DataError('INPUT_INVALID', `${input} has ${gate.validation.errors} errors: fix them, or use --skip-invalid`);
+  const rows: DuoUserRow[] = [];
+  for await (const row of readDuoUserRows(await openInputFile(input), { delimiter })) if (!gate.invalidRows.has(row.row)) rows.push(row);
+  return rows;
+}
