@@ -56,7 +56,7 @@ export interface FakeUser {
   is_enrolled: boolean;
 }
 
-export type FaultKind = '429' | '500-before' | '500-after' | 'reset-before' | 'reset-after' | 'html-502' | 'slow';
+export type FaultKind = '429' | '500-before' | '500-after' | 'reset-before' | 'reset-after' | 'html-502' | 'slow' | 'refuse';
 
 export interface Fault {
   /** Matched against "METHOD /path". */
@@ -105,8 +105,12 @@ export class FakeDuo {
   writeLimitPerMinute: number | undefined;
   /** Added to every answer, to stretch a run (e.g. so a test can kill it mid-way). */
   latencyMs = 0;
-  /** Called before each authenticated request is handled: lets a test change the tenant mid-import. */
-  beforeRequest: ((method: string, path: string) => void) | undefined;
+  /**
+   * Called before each authenticated request is handled: lets a test change the tenant mid-import.
+   * Returning 'drop' closes the connection with the request unapplied (a client killed before its
+   * request reached Duo, as far as Duo can tell).
+   */
+  beforeRequest: ((method: string, path: string) => void | 'drop') | undefined;
   /**
    * Called after each write is applied and before it is answered, with the count of writes applied
    * so far: a test kills the importer at the k-th write (a progress point, never a moment in time).
@@ -191,13 +195,14 @@ export class FakeDuo {
 
     try {
       const params = this.authenticate(req, method, path, url, body);
-      this.beforeRequest?.(method, path);
+      if (this.beforeRequest?.(method, path) === 'drop') return void req.socket.destroy();
       if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
       const fault = this.takeFault(`${method} ${path}`);
       if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1000));
       if (method !== 'GET' && this.overWriteLimit()) return fail(429, 42901, 'Too Many Requests');
       if (fault?.kind === '429') return fail(429, 42901, 'Too Many Requests');
       if (fault?.kind === '500-before') return fail(500, 50000, 'Internal server error');
+      if (fault?.kind === 'refuse') return fail(400, 40002, 'Invalid request parameters', 'injected refusal');
       if (fault?.kind === 'reset-before') return void req.socket.destroy();
       if (fault?.kind === 'html-502') {
         this.log.push({ method, path, status: 502, at: Date.now() });

@@ -52,9 +52,11 @@ describe('import --apply against the fake Duo', () => {
     expect(run.stderr).toMatch(/created 1, exists 1, failed 1/);
     const rows = results(join(dir, 'users.results.csv'));
     expect(rows.map((r) => [r.username, r.result, r.duo_user_id])).toEqual([
-      ['adavis', 'exists', existing.user_id], ['jfoo', 'failed', ''], ['bbrown', 'created', duo.byUsername().get('bbrown')!.user_id],
+      ['adavis', 'exists', existing.user_id], ['jfoo', 'failed', collision.user_id], ['bbrown', 'created', duo.byUsername().get('bbrown')!.user_id],
     ]);
-    expect(rows[1]!.error).toBe(`alias "jfoo@example.com" belongs to Duo user "jfoo@example.com" (${collision.user_id})`);
+    // The plan's words: the same person already in Duo under its email, to be renamed by migrate.
+    expect(rows[1]!.error).toBe(`Duo user "jfoo@example.com" (${collision.user_id}) is this person (matched by alias "jfoo@example.com"): ` +
+      'rename to "jfoo" with aliases [jfoo@example.com]. Run "duo-bridge migrate" first: import never creates a second user for a person Duo already has');
     expect(existing.aliases).toEqual({ alias1: 'alice@example.com' });
     expect(duo.byUsername().has('jfoo')).toBe(false);
   });

@@ -6,6 +6,7 @@ import { DuoClient } from '../../src/duo/api/client.js';
 import { duoBaseUrl } from '../../src/duo/api/duo-host.js';
 import { checkImportInput, importFiles } from '../../src/duo/workflows/import-gate.js';
 import { applyImport, type ImportSummary } from '../../src/duo/workflows/importer.js';
+import { readRollbackPlan } from '../../src/duo/workflows/rollback.js';
 import { FakeDuo, type FaultKind } from '../fake-duo/fake-duo.js';
 import { tmpFiles } from '../helpers/tmp-files.js';
 import { usersCsv } from '../helpers/users-csv.js';
@@ -141,6 +142,27 @@ describe('import faults', () => {
     expect(second.summary).toMatchObject({ resumed: true, created: 5, failed: 0 });
     expect(duo.count('POST', /bulk_create$/)).toBe(1);
     expectAllPresent(5);
+  });
+
+  it('a user claimed after a lost answer stays the import\'s: its failed alias call does not hide it from rollback, and a re-run finishes it', async () => {
+    // The bulk_create is applied but its answer is lost; the importer finds the users by reading Duo.
+    duo.inject(/^POST \/admin\/v1\/users\/bulk_create$/, 'reset-after', 1);
+    // Then Duo refuses the first alias call: that row fails with the user already created.
+    duo.inject(/^POST \/admin\/v1\/users\/DU\d+$/, 'refuse', 1);
+    const input = join(tmpFiles({ 'users.csv': usersCsv(3) }), 'users.csv');
+    const first = await importFile(input);
+    expect(first.summary).toMatchObject({ created: 2, failed: 1 });
+    const failedRow = first.results.find((r) => r.result === 'failed')!;
+    expect(failedRow.duo_user_id).toMatch(/^DU/);
+    const plan = await readRollbackPlan(importFiles(input).journal);
+    expect(plan).toEqual({ kind: 'import', trash: expect.arrayContaining([...duo.users.keys()]) });
+
+    // The cause is gone (the fault was one-off): the failed row is tried again, not replayed as failed.
+    const second = await importFile(input);
+    expect(second.summary).toMatchObject({ resumed: true, created: 3, failed: 0 });
+    // Nothing was created twice: the users were found, never created one by one.
+    expect(duo.count('POST', /^\/admin\/v1\/users$/)).toBe(0);
+    expectAllPresent(3);
   });
 
   it('keeps under a per-minute write limit by throttling itself: no 429', async () => {

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeDuo } from '../fake-duo/fake-duo.js';
-import { BIN, runCli } from '../helpers/run-cli.js';
+import { killSchedule, runKilledAtWrite } from '../helpers/kill-at-write.js';
+import { runCli } from '../helpers/run-cli.js';
 import { tmpFiles } from '../helpers/tmp-files.js';
 
 let duo: FakeDuo;
@@ -171,7 +171,6 @@ describe('migrate killed with SIGKILL, then resumed', () => {
     // Swaps and chains on top, so that some kills land between the two steps of a temporary rename.
     for (let i = 1; i <= 10; i++) duo.seed({ username: `swap${i}a`, email: `swap${i}b@example.com` });
     for (let i = 1; i <= 10; i++) duo.seed({ username: `swap${i}b`, email: `swap${i}a@example.com` });
-    duo.latencyMs = 3;
     const swaps = Array.from({ length: 10 }, (_, k) => `swap${k + 1}a,swap${k + 1}a@example.com\nswap${k + 1}b,swap${k + 1}b@example.com`).join('\n');
     const dir = tmpFiles({ 'users.csv': adCsv(count, 0, 0).replace(/\n$/, '') + '\n' + swaps.replace(/^(swap\d+[ab]),(\S+)$/gm, '$1,,$2,') + '\n' });
     writeFileSync(join(dir, 'users.csv'), readFileSync(join(dir, 'users.csv'), 'utf8').replace(/^(swap\d+[ab]),,(\S+),$/gm, '$1,,$2,'));
@@ -181,19 +180,14 @@ describe('migrate killed with SIGKILL, then resumed', () => {
 
     const renamed = (): number => [...duo.users.values()].filter((u) => /^u\d{5}$/.test(u.username) || u.username.startsWith('duo-bridge-tmp-')).length;
     const seen: number[] = [];
-    for (let k = 0; k < 20; k++) {
-      await new Promise<void>((resolve) => {
-        const child = spawn(process.execPath, [BIN, 'migrate', csv, '--apply', '--yes', ...FAST], { env: { PATH: process.env.PATH, ...duo.env() }, stdio: 'ignore' });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 200 + Math.floor(Math.random() * 250));
-        child.on('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+    // Killed at the k-th rename (applied or dropped unapplied): progress points, not moments in time.
+    for (const { k, point } of killSchedule(20, 12)) {
+      const { killed } = await runKilledAtWrite(duo, ['migrate', csv, '--apply', '--yes', ...FAST], k, point);
+      expect(killed).toBe(true);
       seen.push(renamed());
     }
     // The kills landed at different stages of the migrate, not all before or after it.
-    expect(new Set(seen).size).toBeGreaterThan(2);
+    expect(new Set(seen).size).toBeGreaterThan(10);
     const last = await cli(['migrate', csv, '--apply', '--yes']);
     expect(last.stderr).toMatch(/0 failed · 0 conflicts/);
     expect(duo.users.size).toBe(ids.size);

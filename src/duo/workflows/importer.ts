@@ -178,7 +178,7 @@ class ImportRun {
     const { action, user, reason } = planned;
     if (action === 'unchanged' || (action === 'update' && !this.options.update)) return { result: 'exists', userId: user!.user_id, error: null, final: true };
     if (action === 'update') return this.update(planned);
-    if (action === 'migrate') return failure(`${reason}: rename it with "duo-bridge migrate" instead of creating a second user`, user!.user_id);
+    if (action === 'migrate') return failure(`${reason}. Run "duo-bridge migrate" first: import never creates a second user for a person Duo already has`, user!.user_id);
     return failure(reason, user?.user_id ?? null);
   }
 
