@@ -34,7 +34,8 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       const pending = plan.kind === 'import' ? plan.trash.filter((id) => !progress.trashed.has(id)) : [];
       const what = plan.kind === 'import'
         ? `send ${count(pending.length)} users created by the import to Duo's Trash` +
-          (pending.length < plan.trash.length ? ` (${count(plan.trash.length - pending.length)} more already sent by an earlier rollback)` : '')
+          (pending.length < plan.trash.length ? ` (${count(plan.trash.length - pending.length)} more already sent by an earlier rollback)` : '') +
+          (progress.uncertain.size > 0 ? ` (${count(progress.uncertain.size)} of them sent by an earlier rollback whose answer was lost: Duo is read first)` : '')
         : `restore the original username and aliases of ${count(plan.restore.length)} renamed users`;
       io.out(`rollback of ${args.journal}: ${what}\n`);
       if (plan.kind === 'import') for (const id of pending.slice(0, 20)) io.out(`  ${id}\n`);
@@ -50,9 +51,8 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
         const result = await trashUsers(client, journal, plan.trash, progress);
         for (const f of result.failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
         const days = result.trashed > 0 ? await pendingDeletionDays(client) : null;
-        io.err(`sent ${count(result.trashed)} users to the Trash` +
-          (days === null ? '' : ` (Duo deletes them for good after ${days} days: the tenant's pending_deletion_days; restore them there until then)`) +
-          `, ${count(result.already)} were already there, ${count(result.failed.length)} failed · journal: ${journal.path}\n`);
+        io.err(`sent ${count(result.trashed)} users to the Trash, ${count(result.already)} were already there, ${count(result.failed.length)} failed · journal: ${journal.path}\n` +
+          (days === null ? '' : `Duo deletes users in the Trash for good after ${days} days (the tenant's pending_deletion_days): restore them there until then\n`));
         return result.failed.length > 0 ? 1 : 0;
       }
       const { results, already } = await restoreNames(client, journal, plan.restore);
