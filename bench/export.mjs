@@ -32,7 +32,7 @@ try {
     for (let run = 0; run < RUNS; run++) {
       ldapsearch.push(seconds(() => execFileSync('sh', ['-c', 'ldapsearch "$@" > /dev/null', 'ldapsearch', '-x', '-LLL', '-H', ad.AD_URL,
         '-D', ad.AD_EXPORT_USER, '-w', ad.AD_EXPORT_PASSWORD, '-b', ad.AD_BASE, '-E', 'pr=500/noprompt', FILTER, ...ATTRS])));
-      const result = spawnSync(process.execPath, [child, 'export', '--url', ad.AD_URL, '--bind-dn', ad.AD_EXPORT_USER, '--base', ad.AD_BASE,
+      const result = spawnSync(process.execPath, [child, 'export', '--url', ad.AD_URL, '--insecure-plaintext-bind', '--bind-dn', ad.AD_EXPORT_USER, '--base', ad.AD_BASE,
         '--page-size', '500', '--alias-attr', 'mail', '--out', join(work, 'users.csv')], {
         env: { ...process.env, LDAP_BIND_PASSWORD: ad.AD_EXPORT_PASSWORD }, stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
       });

@@ -12,6 +12,8 @@ export interface ExportArgs {
   readonly base?: string | undefined;
   readonly starttls?: boolean | undefined;
   readonly ca?: string | undefined;
+  /** A simple bind over plain ldap://: the password crosses the network in clear. Command line only. */
+  readonly 'insecure-plaintext-bind'?: boolean | undefined;
   readonly 'password-file'?: string | undefined;
   readonly 'from-ldif'?: string | undefined;
   readonly filter?: string | undefined;
@@ -103,11 +105,19 @@ async function resolveLdapSource(
   if (scheme === undefined) throw usage(`--url must look like ldaps://host[:port] or ldap://host[:port], got ${JSON.stringify(url)}`);
   const startTls = pick('starttls') ?? false;
   if (startTls && scheme === 'ldaps') throw usage('--starttls is for ldap:// URLs; ldaps:// is already TLS');
+  const caFile = pick('ca');
+  if (scheme === 'ldap' && !startTls) {
+    // ldap:// is plain text until StartTLS: a CA alone would not encrypt anything.
+    if (caFile !== undefined) throw usage('--ca with an ldap:// URL needs --starttls (or use ldaps://): without it the connection is not encrypted');
+    if (pick('insecure-plaintext-bind') !== true) {
+      throw usage(`${url} is not encrypted: the bind password would cross the network in clear. Use ldaps:// or --starttls ` +
+        '(with --ca for the DC\'s CA), or, on a network you trust, say so with --insecure-plaintext-bind');
+    }
+  }
   const bindDn = pick('bind-dn', 'LDAP_BIND_DN');
   if (!bindDn) throw usage('--bind-dn (or LDAP_BIND_DN) is required: a DN, a UPN like svc@corp.example, or DOMAIN\\user');
   const base = pick('base', 'LDAP_BASE');
   if (!base) throw usage('--base (or LDAP_BASE) is required, e.g. "DC=corp,DC=example"');
-  const caFile = pick('ca');
   return {
     kind: 'ldap',
     url,

@@ -38,8 +38,9 @@ export async function* searchLdap(options: LdapSourceOptions, progress: LdapSear
     url: options.url,
     connectTimeout: options.connectTimeoutMs,
     timeout: options.operationTimeoutMs,
-    // Only for ldaps://: given together with StartTLS, the upgraded connection is reset (seen on Samba 4.17).
-    ...(options.startTls ? {} : { tlsOptions: tlsOptions() }),
+    // Only for ldaps://: ldapts opens TLS whenever tlsOptions are given, so on ldap:// (port 389) they
+    // would start a TLS handshake the DC never expects; with StartTLS they go to startTLS() instead.
+    ...(/^ldaps:/i.test(options.url) ? { tlsOptions: tlsOptions() } : {}),
     strictDN: false,
   });
   let stage: LdapStage = 'connect';

@@ -1,4 +1,5 @@
 import { MAX_ALIASES } from '../csv/columns.js';
+import { nameKey } from '../names.js';
 import { firstBytes, firstText, textValues, type DirectoryEntry } from './directory-entry.js';
 import { formatObjectGuid } from './guid.js';
 
@@ -32,12 +33,13 @@ export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUs
   const username = fold(nameValues(entry, mapping.usernameAttribute)[0] ?? '');
 
   const aliases: string[] = [];
-  const seen = new Set([username.toLowerCase()]);
+  // Compared as validate and Duo compare names (NFC, then lower case): "José" typed two ways is one name.
+  const seen = new Set([nameKey(username)]);
   for (const attribute of mapping.aliasAttributes) {
     for (const value of nameValues(entry, attribute)) {
       const alias = fold(value);
-      if (seen.has(alias.toLowerCase())) continue;
-      seen.add(alias.toLowerCase());
+      if (seen.has(nameKey(alias))) continue;
+      seen.add(nameKey(alias));
       aliases.push(alias);
     }
   }

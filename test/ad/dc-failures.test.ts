@@ -20,7 +20,7 @@ describe('a DC that requires strong auth', () => {
     lab('strong', 'yes');
     lab('start');
     const dir = tmpFiles();
-    const plain = await runCli(['export', '--url', AD.url, '--bind-dn', AD.exportUser, '--base', AD.base, '--out', join(dir, 'x.csv')], { env: ldapEnv() });
+    const plain = await runCli(['export', '--url', AD.url, '--insecure-plaintext-bind', '--bind-dn', AD.exportUser, '--base', AD.base, '--out', join(dir, 'x.csv')], { env: ldapEnv() });
     expect(plain.exitCode).toBe(3);
     expect(plain.stderr).toMatch(/^duo-bridge: .*requires a protected connection.*ldaps:\/\/ or --starttls.*\n$/);
     const tls = await runCli(['export', '--url', AD.url, '--starttls', '--ca', AD.ca, '--bind-dn', AD.exportUser, '--base', AD.base,
@@ -34,7 +34,7 @@ describe('the DC dies in the middle of an export', () => {
 
   it('exit 3, one line, no output file and no temp file left', async () => {
     const dir = tmpFiles();
-    const child = spawn(process.execPath, [BIN, 'export', '--url', AD.url, '--bind-dn', AD.exportUser, '--base', AD.base,
+    const child = spawn(process.execPath, [BIN, 'export', '--url', AD.url, '--insecure-plaintext-bind', '--bind-dn', AD.exportUser, '--base', AD.base,
       '--page-size', '5', '--timeout', '10', '--out', join(dir, 'users.csv')], { env: { PATH: process.env.PATH, ...ldapEnv() } });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

@@ -7,7 +7,7 @@ import { AD, ENABLED_USERS, USERS, firstUsers, isDisabled, ldapEnv, ldapsearch, 
 import { readCsvObjects } from './csv-rows.js';
 
 function ldapArgs(out: string, ...extra: string[]): string[] {
-  return ['export', '--url', AD.url, '--bind-dn', AD.exportUser, '--base', AD.base, '--out', out, ...extra];
+  return ['export', '--url', AD.url, '--insecure-plaintext-bind', '--bind-dn', AD.exportUser, '--base', AD.base, '--out', out, ...extra];
 }
 
 function dnsOf(ldif: string): string[] {
@@ -149,9 +149,9 @@ describe('export over TLS', () => {
 
 describe('export failures: exit 3, one line, no output file', () => {
   it.each([
-    ['wrong password', ['--url', AD.url], ldapEnv('not-the-password'), /refused: wrong password \(AD data 52e\)/],
-    ['unreachable port', ['--url', 'ldap://127.0.0.1:1'], ldapEnv(), /cannot connect \(ECONNREFUSED\)/],
-    ['unknown base DN', ['--url', AD.url, '--base', 'DC=nowhere,DC=test'], ldapEnv(), /base DN "DC=nowhere,DC=test" does not exist/],
+    ['wrong password', ['--url', AD.url, '--insecure-plaintext-bind'], ldapEnv('not-the-password'), /refused: wrong password \(AD data 52e\)/],
+    ['unreachable port', ['--url', 'ldap://127.0.0.1:1', '--insecure-plaintext-bind'], ldapEnv(), /cannot connect \(ECONNREFUSED\)/],
+    ['unknown base DN', ['--url', AD.url, '--insecure-plaintext-bind', '--base', 'DC=nowhere,DC=test'], ldapEnv(), /base DN "DC=nowhere,DC=test" does not exist/],
   ])('%s', async (_name, args, env, message) => {
     const dir = tmpFiles();
     const base = args.includes('--base') ? [] : ['--base', AD.base];

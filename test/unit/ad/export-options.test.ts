@@ -41,9 +41,22 @@ describe('resolveExportOptions', () => {
     [{ out: 'u.csv', 'from-ldif': 'x.ldif', group: ['CN=G'] }, {}, /need an LDAP source/],
     [{ out: 'u.csv', 'alias-attr': Array(9).fill('mail') }, LDAP_ENV, /at most 8 times/],
     [{ out: 'u.csv', 'page-size': 5000 }, LDAP_ENV, /--page-size must be a whole number from 1 to 1000/],
+    [{ out: 'u.csv', 'page-size': 'abc' }, LDAP_ENV, /--page-size must be a whole number from 1 to 1000, got "abc"/],
+    [{ out: 'u.csv', url: 'ldap://dc1' }, LDAP_ENV, /ldap:\/\/dc1 is not encrypted: the bind password would cross the network in clear.*--insecure-plaintext-bind/],
+    [{ out: 'u.csv', url: 'ldap://dc1', ca: 'ca.pem' }, LDAP_ENV, /--ca with an ldap:\/\/ URL needs --starttls/],
   ])('refuses %j', async (args, env, message) => {
     await expect(resolveExportOptions(args, env)).rejects.toThrow(message);
     await expect(resolveExportOptions(args, env)).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('a plain ldap:// simple bind only when the admin says it is insecure, or with StartTLS', async () => {
+    await expect(resolveExportOptions({ out: 'u.csv', url: 'ldap://dc1', 'insecure-plaintext-bind': true }, LDAP_ENV)).resolves.toMatchObject({ source: { url: 'ldap://dc1', startTls: false } });
+    await expect(resolveExportOptions({ out: 'u.csv', url: 'ldap://dc1', starttls: true }, LDAP_ENV)).resolves.toMatchObject({ source: { startTls: true } });
+  });
+
+  it('a config file cannot allow a plaintext bind: that takes the command line', async () => {
+    const dir = tmpFiles({ 'c.json': JSON.stringify({ url: 'ldap://dc1', 'insecure-plaintext-bind': true }) });
+    await expect(loadExportConfig(join(dir, 'c.json'))).rejects.toThrow(/unknown key "insecure-plaintext-bind"/);
   });
 
   it('never puts the password in a message', async () => {

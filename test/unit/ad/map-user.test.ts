@@ -52,6 +52,12 @@ describe('mapUser', () => {
     expect([user.username, user.aliases]).toEqual(['jfoo', ['jane@example.com']]);
   });
 
+  it('compares names as validate does: NFC, then lower case ("José" typed composed and decomposed is one name)', () => {
+    const user = mapUser(entry({ sAMAccountName: ['jos\u00e9'], mail: ['JOSE\u0301'], otherMailbox: ['m\u00fcller@x', 'mu\u0308ller@x'] }),
+      mapping({ aliasAttributes: ['mail', 'otherMailbox'] }));
+    expect(user.aliases).toEqual(['m\u00fcller@x']);
+  });
+
   it('keeps 8 aliases and counts the rest', () => {
     const many = Array.from({ length: 11 }, (_, i) => `smtp:a${i}@example.com`);
     const user = mapUser(entry({ sAMAccountName: ['a'], proxyAddresses: many }), mapping({ aliasAttributes: ['proxyAddresses'] }));
