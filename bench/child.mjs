@@ -16,13 +16,19 @@ if (task === 'csv-parse') {
 } else {
   // A duo-bridge command, in process so that maxRSS is the command's own.
   const { main } = await import('../dist/cli/main.js');
-  let out = '';
+  // Output goes nowhere but its head is kept: the command's memory, not the harness's, is measured.
+  let head = '';
+  let outBytes = 0;
   let err = '';
-  const io = { out: (t) => (out += t), err: (t) => (err += t), errIsTTY: false, outIsTTY: false, env: process.env, cwd: process.cwd() };
+  const out = (t) => {
+    if (head.length < 4096) head += t.slice(0, 4096);
+    outBytes += Buffer.byteLength(t);
+  };
+  const io = { out, err: (t) => (err += t), errIsTTY: false, outIsTTY: false, env: process.env, cwd: process.cwd() };
   const exitCode = await main([task, ...args], io);
   if (task === 'validate') {
-    const report = JSON.parse(out);
-    detail = { exitCode, rows: report.rows, errors: report.errors, warnings: report.warnings };
+    const field = (name) => Number(new RegExp(`"${name}": (\\d+)`).exec(head)?.[1]);
+    detail = { exitCode, rows: field('rows'), errors: field('errors'), warnings: field('warnings'), outBytes };
   } else {
     detail = { exitCode, stderr: err.trim() };
   }

@@ -17,7 +17,7 @@ export { validateCsv } from './validate/validate-csv.js';
 export type { ValidateOptions, ValidationResult } from './validate/validate-csv.js';
 export { FINDING_SEVERITY } from './validate/findings.js';
 export type { Finding, FindingCode, Severity } from './validate/findings.js';
-export { toJsonReport, writeFindingsCsv } from './validate/report.js';
+export { jsonReport, writeFindingsCsv } from './validate/report.js';
 
 export { exportUsers } from './ad/export-users.js';
 export type { ExportSummary, ExportProgress } from './ad/export-users.js';

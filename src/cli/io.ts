@@ -2,7 +2,10 @@ import { createInterface } from 'node:readline/promises';
 
 /** Where a command prints; injected so tests can capture output without touching globals. */
 export interface CliIo {
-  readonly out: (text: string) => void;
+  /** Returns false when the text was queued rather than written (stdout's backpressure). */
+  readonly out: (text: string) => boolean | void;
+  /** Resolves when stdout has room again. */
+  readonly outDrained?: () => Promise<void>;
   readonly err: (text: string) => void;
   /** stderr is a terminal: colour, progress bars. */
   readonly errIsTTY: boolean;
@@ -17,6 +20,7 @@ export interface CliIo {
 export function processIo(): CliIo {
   return {
     out: (text) => process.stdout.write(text),
+    outDrained: () => new Promise((resolve) => process.stdout.once('drain', resolve)),
     err: (text) => process.stderr.write(text),
     errIsTTY: process.stderr.isTTY === true,
     outIsTTY: process.stdout.isTTY === true,
@@ -24,6 +28,21 @@ export function processIo(): CliIo {
     cwd: process.cwd(),
     ...(process.stdin.isTTY && process.stderr.isTTY ? { ask } : {}),
   };
+}
+
+/** Prints a stream of text in chunks of about 64 KiB, waiting whenever stdout asks to: memory stays flat. */
+export async function printAll(io: CliIo, chunks: AsyncIterable<string>): Promise<void> {
+  let pending = '';
+  const flush = async (): Promise<void> => {
+    const text = pending;
+    pending = '';
+    if (io.out(text) === false && io.outDrained) await io.outDrained();
+  };
+  for await (const chunk of chunks) {
+    pending += chunk;
+    if (pending.length >= 1 << 16) await flush();
+  }
+  if (pending !== '') await flush();
 }
 
 async function ask(question: string): Promise<string> {

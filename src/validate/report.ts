@@ -2,44 +2,37 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../atomic-file.js';
 import { createCsvWriter } from '../csv/write-csv.js';
+import type { Finding } from './findings.js';
 import type { ValidationResult } from './validate-csv.js';
 
-/** The `validate --format json` object, key for key as contract §2 defines it. */
-export function toJsonReport(file: string, result: ValidationResult): object {
-  return {
-    file,
-    rows: result.rows,
-    errors: result.errors,
-    warnings: result.warnings,
-    findings: result.findings.map((f) => ({
-      severity: f.severity,
-      code: f.code,
-      line: f.line,
-      row: f.row,
-      column: f.column,
-      value: f.value,
-      message: f.message,
-      related_lines: f.related_lines,
-    })),
-  };
+/**
+ * The `validate --format json` object, key for key as the contract defines it and byte for byte
+ * what JSON.stringify(report, null, 2) would print, streamed one finding at a time.
+ */
+export async function* jsonReport(file: string, result: ValidationResult): AsyncGenerator<string> {
+  const head = JSON.stringify({ file, rows: result.rows, errors: result.errors, warnings: result.warnings }, null, 2).slice(0, -2);
+  let first = true;
+  for await (const f of result.findings()) {
+    yield (first ? `${head},\n  "findings": [\n` : ',\n') + JSON.stringify(jsonFinding(f), null, 2).replace(/^/gm, '    ');
+    first = false;
+  }
+  yield first ? `${head},\n  "findings": []\n}\n` : '\n  ]\n}\n';
+}
+
+function jsonFinding(f: Finding): object {
+  return { severity: f.severity, code: f.code, line: f.line, row: f.row, column: f.column, value: f.value, message: f.message, related_lines: f.related_lines };
 }
 
 const REPORT_COLUMNS = ['severity', 'code', 'line', 'row', 'column', 'value', 'message', 'fix', 'related_lines'];
 
-/** The findings as a CSV a person can sort and filter in a spreadsheet. */
+/** The findings as a CSV a person can sort and filter in a spreadsheet, streamed. */
 export async function writeFindingsCsv(path: string, result: ValidationResult): Promise<void> {
-  const records = result.findings.map((f) => [
-    f.severity,
-    f.code,
-    f.line ?? '',
-    f.row ?? '',
-    f.column ?? '',
-    f.value ?? '',
-    f.message,
-    f.fix ?? '',
-    f.related_lines.join(' '),
-  ]);
+  async function* records(): AsyncGenerator<(string | number)[]> {
+    for await (const f of result.findings()) {
+      yield [f.severity, f.code, f.line ?? '', f.row ?? '', f.column ?? '', f.value ?? '', f.message, f.fix ?? '', f.related_lines.join(' ')];
+    }
+  }
   await writeFileAtomically(path, (out) =>
-    pipeline(Readable.from(records), createCsvWriter(REPORT_COLUMNS, { crlf: true }), out, { end: false }),
+    pipeline(Readable.from(records()), createCsvWriter(REPORT_COLUMNS, { crlf: true }), out, { end: false }),
   );
 }

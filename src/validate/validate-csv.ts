@@ -1,5 +1,6 @@
 import { layoutColumns, MAX_ALIASES, type ColumnLayout } from '../csv/columns.js';
 import { readCsvRecords } from '../csv/read-records.js';
+import { FindingSpool } from './finding-spool.js';
 import { finding, FINDING_SEVERITY, type Finding, type FindingCode } from './findings.js';
 import { checkHeader, emptyFile } from './header-rules.js';
 import { NameRegistry } from './name-registry.js';
@@ -10,6 +11,8 @@ export interface ValidateOptions {
   readonly delimiter?: string | undefined;
   /** Most aliases a row may hold; default 8 (Duo's limit). */
   readonly maxAliases?: number | undefined;
+  /** Findings kept in memory per code, for a text summary (the first by line); default 20. */
+  readonly keepPerCode?: number | undefined;
 }
 
 export interface ValidationResult {
@@ -17,54 +20,127 @@ export interface ValidationResult {
   readonly rows: number;
   readonly errors: number;
   readonly warnings: number;
-  /** Sorted by line. */
-  readonly findings: readonly Finding[];
   /** The delimiter used, sniffed or given; null for an empty file. */
   readonly delimiter: string | null;
+  /** How many findings of each code. */
+  readonly counts: ReadonlyMap<FindingCode, number>;
+  /** The first `keepPerCode` findings of each code, by line. */
+  readonly sample: ReadonlyMap<FindingCode, readonly Finding[]>;
+  /** Every finding, sorted by line (then column, then code), read back from disk: call as often as needed. */
+  findings(): AsyncIterable<Finding>;
+  /** Removes what findings() reads from. */
+  dispose(): Promise<void>;
 }
 
 /**
- * Checks a Duo CSV and reports every problem as a finding; never throws on bad input.
- * Streams the file: memory holds the findings and one Map of names.
+ * Checks a Duo CSV and reports every problem as a finding; never throws on bad input. Streams the
+ * file, and memory holds no list of findings whatever their number: row findings go to a spool file
+ * as they are found (already in line order), the few header and file findings and the duplicate-name
+ * findings (which only exist for names seen twice) are sorted, and findings() merges the three.
  */
-export async function validateCsv(
-  source: AsyncIterable<Buffer | string>,
-  options: ValidateOptions = {},
-): Promise<ValidationResult> {
+export async function validateCsv(source: AsyncIterable<Buffer | string>, options: ValidateOptions = {}): Promise<ValidationResult> {
   const maxAliases = options.maxAliases ?? MAX_ALIASES;
-  const findings: Finding[] = [];
+  const tally = new Tally(options.keepPerCode ?? 20);
+  const spool = new FindingSpool();
+  const fileFindings: Finding[] = [];
   let layout: ColumnLayout | null = null;
+  let order = findingOrder(null);
   let registry: NameRegistry | null = null;
   let delimiter: string | null = null;
   let rows = 0;
+  const rowFindings: Finding[] = [];
 
-  for await (const event of readCsvRecords(source, { delimiter: options.delimiter })) {
-    switch (event.type) {
-      case 'header':
-        layout = layoutColumns(event.cells);
-        delimiter = event.delimiter;
-        findings.push(...checkHeader(layout, event.line, event.delimiter));
-        if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
-        break;
-      case 'record':
-        rows++;
-        if (layout !== null && registry !== null) {
-          checkRow(event.cells, event.line, event.row, layout, registry, { maxAliases }, findings);
-        }
-        break;
-      case 'problem':
-        findings.push(finding({ code: event.problem.code, line: event.problem.line, message: event.problem.message }));
-        break;
+  try {
+    for await (const event of readCsvRecords(source, { delimiter: options.delimiter })) {
+      switch (event.type) {
+        case 'header':
+          layout = layoutColumns(event.cells);
+          order = findingOrder(layout);
+          delimiter = event.delimiter;
+          fileFindings.push(...checkHeader(layout, event.line, event.delimiter));
+          if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
+          break;
+        case 'record':
+          rows++;
+          if (layout !== null && registry !== null) {
+            checkRow(event.cells, event.line, event.row, layout, registry, { maxAliases }, rowFindings);
+            if (rowFindings.length > 0) {
+              rowFindings.sort(order);
+              for (const f of rowFindings) {
+                tally.add(f, order);
+                await spool.add(f);
+              }
+              rowFindings.length = 0;
+            }
+          }
+          break;
+        case 'problem':
+          fileFindings.push(finding({ code: event.problem.code, line: event.problem.line, message: event.problem.message }));
+          break;
+      }
     }
-  }
-  if (layout === null && !findings.some((f) => f.code === 'MALFORMED_CSV' || f.code === 'INVALID_ENCODING')) {
-    findings.push(emptyFile());
-  }
-  if (registry !== null && !findings.some((f) => f.code === 'MALFORMED_CSV')) findings.push(...registry.findings());
+    if (layout === null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV' || f.code === 'INVALID_ENCODING')) fileFindings.push(emptyFile());
+    const names = registry !== null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV') ? registry.findings().sort(order) : [];
+    fileFindings.sort(order);
+    for (const f of [...fileFindings, ...names]) tally.add(f, order);
 
-  findings.sort(findingOrder(layout));
-  const errors = findings.filter((f) => f.severity === 'error').length;
-  return { rows, errors, warnings: findings.length - errors, findings, delimiter };
+    return {
+      rows,
+      errors: tally.errors,
+      warnings: tally.warnings,
+      delimiter,
+      counts: tally.counts,
+      sample: tally.sample,
+      findings: () => mergeSorted([spool.read(), fileFindings, names], order),
+      dispose: () => spool.dispose(),
+    };
+  } catch (error) {
+    await spool.dispose();
+    throw error;
+  }
+}
+
+/** Counts per code and the first N of each code by line, whatever order they are added in. */
+class Tally {
+  readonly counts = new Map<FindingCode, number>();
+  readonly sample = new Map<FindingCode, Finding[]>();
+  errors = 0;
+  warnings = 0;
+
+  constructor(private readonly keep: number) {}
+
+  add(f: Finding, order: (a: Finding, b: Finding) => number): void {
+    this.counts.set(f.code, (this.counts.get(f.code) ?? 0) + 1);
+    if (f.severity === 'error') this.errors++;
+    else this.warnings++;
+    if (this.keep === 0) return;
+    const kept = this.sample.get(f.code) ?? [];
+    this.sample.set(f.code, kept);
+    if (kept.length === this.keep && order(f, kept[kept.length - 1]!) >= 0) return;
+    let at = kept.length;
+    while (at > 0 && order(f, kept[at - 1]!) < 0) at--;
+    kept.splice(at, 0, f);
+    if (kept.length > this.keep) kept.pop();
+  }
+}
+
+/** A k-way merge of sorted sources into one sorted stream. */
+async function* mergeSorted(sources: (AsyncIterable<Finding> | Iterable<Finding>)[], order: (a: Finding, b: Finding) => number): AsyncGenerator<Finding> {
+  const iterators = sources.map((s) => (Symbol.asyncIterator in s ? s[Symbol.asyncIterator]() : toAsync(s[Symbol.iterator]())));
+  const heads = await Promise.all(iterators.map((it) => it.next()));
+  for (;;) {
+    let best = -1;
+    heads.forEach((head, i) => {
+      if (!head.done && (best === -1 || order(head.value, (heads[best] as IteratorYieldResult<Finding>).value) < 0)) best = i;
+    });
+    if (best === -1) return;
+    yield (heads[best] as IteratorYieldResult<Finding>).value;
+    heads[best] = await iterators[best]!.next();
+  }
+}
+
+function toAsync(iterator: Iterator<Finding>): AsyncIterator<Finding> {
+  return { next: async () => iterator.next() };
 }
 
 const CODE_RANK = new Map(Object.keys(FINDING_SEVERITY).map((code, i) => [code as FindingCode, i]));

@@ -8,7 +8,7 @@ import { PLAN_ACTIONS } from '../../duo/plan/decide.js';
 import { MAX_BATCH } from '../../duo/api/users-api.js';
 import { readDuoUserRows } from '../../csv/duo-row.js';
 import { openInputFile } from '../../input-file.js';
-import { styler, type CliIo } from '../io.js';
+import { printAll, styler, type CliIo } from '../io.js';
 import { parseDelimiter, parseIntegerOption } from '../options.js';
 import { bar, count, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
@@ -61,7 +61,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     const duo = args.apply ? await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`)) : null;
 
     const gate = await checkImportInput(args.file, { delimiter, skipInvalid, maxAliases });
-    if (gate.refused) return refuse(args.file, gate, io);
+    if (gate.refused) return await refuse(args.file, gate, io);
     if (gate.invalidRows.size > 0) {
       await writeRejectedRows(args.file, files.rejected, gate, delimiter);
       io.err(`skipping ${count(gate.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
@@ -117,8 +117,8 @@ async function* filterRows(file: string, gate: ImportGate, delimiter: string | u
   }
 }
 
-function refuse(file: string, gate: ImportGate, io: CliIo): never {
-  io.out(renderFindingsText(file, gate.validation, { maxShown: 20, style: styler(io.outIsTTY) }));
+async function refuse(file: string, gate: ImportGate, io: CliIo): Promise<never> {
+  await printAll(io, renderFindingsText(file, gate.validation, { maxShown: 20, style: styler(io.outIsTTY) }));
   const hint = gate.fileErrors.length > 0 ? 'fix the file first' : 'fix them, or import the valid rows with --skip-invalid';
   throw new DataError('IMPORT_REFUSED', `${file} has ${count(gate.validation.errors)} errors; nothing was imported: ${hint}`);
 }

@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import { openInputFile } from '../../input-file.js';
-import { writeFindingsCsv, toJsonReport } from '../../validate/report.js';
+import { jsonReport, writeFindingsCsv } from '../../validate/report.js';
 import { validateCsv } from '../../validate/validate-csv.js';
-import { styler, type CliIo } from '../io.js';
+import { printAll, styler, type CliIo } from '../io.js';
 import { parseDelimiter, parseIntegerOption } from '../options.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import type { CommandModule } from './command.js';
@@ -32,15 +32,20 @@ export const validateCommand: CommandModule<ValidateArgs> = {
       .example('$0 validate users.csv --report findings.csv', 'findings as a spreadsheet')
       .example('$0 validate export.csv --delimiter ";" --max-aliases 4', 'an Excel ";" file, a tenant with 4 aliases'),
   run: async (args, io: CliIo) => {
+    const maxShown = parseIntegerOption('max-shown', args['max-shown'], 0, Number.MAX_SAFE_INTEGER) ?? 20;
     const options = {
       delimiter: parseDelimiter(args.delimiter),
       maxAliases: parseIntegerOption('max-aliases', args['max-aliases'], 0, 8),
+      keepPerCode: maxShown,
     };
-    const maxShown = parseIntegerOption('max-shown', args['max-shown'], 0, Number.MAX_SAFE_INTEGER) ?? 20;
     const result = await validateCsv(await openInputFile(args.file), options);
-    if (args.report !== undefined) await writeFindingsCsv(args.report, result);
-    if (args.format === 'json') io.out(JSON.stringify(toJsonReport(args.file, result), null, 2) + '\n');
-    else io.out(renderFindingsText(args.file, result, { maxShown, style: styler(io.outIsTTY) }));
-    return result.errors > 0 ? 1 : 0;
+    try {
+      if (args.report !== undefined) await writeFindingsCsv(args.report, result);
+      if (args.format === 'json') await printAll(io, jsonReport(args.file, result));
+      else await printAll(io, renderFindingsText(args.file, result, { maxShown, style: styler(io.outIsTTY) }));
+      return result.errors > 0 ? 1 : 0;
+    } finally {
+      await result.dispose();
+    }
   },
 };

@@ -10,37 +10,40 @@ export interface FindingsTextOptions {
 
 const CODE_ORDER = Object.keys(FINDING_SEVERITY) as FindingCode[];
 
-/** Findings grouped by code (errors first) with counts, each as file:line. */
-export function renderFindingsText(file: string, result: ValidationResult, options: FindingsTextOptions): string {
+/**
+ * Findings grouped by code (errors first) with counts, each as file:line, a chunk per code. The
+ * first findings of each code come from the result's sample; listing all of them (maxShown 0)
+ * reads them back from disk, one pass per code.
+ */
+export async function* renderFindingsText(file: string, result: ValidationResult, options: FindingsTextOptions): AsyncGenerator<string> {
   const { style } = options;
-  const byCode = new Map<FindingCode, Finding[]>();
-  for (const f of result.findings) {
-    const list = byCode.get(f.code);
-    if (list) list.push(f);
-    else byCode.set(f.code, [f]);
-  }
-  const lines: string[] = [];
-  const codes = CODE_ORDER.filter((code) => byCode.has(code)).sort(
+  const codes = CODE_ORDER.filter((code) => result.counts.has(code)).sort(
     (a, b) => Number(FINDING_SEVERITY[a] === 'warning') - Number(FINDING_SEVERITY[b] === 'warning'),
   );
   for (const code of codes) {
-    const list = byCode.get(code)!;
+    const total = result.counts.get(code)!;
     const severity = FINDING_SEVERITY[code];
-    lines.push(style(severity === 'error' ? 'red' : 'yellow', `${severity} ${code}`) + ` (${list.length})`);
-    const shown = options.maxShown === 0 ? list : list.slice(0, options.maxShown);
-    for (const f of shown) {
+    const lines = [style(severity === 'error' ? 'red' : 'yellow', `${severity} ${code}`) + ` (${total})`];
+    const sample = result.sample.get(code) ?? [];
+    const all = options.maxShown === 0 || options.maxShown > sample.length;
+    const shown: Iterable<Finding> | AsyncIterable<Finding> = all && sample.length < total ? ofCode(result, code) : sample.slice(0, options.maxShown || undefined);
+    let listed = 0;
+    for await (const f of shown) {
+      if (options.maxShown !== 0 && listed === options.maxShown) break;
+      listed++;
       const where = f.line === null ? file : `${file}:${f.line}`;
       const column = f.column === null ? '' : ` [${f.column}]`;
       lines.push(`  ${where}${column} ${f.message}`);
       if (f.fix !== null) lines.push(style('dim', `      fix: ${f.fix}`));
     }
-    if (shown.length < list.length) {
-      lines.push(style('dim', `  … and ${list.length - shown.length} more (all of them with --format json or --report FILE)`));
-    }
-    lines.push('');
+    if (listed < total) lines.push(style('dim', `  … and ${total - listed} more (all of them with --format json or --report FILE)`));
+    yield lines.join('\n') + '\n\n';
   }
   const verdict = result.errors > 0 ? style('red', 'NOT READY for import') : style('green', 'ready for import');
   const delimiter = result.delimiter === null ? '' : `, delimiter ${result.delimiter === '\t' ? 'tab' : `"${result.delimiter}"`}`;
-  lines.push(`${file}: ${result.rows} rows, ${result.errors} errors, ${result.warnings} warnings${delimiter}: ${verdict}`);
-  return lines.join('\n') + '\n';
+  yield `${file}: ${result.rows} rows, ${result.errors} errors, ${result.warnings} warnings${delimiter}: ${verdict}\n`;
+}
+
+async function* ofCode(result: ValidationResult, code: FindingCode): AsyncGenerator<Finding> {
+  for await (const f of result.findings()) if (f.code === code) yield f;
 }

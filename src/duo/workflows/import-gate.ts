@@ -37,10 +37,15 @@ export async function checkImportInput(
   const validation = await validateCsv(await openInputFile(input), { delimiter: options.delimiter, maxAliases: options.maxAliases });
   const invalidRows = new Map<number, string>();
   const fileErrors: Finding[] = [];
-  for (const finding of validation.findings) {
-    if (finding.severity !== 'error') continue;
-    if (finding.row === null) fileErrors.push(finding);
-    else invalidRows.set(finding.row, [invalidRows.get(finding.row), `${finding.code}: ${finding.message}`].filter(Boolean).join('; '));
+  try {
+    for await (const finding of validation.findings()) {
+      if (finding.severity !== 'error') continue;
+      if (finding.row === null) fileErrors.push(finding);
+      else invalidRows.set(finding.row, [invalidRows.get(finding.row), `${finding.code}: ${finding.message}`].filter(Boolean).join('; '));
+    }
+  } finally {
+    // The text summary (counts and first findings per code) stays; the spool is not needed again.
+    await validation.dispose();
   }
   const refused = fileErrors.length > 0 || (invalidRows.size > 0 && !options.skipInvalid);
   return { validation, invalidRows, fileErrors, refused };
