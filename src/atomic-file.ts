@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -22,11 +22,36 @@ export async function writeFileAtomically(path: string, produce: (out: Writable)
     await produce(out);
     out.end();
     await finished(out);
-    await rename(temp, path);
+    // On disk before the name points at it: a crash never leaves a complete-looking empty file.
+    await syncFile(temp);
+    await rename(temp, path).catch((error: unknown) => {
+      throw new UsageError('OUTPUT_UNWRITABLE', `${path}: ${describeFsError(error)}`, { cause: error });
+    });
   } catch (error) {
     out.destroy();
     await rm(temp, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Checked before a command does its work: an output that cannot be written (a directory in the
+ * way, a missing folder) is a usage error now, not after a long export.
+ */
+export async function checkOutputPath(path: string, option: string): Promise<void> {
+  const info = await stat(path).catch(() => null);
+  if (info?.isDirectory()) throw new UsageError('OUTPUT_UNWRITABLE', `${option} ${path}: is a directory; name the file to write`);
+  const folder = await stat(dirname(path)).catch(() => null);
+  if (folder === null) throw new UsageError('OUTPUT_UNWRITABLE', `${option} ${path}: the folder ${dirname(path)} does not exist`);
+  if (!folder.isDirectory()) throw new UsageError('OUTPUT_UNWRITABLE', `${option} ${path}: ${dirname(path)} is a file, not a folder`);
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,4 +1,4 @@
-/** Duo Admin Panel "Import Users" columns (contract §1), in the order a template lists them. */
+/** Duo Admin Panel "Import Users" columns (README, "validate"), in the order a template lists them. */
 export const ALIAS_COLUMNS = ['alias1', 'alias2', 'alias3', 'alias4', 'alias5', 'alias6', 'alias7', 'alias8'] as const;
 export const DUO_COLUMNS = [
   'username',

@@ -1,5 +1,5 @@
 import { parse, type CsvError } from 'csv-parse';
-import { decodeText, type EncodingReport } from './decode-text.js';
+import { decodeToUtf8, type EncodingReport } from './decode-text.js';
 import { sniffDelimiter } from './sniff-delimiter.js';
 
 export type CsvReadEvent =
@@ -22,7 +22,7 @@ export interface CsvReadOptions {
   readonly maxRecordChars?: number;
 }
 
-const SNIFF_CHARS = 64 * 1024;
+const SNIFF_BYTES = 64 * 1024;
 const DEFAULT_MAX_RECORD_CHARS = 1024 * 1024;
 
 /**
@@ -34,20 +34,20 @@ export async function* readCsvRecords(
   options: CsvReadOptions = {},
 ): AsyncGenerator<CsvReadEvent> {
   const encoding: EncodingReport = { binaryAtLine: null, invalidUtf8: null };
-  const text = decodeText(source, encoding)[Symbol.asyncIterator]();
+  const text = decodeToUtf8(source, encoding)[Symbol.asyncIterator]();
 
-  let prefix = '';
+  let prefix: Buffer = Buffer.alloc(0);
   let done = false;
-  while (!done && !prefix.includes('\n') && prefix.length < SNIFF_CHARS) {
+  while (!done && !prefix.includes(0x0a) && prefix.length < SNIFF_BYTES) {
     const next = await text.next();
     if (next.done) done = true;
-    else prefix += next.value;
+    else prefix = Buffer.concat([prefix, next.value]);
   }
   if (encoding.binaryAtLine !== null) {
     yield problem('INVALID_ENCODING', encoding.binaryAtLine, 'not a text file: it contains NUL bytes (binary data?)', true);
     return;
   }
-  const delimiter = options.delimiter ?? sniffDelimiter(prefix);
+  const delimiter = options.delimiter ?? sniffDelimiter(prefix.subarray(0, SNIFF_BYTES).toString('utf8'));
 
   const queue: CsvReadEvent[] = [];
   let lastEndLine = 0;
@@ -79,7 +79,7 @@ export async function* readCsvRecords(
   parser.resume();
   // Records reach on_record synchronously during write(), so each chunk's records are queued by the
   // time its callback runs, including the good records before a parse error.
-  const feed = (chunk: string | null): Promise<void> =>
+  const feed = (chunk: Buffer | null): Promise<void> =>
     new Promise((resolve) => {
       if (chunk !== null) {
         parser.write(chunk, () => resolve());
@@ -115,7 +115,12 @@ export async function* readCsvRecords(
       false,
     );
   }
-  if (failure !== null) yield problem('MALFORMED_CSV', lastEndLine + 1, describeParseError(failure), true);
+  if (failure !== null) {
+    // Like a record's start: after the last good record and the blank lines csv-parse skipped since.
+    const broken = failure as CsvError & { empty_lines?: number };
+    const blank = typeof broken.empty_lines === 'number' ? broken.empty_lines - lastEmptyLines : 0;
+    yield problem('MALFORMED_CSV', lastEndLine + 1 + blank, describeParseError(broken), true);
+  }
 }
 
 function describeParseError(error: CsvError): string {

@@ -1,6 +1,6 @@
 export type Severity = 'error' | 'warning';
 
-/** The contract's stable list of finding codes (§2) plus later additions; never rename one. */
+/** The stable list of finding codes (README, "validate"); add new ones, never rename one. */
 export const FINDING_SEVERITY = {
   MALFORMED_CSV: 'error',
   INVALID_ENCODING: 'error',

@@ -13,7 +13,7 @@ export interface RowCheckOptions {
 
 // Excel shows long digit strings as 1.23457E+15 and saves them that way: the original digits are gone.
 const SCIENTIFIC = /^[+-]?\d(?:[.,]\d+)?E[+-]\d+$/i;
-// How Duo decodes these in the `aliases` parameter is unconfirmed (duo-admin-api.md §5).
+// How Duo decodes these in the `aliases` parameter is unconfirmed (no official source says).
 const RISKY_ALIAS_CHARACTERS = /[&=%]/;
 
 /** Checks one data row; cross-row name checks are fed to the registry and reported at the end. */

@@ -50,6 +50,14 @@ describe('duo-bridge export --from-ldif', () => {
     expect(existsSync(join(dir, 'u.csv'))).toBe(false);
   });
 
+  it('an output that cannot be written is refused before the export runs (exit 2, never an internal error)', async () => {
+    const dir = tmpFiles();
+    const intoDir = await runCli(['export', '--from-ldif', 'samples/directory.ldif', '--out', dir]);
+    expect([intoDir.exitCode, intoDir.stderr]).toEqual([2, `duo-bridge: --out ${dir}: is a directory; name the file to write\n`]);
+    const noFolder = await runCli(['export', '--from-ldif', 'samples/directory.ldif', '--out', join(dir, 'missing', 'u.csv')]);
+    expect([noFolder.exitCode, noFolder.stderr]).toEqual([2, `duo-bridge: --out ${join(dir, 'missing', 'u.csv')}: the folder ${join(dir, 'missing')} does not exist\n`]);
+  });
+
   it('--config supplies options and names a bad key', async () => {
     const dir = tmpFiles({
       'good.json': JSON.stringify({ 'from-ldif': 'samples/directory.ldif', 'alias-attr': 'mail', lowercase: true }),

@@ -64,6 +64,14 @@ describe('validate and import agree', () => {
     expect(JSON.parse(readFileSync(join(dir, 'batches', 'batch-0001.json'), 'utf8')).users[0].aliases).toEqual({ alias2: 'jdoe@example.com' });
   });
 
+  it('names that Duo answers over several pages are all found (metadata.next_offset is followed)', async () => {
+    for (let i = 1; i <= 30; i++) duo.seed({ username: `u${String(i).padStart(5, '0')}` });
+    duo.defaultLimit = 7;
+    const run = await cli(['import', join(tmpFiles({ 'users.csv': usersCsv(30) }), 'users.csv'), '--apply', '--yes']);
+    expect(run.stderr).toMatch(/created 0, exists 30, failed 0/);
+    expect(duo.users.size).toBe(30);
+  });
+
   it('import takes --max-aliases like validate', async () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(3) });
     const run = await cli(['import', join(dir, 'users.csv'), '--apply', '--yes', '--max-aliases', '1']);

@@ -4,7 +4,7 @@ import { resolveDuoConnection, type DuoArgs } from '../../duo/api/connection.js'
 import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 
-/** The options every command that calls Duo takes (contract §4). */
+/** The options every command that calls Duo takes (credentials, rate, timeout). */
 export function duoOptions(yargs: Argv): Argv {
   return yargs
     .option('rate', { type: 'string', describe: 'Duo API calls per minute (default 50)' })

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { exportUsers } from '../../ad/export-users.js';
 import { loadExportConfig, resolveExportOptions, type ExportArgs } from '../../ad/export-options.js';
+import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
 import { count, ProgressLine, rate } from '../progress.js';
 import type { CommandModule } from './command.js';
@@ -42,6 +43,7 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
   run: async (args, io: CliIo) => {
     const config = args.config === undefined ? {} : await loadExportConfig(args.config);
     const options = await resolveExportOptions(args, io.env, config);
+    await checkOutputPath(options.out, '--out');
     const progress = new ProgressLine(io);
     const summary = await exportUsers(options, ({ users, pages }) =>
       progress.update((s) => `exporting: ${count(users)} users${pages > 0 ? `, ${count(pages)} pages` : ''}, ${rate(users, s)}`),

@@ -7,6 +7,7 @@ import { applyImport } from '../../duo/workflows/importer.js';
 import { PLAN_ACTIONS } from '../../duo/plan/decide.js';
 import { MAX_BATCH } from '../../duo/api/users-api.js';
 import { readDuoUserRows } from '../../csv/duo-row.js';
+import { checkOutputPath } from '../../atomic-file.js';
 import { openInputFile } from '../../input-file.js';
 import { printAll, styler, type CliIo } from '../io.js';
 import { parseDelimiter, parseIntegerOption } from '../options.js';
@@ -56,6 +57,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     const maxAliases = parseIntegerOption('max-aliases', args['max-aliases'], 0, 8);
     const skipInvalid = args['skip-invalid'] ?? false;
     const files = importFiles(args.file, args.journal);
+    if (args.apply) for (const [path, what] of [[files.results, 'results file'], [files.journal, '--journal']] as const) await checkOutputPath(path, what);
     // Credentials are checked before the file is read: a typo in DUO_HOST should not wait for a long validation.
     const progress = new ProgressLine(io);
     const duo = args.apply ? await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`)) : null;

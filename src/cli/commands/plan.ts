@@ -3,6 +3,7 @@ import type { DuoArgs } from '../../duo/api/connection.js';
 import { planRows } from '../../duo/plan/decide.js';
 import { planJson, writePlanCsv } from '../../duo/plan/plan-report.js';
 import { loadLiveTenant, loadTenantSnapshot } from '../../duo/tenant/tenant.js';
+import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
@@ -28,6 +29,7 @@ export const planCommand: CommandModule<PlanArgs> = {
       .example('$0 plan users.csv', 'against the live tenant (DUO_HOST, DUO_IKEY, DUO_SKEY)')
       .example('$0 plan users.csv --tenant tenant-before.json --out plan.csv', 'offline rehearsal against a snapshot'),
   run: async (args, io: CliIo) => {
+    if (args.out !== undefined) await checkOutputPath(args.out, '--out');
     const duo = args.tenant === undefined ? await connectToDuo(args, io) : null;
     const rows = await readValidRows(args);
     const tenant = duo === null ? (await loadTenantSnapshot(args.tenant!)).users : await loadLiveTenant(duo.client);

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { readLiveTenant, writeTenantSnapshot } from '../../duo/tenant/tenant.js';
+import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import type { CommandModule } from './command.js';
@@ -22,6 +23,7 @@ export const tenantCommand: CommandModule<TenantArgs> = {
       .option('format', { choices: ['json', 'csv'] as const, default: 'json' as const, describe: 'json (for plan --tenant) or csv (for a spreadsheet)' })
       .example('$0 tenant export --out tenant-before.json', 'back up every user before a migration'),
   run: async (args, io: CliIo) => {
+    await checkOutputPath(args.out, '--out');
     const { client, host } = await connectToDuo(args, io);
     const users = await writeTenantSnapshot(args.out, host, readLiveTenant(client), args.format);
     io.err(`wrote ${count(users)} Duo users of ${host} to ${args.out} (${count(client.stats.calls)} API calls)\n`);

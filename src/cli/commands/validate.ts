@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { checkOutputPath } from '../../atomic-file.js';
 import { openInputFile } from '../../input-file.js';
 import { jsonReport, writeFindingsCsv } from '../../validate/report.js';
 import { validateCsv } from '../../validate/validate-csv.js';
@@ -38,6 +39,7 @@ export const validateCommand: CommandModule<ValidateArgs> = {
       maxAliases: parseIntegerOption('max-aliases', args['max-aliases'], 0, 8),
       keepPerCode: maxShown,
     };
+    if (args.report !== undefined) await checkOutputPath(args.report, '--report');
     const result = await validateCsv(await openInputFile(args.file), options);
     try {
       if (args.report !== undefined) await writeFindingsCsv(args.report, result);

@@ -60,7 +60,7 @@ async function* pages(client: DuoClient, params: (offset: number) => Record<stri
   }
 }
 
-/** One bulk_create call: `users` travels as a JSON string holding the array (duo-admin-api.md §2). */
+/** One bulk_create call: `users` travels as a JSON string holding the array (as Duo's official clients send it). */
 export async function bulkCreateUsers(client: DuoClient, users: readonly NewDuoUser[]): Promise<DuoUser[]> {
   const { response } = await client.post('/admin/v1/users/bulk_create', { users: JSON.stringify(users) });
   return response as DuoUser[];

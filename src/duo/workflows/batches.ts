@@ -6,7 +6,7 @@ import { UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
 import type { NewDuoUser } from '../api/users-api.js';
 
-/** One user of an offline batch file (contract §4): keys without a value are omitted. */
+/** One user of an offline batch file (README, "import"): keys without a value are omitted. */
 export interface BatchUser extends NewDuoUser {
   readonly aliases?: Readonly<Record<string, string>>;
 }

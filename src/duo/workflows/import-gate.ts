@@ -29,7 +29,7 @@ export interface ImportGate {
   readonly refused: boolean;
 }
 
-/** Every import validates first (contract §4). */
+/** Every import validates first: with an error it is refused, or the bad rows are skipped (--skip-invalid). */
 export async function checkImportInput(
   input: string,
   options: { delimiter?: string | undefined; skipInvalid: boolean; maxAliases?: number | undefined },

@@ -110,7 +110,14 @@ describe('readCsvRecords encodings and delimiters', () => {
 describe('readCsvRecords structural damage', () => {
   it('keeps the good records before an unclosed quote and reports where the broken record starts', async () => {
     const events = await read('username,notes\na,x\n\nb,"never closed\nc,y\nd,z\n');
-    expect(lines(events)).toEqual([['username|notes', 1], ['a|x', 2], ['MALFORMED_CSV', 3]]);
+    expect(lines(events)).toEqual([['username|notes', 1], ['a|x', 2], ['MALFORMED_CSV', 4]]);
+  });
+
+  it('counts the blank lines before a broken record: a stray quote on physical line 5', async () => {
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const events = await read(['username,notes', 'a,x', '', '', 'b,"x"y', 'c,z', ''].join(eol));
+      expect(lines(events).at(-1)).toEqual(['MALFORMED_CSV', 5]);
+    }
   });
 
   it('reports a stray quote inside a value', async () => {
