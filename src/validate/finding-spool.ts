@@ -22,10 +22,11 @@ export class FindingSpool {
     return this.count;
   }
 
-  async add(finding: Finding): Promise<void> {
+  /** Returns a promise only when it writes to disk (every ~1 MiB): the caller awaits that alone. */
+  add(finding: Finding): Promise<void> | undefined {
     this.buffer += JSON.stringify(finding) + '\n';
     this.count++;
-    if (this.buffer.length >= FLUSH_CHARS) await this.flush();
+    return this.buffer.length >= FLUSH_CHARS ? this.flush() : undefined;
   }
 
   /** Every finding added, in order. Call after the last add(). */

@@ -13,14 +13,19 @@ export async function* jsonReport(file: string, result: ValidationResult): Async
   const head = JSON.stringify({ file, rows: result.rows, errors: result.errors, warnings: result.warnings }, null, 2).slice(0, -2);
   let first = true;
   for await (const f of result.findings()) {
-    yield (first ? `${head},\n  "findings": [\n` : ',\n') + JSON.stringify(jsonFinding(f), null, 2).replace(/^/gm, '    ');
+    yield (first ? `${head},\n  "findings": [\n` : ',\n') + jsonFinding(f);
     first = false;
   }
   yield first ? `${head},\n  "findings": []\n}\n` : '\n  ]\n}\n';
 }
 
-function jsonFinding(f: Finding): object {
-  return { severity: f.severity, code: f.code, line: f.line, row: f.row, column: f.column, value: f.value, message: f.message, related_lines: f.related_lines };
+const KEYS = ['severity', 'code', 'line', 'row', 'column', 'value', 'message'] as const;
+
+/** One finding as JSON.stringify(…, null, 2) prints it at depth 2, without its general (and slow) indenting. */
+function jsonFinding(f: Finding): string {
+  const fields = KEYS.map((key) => `      "${key}": ${JSON.stringify(f[key])},\n`).join('');
+  const lines = f.related_lines.length === 0 ? '[]' : `[\n${f.related_lines.map((n) => `        ${n}`).join(',\n')}\n      ]`;
+  return `    {\n${fields}      "related_lines": ${lines}\n    }`;
 }
 
 const REPORT_COLUMNS = ['severity', 'code', 'line', 'row', 'column', 'value', 'message', 'fix', 'related_lines'];

@@ -35,19 +35,25 @@ export function checkRow(
       fix: 'quote values that contain the delimiter, or remove the extra cells' }));
   }
   const width = Math.min(cells.length, names.length);
+  // Each cell cleaned once; the checks below read the cleaned values from here.
+  const values: string[] = new Array<string>(width);
   for (let i = 0; i < width; i++) {
     const raw = cells[i]!;
-    if (raw.length === 0) continue;
-    const { value, trimmed } = cleanCell(raw);
-    if (trimmed) out.push(at(names[i]!, { code: 'WHITESPACE', value, message: 'leading or trailing white space was trimmed' }));
-    if (SCIENTIFIC.test(value)) {
+    let value = raw;
+    if (raw.length > 0 && !isPlain(raw)) {
+      const cleaned = cleanCell(raw);
+      value = cleaned.value;
+      if (cleaned.trimmed) out.push(at(names[i]!, { code: 'WHITESPACE', value, message: 'leading or trailing white space was trimmed' }));
+    }
+    values[i] = value;
+    if (value.length > 0 && mayBeNumber(value) && SCIENTIFIC.test(value)) {
       out.push(at(names[i]!, { code: 'SCIENTIFIC_NOTATION', value, message: `"${value}" looks like a number Excel rewrote in scientific notation`,
         fix: 'format the column as Text in Excel and restore the original value' }));
     }
   }
 
   const usernameAt = layout.index.username!;
-  const username = cleanCell(cells[usernameAt]).value;
+  const username = values[usernameAt] ?? '';
   const usernameKey = nameKey(username);
   registry.startRow(row, line);
   if (username === '') {
@@ -58,10 +64,10 @@ export function checkRow(
     registry.add(usernameKey, username, row, 0);
   }
 
-  const rowKeys = new Set<string>();
+  const rowKeys: string[] = [];
   let aliasCount = 0;
   for (const [n, cellAt] of layout.aliases) {
-    const alias = cleanCell(cells[cellAt]).value;
+    const alias = values[cellAt] ?? '';
     if (alias === '') continue;
     const column = names[cellAt]!;
     if (++aliasCount === options.maxAliases + 1) {
@@ -77,18 +83,18 @@ export function checkRow(
     if (key === usernameKey) {
       out.push(at(column, { code: 'ALIAS_SAME_AS_USERNAME', value: alias, message: `alias "${alias}" is the row's own username`,
         fix: 'remove it: a username already matches itself' }));
-    } else if (rowKeys.has(key)) {
+    } else if (rowKeys.includes(key)) {
       out.push(at(column, { code: 'DUPLICATE_ALIAS', value: alias, message: `alias "${alias}" appears twice on this row`,
         fix: 'remove the second copy' }));
     } else {
-      rowKeys.add(key);
+      rowKeys.push(key);
       registry.add(key, alias, row, n);
     }
   }
 
   const shape: { email?: string; status?: string } = {};
-  const email = cellAtColumn(cells, layout, 'email');
-  const status = cellAtColumn(cells, layout, 'status');
+  const email = valueAt(values, layout, 'email');
+  const status = valueAt(values, layout, 'status');
   if (email !== '') shape.email = email;
   if (status !== '') shape.status = status.toLowerCase();
   for (const violation of checkRowShape(shape)) {
@@ -99,9 +105,26 @@ export function checkRow(
   }
 }
 
-function cellAtColumn(cells: readonly string[], layout: ColumnLayout, column: 'email' | 'status'): string {
+function valueAt(values: readonly (string | undefined)[], layout: ColumnLayout, column: 'email' | 'status'): string {
   const i = layout.index[column];
-  return i === undefined ? '' : cleanCell(cells[i]).value;
+  return i === undefined ? '' : values[i] ?? '';
+}
+
+/**
+ * A cell that cleanCell would return unchanged: no white space at either end (ASCII ends, so no
+ * Unicode space either) and no formula-escape quote. Most cells are; skipping the general path
+ * for them keeps validate near the speed of parsing alone.
+ */
+function isPlain(raw: string): boolean {
+  const first = raw.charCodeAt(0);
+  const last = raw.charCodeAt(raw.length - 1);
+  return first > 32 && first < 127 && first !== 39 && last > 32 && last < 127;
+}
+
+/** Only a value starting like a number can be one Excel rewrote (1.23E+15). */
+function mayBeNumber(value: string): boolean {
+  const c = value.charCodeAt(0);
+  return (c >= 48 && c <= 57) || c === 43 || c === 45;
 }
 
 function formulaPrefix(

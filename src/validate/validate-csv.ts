@@ -68,7 +68,8 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
               rowFindings.sort(order);
               for (const f of rowFindings) {
                 tally.add(f, order);
-                await spool.add(f);
+                const writing = spool.add(f);
+                if (writing) await writing;
               }
               rowFindings.length = 0;
             }
