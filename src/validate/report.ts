@@ -2,30 +2,20 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../atomic-file.js';
 import { createCsvWriter } from '../csv/write-csv.js';
-import type { Finding } from './findings.js';
 import type { ValidationResult } from './validate-csv.js';
 
 /**
- * The `validate --format json` object, key for key as the contract defines it and byte for byte
- * what JSON.stringify(report, null, 2) would print, streamed one finding at a time.
+ * The `validate --format json` object, key for key as the contract defines it, streamed: the
+ * counts first, then one finding per line (compact JSON, as the spool already holds it).
  */
 export async function* jsonReport(file: string, result: ValidationResult): AsyncGenerator<string> {
   const head = JSON.stringify({ file, rows: result.rows, errors: result.errors, warnings: result.warnings }, null, 2).slice(0, -2);
   let first = true;
-  for await (const f of result.findings()) {
-    yield (first ? `${head},\n  "findings": [\n` : ',\n') + jsonFinding(f);
+  for await (const json of result.findingsJson()) {
+    yield (first ? `${head},\n  "findings": [\n    ` : ',\n    ') + json;
     first = false;
   }
   yield first ? `${head},\n  "findings": []\n}\n` : '\n  ]\n}\n';
-}
-
-const KEYS = ['severity', 'code', 'line', 'row', 'column', 'value', 'message'] as const;
-
-/** One finding as JSON.stringify(…, null, 2) prints it at depth 2, without its general (and slow) indenting. */
-function jsonFinding(f: Finding): string {
-  const fields = KEYS.map((key) => `      "${key}": ${JSON.stringify(f[key])},\n`).join('');
-  const lines = f.related_lines.length === 0 ? '[]' : `[\n${f.related_lines.map((n) => `        ${n}`).join(',\n')}\n      ]`;
-  return `    {\n${fields}      "related_lines": ${lines}\n    }`;
 }
 
 const REPORT_COLUMNS = ['severity', 'code', 'line', 'row', 'column', 'value', 'message', 'fix', 'related_lines'];

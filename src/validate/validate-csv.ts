@@ -1,6 +1,6 @@
 import { layoutColumns, MAX_ALIASES, type ColumnLayout } from '../csv/columns.js';
 import { readCsvRecords } from '../csv/read-records.js';
-import { FindingSpool } from './finding-spool.js';
+import { entryOrder, FindingSpool, spooled, unspooled, type SpooledFinding } from './finding-spool.js';
 import { finding, FINDING_SEVERITY, type Finding, type FindingCode } from './findings.js';
 import { checkHeader, emptyFile } from './header-rules.js';
 import { NameRegistry } from './name-registry.js';
@@ -28,6 +28,8 @@ export interface ValidationResult {
   readonly sample: ReadonlyMap<FindingCode, readonly Finding[]>;
   /** Every finding, sorted by line (then column, then code), read back from disk: call as often as needed. */
   findings(): AsyncIterable<Finding>;
+  /** The same, each as the compact JSON of `--format json` (the contract's keys), without parsing it back. */
+  findingsJson(): AsyncIterable<string>;
   /** Removes what findings() reads from. */
   dispose(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
   const fileFindings: Finding[] = [];
   let layout: ColumnLayout | null = null;
   let order = findingOrder(null);
+  let columnRank = columnRanks(null);
   let registry: NameRegistry | null = null;
   let delimiter: string | null = null;
   let rows = 0;
@@ -56,6 +59,7 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
         case 'header':
           layout = layoutColumns(event.cells);
           order = findingOrder(layout);
+          columnRank = columnRanks(layout);
           delimiter = event.delimiter;
           fileFindings.push(...checkHeader(layout, event.line, event.delimiter));
           if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
@@ -68,7 +72,7 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
               rowFindings.sort(order);
               for (const f of rowFindings) {
                 tally.add(f, order);
-                const writing = spool.add(f);
+                const writing = spool.add(spooled(f, columnRank(f), CODE_RANK.get(f.code)!));
                 if (writing) await writing;
               }
               rowFindings.length = 0;
@@ -84,6 +88,8 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
     const names = registry !== null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV') ? registry.findings().sort(order) : [];
     fileFindings.sort(order);
     for (const f of [...fileFindings, ...names]) tally.add(f, order);
+    const held = [fileFindings, names].map((list) => list.map((f) => spooled(f, columnRank(f), CODE_RANK.get(f.code)!)));
+    const entries = (): AsyncIterable<SpooledFinding> => mergeSorted([spool.read(), ...held], entryOrder);
 
     return {
       rows,
@@ -92,7 +98,8 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
       delimiter,
       counts: tally.counts,
       sample: tally.sample,
-      findings: () => mergeSorted([spool.read(), fileFindings, names], order),
+      findings: () => mapAsync(entries(), unspooled),
+      findingsJson: () => mapAsync(entries(), (entry) => entry.json),
       dispose: () => spool.dispose(),
     };
   } catch (error) {
@@ -126,31 +133,40 @@ class Tally {
 }
 
 /** A k-way merge of sorted sources into one sorted stream. */
-async function* mergeSorted(sources: (AsyncIterable<Finding> | Iterable<Finding>)[], order: (a: Finding, b: Finding) => number): AsyncGenerator<Finding> {
+async function* mergeSorted<T>(sources: (AsyncIterable<T> | Iterable<T>)[], order: (a: T, b: T) => number): AsyncGenerator<T> {
   const iterators = sources.map((s) => (Symbol.asyncIterator in s ? s[Symbol.asyncIterator]() : toAsync(s[Symbol.iterator]())));
   const heads = await Promise.all(iterators.map((it) => it.next()));
   for (;;) {
     let best = -1;
     heads.forEach((head, i) => {
-      if (!head.done && (best === -1 || order(head.value, (heads[best] as IteratorYieldResult<Finding>).value) < 0)) best = i;
+      if (!head.done && (best === -1 || order(head.value, (heads[best] as IteratorYieldResult<T>).value) < 0)) best = i;
     });
     if (best === -1) return;
-    yield (heads[best] as IteratorYieldResult<Finding>).value;
+    yield (heads[best] as IteratorYieldResult<T>).value;
     heads[best] = await iterators[best]!.next();
   }
 }
 
-function toAsync(iterator: Iterator<Finding>): AsyncIterator<Finding> {
+function toAsync<T>(iterator: Iterator<T>): AsyncIterator<T> {
   return { next: async () => iterator.next() };
+}
+
+async function* mapAsync<T, U>(source: AsyncIterable<T>, map: (value: T) => U): AsyncGenerator<U> {
+  for await (const value of source) yield map(value);
 }
 
 const CODE_RANK = new Map(Object.keys(FINDING_SEVERITY).map((code, i) => [code as FindingCode, i]));
 
-/** By line, then left to right along the row (line-wide findings first), then by code. */
-function findingOrder(layout: ColumnLayout | null): (a: Finding, b: Finding) => number {
+/** Where a finding's column stands in the header (line-wide findings first). */
+function columnRanks(layout: ColumnLayout | null): (f: Finding) => number {
   const position = new Map<string, number>();
   layout?.names.forEach((name, i) => position.has(name) || position.set(name, i));
-  const columnRank = (f: Finding): number => (f.column === null ? -1 : position.get(f.column) ?? -1);
+  return (f) => (f.column === null ? -1 : position.get(f.column) ?? -1);
+}
+
+/** By line, then left to right along the row (line-wide findings first), then by code. */
+function findingOrder(layout: ColumnLayout | null): (a: Finding, b: Finding) => number {
+  const columnRank = columnRanks(layout);
   return (a, b) =>
     (a.line ?? 0) - (b.line ?? 0) || columnRank(a) - columnRank(b) || CODE_RANK.get(a.code)! - CODE_RANK.get(b.code)!;
 }
