@@ -1,5 +1,5 @@
 import { layoutColumns, MAX_ALIASES, type ColumnLayout } from '../csv/columns.js';
-import { readCsvRecords } from '../csv/read-records.js';
+import { readCsvRecordBatches } from '../csv/read-records.js';
 import { entryOrder, FindingSpool, spooled, unspooled, type SpooledFinding } from './finding-spool.js';
 import { finding, FINDING_SEVERITY, type Finding, type FindingCode } from './findings.js';
 import { checkHeader, emptyFile } from './header-rules.js';
@@ -41,7 +41,7 @@ export interface ValidationResult {
  * findings (which only exist for names seen twice) are sorted, and findings() merges the three.
  */
 export async function validateCsv(source: AsyncIterable<Buffer | string>, options: ValidateOptions = {}): Promise<ValidationResult> {
-  const maxAliases = options.maxAliases ?? MAX_ALIASES;
+  const rowOptions = { maxAliases: options.maxAliases ?? MAX_ALIASES };
   const tally = new Tally(options.keepPerCode ?? 20);
   const spool = new FindingSpool();
   const fileFindings: Finding[] = [];
@@ -54,34 +54,36 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
   const rowFindings: Finding[] = [];
 
   try {
-    for await (const event of readCsvRecords(source, { delimiter: options.delimiter })) {
-      switch (event.type) {
-        case 'header':
-          layout = layoutColumns(event.cells);
-          order = findingOrder(layout);
-          columnRank = columnRanks(layout);
-          delimiter = event.delimiter;
-          fileFindings.push(...checkHeader(layout, event.line, event.delimiter));
-          if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
-          break;
-        case 'record':
-          rows++;
-          if (layout !== null && registry !== null) {
-            checkRow(event.cells, event.line, event.row, layout, registry, { maxAliases }, rowFindings);
-            if (rowFindings.length > 0) {
-              rowFindings.sort(order);
-              for (const f of rowFindings) {
-                tally.add(f, order);
-                const writing = spool.add(spooled(f, columnRank(f), CODE_RANK.get(f.code)!));
-                if (writing) await writing;
+    for await (const batch of readCsvRecordBatches(source, { delimiter: options.delimiter })) {
+      for (const event of batch) {
+        switch (event.type) {
+          case 'header':
+            layout = layoutColumns(event.cells);
+            order = findingOrder(layout);
+            columnRank = columnRanks(layout);
+            delimiter = event.delimiter;
+            fileFindings.push(...checkHeader(layout, event.line, event.delimiter));
+            if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
+            break;
+          case 'record':
+            rows++;
+            if (layout !== null && registry !== null) {
+              checkRow(event.cells, event.line, event.row, layout, registry, rowOptions, rowFindings);
+              if (rowFindings.length > 0) {
+                rowFindings.sort(order);
+                for (const f of rowFindings) {
+                  tally.add(f, order);
+                  const writing = spool.add(spooled(f, columnRank(f), CODE_RANK.get(f.code)!));
+                  if (writing) await writing;
+                }
+                rowFindings.length = 0;
               }
-              rowFindings.length = 0;
             }
-          }
-          break;
-        case 'problem':
-          fileFindings.push(finding({ code: event.problem.code, line: event.problem.line, message: event.problem.message }));
-          break;
+            break;
+          case 'problem':
+            fileFindings.push(finding({ code: event.problem.code, line: event.problem.line, message: event.problem.message }));
+            break;
+        }
       }
     }
     if (layout === null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV' || f.code === 'INVALID_ENCODING')) fileFindings.push(emptyFile());
