@@ -42,16 +42,24 @@ export class FindingSpool {
   private dir: string | null = null;
   private file: FileHandle | null = null;
   private buffer = '';
+  private writing: Promise<void> = Promise.resolve();
 
-  /** Returns a promise only when it writes to disk (every ~1 MiB): the caller awaits that alone. */
+  /**
+   * Returns a promise only when it hands ~1 MiB to the disk: the caller awaits the write before
+   * that one, so one write is always under way while validation goes on, and at most two are held.
+   */
   add(entry: SpooledFinding): Promise<void> | undefined {
     this.buffer += `${entry.line}\t${entry.columnRank}\t${entry.codeRank}\t${entry.json}\t${entry.fix === null ? '' : JSON.stringify(entry.fix)}\n`;
-    return this.buffer.length >= FLUSH_CHARS ? this.flush() : undefined;
+    if (this.buffer.length < FLUSH_CHARS) return undefined;
+    const previous = this.writing;
+    this.writing = this.flush(previous);
+    return previous;
   }
 
   /** Every entry added, in order. Call after the last add(). */
   async *read(): AsyncGenerator<SpooledFinding> {
-    await this.flush();
+    this.writing = this.flush(this.writing);
+    await this.writing;
     if (this.dir === null) return;
     let carry = '';
     for await (const chunk of createReadStream(this.path(), { encoding: 'utf8', highWaterMark: 1 << 20 })) {
@@ -66,13 +74,15 @@ export class FindingSpool {
   }
 
   async dispose(): Promise<void> {
+    await this.writing.catch(() => undefined);
     await this.file?.close();
     this.file = null;
     if (this.dir !== null) await rm(this.dir, { recursive: true, force: true });
     this.dir = null;
   }
 
-  private async flush(): Promise<void> {
+  private async flush(previous: Promise<void>): Promise<void> {
+    await previous;
     if (this.buffer === '') return;
     if (this.file === null) {
       this.dir = await mkdtemp(join(tmpdir(), 'duo-bridge-findings-'));
