@@ -126,6 +126,13 @@ describe('the plan shown before an import', () => {
     expect(existsSync(join(dir, 'users.journal.jsonl'))).toBe(false);
   });
 
+  it('tenant export --out DIR is refused before Duo is called (exit 2)', async () => {
+    const dir = tmpFiles();
+    const run = await cli(['tenant', 'export', '--out', dir]);
+    expect([run.exitCode, run.stderr]).toEqual([2, `duo-bridge: --out ${dir}: is a directory; name the file to write\n`]);
+    expect(duo.log).toHaveLength(0);
+  });
+
   it('--rate abc names what was typed', async () => {
     const run = await runCli(['tenant', 'export', '--out', join(tmpFiles(), 't.json'), '--rate', 'abc'], { env: duo.env() });
     expect([run.exitCode, run.stderr]).toEqual([2, 'duo-bridge: --rate must be a whole number from 1 to 100000, got "abc"\n']);
