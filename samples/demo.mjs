@@ -10,7 +10,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin', 'duo-bridge');
 const out = mkdtempSync(join(tmpdir(), 'duo-bridge-demo-'));
 const bold = process.stdout.isTTY ? (text) => `\u001b[1m${text}\u001b[0m` : (text) => text;
-const sample = (name) => join(repo, 'samples', name);
+// Relative to the repository, where every command runs: shorter to read.
+const sample = (name) => join('samples', name);
 
 function step(title) {
   console.log(`\n${bold(`== ${title}`)}`);
@@ -40,7 +41,8 @@ try {
   step('4. Import: the valid rows become bulk_create batches for review (--apply would send them to Duo).');
   bridge('import', join(out, 'users.csv'), '--out-dir', join(out, 'batches'), '--skip-invalid');
   console.log(`rejected rows, with reasons: ${join(out, 'users.rejected.csv')}`);
-  for (const line of readFileSync(join(out, 'users.rejected.csv'), 'utf8').split(/\r?\n/).slice(0, 3)) console.log(line.slice(0, 160));
+  const rejected = readFileSync(join(out, 'users.rejected.csv'), 'utf8').replace(/^\uFEFF/, '');
+  for (const line of rejected.split(/\r?\n/).slice(0, 3)) console.log(line.slice(0, 160));
   const batch = JSON.parse(readFileSync(join(out, 'batches', 'batch-0001.json'), 'utf8'));
   console.log(`first user of ${join(out, 'batches', 'batch-0001.json')}:`);
   console.log(JSON.stringify(batch.users[0], null, 2), `\n… ${batch.users.length} users in this batch`);
