@@ -33,6 +33,9 @@ export class LdapError extends RemoteError {}
 /** Duo unreachable or refusing our credentials: nothing can proceed. */
 export class DuoApiError extends RemoteError {}
 
+/** Duo answered 403: the Admin API application lacks a permission for this one endpoint. */
+export class DuoPermissionError extends DuoApiError {}
+
 /**
  * Duo refused one request (a 4xx about the request itself). Workflows turn it into a failed row;
  * one that reaches the top means Duo refused the run's own work: a remote failure, not bad data.

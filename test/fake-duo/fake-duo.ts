@@ -33,6 +33,12 @@ import { nameKey } from '../../src/names.js';
  *    posts on the Trash. Confidence: low; rollback reads users back only to learn whether they are trashed.
  *  - username_list answers fit one page of the default limit (100). Source: none; the client follows
  *    next_offset anyway, and `defaultLimit` lets a test make the fake page such answers.
+ *  - POST /admin/v1/bulk (Duo's Postman collection "Bulk User Operations", the Ruby client's
+ *    bulk_operations): `operations` is a list of {method, path, body}; Postman sends a JSON array, Ruby a
+ *    JSON string of it: both accepted. Unconfirmed, and so switchable here: at most 50 operations per call
+ *    (a third-party summary of Duo's docs; confidence medium), operations applied in order, each on its own
+ *    (confidence low), and the answer's shape (`bulkAnswer`: per-operation results, a bare OK, or lost; or
+ *    the endpoint refused). duo-bridge learns every operation's outcome by reading the users back.
  */
 
 // Signatures are checked with Duo's official signer, not ours: a bug in ours cannot hide here.
@@ -55,6 +61,9 @@ export interface FakeUser {
   last_directory_sync: number | null;
   is_enrolled: boolean;
 }
+
+/** How the fake answers POST /admin/v1/bulk (see the assumptions above). */
+export type BulkAnswer = 'results' | 'ok' | 'lost' | 'refused';
 
 export type FaultKind = '429' | '500-before' | '500-after' | 'reset-before' | 'reset-after' | 'html-502' | 'slow' | 'refuse';
 
@@ -81,6 +90,15 @@ export interface LoggedRequest {
   readonly status: number;
   readonly at: number;
 }
+
+/** The operations the bulk endpoint takes (the Ruby client's list). */
+const BULK_OPERATIONS: readonly (readonly [string, RegExp])[] = [
+  ['POST', /^\/admin\/v1\/users$/],
+  ['POST', /^\/admin\/v1\/users\/[A-Z0-9]+$/],
+  ['DELETE', /^\/admin\/v1\/users\/[A-Z0-9]+$/],
+  ['POST', /^\/admin\/v1\/users\/[A-Z0-9]+\/groups$/],
+  ['DELETE', /^\/admin\/v1\/users\/[A-Z0-9]+\/groups\/[A-Z0-9]+$/],
+];
 
 const USER_FIELDS = ['username', 'realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const;
 const STATUSES = new Set(['active', 'bypass', 'disabled']);
@@ -120,6 +138,8 @@ export class FakeDuo {
   appliedWrites = 0;
   /** Users per page when a listing names no limit (Duo: 100). */
   defaultLimit = 100;
+  /** How POST /admin/v1/bulk answers: every test of the bulk path runs under each. */
+  bulkAnswer: BulkAnswer = 'results';
   /** The tenant's settings, as GET /admin/v1/settings answers them. */
   readonly settings: Record<string, unknown> = { pending_deletion_days: 7 };
   private readonly names = new Map<string, string>();
@@ -210,7 +230,11 @@ export class FakeDuo {
         return void res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
       }
       const result = this.route(method, path, params);
-      if (method !== 'GET') this.afterWrite?.(++this.appliedWrites, method, path);
+      if (method !== 'GET') {
+        this.appliedWrites++;
+        this.afterWrite?.(this.appliedWrites, method, path);
+      }
+      if (path === '/admin/v1/bulk' && this.bulkAnswer === 'lost') return void req.socket.destroy();
       if (fault?.kind === '500-after') return fail(500, 50000, 'Internal server error');
       if (fault?.kind === 'reset-after') return void req.socket.destroy();
       respond(200, { stat: 'OK', ...result });
@@ -242,6 +266,8 @@ export class FakeDuo {
     if (body === '') return {};
     if (req.headers['content-type'] !== 'application/json') throw new Refusal(400, 40002, 'Invalid request parameters', 'Content-Type');
     const parsed = JSON.parse(body) as Record<string, unknown>;
+    // The bulk endpoint's operations may travel as a real JSON array (Postman) or as a string (Ruby).
+    if (path === '/admin/v1/bulk' && Array.isArray(parsed.operations)) parsed.operations = JSON.stringify(parsed.operations);
     for (const value of Object.values(parsed)) if (typeof value !== 'string') throw new Refusal(400, 40002, 'Invalid request parameters', 'values must be strings');
     return parsed as Record<string, string>;
   }
@@ -261,12 +287,13 @@ export class FakeDuo {
     return false;
   }
 
-  private route(method: string, path: string, params: Record<string, string>): { response: unknown; metadata?: unknown } {
+  private route(method: string, path: string, params: Record<string, string>): { response?: unknown; metadata?: unknown } {
     const userPath = /^\/admin\/v1\/users\/([A-Z0-9]+)$/.exec(path);
     if (method === 'GET' && path === '/admin/v1/users') return this.listUsers(params);
     if (method === 'GET' && path === '/admin/v1/settings') return { response: { ...this.settings } };
     if (method === 'GET' && userPath) return { response: this.view(this.user(userPath[1]!)) };
     if (method === 'POST' && path === '/admin/v1/users/bulk_create') return { response: this.bulkCreate(params) };
+    if (method === 'POST' && path === '/admin/v1/bulk') return this.bulkOperations(params);
     if (method === 'POST' && path === '/admin/v1/users/bulk_send_to_trash') return { response: this.setStatusOfList(params, 'pending deletion') };
     if (method === 'POST' && path === '/admin/v1/users/bulk_restore') return { response: this.setStatusOfList(params, 'active') };
     if (method === 'POST' && path === '/admin/v1/users') return { response: this.view(this.create(params)) };
@@ -278,6 +305,35 @@ export class FakeDuo {
       return { response: '' };
     }
     throw new Refusal(404, 40401, 'Resource not found');
+  }
+
+  private bulkOperations(params: Record<string, string>): { response?: unknown } {
+    if (this.bulkAnswer === 'refused') throw new Refusal(404, 40401, 'Resource not found');
+    let list: unknown;
+    try {
+      list = JSON.parse(params.operations ?? '');
+    } catch {
+      throw new Refusal(400, 40002, 'Invalid request parameters', 'operations');
+    }
+    if (!Array.isArray(list) || list.length === 0) throw new Refusal(400, 40002, 'Invalid request parameters', 'operations');
+    if (list.length > 50) throw new Refusal(400, 40002, 'Invalid request parameters: at most 50 operations per call', 'operations');
+    const operations = list.map((op: unknown) => {
+      const { method, path, body = {} } = (op ?? {}) as { method?: unknown; path?: unknown; body?: unknown };
+      const known = typeof method === 'string' && typeof path === 'string' && BULK_OPERATIONS.some(([m, p]) => m === method && p.test(path));
+      const fields = body !== null && typeof body === 'object' && !Array.isArray(body) && Object.values(body).every((v) => typeof v === 'string');
+      if (!known || !fields) throw new Refusal(400, 40002, 'Invalid request parameters: invalid operations', 'operations');
+      return { method: method as string, path: path as string, body: body as Record<string, string> };
+    });
+    // In order, each on its own: one refused operation does not stop the others.
+    const results = operations.map(({ method, path, body }) => {
+      try {
+        return { status: 'OK', response: this.route(method, path, body).response };
+      } catch (error) {
+        if (!(error instanceof Refusal)) throw error;
+        return { status: 'FAIL', code: error.code, message: error.message };
+      }
+    });
+    return this.bulkAnswer === 'results' ? { response: results } : {};
   }
 
   private listUsers(params: Record<string, string>): { response: unknown; metadata?: unknown } {

@@ -21,8 +21,18 @@ function results(path: string): Record<string, string>[] {
 
 const FAST = ['--rate', '100000', '--timeout', '5'];
 
+function expectAllPresentWithAliases(count: number): void {
+  const users = duo.byUsername();
+  expect(duo.users.size).toBe(count);
+  for (let i = 1; i <= count; i++) {
+    const name = `u${String(i).padStart(5, '0')}`;
+    expect(users.get(name)?.aliases).toEqual({ alias1: `${name}@example.com`, ...(i % 3 === 0 ? { alias2: `${name}.alt@example.org` } : {}) });
+  }
+}
+
 describe('import --apply against the fake Duo', () => {
-  it('creates 1,000 users with their aliases exactly once; a re-run changes nothing', async () => {
+  it.each(['results', 'ok', 'lost'] as const)('creates 1,000 users with their aliases exactly once in bulk calls (answer: %s); a re-run changes nothing', async (answer) => {
+    duo.bulkAnswer = answer;
     const dir = tmpFiles({ 'users.csv': usersCsv(1000) });
     const run = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
     expect(run.stderr).toMatch(/plan for 127\.0\.0\.1:\d+: create 1,000 · unchanged 0 · update 0 · migrate 0 · conflict 0/);
@@ -32,7 +42,11 @@ describe('import --apply against the fake Duo', () => {
     const users = duo.byUsername();
     expect(users.get('u00003')!.aliases).toEqual({ alias1: 'u00003@example.com', alias2: 'u00003.alt@example.org' });
     expect(users.get('u00004')!.aliases).toEqual({ alias1: 'u00004@example.com' });
-    expect(duo.count('POST', /bulk_create$/)).toBe(10);
+    // 20 bulk calls of 50 create-with-aliases operations, and no other write; reads: the plan, the
+    // look-up before each batch and the read-back after each bulk call.
+    expect(duo.appliedWrites).toBe(20);
+    expect(duo.count('POST', /^\/admin\/v1\/users/)).toBe(0);
+    expect(duo.log.filter((r) => r.method === 'GET').length / 1000).toBeLessThanOrEqual(0.1);
     const rows = results(join(dir, 'users.results.csv'));
     expect(rows).toHaveLength(1000);
     expect(rows[0]).toMatchObject({ line: '2', username: 'u00001', result: 'created', duo_user_id: users.get('u00001')!.user_id, error: '' });
@@ -41,6 +55,34 @@ describe('import --apply against the fake Duo', () => {
     expect(again.exitCode).toBe(0);
     expect(again.stderr).toMatch(/resumed import .* created 1,000/);
     expect(duo.users.size).toBe(1000);
+    expect(duo.appliedWrites).toBe(20);
+  });
+
+  it('Duo refuses the bulk endpoint: says so once, finishes with single calls, and a resume does the same (journaled)', async () => {
+    duo.bulkAnswer = 'refused';
+    const dir = tmpFiles({ 'users.csv': usersCsv(300) });
+    duo.inject(/^POST \/admin\/v1\/users\/DU\d+$/, 'reset-before', 3);
+    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
+    expect(run.stderr.match(/Duo refused its bulk endpoint \(.*Resource not found.*\): going on with single calls/g)).toHaveLength(1);
+    expect(run.stderr).toMatch(/created 299, exists 0, failed 1/);
+    expect(duo.count('POST', /^\/admin\/v1\/bulk$/)).toBe(1);
+    expect(duo.count('POST', /bulk_create$/)).toBe(3);
+    const journal = readFileSync(join(dir, 'users.journal.jsonl'), 'utf8');
+    expect(journal).toMatch(/"t":"mode","bulk":false/);
+
+    const resumed = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
+    expect(resumed.stderr).toMatch(/created 300, exists 0, failed 0/);
+    expect(resumed.stderr).not.toMatch(/bulk endpoint/);
+    expect(duo.count('POST', /^\/admin\/v1\/bulk$/)).toBe(1);
+    expectAllPresentWithAliases(300);
+  });
+
+  it('--no-bulk: one bulk_create per 100 users, then one alias call per user', async () => {
+    const dir = tmpFiles({ 'users.csv': usersCsv(200) });
+    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', '--no-bulk', ...FAST], { env: duo.env() });
+    expect(run.stderr).toMatch(/created 200, exists 0, failed 0/);
+    expect([duo.count('POST', /bulk_create$/), duo.count('POST', /^\/admin\/v1\/users\/DU/), duo.count('POST', /^\/admin\/v1\/bulk$/)]).toEqual([2, 200, 0]);
+    expectAllPresentWithAliases(200);
   });
 
   it('leaves existing users untouched and fails the email-username collision with a clear reason', async () => {

@@ -34,6 +34,8 @@ interface ImportOptions {
   rate?: number;
   timeoutMs?: number;
   realSleep?: boolean;
+  /** 0 (the default here): the single-call path, whose faults these tests aim at; > 0: /admin/v1/bulk. */
+  bulkSize?: number;
 }
 
 async function importFile(input: string, options: ImportOptions = {}): Promise<Run> {
@@ -46,7 +48,7 @@ async function importFile(input: string, options: ImportOptions = {}): Promise<R
   });
   const gate = await checkImportInput(input, { skipInvalid: false });
   const files = importFiles(input);
-  const summary = (await applyImport({ input, batchSize: 100, files, gate, client, host: new URL(duo.url).host }))!;
+  const summary = (await applyImport({ input, batchSize: 100, files, gate, client, host: new URL(duo.url).host, bulkSize: options.bulkSize ?? 0 }))!;
   return { summary, waits: waits.filter((ms) => ms >= 1000), results: parse(readFileSync(files.results), { bom: true, columns: true }) };
 }
 
@@ -169,5 +171,32 @@ describe('import faults', () => {
     duo.writeLimitPerMinute = 1200;
     const { summary } = await importCsv(usersCsv(30), { rate: 1200, realSleep: true });
     expect(summary).toMatchObject({ created: 30, rateLimited: 0 });
+  });
+});
+
+describe('import faults on the bulk path (/admin/v1/bulk)', () => {
+  it.each<[FaultKind, string]>([
+    ['500-before', 'nothing applied: the users are created one by one'],
+    ['reset-before', 'nothing applied: the users are created one by one'],
+    ['500-after', 'applied, answer lost: found by reading back'],
+    ['reset-after', 'applied, answer lost: found by reading back'],
+    ['html-502', 'nothing applied: the users are created one by one'],
+  ])('a bulk call %s (%s): every user once, with its aliases', async (kind) => {
+    duo.inject(/^POST \/admin\/v1\/bulk$/, kind, 1);
+    const { summary } = await importCsv(usersCsv(120), { bulkSize: 50 });
+    expect(summary).toMatchObject({ created: 120, failed: 0 });
+    const applied = kind.endsWith('after');
+    // A failed call's 50 users, or none, go through single creates (and their alias calls).
+    expect(duo.count('POST', /^\/admin\/v1\/users$/)).toBe(applied ? 0 : 50);
+    expectAllPresent(120);
+  });
+
+  it('a refused operation among 50 (its alias is taken meanwhile) fails that row only, with Duo\'s reason', async () => {
+    duo.beforeRequest = (method, path) => {
+      if (method === 'POST' && path === '/admin/v1/bulk' && !duo.byUsername().has('someone')) duo.seed({ username: 'someone' }, ['u00042@example.com']);
+    };
+    const { summary, results } = await importCsv(usersCsv(50), { bulkSize: 50 });
+    expect(summary).toMatchObject({ created: 49, failed: 1 });
+    expect(results.find((r) => r.username === 'u00042')).toMatchObject({ result: 'failed', error: expect.stringMatching(/aliases were not set: .*already in use/) });
   });
 });

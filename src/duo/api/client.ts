@@ -1,5 +1,5 @@
 import { debuglog } from 'node:util';
-import { DuoApiError, DuoOutcomeUnknownError, DuoRequestError, RemoteError } from '../../errors.js';
+import { DuoApiError, DuoOutcomeUnknownError, DuoPermissionError, DuoRequestError, RemoteError } from '../../errors.js';
 import { authorizationV5, canonicalParams, rfc2822Date, type QueryParams } from './sign.js';
 
 const debug = debuglog('duo-bridge');
@@ -163,7 +163,8 @@ export class DuoClient {
     const code = typeof json?.code === 'number' ? json.code : null;
     if (response.status === 401 || response.status === 403) {
       const reason = (code !== null && AUTH_FAILURES[code]) || json?.message || `HTTP ${response.status}`;
-      throw new DuoApiError('DUO_AUTH_REFUSED', `Duo refused our credentials: ${reason}${this.clockSkew(response)}`);
+      const message = `Duo refused our credentials: ${reason}${this.clockSkew(response)}`;
+      throw response.status === 403 ? new DuoPermissionError('DUO_AUTH_REFUSED', message) : new DuoApiError('DUO_AUTH_REFUSED', message);
     }
     if (response.status >= 400 && response.status < 500 && json !== null) {
       throw new DuoRequestError(response.status, code, json.message ?? `HTTP ${response.status}`, json.message_detail ?? null);

@@ -4,6 +4,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
+import type { BulkOperation } from '../api/bulk-api.js';
 import { lockFile, type FileLock } from './lock.js';
 
 export type JournalKind = 'import' | 'migrate' | 'rollback';
@@ -20,7 +21,9 @@ export type Intent =
   | { op: 'trash'; user_ids: string[] }
   | { op: 'bulk_create'; usernames: string[] }
   | { op: 'create'; usernames: [string] }
-  | { op: 'aliases'; usernames: [string]; user_id: string; aliases: string };
+  | { op: 'aliases'; usernames: [string]; user_id: string; aliases: string }
+  /** One call to /admin/v1/bulk, with every operation it holds. */
+  | { op: 'bulk'; operations: BulkOperation[] };
 
 /** ok: Duo applied it · refused: certainly not applied · unknown: maybe applied; only reading Duo tells. */
 export type OutcomeStatus = 'ok' | 'refused' | 'unknown';
@@ -36,6 +39,8 @@ export type JournalRecord =
   | { t: 'outcome'; id: number; status: OutcomeStatus; created?: CreatedUser[]; error?: string }
   /** A user this run created, learned by reading Duo after an unanswered create: rollback must find it. */
   | { t: 'claim'; username: string; user_id: string }
+  /** Duo refused the bulk endpoint: this run, and its resumes, use single calls. */
+  | { t: 'mode'; bulk: false; reason: string }
   | { t: 'row'; line: number; username: string; result: RowResult; user_id: string | null; error: string | null }
   | { t: 'done'; at: string };
 

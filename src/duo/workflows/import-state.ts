@@ -19,6 +19,8 @@ export class ImportState {
   readonly createdIds = new Map<string, string>();
   readonly attempted = new Set<string>();
   readonly aliasesDone = new Set<string>();
+  /** Why Duo refused the bulk endpoint in an earlier run, if it did. */
+  bulkRefused: string | null = null;
   private readonly intents = new Map<number, Intent>();
 
   /** Feeds one journal record; pass it as the journal's replay callback. */
@@ -26,17 +28,19 @@ export class ImportState {
     if (record.t === 'intent') {
       const { t: _t, id, ...intent } = record;
       this.intents.set(id, intent as Intent);
-      if (record.op === 'bulk_create' || record.op === 'create') for (const username of record.usernames) this.attempted.add(nameKey(username));
+      for (const username of createdNames(intent as Intent)) this.attempted.add(nameKey(username));
     } else if (record.t === 'outcome') {
       const intent = this.intents.get(record.id);
       this.intents.delete(record.id);
       if (record.status === 'ok') {
         if (intent?.op === 'aliases') this.aliasesDone.add(nameKey(intent.usernames[0]));
         for (const { username, user_id } of record.created ?? []) this.createdIds.set(nameKey(username), user_id);
-      } else if (record.status === 'refused' && (intent?.op === 'bulk_create' || intent?.op === 'create')) {
-        // Duo refused the create outright: nothing of it was applied.
-        for (const username of intent.usernames) this.forget(username);
+      } else if (record.status === 'refused' && intent !== undefined) {
+        // Duo refused the call outright: nothing of it was applied.
+        for (const username of createdNames(intent)) this.forget(username);
       }
+    } else if (record.t === 'mode') {
+      this.bulkRefused = record.reason;
     } else if (record.t === 'claim') {
       this.createdIds.set(nameKey(record.username), record.user_id);
     } else if (record.t === 'row') {
@@ -45,6 +49,11 @@ export class ImportState {
       else this.final.set(key, { result: record.result, userId: record.user_id, error: record.error });
     }
   };
+
+  /** Users this run knows it created, as a batch of claims is journaled. */
+  noteCreated(username: string, userId: string): void {
+    this.createdIds.set(nameKey(username), userId);
+  }
 
   forget(username: string): void {
     const key = nameKey(username);
@@ -62,4 +71,11 @@ export class ImportState {
   needsClaim(user: Pick<TenantUser, 'username' | 'user_id'>): boolean {
     return !this.createdIds.has(nameKey(user.username)) && this.attempted.has(nameKey(user.username));
   }
+}
+
+/** The usernames a write would create, if it creates users. */
+export function createdNames(intent: Intent): string[] {
+  if (intent.op === 'bulk_create' || intent.op === 'create') return intent.usernames;
+  if (intent.op === 'bulk') return intent.operations.filter((op) => op.method === 'POST' && op.path === '/admin/v1/users').map((op) => op.body.username ?? '');
+  return [];
 }

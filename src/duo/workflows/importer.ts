@@ -5,7 +5,10 @@ import type { DuoUserRow } from '../../csv/duo-row.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
+import { createUserOperation, isBulkRefusal, MAX_BULK_OPERATIONS, sendBulk } from '../api/bulk-api.js';
 import { aliasesParam, bulkCreateUsers, createUser, modifyUser } from '../api/users-api.js';
+import type { WriteOutcome } from '../journal/guarded-write.js';
+import type { TenantUser } from '../tenant/tenant.js';
 import { guardedWrite } from '../journal/guarded-write.js';
 import { bindJournal, Journal, type JournalRecord, type RowResult } from '../journal/journal.js';
 import { assertions, planRows, rowAliases, userChanges, type PlanAction, type PlannedRow } from '../plan/decide.js';
@@ -29,6 +32,13 @@ export interface LiveImportOptions {
   readonly update?: boolean;
   /** The admin asserts the old directory sync is deleted (see DecideOptions.syncDeleted). */
   readonly syncDeleted?: boolean;
+  /**
+   * Operations per /admin/v1/bulk call (1–50); 0 forces the single-call path. New users are then
+   * created with their aliases in bulk, 50 per call, and learned by reading Duo back.
+   */
+  readonly bulkSize?: number;
+  /** Said once, when Duo refuses the bulk endpoint and the run goes on with single calls. */
+  readonly onNotice?: (message: string) => void;
   readonly onProgress?: (progress: ImportProgress) => void;
   /**
    * Called once the journal is open and before anything is written: `preview` counts what the run
@@ -154,7 +164,11 @@ class ImportRun {
     for (const planned of plan.rows) {
       const { row, user } = planned;
       if (planned.action === 'create' && user === null) toCreate.push(row);
-      else if (planned.action === 'create') created.set(row, await this.claim(row.username, user!.user_id));
+      else if (planned.action === 'create') {
+        // Ours from an earlier run: created in bulk with its aliases, or by bulk_create without them.
+        if (hasAliases(user!, row)) this.state.aliasesDone.add(nameKey(row.username));
+        created.set(row, await this.claim(row.username, user!.user_id));
+      }
       else outcomes.set(row, await this.decided(planned));
     }
 
@@ -205,8 +219,77 @@ class ImportRun {
     return userId;
   }
 
-  /** One bulk_create; if it fails or its answer is lost, re-read Duo and create what is missing one by one. */
+  private get bulkSize(): number {
+    return this.state.bulkRefused === null ? Math.min(this.options.bulkSize ?? MAX_BULK_OPERATIONS, MAX_BULK_OPERATIONS) : 0;
+  }
+
+  /** New users with their aliases: in bulk operations where Duo takes them, else bulk_create and single calls. */
   private async create(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string>> {
+    const created = new Map<DuoUserRow, string>();
+    for (let i = 0; i < rows.length && this.bulkSize > 0; ) {
+      const chunk = rows.slice(i, i + this.bulkSize);
+      const done = await this.createInBulk(chunk, outcomes);
+      if (done === null) return new Map([...created, ...(await this.createBatch(rows.slice(i), outcomes))]);
+      for (const [row, userId] of done) created.set(row, userId);
+      i += chunk.length;
+    }
+    return this.bulkSize > 0 ? created : this.createBatch(rows, outcomes);
+  }
+
+  /**
+   * One /admin/v1/bulk call creating each user with its aliases. Whatever Duo answers (results, a
+   * bare OK, nothing), the users are then read back: those found are this run's (journaled as
+   * claims), those missing are created one by one, which also names why Duo refused them.
+   * Returns null when Duo refused the endpoint itself: the decision is journaled, and this run and
+   * its resumes go on with single calls.
+   */
+  private async createInBulk(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string> | null> {
+    const operations = rows.map((row) => createUserOperation(newDuoUser(row), aliasesParam(row.aliases)));
+    for (const row of rows) this.state.attempted.add(nameKey(row.username));
+    let write: WriteOutcome<void>;
+    try {
+      write = await guardedWrite(this.journal, { op: 'bulk', operations }, () => sendBulk(this.options.client, operations));
+    } catch (error) {
+      if (!isBulkRefusal(error)) throw error;
+      write = { status: 'refused', error: error as never };
+    }
+    if (write.status === 'refused') {
+      for (const row of rows) this.state.forget(row.username);
+      if (isBulkRefusal(write.error)) {
+        const reason = `Duo refused its bulk endpoint (${write.error.message}): going on with single calls`;
+        await this.journal.append({ t: 'mode', bulk: false, reason });
+        this.state.bulkRefused = reason;
+        this.options.onNotice?.(reason);
+        return null;
+      }
+    }
+    const created = new Map<DuoUserRow, string>();
+    const found = await lookupBatch(this.options.client, rows, { aliases: false });
+    const claims: JournalRecord[] = [];
+    const missing: DuoUserRow[] = [];
+    for (const row of rows) {
+      const owner = found.get(nameKey(row.username));
+      if (owner === undefined || nameKey(owner.username) !== nameKey(row.username)) missing.push(row);
+      else if (!this.state.isOurs(owner)) outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
+      else {
+        if (this.state.needsClaim(owner)) claims.push({ t: 'claim', username: row.username, user_id: owner.user_id });
+        this.state.noteCreated(row.username, owner.user_id);
+        if (hasAliases(owner, row)) this.state.aliasesDone.add(nameKey(row.username));
+        created.set(row, owner.user_id);
+      }
+    }
+    // One flush for the whole call's users: rollback finds them whatever happens next.
+    await this.journal.append(...claims);
+    for (const row of missing) {
+      const single = await this.createOne(row);
+      if (typeof single === 'string') created.set(row, single);
+      else outcomes.set(row, single);
+    }
+    return created;
+  }
+
+  /** One bulk_create; if it fails or its answer is lost, re-read Duo and create what is missing one by one. */
+  private async createBatch(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string>> {
     const created = new Map<DuoUserRow, string>();
     if (rows.length === 0) return created;
     for (const row of rows) this.state.attempted.add(nameKey(row.username));
@@ -280,6 +363,13 @@ class ImportRun {
     }
     return { result: 'failed', userId, error: 'the user was created but Duo did not answer when its aliases were set; re-run to resume', final: false };
   }
+}
+
+/** Does the Duo user hold exactly the row's aliases, slot for slot? */
+function hasAliases(user: TenantUser, row: DuoUserRow): boolean {
+  const wanted = rowAliases(row);
+  const slots = new Set([...Object.keys(wanted), ...Object.keys(user.aliases)]);
+  return [...slots].every((slot) => nameKey(wanted[slot] ?? '') === nameKey(user.aliases[slot] ?? ''));
 }
 
 function failure(error: string, userId: string | null): Outcome {
