@@ -61,12 +61,13 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
     expect(JSON.parse(offline.stdout)).toEqual(plan);
     expect(readFileSync(join(dir, 'plan.csv'), 'utf8').split('\n')).toHaveLength(562);
 
-    const writesBefore = duo.log.length;
+    const callsBefore = duo.log.length;
     const migrate = await cli(['migrate', csv, '--apply', '--yes']);
     expect(migrate.stderr).toMatch(/migrated 500 users, 0 failed/);
     expect(migrate.exitCode).toBe(0);
-    expect(duo.count('POST', /^\/admin\/v1\/users\/DU/)).toBe(500);
-    expect(duo.log.length - writesBefore).toBeGreaterThan(500);
+    // 500 renames in 10 bulk calls of 50 modify operations, each read back by the new usernames.
+    expect([duo.count('POST', /^\/admin\/v1\/bulk$/), duo.count('POST', /^\/admin\/v1\/users\/DU/)]).toEqual([10, 0]);
+    expect((duo.log.length - callsBefore) / 500).toBeLessThanOrEqual(0.1);
     for (const [id, old] of before) {
       const now = duo.users.get(id)!;
       const i = Number(/person\.(\d+)@/.exec(old.username)![1]);
@@ -112,6 +113,29 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
   });
 });
 
+describe('migrate and rollback through /admin/v1/bulk, whatever Duo answers', () => {
+  it.each(['results', 'ok', 'lost', 'refused'] as const)('answer %s: 200 users renamed in place, then restored exactly', async (answer) => {
+    duo.bulkAnswer = answer;
+    seedEmailTenant(200);
+    const dir = tmpFiles({ 'users.csv': adCsv(200, 0, 0) });
+    const before = await snapshot(dir, 'before.json');
+    const migrate = await cli(['migrate', join(dir, 'users.csv'), '--apply', '--yes']);
+    expect(migrate.stderr).toMatch(/migrated 200 users, 0 failed/);
+    for (let i = 1; i <= 200; i++) expect(duo.byUsername().get(sam(i))?.aliases).toEqual({ alias1: email(i) });
+    const rollback = await cli(['rollback', '--journal', join(dir, 'users.migrate.jsonl'), '--apply', '--yes']);
+    expect(rollback.stderr).toMatch(/restored 200 users/);
+    expect((await snapshot(dir, 'after.json')).users).toEqual(before.users);
+    if (answer === 'refused') {
+      // Refused once by each run, said once, then single calls.
+      expect(migrate.stderr.match(/Duo refused its bulk endpoint/g)).toHaveLength(1);
+      expect(duo.count('POST', /^\/admin\/v1\/users\/DU/)).toBe(400);
+    } else {
+      expect(duo.appliedWrites).toBe(8);
+      expect(duo.count('POST', /^\/admin\/v1\/users\/DU/)).toBe(0);
+    }
+  });
+});
+
 describe('rename order', () => {
   it('a chain: each user takes a name the next one gives up', async () => {
     // alice@ → alice, but "alice" is held by another person who becomes "alice2".
@@ -132,7 +156,8 @@ describe('rename order', () => {
     const run = await cli(['migrate', join(dir, 'users.csv'), '--apply', '--yes']);
     expect(run.stderr).toMatch(/migrated 2 users, 0 failed/);
     expect([a.username, b.username]).toEqual(['alice', 'bob']);
-    expect(duo.count('POST', /^\/admin\/v1\/users\/DU/)).toBe(3);
+    // The park is a single call; each final rename then goes in its own wave (a bulk call).
+    expect([duo.count('POST', /^\/admin\/v1\/users\/DU/), duo.count('POST', /^\/admin\/v1\/bulk$/)]).toEqual([1, 2]);
   });
 
   it('a name held by an unrelated user is a conflict and nothing is touched', async () => {
@@ -164,9 +189,13 @@ describe('rename order', () => {
   });
 });
 
-describe('migrate killed with SIGKILL, then resumed', () => {
+describe.each([
+  // Renames in bulk calls of 50: killed at the 1st or 2nd of ~30 writes.
+  { path: 'bulk calls', count: 1000, maxK: 2, extra: [] as string[] },
+  // One modify call per rename: killed anywhere in the first 12.
+  { path: 'single calls', count: 120, maxK: 12, extra: ['--no-bulk'] },
+])('migrate killed with SIGKILL, then resumed ($path)', ({ count, maxK, extra }) => {
   it('ends consistent: every user renamed once, user_ids kept, rollback still restores the original names', async () => {
-    const count = 120;
     seedEmailTenant(count);
     // Swaps and chains on top, so that some kills land between the two steps of a temporary rename.
     for (let i = 1; i <= 10; i++) duo.seed({ username: `swap${i}a`, email: `swap${i}b@example.com` });
@@ -181,14 +210,14 @@ describe('migrate killed with SIGKILL, then resumed', () => {
     const renamed = (): number => [...duo.users.values()].filter((u) => /^u\d{5}$/.test(u.username) || u.username.startsWith('duo-bridge-tmp-')).length;
     const seen: number[] = [];
     // Killed at the k-th rename (applied or dropped unapplied): progress points, not moments in time.
-    for (const { k, point } of killSchedule(20, 12)) {
-      const { killed } = await runKilledAtWrite(duo, ['migrate', csv, '--apply', '--yes', ...FAST], k, point);
+    for (const { k, point } of killSchedule(20, maxK)) {
+      const { killed } = await runKilledAtWrite(duo, ['migrate', csv, '--apply', '--yes', ...extra, ...FAST], k, point);
       expect(killed).toBe(true);
       seen.push(renamed());
     }
     // The kills landed at different stages of the migrate, not all before or after it.
-    expect(new Set(seen).size).toBeGreaterThan(10);
-    const last = await cli(['migrate', csv, '--apply', '--yes']);
+    expect(new Set(seen).size).toBeGreaterThan(8);
+    const last = await cli(['migrate', csv, '--apply', '--yes', ...extra]);
     expect(last.stderr).toMatch(/0 failed · 0 conflicts/);
     expect(duo.users.size).toBe(ids.size);
     for (let i = 1; i <= count; i++) expect(duo.byUsername().get(sam(i))?.aliases).toEqual({ alias1: email(i) });

@@ -1,7 +1,9 @@
 import type { Argv } from 'yargs';
 import { DuoClient } from '../../duo/api/client.js';
 import { resolveDuoConnection, type DuoArgs } from '../../duo/api/connection.js';
+import { MAX_BULK_OPERATIONS } from '../../duo/api/bulk-api.js';
 import { UsageError } from '../../errors.js';
+import { parseIntegerOption } from '../options.js';
 import type { CliIo } from '../io.js';
 
 /** The options every command that calls Duo takes (credentials, rate, timeout). */
@@ -33,6 +35,23 @@ export async function confirmWrites(io: CliIo, yes: boolean | undefined, questio
 /** Checked before any work: a run that would be refused at the prompt should not first read the tenant. */
 export function refuseWithoutPrompt(io: CliIo, yes: boolean | undefined): void {
   if (!yes && io.ask === undefined) throw new UsageError('NOT_CONFIRMED', 'no terminal to confirm on: add --yes to apply without a prompt; nothing was changed');
+}
+
+/** --no-bulk and --bulk-size: for the commands that write (import, migrate, rollback). */
+export function bulkOptions(yargs: Argv): Argv {
+  return yargs
+    .option('bulk', { type: 'boolean', default: true, describe: 'write through /admin/v1/bulk, 50 operations a call (--no-bulk: one call each)' })
+    .option('bulk-size', { type: 'string', describe: `operations per bulk call (default and maximum ${MAX_BULK_OPERATIONS})` });
+}
+
+export interface BulkArgs {
+  bulk?: boolean;
+  'bulk-size'?: string;
+}
+
+/** Operations per bulk call; 0 when --no-bulk. */
+export function bulkSizeOf(args: BulkArgs): number {
+  return args.bulk === false ? 0 : parseIntegerOption('bulk-size', args['bulk-size'], 1, MAX_BULK_OPERATIONS) ?? MAX_BULK_OPERATIONS;
 }
 
 /** --assert-sync-deleted: for plan, import and migrate. */

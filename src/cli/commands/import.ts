@@ -6,7 +6,6 @@ import { checkImportInput, importFiles, writeRejectedRows, type ImportGate } fro
 import { applyImport } from '../../duo/workflows/importer.js';
 import { PLAN_ACTIONS } from '../../duo/plan/decide.js';
 import { MAX_BATCH } from '../../duo/api/users-api.js';
-import { MAX_BULK_OPERATIONS } from '../../duo/api/bulk-api.js';
 import { readDuoUserRows } from '../../csv/duo-row.js';
 import { checkOutputPath } from '../../atomic-file.js';
 import { openInputFile } from '../../input-file.js';
@@ -15,9 +14,9 @@ import { parseDelimiter, parseIntegerOption } from '../options.js';
 import { bar, count, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import type { CommandModule } from './command.js';
-import { confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption } from './duo-connection.js';
+import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type BulkArgs } from './duo-connection.js';
 
-interface ImportArgs extends DuoArgs {
+interface ImportArgs extends DuoArgs, BulkArgs {
   file: string;
   'out-dir'?: string;
   apply?: boolean;
@@ -29,15 +28,13 @@ interface ImportArgs extends DuoArgs {
   delimiter?: string;
   'max-aliases'?: string;
   'assert-sync-deleted'?: boolean;
-  bulk?: boolean;
-  'bulk-size'?: string;
 }
 
 export const importCommand: CommandModule<ImportArgs> = {
   command: 'import <file>',
   describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
-    syncDeletedOption(duoOptions(yargs))
+    bulkOptions(syncDeletedOption(duoOptions(yargs)))
       .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
@@ -48,8 +45,6 @@ export const importCommand: CommandModule<ImportArgs> = {
       .option('journal', { type: 'string', describe: 'journal file (default <name>.journal.jsonl); re-running resumes from it' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
       .option('max-aliases', { type: 'string', describe: 'most aliases a row may have, as in validate (default 8)' })
-      .option('bulk', { type: 'boolean', default: true, describe: 'create users with their aliases through /admin/v1/bulk (--no-bulk: one call each)' })
-      .option('bulk-size', { type: 'string', describe: `operations per bulk call (default and maximum ${MAX_BULK_OPERATIONS})` })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
       .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
       .example('$0 import users.csv --apply --skip-invalid', 'import the valid rows, write users.rejected.csv'),
@@ -60,7 +55,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     const batchSize = parseIntegerOption('batch-size', args['batch-size'], 1, MAX_BATCH) ?? MAX_BATCH;
     const delimiter = parseDelimiter(args.delimiter);
     const maxAliases = parseIntegerOption('max-aliases', args['max-aliases'], 0, 8);
-    const bulkSize = args.bulk === false ? 0 : parseIntegerOption('bulk-size', args['bulk-size'], 1, MAX_BULK_OPERATIONS) ?? MAX_BULK_OPERATIONS;
+    const bulkSize = bulkSizeOf(args);
     const skipInvalid = args['skip-invalid'] ?? false;
     const files = importFiles(args.file, args.journal);
     if (args.apply) for (const [path, what] of [[files.results, 'results file'], [files.journal, '--journal']] as const) await checkOutputPath(path, what);

@@ -6,9 +6,9 @@ import { count, ProgressLine } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
-import { confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption } from './duo-connection.js';
+import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type BulkArgs } from './duo-connection.js';
 
-interface MigrateArgs extends DuoArgs, CsvRowsArgs {
+interface MigrateArgs extends DuoArgs, CsvRowsArgs, BulkArgs {
   apply?: boolean;
   yes?: boolean;
   journal?: string;
@@ -19,7 +19,7 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
   command: 'migrate <file>',
   describe: 'Rename existing Duo users in place (e.g. email username → sAMAccountName + email alias), journaled',
   builder: (yargs: Argv) =>
-    syncDeletedOption(csvRowsOptions(duoOptions(yargs)))
+    bulkOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs))))
       .option('apply', { type: 'boolean', describe: 'perform the renames (without it: show the plan only)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.migrate.jsonl); re-running resumes, rollback undoes' })
@@ -28,12 +28,14 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
       .example('$0 migrate users.csv --apply --assert-sync-deleted', 'the old email-username sync is deleted: its users may be renamed'),
   run: async (args, io: CliIo) => {
     if (args.apply) refuseWithoutPrompt(io, args.yes);
+    bulkSizeOf(args);
     const journalPath = args.journal ?? `${args.file.replace(/\.csv$/i, '')}.migrate.jsonl`;
     const { client, host } = await connectToDuo(args, io);
     const rows = await readValidRows(args);
     const progress = new ProgressLine(io);
     const result = await migrateUsers({
       input: args.file, rows, client, host, journalPath, syncDeleted: args['assert-sync-deleted'] ?? false,
+      bulkSize: bulkSizeOf(args), onNotice: (message) => progress.note(message),
       confirm: async (plan) => {
         io.out(renderPlanText(plan, `live tenant ${host}`));
         if (!args.apply) return false;

@@ -3,12 +3,13 @@ import type { DuoArgs } from '../../duo/api/connection.js';
 import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { bindJournal, Journal } from '../../duo/journal/journal.js';
 import { readRollbackPlan, restoreNames, RollbackProgress, trashUsers } from '../../duo/workflows/rollback.js';
+import { BulkMode, bulkRefusal } from '../../duo/workflows/bulk-mode.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import type { CommandModule } from './command.js';
-import { confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt } from './duo-connection.js';
+import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, type BulkArgs } from './duo-connection.js';
 
-interface RollbackArgs extends DuoArgs {
+interface RollbackArgs extends DuoArgs, BulkArgs {
   journal: string;
   apply?: boolean;
   yes?: boolean;
@@ -18,7 +19,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
   command: 'rollback',
   describe: 'Undo an import (its users go to Duo\'s Trash) or a migrate (names restored), from its journal',
   builder: (yargs: Argv) =>
-    duoOptions(yargs)
+    bulkOptions(duoOptions(yargs))
       .option('journal', { type: 'string', demandOption: true, describe: 'the journal of the import or migrate to undo' })
       .option('apply', { type: 'boolean', describe: 'do it (without it: show what would be done)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
@@ -26,10 +27,12 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       .example('$0 rollback --journal users.migrate.jsonl --apply', 'restore the names a migrate changed; re-run to resume'),
   run: async (args, io: CliIo) => {
     if (args.apply) refuseWithoutPrompt(io, args.yes);
+    const bulkSize = bulkSizeOf(args);
     const plan = await readRollbackPlan(args.journal);
     // The rollback's own journal: a second run resumes it instead of repeating it.
     const progress = new RollbackProgress();
-    const journal = await Journal.open(`${args.journal.replace(/\.jsonl$/, '')}.rollback.jsonl`, { replay: progress.replay });
+    const refusal = bulkRefusal();
+    const journal = await Journal.open(`${args.journal.replace(/\.jsonl$/, '')}.rollback.jsonl`, { replay: (r) => (progress.replay(r), refusal.replay(r)) });
     try {
       const pending = plan.kind === 'import' ? plan.trash.filter((id) => !progress.trashed.has(id)) : [];
       const what = plan.kind === 'import'
@@ -55,7 +58,8 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
           (days === null ? '' : `Duo deletes users in the Trash for good after ${days} days (the tenant's pending_deletion_days): restore them there until then\n`));
         return result.failed.length > 0 ? 1 : 0;
       }
-      const { results, already } = await restoreNames(client, journal, plan.restore);
+      const bulk = new BulkMode(bulkSize, refusal.reason(), (message) => io.err(`${message}\n`));
+      const { results, already } = await restoreNames(client, journal, plan.restore, bulk);
       const failed = results.filter((r) => !r.ok);
       for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
       io.err(`restored ${count(results.length - failed.length)} users (${count(already)} already had their names), ` +

@@ -22,8 +22,15 @@ export type Intent =
   | { op: 'bulk_create'; usernames: string[] }
   | { op: 'create'; usernames: [string] }
   | { op: 'aliases'; usernames: [string]; user_id: string; aliases: string }
-  /** One call to /admin/v1/bulk, with every operation it holds. */
-  | { op: 'bulk'; operations: BulkOperation[] };
+  /** One call to /admin/v1/bulk, with every operation it holds (and, for renames, each user's names before and after). */
+  | { op: 'bulk'; operations: BulkOperation[]; renames?: RenameStep[] };
+
+/** A user moved from one set of names to another: what migrate resumes and rollback undoes. */
+export interface RenameStep {
+  user_id: string;
+  before: JournalNames;
+  after: JournalNames;
+}
 
 /** ok: Duo applied it · refused: certainly not applied · unknown: maybe applied; only reading Duo tells. */
 export type OutcomeStatus = 'ok' | 'refused' | 'unknown';
@@ -232,4 +239,11 @@ async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** The renames a journal record announces: one single-call rename, or those of a bulk call. */
+export function renameSteps(record: JournalRecord): RenameStep[] {
+  if (record.t !== 'intent') return [];
+  if (record.op === 'rename') return [{ user_id: record.user_id, before: record.before, after: record.after }];
+  return record.op === 'bulk' ? record.renames ?? [] : [];
 }

@@ -6,6 +6,7 @@ import { createCsvWriter } from '../../csv/write-csv.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { createUserOperation, isBulkRefusal, MAX_BULK_OPERATIONS, sendBulk } from '../api/bulk-api.js';
+import { BulkMode } from './bulk-mode.js';
 import { aliasesParam, bulkCreateUsers, createUser, modifyUser } from '../api/users-api.js';
 import type { WriteOutcome } from '../journal/guarded-write.js';
 import type { TenantUser } from '../tenant/tenant.js';
@@ -111,6 +112,7 @@ class ImportRun {
   droppedAliases = 0;
   private done = 0;
   private readonly total: number;
+  private readonly bulk: BulkMode;
 
   constructor(
     private readonly options: LiveImportOptions,
@@ -118,6 +120,7 @@ class ImportRun {
     private readonly state: ImportState,
   ) {
     this.total = options.gate.validation.rows - options.gate.invalidRows.size;
+    this.bulk = new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, state.bulkRefused, options.onNotice);
   }
 
   async execute(out: NodeJS.WritableStream): Promise<void> {
@@ -219,21 +222,17 @@ class ImportRun {
     return userId;
   }
 
-  private get bulkSize(): number {
-    return this.state.bulkRefused === null ? Math.min(this.options.bulkSize ?? MAX_BULK_OPERATIONS, MAX_BULK_OPERATIONS) : 0;
-  }
-
   /** New users with their aliases: in bulk operations where Duo takes them, else bulk_create and single calls. */
   private async create(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string>> {
     const created = new Map<DuoUserRow, string>();
-    for (let i = 0; i < rows.length && this.bulkSize > 0; ) {
-      const chunk = rows.slice(i, i + this.bulkSize);
+    for (let i = 0; i < rows.length && this.bulk.size > 0; ) {
+      const chunk = rows.slice(i, i + this.bulk.size);
       const done = await this.createInBulk(chunk, outcomes);
       if (done === null) return new Map([...created, ...(await this.createBatch(rows.slice(i), outcomes))]);
       for (const [row, userId] of done) created.set(row, userId);
       i += chunk.length;
     }
-    return this.bulkSize > 0 ? created : this.createBatch(rows, outcomes);
+    return this.bulk.size > 0 ? created : this.createBatch(rows, outcomes);
   }
 
   /**
@@ -255,13 +254,7 @@ class ImportRun {
     }
     if (write.status === 'refused') {
       for (const row of rows) this.state.forget(row.username);
-      if (isBulkRefusal(write.error)) {
-        const reason = `Duo refused its bulk endpoint (${write.error.message}): going on with single calls`;
-        await this.journal.append({ t: 'mode', bulk: false, reason });
-        this.state.bulkRefused = reason;
-        this.options.onNotice?.(reason);
-        return null;
-      }
+      if (await this.bulk.refusedBy(write.error, this.journal)) return null;
     }
     const created = new Map<DuoUserRow, string>();
     const found = await lookupBatch(this.options.client, rows, { aliases: false });

@@ -1,9 +1,11 @@
 import type { DuoUserRow } from '../../csv/duo-row.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import { bindJournal, Journal, type JournalRecord } from '../journal/journal.js';
+import { bindJournal, Journal, renameSteps, type JournalRecord } from '../journal/journal.js';
 import { assertions, planRows, type Plan } from '../plan/decide.js';
 import { loadLiveTenant } from '../tenant/tenant.js';
+import { MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
+import { BulkMode, bulkRefusal } from './bulk-mode.js';
 import { applyRenames, type Rename, type RenameResult } from './renames.js';
 
 /** Collects row username → user_id of every user an earlier, interrupted migrate was renaming. */
@@ -12,7 +14,7 @@ export function migrateHints(): { hints: Map<string, string>; replay: (record: J
   return {
     hints,
     replay: (r) => {
-      if (r.t === 'intent' && r.op === 'rename' && !r.after.username.startsWith('duo-bridge-tmp-')) hints.set(nameKey(r.after.username), r.user_id);
+      for (const step of renameSteps(r)) if (!step.after.username.startsWith('duo-bridge-tmp-')) hints.set(nameKey(step.after.username), step.user_id);
     },
   };
 }
@@ -31,6 +33,10 @@ export interface MigrateRun {
   readonly journalPath: string;
   /** The admin asserts the old directory sync is deleted (see DecideOptions.syncDeleted). */
   readonly syncDeleted?: boolean;
+  /** Modify operations per /admin/v1/bulk call (1–50); 0: one call per rename. */
+  readonly bulkSize?: number;
+  /** Said once, when Duo refuses the bulk endpoint. */
+  readonly onNotice?: (message: string) => void;
   /** Shown the plan; returns false to stop before any write (the confirmation prompt). */
   readonly confirm: (plan: Plan) => Promise<boolean>;
   readonly onStep?: (done: number, total: number) => void;
@@ -50,13 +56,15 @@ export interface MigrateResult {
  */
 export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
   const { hints, replay } = migrateHints();
-  const journal = await Journal.open(run.journalPath, { replay });
+  const refusal = bulkRefusal();
+  const journal = await Journal.open(run.journalPath, { replay: (r) => (replay(r), refusal.replay(r)) });
   try {
     const plan = planRows(run.rows, await loadLiveTenant(run.client), { hints, syncDeleted: run.syncDeleted ?? false });
     const renames = migrationsOf(plan);
     if (!(await run.confirm(plan))) return { plan, results: [], confirmed: false };
     if (renames.length > 0) await bindJournal(journal, { kind: 'migrate', input: run.input, host: run.host, assertions: assertions(run) });
-    const results = await applyRenames(run.client, journal, renames, (done) => run.onStep?.(done, renames.length));
+    const bulk = new BulkMode(run.bulkSize ?? MAX_BULK_OPERATIONS, refusal.reason(), run.onNotice);
+    const results = await applyRenames(run.client, journal, renames, (done) => run.onStep?.(done, renames.length), bulk);
     return { plan, results, confirmed: true };
   } finally {
     await journal.close();

@@ -1,7 +1,9 @@
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import type { Journal, JournalNames } from '../journal/journal.js';
-import { getUser, modifyUser, type DuoUser } from '../api/users-api.js';
+import { isBulkRefusal, modifyUserOperation, sendBulk } from '../api/bulk-api.js';
+import { findUsersByNames, getUser, modifyUser, type DuoUser } from '../api/users-api.js';
+import { BulkMode } from './bulk-mode.js';
 import { guardedWrite } from '../journal/guarded-write.js';
 
 /** One Duo user to move from its current names to new ones (and optionally new field values). */
@@ -26,17 +28,23 @@ export const same = (a: JournalNames, b: JournalNames): boolean => {
 };
 
 /**
- * Applies renames one modify call each, in an order that never asks Duo for a name still held by
- * someone else: a rename waits until the users holding its new names have moved away. When the
- * remaining renames wait on each other (a swap or a longer cycle), one of them first moves to a
- * temporary name, which frees its names, and gets its final names afterwards. Every step is
- * journaled as an intent (with the names before and after) and an outcome.
+ * Applies renames in an order that never asks Duo for a name still held by someone else: a rename
+ * waits until the users holding its new names have moved away. When the remaining renames wait on
+ * each other (a swap or a longer cycle), one of them first moves to a temporary name, which frees
+ * its names, and gets its final names afterwards. Every step is journaled as an intent (with the
+ * names before and after) and an outcome.
+ *
+ * With a bulk mode, each wave of renames whose new names are all free goes out as modify operations
+ * in /admin/v1/bulk calls. A wave never holds two renames that depend on each other (a name one
+ * gives up is taken only in a later wave), so nothing rests on Duo applying a call's operations in
+ * order. The users are read back after each call; one not renamed is tried again with a single call.
  */
 export async function applyRenames(
   client: DuoClient,
   journal: Journal,
   renames: readonly Rename[],
   onStep: (done: number) => void = () => undefined,
+  bulk: BulkMode = new BulkMode(0, null),
 ): Promise<RenameResult[]> {
   const holders = new Map<string, string>();
   const current = new Map<string, JournalNames>();
@@ -48,19 +56,21 @@ export async function applyRenames(
   let pending = [...renames];
   const free = (r: Rename): boolean => names(r.to).every((n) => (holders.get(nameKey(n)) ?? r.userId) === r.userId);
 
-  const step = async (r: Rename, to: JournalNames, fields: Readonly<Record<string, string>>): Promise<string | null> => {
+  const moved = (r: Rename, to: JournalNames): void => {
     const before = current.get(r.userId)!;
-    const error = await renameOne(client, journal, r.userId, before, to, fields);
-    if (error !== null) return error;
     for (const name of names(before)) if (holders.get(nameKey(name)) === r.userId) holders.delete(nameKey(name));
     for (const name of names(to)) holders.set(nameKey(name), r.userId);
     current.set(r.userId, to);
-    return null;
+  };
+  const step = async (r: Rename, to: JournalNames, fields: Readonly<Record<string, string>>): Promise<string | null> => {
+    const error = await renameOne(client, journal, r.userId, current.get(r.userId)!, to, fields);
+    if (error === null) moved(r, to);
+    return error;
   };
 
   while (pending.length > 0) {
-    const ready = pending.find(free);
-    if (ready === undefined) {
+    const wave = bulk.size > 0 ? pending.filter(free) : pending.filter(free).slice(0, 1);
+    if (wave.length === 0) {
       // Everyone left waits for someone else: a cycle. Park one on a temporary name to break it.
       const parked = pending.find((r) => !same(current.get(r.userId)!, tempNames(r.userId)))!;
       const error = parked === undefined ? 'rename cycle could not be broken' : await step(parked, tempNames(parked.userId), {});
@@ -68,18 +78,72 @@ export async function applyRenames(
       for (const r of pending) results.push({ userId: r.userId, ok: false, error: `not renamed: ${error}` });
       break;
     }
-    pending = pending.filter((r) => r !== ready);
-    const error = await step(ready, ready.to, ready.fields ?? {});
-    results.push({ userId: ready.userId, ok: error === null, error });
-    onStep(results.length);
-    if (error !== null) {
-      // Its names stay where they are: whoever waits for them cannot be renamed.
-      const blocked = pending.filter((r) => names(r.to).some((n) => holders.get(nameKey(n)) === ready.userId));
-      for (const r of blocked) results.push({ userId: r.userId, ok: false, error: `waits for a name of ${ready.from.username}, whose rename failed` });
-      pending = pending.filter((r) => !blocked.includes(r));
+    pending = pending.filter((r) => !wave.includes(r));
+    const errors = bulk.size > 0 ? await renameInBulk(client, journal, wave, current, bulk) : new Map<Rename, string | null>();
+    for (const r of wave) {
+      let error = errors.get(r);
+      if (error === undefined) error = await step(r, r.to, r.fields ?? {});
+      else if (error === null) moved(r, r.to);
+      results.push({ userId: r.userId, ok: error === null, error });
+      onStep(results.length);
+      if (error !== null) {
+        // Its names stay where they are: whoever waits for them cannot be renamed.
+        const blocked = pending.filter((p) => names(p.to).some((n) => holders.get(nameKey(n)) === r.userId));
+        for (const b of blocked) results.push({ userId: b.userId, ok: false, error: `waits for a name of ${r.from.username}, whose rename failed` });
+        pending = pending.filter((p) => !blocked.includes(p));
+      }
     }
   }
   return results;
+}
+
+/**
+ * One wave in /admin/v1/bulk calls, then read back by the new usernames: a user now holding
+ * exactly its new names is done (null); the others are left out of the map, for a single call.
+ */
+async function renameInBulk(
+  client: DuoClient,
+  journal: Journal,
+  wave: readonly Rename[],
+  current: ReadonlyMap<string, JournalNames>,
+  bulk: BulkMode,
+): Promise<Map<Rename, string | null>> {
+  const done = new Map<Rename, string | null>();
+  const toSend = wave.filter((r) => {
+    if (Object.keys(modifyParams(current.get(r.userId)!, r.to, r.fields ?? {})).length > 0) return true;
+    done.set(r, null);
+    return false;
+  });
+  for (let i = 0; i < toSend.length && bulk.size > 0; ) {
+    const chunk = toSend.slice(i, i + bulk.size);
+    i += chunk.length;
+    const operations = chunk.map((r) => modifyUserOperation(r.userId, modifyParams(current.get(r.userId)!, r.to, r.fields ?? {})));
+    let refused: unknown = null;
+    try {
+      const steps = chunk.map((r) => ({ user_id: r.userId, before: current.get(r.userId)!, after: r.to }));
+      const write = await guardedWrite(journal, { op: 'bulk', operations, renames: steps }, () => sendBulk(client, operations));
+      if (write.status === 'refused') refused = write.error;
+    } catch (error) {
+      if (!isBulkRefusal(error)) throw error;
+      refused = error;
+    }
+    if (refused !== null && (await bulk.refusedBy(refused, journal))) break;
+    const found = new Map((await findUsersByNames(client, chunk.map((r) => r.to.username))).map((u) => [u.user_id, u]));
+    for (const r of chunk) {
+      const user = found.get(r.userId);
+      if (user !== undefined && same(namesOf(user), r.to)) done.set(r, null);
+    }
+  }
+  return done;
+}
+
+/** The modify call's parameters for a move from `before` to `after`: changed fields, username, alias slots. */
+function modifyParams(before: JournalNames, after: JournalNames, fields: Readonly<Record<string, string>>): Record<string, string> {
+  const params: Record<string, string> = { ...fields };
+  if (before.username !== after.username) params.username = after.username;
+  const aliases = aliasChanges(before, after);
+  if (aliases !== '') params.aliases = aliases;
+  return params;
 }
 
 /** One modify call through the guarded write; a lost answer is settled by reading the user back. */
@@ -91,10 +155,7 @@ async function renameOne(
   after: JournalNames,
   fields: Readonly<Record<string, string>>,
 ): Promise<string | null> {
-  const params: Record<string, string> = { ...fields };
-  if (before.username !== after.username) params.username = after.username;
-  const aliases = aliasChanges(before, after);
-  if (aliases !== '') params.aliases = aliases;
+  const params = modifyParams(before, after, fields);
   if (Object.keys(params).length === 0) return null;
   for (let attempt = 1; attempt <= 2; attempt++) {
     const write = await guardedWrite(journal, { op: 'rename', user_id: userId, before, after, ...(Object.keys(fields).length ? { fields: { ...fields } } : {}) },

@@ -1,13 +1,21 @@
 import { DataError, DuoRequestError } from '../../errors.js';
 import type { DuoClient } from '../api/client.js';
-import { getUser } from '../api/users-api.js';
+import { findUsersByNames, getUser } from '../api/users-api.js';
+import type { BulkMode } from './bulk-mode.js';
 import { guardedWrite } from '../journal/guarded-write.js';
-import { Journal, type Intent, type JournalNames, type JournalRecord } from '../journal/journal.js';
+import { Journal, renameSteps, type Intent, type JournalNames, type JournalRecord } from '../journal/journal.js';
 import { applyRenames, namesOf, same, type Rename, type RenameResult } from './renames.js';
+
+export interface Restore {
+  readonly userId: string;
+  readonly original: JournalNames;
+  /** Where the migrate left the user, as far as its journal says: where to look for it first. */
+  readonly last: JournalNames;
+}
 
 export type RollbackPlan =
   | { readonly kind: 'import'; readonly trash: readonly string[] }
-  | { readonly kind: 'migrate'; readonly restore: readonly { readonly userId: string; readonly original: JournalNames }[] };
+  | { readonly kind: 'migrate'; readonly restore: readonly Restore[] };
 
 /**
  * What undoing a journal means: for an import, every user it created, whether Duo's answer said
@@ -17,20 +25,24 @@ export type RollbackPlan =
 export async function readRollbackPlan(path: string): Promise<RollbackPlan> {
   const created = new Set<string>();
   const original = new Map<string, JournalNames>();
+  const last = new Map<string, JournalNames>();
   const source = await Journal.open(path, {
     mustExist: true,
     replay: (r) => {
       if (r.t === 'outcome' && r.status === 'ok') for (const c of r.created ?? []) created.add(c.user_id);
       if (r.t === 'claim') created.add(r.user_id);
       if (r.t === 'row' && r.result === 'created' && r.user_id) created.add(r.user_id);
-      if (r.t === 'intent' && r.op === 'rename' && !original.has(r.user_id)) original.set(r.user_id, r.before);
+      for (const step of renameSteps(r)) {
+        if (!original.has(step.user_id)) original.set(step.user_id, step.before);
+        last.set(step.user_id, step.after);
+      }
     },
   });
   const start = source.startRecord;
   await source.close();
   if (start === null) throw new DataError('JOURNAL_EMPTY', `journal ${path} records no change to Duo: nothing to roll back`);
   if (start.kind === 'import') return { kind: 'import', trash: [...created] };
-  if (start.kind === 'migrate') return { kind: 'migrate', restore: [...original].map(([userId, names]) => ({ userId, original: names })) };
+  if (start.kind === 'migrate') return { kind: 'migrate', restore: [...original].map(([userId, names]) => ({ userId, original: names, last: last.get(userId) ?? names })) };
   throw new DataError('JOURNAL_KIND', `journal ${path} is a ${start.kind} journal, which cannot be rolled back`);
 }
 
@@ -100,16 +112,22 @@ async function isTrashed(client: DuoClient, userId: string): Promise<boolean> {
   }
 }
 
-/** Renames users back to their original names, in a safe order; users already there are skipped. */
+/**
+ * Renames users back to their original names, in a safe order; users already there are skipped.
+ * Their current names are read 100 names per call, looking where the migrate left them and where
+ * they started; a user found under neither is read on its own.
+ */
 export async function restoreNames(
   client: DuoClient,
   journal: Journal,
-  restore: readonly { readonly userId: string; readonly original: JournalNames }[],
+  restore: readonly Restore[],
+  bulk?: BulkMode,
 ): Promise<{ results: RenameResult[]; already: number }> {
+  const found = new Map((await findUsersByNames(client, restore.flatMap((r) => [r.last.username, r.original.username]))).map((u) => [u.user_id, u]));
   const renames: Rename[] = [];
   for (const { userId, original } of restore) {
-    const now = namesOf(await getUser(client, userId));
+    const now = namesOf(found.get(userId) ?? (await getUser(client, userId)));
     if (!same(now, original)) renames.push({ userId, from: now, to: original });
   }
-  return { results: await applyRenames(client, journal, renames), already: restore.length - renames.length };
+  return { results: await applyRenames(client, journal, renames, undefined, bulk), already: restore.length - renames.length };
 }
