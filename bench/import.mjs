@@ -1,6 +1,8 @@
-// npm run bench:import — 20,000 users imported into the fake Duo, which allows N write calls per
-// minute (429 beyond). Reports achieved writes/minute against N, the share of 429s and the
-// importer's CPU time. The fake runs in this process; the importer in a child.
+// npm run bench:import — 20,000 users with two aliases each imported into the fake Duo, which allows
+// N write calls a minute (429 beyond), once through single calls (--no-bulk) and once through
+// /admin/v1/bulk; then a migrate of 20,000 email-username users in place. Reports, per run, the calls
+// and writes per user, the achieved call rate against N, the share of 429s and the importer's CPU.
+// The fake runs in this process; duo-bridge in a child.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,31 +12,56 @@ import { fileURLToPath } from 'node:url';
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);
 const LIMIT = Number(process.env.BENCH_WRITES_PER_MINUTE ?? 5_000);
 const { FakeDuo } = await import('./out/build/test/fake-duo/fake-duo.js');
-const { usersCsv } = await import('./out/build/test/helpers/users-csv.js');
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const name = (i) => `u${String(i).padStart(6, '0')}`;
 
 const work = mkdtempSync(join(tmpdir(), 'duo-bridge-bench-'));
-const input = join(work, 'users.csv');
-writeFileSync(input, usersCsv(USERS));
-const duo = await new FakeDuo({ writeLimitPerMinute: LIMIT }).start();
+const usersCsv = join(work, 'users.csv');
+writeFileSync(usersCsv, 'username,realname,email,alias1,alias2\n' +
+  Array.from({ length: USERS }, (_, k) => `${name(k + 1)},User ${k + 1},${name(k + 1)}@example.com,${name(k + 1)}@example.com,${name(k + 1)}@legacy.example.org`).join('\n') + '\n');
+
+async function run(title, args, seed = () => undefined) {
+  const duo = await new FakeDuo({ writeLimitPerMinute: LIMIT }).start();
+  seed(duo);
+  try {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), ...args, '--yes', '--rate', String(LIMIT)], {
+      env: { ...process.env, ...duo.env() }, stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+    });
+    let report = '';
+    child.stdio[3].on('data', (chunk) => (report += chunk));
+    await new Promise((resolve) => child.on('close', resolve));
+    const measured = JSON.parse(report);
+    const calls = duo.log.length;
+    const writes = duo.log.filter((r) => r.method !== 'GET' && r.status !== 429).length;
+    const tooMany = duo.log.filter((r) => r.status === 429).length;
+    const minutes = (duo.log.at(-1).at - duo.log[0].at) / 60_000;
+    return {
+      title, seconds: measured.seconds, calls, writes, tooMany,
+      line: `${title}: ${fmt(calls)} calls (${fmt(writes)} writes) = ${(calls / USERS).toFixed(3)} calls and ${(writes / USERS).toFixed(3)} writes per user · ` +
+        `${fmt(calls / minutes)} calls/min = ${((100 * calls) / minutes / LIMIT).toFixed(1)} % of N · 429: ${tooMany} (${((100 * tooMany) / calls).toFixed(2)} %) · ` +
+        `${measured.seconds.toFixed(1)} s wall (calls ÷ N = ${((60 * calls) / LIMIT).toFixed(1)} s) · CPU ${measured.cpuSeconds.toFixed(1)} s, RSS ${measured.maxRssMB.toFixed(0)} MB\n  ${measured.stderr.split('\n').filter((l) => /created|migrated/.test(l)).join(' ')}`,
+    };
+  }
+  finally {
+    await duo.stop();
+  }
+}
+
 try {
-  console.error(`importing ${USERS.toLocaleString('en-US')} users, fake Duo allows ${LIMIT.toLocaleString('en-US')} writes/minute, --rate ${LIMIT} …`);
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), 'import', input, '--apply', '--yes', '--rate', String(LIMIT)], {
-    env: { ...process.env, ...duo.env() }, stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
-  });
-  let report = '';
-  child.stdio[3].on('data', (chunk) => (report += chunk));
-  await new Promise((resolve) => child.on('close', resolve));
-  const measured = JSON.parse(report);
-  const writes = duo.log.filter((r) => r.method !== 'GET');
-  const tooMany = duo.log.filter((r) => r.status === 429).length;
-  const minutes = (writes.at(-1).at - duo.log[0].at) / 60_000;
-  const perMinute = writes.length / minutes;
-  console.log(measured.stderr);
-  console.log(`users in the fake Duo: ${duo.users.size.toLocaleString('en-US')} · calls ${duo.log.length.toLocaleString('en-US')} (${writes.length.toLocaleString('en-US')} writes)`);
-  console.log(`achieved ${perMinute.toFixed(0)} writes/minute = ${((100 * perMinute) / LIMIT).toFixed(1)} % of N=${LIMIT} (goal ≥ 90 %)`);
-  console.log(`429 answers: ${tooMany} = ${((100 * tooMany) / duo.log.length).toFixed(2)} % of calls (goal ≤ 2 %)`);
-  console.log(`importer CPU: ${measured.cpuSeconds.toFixed(1)} s over ${measured.seconds.toFixed(0)} s = ${((100 * measured.cpuSeconds) / measured.seconds).toFixed(1)} % of one core; peak RSS ${measured.maxRssMB.toFixed(0)} MB`);
+  console.error(`${fmt(USERS)} users, two aliases each; the fake Duo allows N = ${fmt(LIMIT)} writes/minute; --rate ${LIMIT} …`);
+  const single = await run('import, single calls (--no-bulk)', ['import', usersCsv, '--apply', '--no-bulk', '--journal', join(work, 'single.jsonl')]);
+  const bulk = await run('import, /admin/v1/bulk', ['import', usersCsv, '--apply', '--journal', join(work, 'bulk.jsonl')]);
+  const migrateCsv = join(work, 'migrate.csv');
+  writeFileSync(migrateCsv, 'username,email,alias1\n' + Array.from({ length: USERS }, (_, k) => `${name(k + 1)},${name(k + 1)}@example.com,${name(k + 1)}@example.com`).join('\n') + '\n');
+  const seedEmails = (duo) => {
+    for (let i = 1; i <= USERS; i++) duo.seed({ username: `${name(i)}@example.com`, email: `${name(i)}@example.com` });
+  };
+  const migrate = await run('migrate, /admin/v1/bulk', ['migrate', migrateCsv, '--apply', '--journal', join(work, 'migrate-bulk.jsonl')], seedEmails);
+  const migrateSingle = await run('migrate, single calls (--no-bulk)', ['migrate', migrateCsv, '--apply', '--no-bulk', '--journal', join(work, 'migrate-single.jsonl')], seedEmails);
+  for (const r of [single, bulk, migrate, migrateSingle]) console.log(r.line);
+  console.log(`import: bulk / single calls: ${(bulk.calls / single.calls).toFixed(3)} × the calls, ${(bulk.writes / single.writes).toFixed(3)} × the writes, ` +
+    `${(bulk.seconds / single.seconds).toFixed(3)} × the time (goals: ≤ 0.03 writes and ≤ 0.1 calls per user on the bulk path)`);
+  console.log(`migrate: bulk / single calls: ${(migrate.calls / migrateSingle.calls).toFixed(3)} × the calls, ${(migrate.seconds / migrateSingle.seconds).toFixed(3)} × the time`);
 } finally {
-  await duo.stop();
   rmSync(work, { recursive: true, force: true });
 }

@@ -224,43 +224,44 @@ class ImportRun {
 
   /** New users with their aliases: in bulk operations where Duo takes them, else bulk_create and single calls. */
   private async create(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string>> {
-    const created = new Map<DuoUserRow, string>();
-    for (let i = 0; i < rows.length && this.bulk.size > 0; ) {
-      const chunk = rows.slice(i, i + this.bulk.size);
-      const done = await this.createInBulk(chunk, outcomes);
-      if (done === null) return new Map([...created, ...(await this.createBatch(rows.slice(i), outcomes))]);
-      for (const [row, userId] of done) created.set(row, userId);
-      i += chunk.length;
-    }
-    return this.bulk.size > 0 ? created : this.createBatch(rows, outcomes);
+    if (rows.length === 0 || this.bulk.size === 0) return this.createBatch(rows, outcomes);
+    const created = await this.createInBulk(rows, outcomes);
+    return created ?? this.createBatch(rows, outcomes);
   }
 
   /**
-   * One /admin/v1/bulk call creating each user with its aliases. Whatever Duo answers (results, a
-   * bare OK, nothing), the users are then read back: those found are this run's (journaled as
-   * claims), those missing are created one by one, which also names why Duo refused them.
-   * Returns null when Duo refused the endpoint itself: the decision is journaled, and this run and
-   * its resumes go on with single calls.
+   * The batch's users with their aliases in /admin/v1/bulk calls (50 operations each). Whatever
+   * Duo answers (results, a bare OK, nothing), the users are then read back, the whole batch in one
+   * lookup: those found are this run's (journaled as claims), those missing are created one by one,
+   * which also names why Duo refused them. Returns null when Duo refused the endpoint itself before
+   * any of the batch was sent: the decision is journaled, and this run and its resumes go on with
+   * single calls.
    */
   private async createInBulk(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string> | null> {
-    const operations = rows.map((row) => createUserOperation(newDuoUser(row), aliasesParam(row.aliases)));
-    for (const row of rows) this.state.attempted.add(nameKey(row.username));
-    let write: WriteOutcome<void>;
-    try {
-      write = await guardedWrite(this.journal, { op: 'bulk', operations }, () => sendBulk(this.options.client, operations));
-    } catch (error) {
-      if (!isBulkRefusal(error)) throw error;
-      write = { status: 'refused', error: error as never };
+    const sent: DuoUserRow[] = [];
+    for (let i = 0; i < rows.length && this.bulk.size > 0; ) {
+      const chunk = rows.slice(i, i + this.bulk.size);
+      i += chunk.length;
+      const operations = chunk.map((row) => createUserOperation(newDuoUser(row), aliasesParam(row.aliases)));
+      for (const row of chunk) this.state.attempted.add(nameKey(row.username));
+      let write: WriteOutcome<void>;
+      try {
+        write = await guardedWrite(this.journal, { op: 'bulk', operations }, () => sendBulk(this.options.client, operations));
+      } catch (error) {
+        if (!isBulkRefusal(error)) throw error;
+        write = { status: 'refused', error: error as never };
+      }
+      if (write.status === 'refused') for (const row of chunk) this.state.forget(row.username);
+      if (write.status === 'refused' && (await this.bulk.refusedBy(write.error, this.journal))) break;
+      sent.push(...chunk);
     }
-    if (write.status === 'refused') {
-      for (const row of rows) this.state.forget(row.username);
-      if (await this.bulk.refusedBy(write.error, this.journal)) return null;
-    }
+    if (sent.length === 0) return null;
+
     const created = new Map<DuoUserRow, string>();
-    const found = await lookupBatch(this.options.client, rows, { aliases: false });
+    const found = await lookupBatch(this.options.client, sent, { aliases: false });
     const claims: JournalRecord[] = [];
     const missing: DuoUserRow[] = [];
-    for (const row of rows) {
+    for (const row of sent) {
       const owner = found.get(nameKey(row.username));
       if (owner === undefined || nameKey(owner.username) !== nameKey(row.username)) missing.push(row);
       else if (!this.state.isOurs(owner)) outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
@@ -271,13 +272,16 @@ class ImportRun {
         created.set(row, owner.user_id);
       }
     }
-    // One flush for the whole call's users: rollback finds them whatever happens next.
+    // One flush for all of them: rollback finds them whatever happens next.
     await this.journal.append(...claims);
     for (const row of missing) {
       const single = await this.createOne(row);
       if (typeof single === 'string') created.set(row, single);
       else outcomes.set(row, single);
     }
+    // The rows not sent because Duo refused the endpoint half-way: the single-call path.
+    const unsent = rows.filter((row) => !sent.includes(row));
+    for (const [row, userId] of await this.createBatch(unsent, outcomes)) created.set(row, userId);
     return created;
   }
 
