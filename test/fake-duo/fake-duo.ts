@@ -38,7 +38,7 @@ import { nameKey } from '../../src/names.js';
  *    JSON string of it: both accepted. Unconfirmed, and so switchable here: at most 50 operations per call
  *    (a third-party summary of Duo's docs; confidence medium), operations applied in order, each on its own
  *    (confidence low), and the answer's shape (`bulkAnswer`: per-operation results, a bare OK, or lost; or
- *    the endpoint refused). duo-bridge learns every operation's outcome by reading the users back.
+ *    the endpoint refused: 404, or 403 for an application without the permission). duo-bridge learns every operation's outcome by reading the users back.
  */
 
 // Signatures are checked with Duo's official signer, not ours: a bug in ours cannot hide here.
@@ -63,7 +63,7 @@ export interface FakeUser {
 }
 
 /** How the fake answers POST /admin/v1/bulk (see the assumptions above). */
-export type BulkAnswer = 'results' | 'ok' | 'lost' | 'refused';
+export type BulkAnswer = 'results' | 'ok' | 'lost' | 'refused' | 'forbidden';
 
 export type FaultKind = '429' | '500-before' | '500-after' | 'reset-before' | 'reset-after' | 'html-502' | 'slow' | 'refuse';
 
@@ -309,6 +309,7 @@ export class FakeDuo {
 
   private bulkOperations(params: Record<string, string>): { response?: unknown } {
     if (this.bulkAnswer === 'refused') throw new Refusal(404, 40401, 'Resource not found');
+    if (this.bulkAnswer === 'forbidden') throw new Refusal(403, 40301, 'Access forbidden');
     let list: unknown;
     try {
       list = JSON.parse(params.operations ?? '');

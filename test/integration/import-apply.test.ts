@@ -58,6 +58,16 @@ describe('import --apply against the fake Duo', () => {
     expect(duo.appliedWrites).toBe(20);
   });
 
+  it('an application without permission for the bulk endpoint (403): the same fallback, not an auth failure', async () => {
+    duo.bulkAnswer = 'forbidden';
+    const dir = tmpFiles({ 'users.csv': usersCsv(150) });
+    const run = await runCli(['import', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
+    expect(run.stderr).toMatch(/Duo refused its bulk endpoint \(.*lacks a permission.*\): going on with single calls/);
+    expect(run.stderr).toMatch(/created 150, exists 0, failed 0/);
+    expect(run.exitCode).toBe(0);
+    expectAllPresentWithAliases(150);
+  });
+
   it('Duo refuses the bulk endpoint: says so once, finishes with single calls, and a resume does the same (journaled)', async () => {
     duo.bulkAnswer = 'refused';
     const dir = tmpFiles({ 'users.csv': usersCsv(300) });

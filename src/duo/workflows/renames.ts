@@ -69,7 +69,8 @@ export async function applyRenames(
   };
 
   while (pending.length > 0) {
-    const wave = bulk.size > 0 ? pending.filter(free) : pending.filter(free).slice(0, 1);
+    const first = bulk.size > 0 ? undefined : pending.find(free);
+    const wave = bulk.size > 0 ? pending.filter(free) : first === undefined ? [] : [first];
     if (wave.length === 0) {
       // Everyone left waits for someone else: a cycle. Park one on a temporary name to break it.
       const parked = pending.find((r) => !same(current.get(r.userId)!, tempNames(r.userId)))!;
@@ -78,7 +79,8 @@ export async function applyRenames(
       for (const r of pending) results.push({ userId: r.userId, ok: false, error: `not renamed: ${error}` });
       break;
     }
-    pending = pending.filter((r) => !wave.includes(r));
+    const inWave = new Set(wave);
+    pending = pending.filter((r) => !inWave.has(r));
     const errors = bulk.size > 0 ? await renameInBulk(client, journal, wave, current, bulk) : new Map<Rename, string | null>();
     for (const r of wave) {
       let error = errors.get(r);
