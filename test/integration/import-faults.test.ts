@@ -191,6 +191,19 @@ describe('import faults on the bulk path (/admin/v1/bulk)', () => {
     expectAllPresent(120);
   });
 
+  it('a user someone else creates between the look-up and the bulk call is not claimed when Duo\'s answer says the operation failed', async () => {
+    duo.beforeRequest = (method, path) => {
+      if (method === 'POST' && path === '/admin/v1/bulk' && !duo.byUsername().has('u00007')) duo.seed({ username: 'u00007' });
+    };
+    const input = join(tmpFiles({ 'users.csv': usersCsv(10) }), 'users.csv');
+    const { summary, results } = await importFile(input, { bulkSize: 50 });
+    expect(summary).toMatchObject({ created: 9, exists: 1, failed: 0 });
+    expect(results.find((r) => r.username === 'u00007')).toMatchObject({ result: 'exists' });
+    const plan = await readRollbackPlan(importFiles(input).journal);
+    expect(plan).toEqual({ kind: 'import', trash: expect.not.arrayContaining([duo.byUsername().get('u00007')!.user_id]) });
+    expect(plan.kind === 'import' && plan.trash.length).toBe(9);
+  });
+
   it('a refused operation among 50 (its alias is taken meanwhile) fails that row only, with Duo\'s reason', async () => {
     duo.beforeRequest = (method, path) => {
       if (method === 'POST' && path === '/admin/v1/bulk' && !duo.byUsername().has('someone')) duo.seed({ username: 'someone' }, ['u00042@example.com']);

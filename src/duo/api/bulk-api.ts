@@ -14,12 +14,21 @@ export const MAX_BULK_OPERATIONS = 50;
 
 /**
  * Sends operations in one call. `operations` travels as a JSON string of the list, as Duo's Ruby
- * client sends it (every parameter of our signed JSON bodies is a string). Duo's answer is not
- * used: whether it lists per-operation results is unconfirmed, so callers read the users back.
+ * client sends it (every parameter of our signed JSON bodies is a string). Returns, where Duo's
+ * answer lists one result per operation, which operations it says failed; whether it does is
+ * unconfirmed, so callers read the users back and use this only to doubt, never to believe.
  */
-export async function sendBulk(client: DuoClient, operations: readonly BulkOperation[]): Promise<void> {
+export async function sendBulk(client: DuoClient, operations: readonly BulkOperation[]): Promise<ReadonlySet<number>> {
   if (operations.length === 0 || operations.length > MAX_BULK_OPERATIONS) throw new RangeError(`a bulk call holds 1 to ${MAX_BULK_OPERATIONS} operations`);
-  await client.post('/admin/v1/bulk', { operations: JSON.stringify(operations) });
+  const { response } = await client.post('/admin/v1/bulk', { operations: JSON.stringify(operations) });
+  const failed = new Set<number>();
+  if (Array.isArray(response) && response.length === operations.length) {
+    response.forEach((result: unknown, i) => {
+      const status = (result as { status?: unknown; stat?: unknown } | null)?.status ?? (result as { stat?: unknown } | null)?.stat;
+      if (typeof status === 'string' && status.toUpperCase() === 'FAIL') failed.add(i);
+    });
+  }
+  return failed;
 }
 
 /**

@@ -43,7 +43,7 @@ export interface CreatedUser {
 export type JournalRecord =
   | { t: 'start'; kind: JournalKind; input: string; sha256: string; host: string; at: string; assertions?: string[] }
   | ({ t: 'intent'; id: number } & Intent)
-  | { t: 'outcome'; id: number; status: OutcomeStatus; created?: CreatedUser[]; error?: string }
+  | { t: 'outcome'; id: number; status: OutcomeStatus; created?: CreatedUser[]; error?: string; failed_operations?: number[] }
   /** A user this run created, learned by reading Duo after an unanswered create: rollback must find it. */
   | { t: 'claim'; username: string; user_id: string }
   /** Duo refused the bulk endpoint: this run, and its resumes, use single calls. */

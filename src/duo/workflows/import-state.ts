@@ -35,6 +35,8 @@ export class ImportState {
       if (record.status === 'ok') {
         if (intent?.op === 'aliases') this.aliasesDone.add(nameKey(intent.usernames[0]));
         for (const { username, user_id } of record.created ?? []) this.createdIds.set(nameKey(username), user_id);
+        // Operations Duo's answer said failed: a user of that name is someone else's.
+        if (intent?.op === 'bulk') for (const i of record.failed_operations ?? []) this.forget(intent.operations[i]?.body.username ?? '');
       } else if (record.status === 'refused' && intent !== undefined) {
         // Duo refused the call outright: nothing of it was applied.
         for (const username of createdNames(intent)) this.forget(username);

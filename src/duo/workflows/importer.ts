@@ -244,14 +244,17 @@ class ImportRun {
       i += chunk.length;
       const operations = chunk.map((row) => createUserOperation(newDuoUser(row), aliasesParam(row.aliases)));
       for (const row of chunk) this.state.attempted.add(nameKey(row.username));
-      let write: WriteOutcome<void>;
+      let write: WriteOutcome<ReadonlySet<number>>;
       try {
-        write = await guardedWrite(this.journal, { op: 'bulk', operations }, () => sendBulk(this.options.client, operations));
+        write = await guardedWrite(this.journal, { op: 'bulk', operations }, () => sendBulk(this.options.client, operations),
+          (failed) => (failed.size > 0 ? { failed_operations: [...failed] } : {}));
       } catch (error) {
         if (!isBulkRefusal(error)) throw error;
         write = { status: 'refused', error: error as never };
       }
       if (write.status === 'refused') for (const row of chunk) this.state.forget(row.username);
+      // Where Duo's answer says an operation failed, a user of that name found later is someone else's.
+      if (write.status === 'ok') for (const i of write.value) this.state.forget(chunk[i]!.username);
       if (write.status === 'refused' && (await this.bulk.refusedBy(write.error, this.journal))) break;
       sent.push(...chunk);
     }
