@@ -171,8 +171,7 @@ class ImportRun {
         // Ours from an earlier run: created in bulk with its aliases, or by bulk_create without them.
         if (hasAliases(user!, row)) this.state.aliasesDone.add(nameKey(row.username));
         created.set(row, await this.claim(row.username, user!.user_id));
-      }
-      else outcomes.set(row, await this.decided(planned));
+      } else outcomes.set(row, await this.decided(planned));
     }
 
     for (const [row, userId] of await this.create(toCreate, outcomes)) created.set(row, userId);
