@@ -199,7 +199,7 @@ async function mustBeFile(path: string): Promise<void> {
 }
 
 /** fsync a directory, where the platform allows it (Windows does not open directories for writing). */
-export async function syncDirectory(path: string): Promise<void> {
+async function syncDirectory(path: string): Promise<void> {
   if (process.platform === 'win32') return;
   const directory = await open(path, 'r');
   try {
