@@ -19,8 +19,6 @@ export class ImportState {
   readonly createdIds = new Map<string, string>();
   readonly attempted = new Set<string>();
   readonly aliasesDone = new Set<string>();
-  /** Why Duo refused the bulk endpoint in an earlier run, if it did. */
-  bulkRefused: string | null = null;
   private readonly intents = new Map<number, Intent>();
 
   /** Feeds one journal record; pass it as the journal's replay callback. */
@@ -41,8 +39,6 @@ export class ImportState {
         // Duo refused the call outright: nothing of it was applied.
         for (const username of createdNames(intent)) this.forget(username);
       }
-    } else if (record.t === 'mode') {
-      this.bulkRefused = record.reason;
     } else if (record.t === 'claim') {
       this.createdIds.set(nameKey(record.username), record.user_id);
     } else if (record.t === 'row') {

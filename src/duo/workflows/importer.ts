@@ -6,7 +6,7 @@ import { createCsvWriter } from '../../csv/write-csv.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { createUserOperation, isBulkRefusal, MAX_BULK_OPERATIONS, sendBulk } from '../api/bulk-api.js';
-import { BulkMode } from './bulk-mode.js';
+import { BulkMode, bulkRefusal } from './bulk-mode.js';
 import { aliasesParam, bulkCreateUsers, createUser, modifyUser } from '../api/users-api.js';
 import type { WriteOutcome } from '../journal/guarded-write.js';
 import type { TenantUser } from '../tenant/tenant.js';
@@ -92,12 +92,13 @@ const RESULT_COLUMNS = ['line', ...ROW_COLUMNS, 'result', 'duo_user_id', 'error'
  */
 export async function applyImport(options: LiveImportOptions): Promise<ImportSummary | null> {
   const state = new ImportState();
-  const journal = await Journal.open(options.files.journal, { replay: state.replay });
+  const refusal = bulkRefusal();
+  const journal = await Journal.open(options.files.journal, { replay: (r) => (state.replay(r), refusal.replay(r)) });
   try {
     const resuming = journal.startRecord !== null;
     if (options.confirm && !(await options.confirm(resuming, () => previewImport(options, state)))) return null;
     const resumed = await bindJournal(journal, { kind: 'import', input: options.input, host: options.host, assertions: assertions(options) });
-    const run = new ImportRun(options, journal, state);
+    const run = new ImportRun(options, journal, state, new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, refusal.reason(), options.onNotice));
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
     await journal.append({ t: 'done', at: new Date().toISOString() });
     const { calls, writes, rateLimited } = options.client.stats;
@@ -112,15 +113,14 @@ class ImportRun {
   droppedAliases = 0;
   private done = 0;
   private readonly total: number;
-  private readonly bulk: BulkMode;
 
   constructor(
     private readonly options: LiveImportOptions,
     private readonly journal: Journal,
     private readonly state: ImportState,
+    private readonly bulk: BulkMode,
   ) {
     this.total = options.gate.validation.rows - options.gate.invalidRows.size;
-    this.bulk = new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, state.bulkRefused, options.onNotice);
   }
 
   async execute(out: NodeJS.WritableStream): Promise<void> {
