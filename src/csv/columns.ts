@@ -18,10 +18,15 @@ export type TraceColumn = (typeof TRACE_COLUMNS)[number];
 export type KnownColumn = DuoColumn | TraceColumn;
 
 export const MAX_ALIASES = ALIAS_COLUMNS.length;
+/** Duo's per-user limits (duo.com/docs/rate-limits): 100 groups and 100 phones; numbered columns go as far. */
+export const MAX_GROUPS = 100;
+export const MAX_PHONES = 100;
 const KNOWN = new Set<string>([...DUO_COLUMNS, ...TRACE_COLUMNS]);
+/** groupN, phoneN, platformN: Duo's "Import Users" names for what a user carries besides names. */
+const NUMBERED = /^(group|phone|platform)(\d+)$/;
 
 export interface HeaderProblem {
-  readonly kind: 'duplicate' | 'unknown' | 'alias-beyond-limit' | 'unnamed';
+  readonly kind: 'duplicate' | 'unknown' | 'alias-beyond-limit' | 'group-beyond-limit' | 'phone-beyond-limit' | 'platform-without-phone' | 'unnamed';
   readonly index: number;
   readonly name: string;
 }
@@ -33,6 +38,10 @@ export interface ColumnLayout {
   readonly index: Readonly<Partial<Record<KnownColumn, number>>>;
   /** Positions of alias1..alias8 present in the header, in alias order: [aliasNumber, cellIndex]. */
   readonly aliases: readonly (readonly [number, number])[];
+  /** group1..group100 present, in number order: [groupNumber, cellIndex]. */
+  readonly groups: readonly (readonly [number, number])[];
+  /** phone1..phone100 present, in number order: [phoneNumber, cellIndex, platformCellIndex | undefined]. */
+  readonly phones: readonly (readonly [number, number, number | undefined])[];
   readonly problems: readonly HeaderProblem[];
 }
 
@@ -40,11 +49,21 @@ export function layoutColumns(header: readonly string[]): ColumnLayout {
   const index: Partial<Record<KnownColumn, number>> = {};
   const seen = new Set<string>();
   const problems: HeaderProblem[] = [];
+  const numbered = { group: new Map<number, number>(), phone: new Map<number, number>(), platform: new Map<number, number>() };
   header.forEach((raw, i) => {
     const name = raw.trim().toLowerCase();
+    const counted = NUMBERED.exec(name);
+    const n = counted ? Number(counted[2]) : 0;
     if (name === '') problems.push({ kind: 'unnamed', index: i, name: raw });
     else if (seen.has(name)) problems.push({ kind: 'duplicate', index: i, name: raw });
     else if (KNOWN.has(name)) index[name as KnownColumn] = i;
+    else if (counted && n >= 1 && counted[1] === 'group') {
+      if (n <= MAX_GROUPS) numbered.group.set(n, i);
+      else problems.push({ kind: 'group-beyond-limit', index: i, name: raw });
+    } else if (counted && n >= 1) {
+      if (n <= MAX_PHONES) numbered[counted[1] as 'phone' | 'platform'].set(n, i);
+      else problems.push({ kind: 'phone-beyond-limit', index: i, name: raw });
+    }
     else if (/^alias\d+$/.test(name)) problems.push({ kind: 'alias-beyond-limit', index: i, name: raw });
     else problems.push({ kind: 'unknown', index: i, name: raw });
     seen.add(name);
@@ -53,5 +72,10 @@ export function layoutColumns(header: readonly string[]): ColumnLayout {
     const at = index[column];
     return at === undefined ? [] : [[n + 1, at] as const];
   });
-  return { names: header, index, aliases, problems };
+  const inOrder = (columns: Map<number, number>): [number, number][] => [...columns].sort(([a], [b]) => a - b);
+  const groups = inOrder(numbered.group);
+  const phones = inOrder(numbered.phone).map(([n, at]) => [n, at, numbered.platform.get(n)] as const);
+  for (const [n, at] of numbered.platform) if (!numbered.phone.has(n)) problems.push({ kind: 'platform-without-phone', index: at, name: header[at]! });
+  problems.sort((a, b) => a.index - b.index);
+  return { names: header, index, aliases, groups, phones, problems };
 }

@@ -1,5 +1,7 @@
 import { layoutColumns, type ColumnLayout, type KnownColumn } from './columns.js';
+import type { CountryCode } from 'libphonenumber-js';
 import { nameKey } from '../names.js';
+import { parsePhone, phoneKind, type PhoneKind, type PhoneNumber } from '../phone.js';
 import { unescapeFormula } from './formula.js';
 import { readCsvRecords, type CsvReadOptions } from './read-records.js';
 
@@ -22,8 +24,29 @@ export interface DuoUserRow {
    * refuse them and, with them, the row's other aliases, so they are left out of everything sent.
    */
   readonly droppedAliases: readonly (readonly [number, string])[];
+  /** Duo group names from group1..groupN, in column order, each once (compared case-insensitively). */
+  readonly groups: readonly string[];
+  /** phone1..phoneN cells with a value, in column order. */
+  readonly phones: readonly RowPhone[];
   readonly adGuid: string;
   readonly adDn: string;
+}
+
+export interface RowPhone {
+  /** The column's number: phone3 → 3. */
+  readonly n: number;
+  /** As written in the cell. */
+  readonly text: string;
+  /** Normalised to E.164, or null when the cell is not a phone number (validate says why). */
+  readonly phone: PhoneNumber | null;
+  /** From platformN; null when the platform is not a word Duo knows. */
+  readonly kind: PhoneKind | null;
+  readonly platformText: string;
+}
+
+export interface RowOptions {
+  /** The country of phone numbers written without +CC (--default-country). */
+  readonly defaultCountry?: CountryCode | undefined;
 }
 
 export interface CleanCell {
@@ -50,7 +73,7 @@ export function cellValue(cells: readonly string[], layout: ColumnLayout, column
  * One row as duo-bridge sends it: values trimmed, unescaped and NFC-normalised (Duo compares names
  * after NFC; a decomposed "é" typed on a Mac would otherwise be a different name).
  */
-export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, line: number, row: number): DuoUserRow {
+export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, line: number, row: number, options: RowOptions = {}): DuoUserRow {
   const get = (column: KnownColumn): string => cellValue(cells, layout, column).normalize('NFC');
   const username = get('username');
   const aliases: (readonly [number, string])[] = [];
@@ -73,9 +96,32 @@ export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, lin
     notes: get('notes'),
     aliases,
     droppedAliases,
+    groups: rowGroups(cells, layout),
+    phones: rowPhones(cells, layout, options.defaultCountry),
     adGuid: get('ad_guid'),
     adDn: get('ad_dn'),
   };
+}
+
+function rowGroups(cells: readonly string[], layout: ColumnLayout): string[] {
+  const groups = new Map<string, string>();
+  for (const [, at] of layout.groups) {
+    const name = cleanCell(cells[at]).value.normalize('NFC');
+    if (name !== '' && !groups.has(nameKey(name))) groups.set(nameKey(name), name);
+  }
+  return [...groups.values()];
+}
+
+function rowPhones(cells: readonly string[], layout: ColumnLayout, country: CountryCode | undefined): RowPhone[] {
+  const phones: RowPhone[] = [];
+  for (const [n, at, platformAt] of layout.phones) {
+    const text = cleanCell(cells[at]).value;
+    if (text === '') continue;
+    const platformText = platformAt === undefined ? '' : cleanCell(cells[platformAt]).value;
+    const parsed = parsePhone(text, country);
+    phones.push({ n, text, phone: parsed.ok ? parsed.phone : null, kind: phoneKind(platformText), platformText });
+  }
+  return phones;
 }
 
 /**
@@ -84,12 +130,12 @@ export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, lin
  */
 export async function* readDuoUserRows(
   source: AsyncIterable<Buffer | string>,
-  options: CsvReadOptions = {},
+  options: CsvReadOptions & RowOptions = {},
 ): AsyncGenerator<DuoUserRow> {
   let layout: ColumnLayout | null = null;
   for await (const event of readCsvRecords(source, options)) {
     if (event.type === 'header') layout = layoutColumns(event.cells);
-    else if (event.type === 'record' && layout !== null) yield toDuoUserRow(event.cells, layout, event.line, event.row);
+    else if (event.type === 'record' && layout !== null) yield toDuoUserRow(event.cells, layout, event.line, event.row, options);
     else if (event.type === 'problem' && event.problem.fatal) return;
   }
 }

@@ -20,6 +20,15 @@ export const FINDING_SEVERITY = {
   FORMULA_PREFIX: 'warning',
   SCIENTIFIC_NOTATION: 'warning',
   ALIAS_SPECIAL_CHARACTER: 'warning',
+  INVALID_PHONE: 'error',
+  PHONE_NEEDS_COUNTRY: 'error',
+  UNKNOWN_PLATFORM: 'error',
+  TOO_MANY_GROUPS: 'error',
+  TOO_MANY_PHONES: 'error',
+  DUPLICATE_GROUP: 'warning',
+  DUPLICATE_PHONE: 'warning',
+  SHARED_PHONE: 'warning',
+  PLATFORM_WITHOUT_PHONE: 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type FindingCode = keyof typeof FINDING_SEVERITY;

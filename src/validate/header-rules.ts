@@ -18,6 +18,18 @@ export function checkHeader(layout: ColumnLayout, line: number, delimiter: strin
         out.push(finding({ code: 'TOO_MANY_ALIASES', ...at, message: `Duo accepts alias1 to alias8; column "${problem.name}" is not imported`,
           fix: 'keep at most 8 aliases per user' }));
         break;
+      case 'group-beyond-limit':
+        out.push(finding({ code: 'TOO_MANY_GROUPS', ...at, message: `Duo allows 100 groups per user; column "${problem.name}" is not imported`,
+          fix: 'keep at most 100 group columns (group1 to group100)' }));
+        break;
+      case 'phone-beyond-limit':
+        out.push(finding({ code: 'TOO_MANY_PHONES', ...at, message: `Duo allows 100 phones per user; column "${problem.name}" is not imported`,
+          fix: 'keep at most 100 phone columns (phone1 to phone100, platform1 to platform100)' }));
+        break;
+      case 'platform-without-phone':
+        out.push(finding({ code: 'PLATFORM_WITHOUT_PHONE', ...at, message: `column "${problem.name}" has no phone column of the same number and is ignored`,
+          fix: `name it after its phone column: platform3 goes with phone3` }));
+        break;
       case 'unknown':
         out.push(finding({ code: 'UNKNOWN_COLUMN', ...at, message: `column "${problem.name}" is not a Duo column and is ignored` }));
         break;

@@ -1,14 +1,21 @@
+import type { CountryCode } from 'libphonenumber-js';
 import type { ColumnLayout } from '../csv/columns.js';
 import { cleanCell } from '../csv/duo-row.js';
 import { startsWithFormulaTrigger } from '../csv/formula.js';
 import { nameKey } from '../names.js';
 import { finding, type Finding, type FindingInit } from './findings.js';
 import type { NameRegistry } from './name-registry.js';
+import { checkGroupsAndPhones } from './membership-rules.js';
+import type { PhoneRegistry } from './phone-registry.js';
 import { checkRowShape } from './row-schema.js';
 
 export interface RowCheckOptions {
   /** Most aliases a row may hold (Duo allows 8; older tenants 4). */
   readonly maxAliases: number;
+  /** The country of phone numbers written without +CC. */
+  readonly defaultCountry?: CountryCode | undefined;
+  /** Phone numbers across rows (SHARED_PHONE); null when the file has no phone column. */
+  readonly phones?: PhoneRegistry | null;
 }
 
 // Excel shows long digit strings as 1.23457E+15 and saves them that way: the original digits are gone.
@@ -102,6 +109,9 @@ export function checkRow(
     out.push(violation.code === 'INVALID_EMAIL'
       ? at(column, { code: 'INVALID_EMAIL', value: email, message: `"${email}" is not a valid email address`, fix: 'correct it or leave the cell empty' })
       : at(column, { code: 'INVALID_STATUS', value: status, message: `status "${status}" is not active, bypass or disabled`, fix: 'use active, bypass or disabled (empty means active)' }));
+  }
+  if (layout.groups.length > 0 || layout.phones.length > 0) {
+    checkGroupsAndPhones(values, line, row, layout, options.phones ?? null, options.defaultCountry, at, out);
   }
 }
 

@@ -1,9 +1,11 @@
+import type { CountryCode } from 'libphonenumber-js';
 import { layoutColumns, MAX_ALIASES, type ColumnLayout } from '../csv/columns.js';
 import { readCsvRecordBatches } from '../csv/read-records.js';
 import { entryOrder, FindingSpool, spooled, unspooled, type SpooledFinding } from './finding-spool.js';
 import { finding, FINDING_SEVERITY, type Finding, type FindingCode } from './findings.js';
 import { checkHeader, emptyFile } from './header-rules.js';
 import { NameRegistry } from './name-registry.js';
+import { PhoneRegistry } from './phone-registry.js';
 import { checkRow } from './row-rules.js';
 
 export interface ValidateOptions {
@@ -11,6 +13,8 @@ export interface ValidateOptions {
   readonly delimiter?: string | undefined;
   /** Most aliases a row may hold; default 8 (Duo's limit). */
   readonly maxAliases?: number | undefined;
+  /** The country of phone numbers written without +CC (--default-country). */
+  readonly defaultCountry?: CountryCode | undefined;
   /** Findings kept in memory per code, for a text summary (the first by line); default 20. */
   readonly keepPerCode?: number | undefined;
 }
@@ -41,7 +45,7 @@ export interface ValidationResult {
  * findings (which only exist for names seen twice) are sorted, and findings() merges the three.
  */
 export async function validateCsv(source: AsyncIterable<Buffer | string>, options: ValidateOptions = {}): Promise<ValidationResult> {
-  const rowOptions = { maxAliases: options.maxAliases ?? MAX_ALIASES };
+  let rowOptions = { maxAliases: options.maxAliases ?? MAX_ALIASES, defaultCountry: options.defaultCountry, phones: null as PhoneRegistry | null };
   const tally = new Tally(options.keepPerCode ?? 20);
   const spool = new FindingSpool();
   const fileFindings: Finding[] = [];
@@ -64,6 +68,7 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
             delimiter = event.delimiter;
             fileFindings.push(...checkHeader(layout, event.line, event.delimiter));
             if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
+            if (layout.phones.length > 0) rowOptions = { ...rowOptions, phones: new PhoneRegistry(phoneColumns(layout)) };
             break;
           case 'record':
             rows++;
@@ -87,7 +92,8 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
       }
     }
     if (layout === null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV' || f.code === 'INVALID_ENCODING')) fileFindings.push(emptyFile());
-    const names = registry !== null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV') ? registry.findings().sort(order) : [];
+    const broken = fileFindings.some((f) => f.code === 'MALFORMED_CSV');
+    const names = registry !== null && !broken ? [...registry.findings(), ...(rowOptions.phones?.findings() ?? [])].sort(order) : [];
     fileFindings.sort(order);
     for (const f of [...fileFindings, ...names]) tally.add(f, order);
     const held = [fileFindings, names].map((list) => list.map((f) => spooled(f, columnRank(f), CODE_RANK.get(f.code)!)));
@@ -171,6 +177,11 @@ function findingOrder(layout: ColumnLayout | null): (a: Finding, b: Finding) => 
   const columnRank = columnRanks(layout);
   return (a, b) =>
     (a.line ?? 0) - (b.line ?? 0) || columnRank(a) - columnRank(b) || CODE_RANK.get(a.code)! - CODE_RANK.get(b.code)!;
+}
+
+function phoneColumns(layout: ColumnLayout): (n: number) => string {
+  const names = new Map(layout.phones.map(([n, at]) => [n, layout.names[at]!]));
+  return (n) => names.get(n) ?? `phone${n}`;
 }
 
 function slotColumns(layout: ColumnLayout): string[] {

@@ -39,6 +39,25 @@ import { nameKey } from '../../src/names.js';
  *    (a third-party summary of Duo's docs; confidence medium), operations applied in order, each on its own
  *    (confidence low), and the answer's shape (`bulkAnswer`: per-operation results, a bare OK, or lost; or
  *    the endpoint refused: 404, or 403 for an application without the permission). duo-bridge learns every operation's outcome by reading the users back.
+ *
+ * Groups, phones, enrollment (the shared API notes §12: Duo's Python and Ruby clients, Postman, duo.com/docs/rate-limits):
+ *  - Confirmed: GET/POST /admin/v1/groups (name required; limit at most 500), POST /admin/v1/users/{id}/groups with
+ *    group_id, DELETE /admin/v1/users/{id}/groups/{group_id}; GET/POST /admin/v1/phones (number, extension, type, platform;
+ *    GET filters by number and extension), POST /admin/v1/users/{id}/phones with phone_id, DELETE …/phones/{phone_id},
+ *    DELETE /admin/v1/phones/{id}, POST /admin/v1/phones/{id}/send_sms_activation, POST /admin/v1/users/enroll with
+ *    username and email; the user object lists its groups and phones; 100 groups and 100 phones per user and 100 users
+ *    per phone, a call past a limit answered HTTP 500 with code 50001.
+ *  - Assumed: a number without "+" is read as a US number (+1 prepended) and dashes, spaces, dots and brackets are
+ *    ignored (Duo text quoted by a third party; confidence medium). Creating a phone whose number and extension another
+ *    phone has is refused with 400 (confidence low: duo-bridge never does it, it looks the number up first). Group names
+ *    are unique, compared case-insensitively, and a second create of a name is refused (confidence low). Adding a
+ *    membership or phone the user already has is answered OK and changes nothing (confidence medium); removing one the
+ *    user does not have is answered 404 (confidence low; duo-bridge counts 404 as done). A group that a directory sync
+ *    manages carries ` (from AD sync "NAME")` at the end of its name, as the Admin Panel shows it (confidence low:
+ *    whether the API's name has the suffix is unconfirmed; duo-bridge treats such groups as untouchable either way). The
+ *    enroll call accepts an existing user without phones and only sends the email (confidence low: it may create users or
+ *    refuse existing ones; duo-bridge reports Duo's refusal per row and never repeats a sent email). SMS activation needs
+ *    a mobile phone (confidence medium).
  */
 
 // Signatures are checked with Duo's official signer, not ours: a bug in ours cannot hide here.
@@ -56,7 +75,9 @@ export interface FakeUser {
   status: string;
   notes: string | null;
   aliases: Record<string, string>;
-  phones: { phone_id: string; number: string }[];
+  phones: { phone_id: string; number: string; extension?: string }[];
+  /** Group ids. */
+  groups: string[];
   created: number;
   last_directory_sync: number | null;
   is_enrolled: boolean;
@@ -73,6 +94,25 @@ export interface Fault {
   readonly kind: FaultKind;
   times: number;
   readonly delayMs?: number;
+}
+
+export interface FakeGroup {
+  group_id: string;
+  name: string;
+  desc: string;
+  status: string;
+}
+
+export interface FakePhone {
+  phone_id: string;
+  number: string;
+  extension: string;
+  type: string;
+  platform: string;
+  /** User ids, in the order attached. */
+  users: string[];
+  /** Activation texts sent. */
+  smsActivations: number;
 }
 
 export interface FakeDuoOptions {
@@ -100,6 +140,14 @@ const BULK_OPERATIONS: readonly (readonly [string, RegExp])[] = [
   ['DELETE', /^\/admin\/v1\/users\/[A-Z0-9]+\/groups\/[A-Z0-9]+$/],
 ];
 
+const PHONE_TYPES = new Set(['unknown', 'mobile', 'landline']);
+const PHONE_PLATFORMS = new Set(['unknown', 'google android', 'apple ios', 'windows phone 7', 'rim blackberry', 'java j2me', 'palm webos',
+  'symbian os', 'windows mobile', 'generic smartphone']);
+/** Duo's per-object limits (duo.com/docs/rate-limits). */
+const MAX_GROUPS_PER_USER = 100;
+const MAX_PHONES_PER_USER = 100;
+const MAX_USERS_PER_PHONE = 100;
+
 const USER_FIELDS = ['username', 'realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const;
 const STATUSES = new Set(['active', 'bypass', 'disabled']);
 
@@ -118,6 +166,12 @@ export class FakeDuo {
   readonly ikey: string;
   readonly skey: string;
   readonly users = new Map<string, FakeUser>();
+  readonly groups = new Map<string, FakeGroup>();
+  readonly phones = new Map<string, FakePhone>();
+  /** Phone ids by "number extension". */
+  private readonly phoneIndex = new Map<string, string>();
+  /** Enrollment emails sent: username and address, in order. */
+  readonly enrollments: { username: string; email: string }[] = [];
   readonly log: LoggedRequest[] = [];
   readonly faults: Fault[] = [];
   writeLimitPerMinute: number | undefined;
@@ -186,7 +240,30 @@ export class FakeDuo {
     aliases.forEach((alias, i) => (user.aliases[`alias${i + 1}`] = alias));
     this.claim(user, [user.username, ...aliases]);
     this.users.set(user.user_id, user);
+    for (const p of user.phones) {
+      const phone = this.phones.get(p.phone_id) ?? this.newPhone({ number: p.number, extension: p.extension ?? '' }, p.phone_id);
+      if (!phone.users.includes(user.user_id)) phone.users.push(user.user_id);
+    }
     return user;
+  }
+
+  /** Adds a group directly, as an admin or a directory sync would have. */
+  seedGroup(name: string, desc = ''): FakeGroup {
+    const group = { group_id: `DG${String(this.nextId++).padStart(18, '0')}`, name, desc, status: 'active' };
+    this.groups.set(group.group_id, group);
+    return group;
+  }
+
+  /** Adds a phone directly, attached to the given users. */
+  seedPhone(number: string, userIds: string[] = [], extension = ''): FakePhone {
+    const phone = this.newPhone({ number, extension });
+    for (const id of userIds) this.attach(this.user(id), phone);
+    return phone;
+  }
+
+  /** A user's group names, sorted. */
+  groupNamesOf(user: FakeUser): string[] {
+    return user.groups.map((id) => this.groups.get(id)!.name).sort();
   }
 
   /** Users by lower-cased username. */
@@ -291,6 +368,8 @@ export class FakeDuo {
     const userPath = /^\/admin\/v1\/users\/([A-Z0-9]+)$/.exec(path);
     if (method === 'GET' && path === '/admin/v1/users') return this.listUsers(params);
     if (method === 'GET' && path === '/admin/v1/settings') return { response: { ...this.settings } };
+    const devices = this.routeDevices(method, path, params);
+    if (devices !== null) return devices;
     if (method === 'GET' && userPath) return { response: this.view(this.user(userPath[1]!)) };
     if (method === 'POST' && path === '/admin/v1/users/bulk_create') return { response: this.bulkCreate(params) };
     if (method === 'POST' && path === '/admin/v1/bulk') return this.bulkOperations(params);
@@ -301,10 +380,170 @@ export class FakeDuo {
     if (method === 'DELETE' && userPath) {
       const user = this.user(userPath[1]!);
       this.release(user);
+      for (const p of user.phones) {
+        const phone = this.phones.get(p.phone_id);
+        if (phone) phone.users = phone.users.filter((id) => id !== user.user_id);
+      }
       this.users.delete(user.user_id);
       return { response: '' };
     }
     throw new Refusal(404, 40401, 'Resource not found');
+  }
+
+  /** Groups, phones, memberships, enrollment. Null: not one of these paths. */
+  private routeDevices(method: string, path: string, params: Record<string, string>): { response?: unknown; metadata?: unknown } | null {
+    const userGroups = /^\/admin\/v1\/users\/([A-Z0-9]+)\/groups(?:\/([A-Z0-9]+))?$/.exec(path);
+    const userPhones = /^\/admin\/v1\/users\/([A-Z0-9]+)\/phones(?:\/([A-Z0-9]+))?$/.exec(path);
+    const phonePath = /^\/admin\/v1\/phones\/([A-Z0-9]+)(\/send_sms_activation)?$/.exec(path);
+    const groupPath = /^\/admin\/v1\/groups\/([A-Z0-9]+)$/.exec(path);
+    if (path === '/admin/v1/groups' && method === 'GET') return this.page([...this.groups.values()], params, 500, (g) => ({ ...g }));
+    if (path === '/admin/v1/groups' && method === 'POST') return { response: { ...this.createGroup(params) } };
+    if (groupPath && method === 'DELETE') {
+      const group = this.group(groupPath[1]!);
+      for (const user of this.users.values()) user.groups = user.groups.filter((id) => id !== group.group_id);
+      this.groups.delete(group.group_id);
+      return { response: '' };
+    }
+    if (userGroups && method === 'GET' && !userGroups[2]) return { response: this.user(userGroups[1]!).groups.map((id) => ({ ...this.groups.get(id)! })) };
+    if (userGroups && method === 'POST' && !userGroups[2]) {
+      const user = this.user(userGroups[1]!);
+      if (!params.group_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'group_id');
+      const group = this.group(params.group_id);
+      if (!user.groups.includes(group.group_id)) {
+        if (user.groups.length >= MAX_GROUPS_PER_USER) throw new Refusal(500, 50001, 'Maximum number of groups per user reached');
+        user.groups.push(group.group_id);
+      }
+      return { response: '' };
+    }
+    if (userGroups && method === 'DELETE' && userGroups[2]) {
+      const user = this.user(userGroups[1]!);
+      if (!user.groups.includes(userGroups[2])) throw new Refusal(404, 40401, 'Resource not found', 'group_id');
+      user.groups = user.groups.filter((id) => id !== userGroups[2]);
+      return { response: '' };
+    }
+    if (path === '/admin/v1/phones' && method === 'GET') {
+      if (params.number !== undefined) {
+        const number = this.e164(params.number);
+        const matches = [...this.phoneIndex].filter(([key]) => key.startsWith(`${number} `) && (params.extension === undefined || key === `${number} ${params.extension}`));
+        return { response: matches.map(([, id]) => this.phoneView(this.phones.get(id)!)) };
+      }
+      return this.page([...this.phones.values()], params, 500, (p) => this.phoneView(p));
+    }
+    if (path === '/admin/v1/phones' && method === 'POST') return { response: this.phoneView(this.createPhone(params)) };
+    if (phonePath && method === 'GET' && !phonePath[2]) return { response: this.phoneView(this.phone(phonePath[1]!)) };
+    if (phonePath && method === 'DELETE' && !phonePath[2]) {
+      const phone = this.phone(phonePath[1]!);
+      for (const id of phone.users) {
+        const user = this.users.get(id);
+        if (user) user.phones = user.phones.filter((p) => p.phone_id !== phone.phone_id);
+      }
+      this.phones.delete(phone.phone_id);
+      this.phoneIndex.delete(`${phone.number} ${phone.extension}`);
+      return { response: '' };
+    }
+    if (phonePath && method === 'POST' && phonePath[2]) {
+      const phone = this.phone(phonePath[1]!);
+      if (phone.type !== 'mobile') throw new Refusal(400, 40002, 'Invalid request parameters: the phone is not a mobile phone', 'phone_id');
+      phone.smsActivations++;
+      return { response: { activation_msg: 'sent', installation_msg: 'sent', valid_secs: Number(params.valid_secs ?? 86400) } };
+    }
+    if (userPhones && method === 'POST' && !userPhones[2]) {
+      const user = this.user(userPhones[1]!);
+      if (!params.phone_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'phone_id');
+      this.attach(user, this.phone(params.phone_id));
+      return { response: '' };
+    }
+    if (userPhones && method === 'DELETE' && userPhones[2]) {
+      const user = this.user(userPhones[1]!);
+      const phone = this.phones.get(userPhones[2]);
+      if (!phone || !phone.users.includes(user.user_id)) throw new Refusal(404, 40401, 'Resource not found', 'phone_id');
+      phone.users = phone.users.filter((id) => id !== user.user_id);
+      user.phones = user.phones.filter((p) => p.phone_id !== phone.phone_id);
+      return { response: '' };
+    }
+    if (path === '/admin/v1/users/enroll' && method === 'POST') {
+      if (!params.username || !params.email) throw new Refusal(400, 40001, 'Missing required request parameters', params.username ? 'email' : 'username');
+      const id = this.names.get(nameKey(params.username));
+      if (id === undefined) throw new Refusal(404, 40401, 'Resource not found', 'username');
+      if (this.users.get(id)!.phones.length > 0) throw new Refusal(400, 40002, 'Invalid request parameters: the user already has a phone', 'username');
+      this.enrollments.push({ username: params.username, email: params.email });
+      return { response: '' };
+    }
+    return null;
+  }
+
+  private page<T>(all: T[], params: Record<string, string>, max: number, view: (item: T) => unknown): { response: unknown; metadata: unknown } {
+    const limit = Math.min(Number(params.limit ?? 100), max);
+    const offset = Number(params.offset ?? 0);
+    const next = offset + limit < all.length ? offset + limit : undefined;
+    return {
+      response: all.slice(offset, offset + limit).map(view),
+      metadata: { total_objects: all.length, ...(next === undefined ? {} : { next_offset: next }), prev_offset: Math.max(0, offset - limit) },
+    };
+  }
+
+  private createGroup(params: Record<string, string>): FakeGroup {
+    for (const key of Object.keys(params)) if (!['name', 'desc', 'status'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
+    const name = params.name?.trim() ?? '';
+    if (name === '') throw new Refusal(400, 40001, 'Missing required request parameters', 'name');
+    if ([...this.groups.values()].some((g) => nameKey(g.name) === nameKey(name))) throw new Refusal(400, 40002, `Group '${name}' already exists`, 'name');
+    if (params.status !== undefined && !STATUSES.has(params.status)) throw new Refusal(400, 40002, 'Invalid request parameters', 'status');
+    return this.seedGroup(name, params.desc ?? '');
+  }
+
+  private createPhone(params: Record<string, string>): FakePhone {
+    for (const key of Object.keys(params)) {
+      if (!['number', 'extension', 'name', 'type', 'platform', 'predelay', 'postdelay'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
+    }
+    if (params.type !== undefined && !PHONE_TYPES.has(params.type)) throw new Refusal(400, 40002, 'Invalid request parameters', 'type');
+    if (params.platform !== undefined && !PHONE_PLATFORMS.has(params.platform)) throw new Refusal(400, 40002, 'Invalid request parameters', 'platform');
+    const number = this.e164(params.number ?? '');
+    const extension = params.extension ?? '';
+    if (this.phoneIndex.has(`${number} ${extension}`)) throw new Refusal(400, 40002, 'Invalid request parameters: a phone with this number exists', 'number');
+    const phone = this.newPhone({ number, extension });
+    phone.type = params.type ?? 'unknown';
+    phone.platform = params.platform ?? 'unknown';
+    return phone;
+  }
+
+  /** Duo's reading of a number: a leading + kept, otherwise +1 (US); separators ignored. */
+  private e164(text: string): string {
+    const digits = text.replace(/[\s\-.()]/g, '');
+    if (!/^\+?\d{3,15}$/.test(digits)) throw new Refusal(400, 40002, 'Invalid request parameters', 'number');
+    return digits.startsWith('+') ? digits : `+1${digits}`;
+  }
+
+  private newPhone(phone: { number: string; extension: string }, id?: string): FakePhone {
+    const created: FakePhone = { phone_id: id ?? `DP${String(this.nextId++).padStart(18, '0')}`, number: phone.number, extension: phone.extension,
+      type: 'mobile', platform: 'unknown', users: [], smsActivations: 0 };
+    this.phones.set(created.phone_id, created);
+    this.phoneIndex.set(`${created.number} ${created.extension}`, created.phone_id);
+    return created;
+  }
+
+  private attach(user: FakeUser, phone: FakePhone): void {
+    if (phone.users.includes(user.user_id)) return;
+    if (user.phones.length >= MAX_PHONES_PER_USER) throw new Refusal(500, 50001, 'Maximum number of phones per user reached');
+    if (phone.users.length >= MAX_USERS_PER_PHONE) throw new Refusal(500, 50001, 'Maximum number of users per phone reached');
+    phone.users.push(user.user_id);
+    user.phones.push({ phone_id: phone.phone_id, number: phone.number, extension: phone.extension });
+  }
+
+  private group(id: string): FakeGroup {
+    const group = this.groups.get(id);
+    if (!group) throw new Refusal(404, 40401, 'Resource not found', 'group_id');
+    return group;
+  }
+
+  private phone(id: string): FakePhone {
+    const phone = this.phones.get(id);
+    if (!phone) throw new Refusal(404, 40401, 'Resource not found', 'phone_id');
+    return phone;
+  }
+
+  private phoneView(phone: FakePhone): unknown {
+    const { smsActivations: _sent, users, ...fields } = phone;
+    return { ...fields, users: users.map((id) => ({ user_id: id, username: this.users.get(id)?.username ?? '' })) };
   }
 
   private bulkOperations(params: Record<string, string>): { response?: unknown } {
@@ -477,6 +716,7 @@ export class FakeDuo {
       notes: fields.notes ?? null,
       aliases: {},
       phones: fields.phones ?? [],
+      groups: fields.groups ?? [],
       created: Math.floor(Date.now() / 1000),
       last_directory_sync: fields.last_directory_sync ?? null,
       is_enrolled: fields.is_enrolled ?? false,
@@ -503,6 +743,11 @@ export class FakeDuo {
 
   private view(user: FakeUser): unknown {
     const legacy = Object.fromEntries([1, 2, 3, 4].map((n) => [`alias${n}`, user.aliases[`alias${n}`] ?? null]));
-    return { ...user, ...legacy, aliases: { ...user.aliases }, phones: user.phones.map((p) => ({ ...p })) };
+    const phones = user.phones.map((p) => {
+      const phone = this.phones.get(p.phone_id);
+      return phone ? { phone_id: phone.phone_id, number: phone.number, extension: phone.extension, type: phone.type, platform: phone.platform } : { ...p };
+    });
+    const groups = user.groups.map((id) => ({ ...this.groups.get(id)! }));
+    return { ...user, ...legacy, aliases: { ...user.aliases }, phones, groups };
   }
 }

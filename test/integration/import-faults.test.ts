@@ -157,7 +157,7 @@ describe('import faults', () => {
     const failedRow = first.results.find((r) => r.result === 'failed')!;
     expect(failedRow.duo_user_id).toMatch(/^DU/);
     const plan = await readRollbackPlan(importFiles(input).journal);
-    expect(plan).toEqual({ kind: 'import', trash: expect.arrayContaining([...duo.users.keys()]) });
+    expect(plan).toMatchObject({ kind: 'import', trash: expect.arrayContaining([...duo.users.keys()]) });
 
     // The cause is gone (the fault was one-off): the failed row is tried again, not replayed as failed.
     const second = await importFile(input);
@@ -200,7 +200,7 @@ describe('import faults on the bulk path (/admin/v1/bulk)', () => {
     expect(summary).toMatchObject({ created: 9, exists: 1, failed: 0 });
     expect(results.find((r) => r.username === 'u00007')).toMatchObject({ result: 'exists' });
     const plan = await readRollbackPlan(importFiles(input).journal);
-    expect(plan).toEqual({ kind: 'import', trash: expect.not.arrayContaining([duo.byUsername().get('u00007')!.user_id]) });
+    expect(plan).toMatchObject({ kind: 'import', trash: expect.not.arrayContaining([duo.byUsername().get('u00007')!.user_id]) });
     expect(plan.kind === 'import' && plan.trash.length).toBe(9);
   });
 

@@ -2,12 +2,19 @@ import type { Argv } from 'yargs';
 import type { DuoUserRow } from '../../csv/duo-row.js';
 import { checkImportInput } from '../../duo/workflows/import-gate.js';
 import { loadValidRows } from '../../duo/workflows/valid-rows.js';
+import { parseCountry } from '../../phone.js';
 import { parseDelimiter } from '../options.js';
 
 export interface CsvRowsArgs {
   file: string;
   'skip-invalid'?: boolean;
   delimiter?: string;
+  'default-country'?: string;
+}
+
+/** --default-country, shared by every command that reads phone cells. */
+export function countryOption(yargs: Argv): Argv {
+  return yargs.option('default-country', { type: 'string', describe: 'country of phone numbers written without +CC (e.g. US, DE); without it such numbers are errors' });
 }
 
 /** The user CSV that plan and migrate read whole: the file, --skip-invalid, --delimiter. */
@@ -15,12 +22,14 @@ export function csvRowsOptions(yargs: Argv): Argv {
   return yargs
     .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
     .option('skip-invalid', { type: 'boolean', describe: 'use the valid rows of a file with errors' })
-    .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' });
+    .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
+    .option('default-country', { type: 'string', describe: 'country of phone numbers written without +CC (e.g. US)' });
 }
 
 /** Validates the CSV first, as import does, then returns its valid rows. */
 export async function readValidRows(args: CsvRowsArgs): Promise<DuoUserRow[]> {
   const delimiter = parseDelimiter(args.delimiter);
-  const gate = await checkImportInput(args.file, { delimiter, skipInvalid: args['skip-invalid'] ?? false });
+  const defaultCountry = parseCountry(args['default-country']);
+  const gate = await checkImportInput(args.file, { delimiter, skipInvalid: args['skip-invalid'] ?? false, defaultCountry });
   return loadValidRows(args.file, gate, delimiter);
 }

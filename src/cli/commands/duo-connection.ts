@@ -61,3 +61,15 @@ export function syncDeletedOption(yargs: Argv): Argv {
     describe: 'assert that the directory sync which created these users is deleted: their last_directory_sync no longer blocks a change (recorded in the journal)',
   });
 }
+
+/** --create-groups and --share-phones: import and plan decide the same way. */
+export function attachOptions(yargs: Argv): Argv {
+  return yargs
+    .option('create-groups', { type: 'boolean', describe: 'create the Duo groups the CSV names that do not exist (otherwise such rows fail)' })
+    .option('share-phones', { type: 'boolean', describe: 'attach a phone another Duo user already has (otherwise a conflict: that device could approve both users\' logins)' });
+}
+
+export interface AttachArgs {
+  'create-groups'?: boolean;
+  'share-phones'?: boolean;
+}

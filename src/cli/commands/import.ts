@@ -13,10 +13,12 @@ import { printAll, styler, type CliIo } from '../io.js';
 import { parseDelimiter, parseIntegerOption } from '../options.js';
 import { bar, count, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
+import { parseCountry } from '../../phone.js';
 import type { CommandModule } from './command.js';
-import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type BulkArgs } from './duo-connection.js';
+import { countryOption } from './csv-rows.js';
+import { attachOptions, bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type AttachArgs, type BulkArgs } from './duo-connection.js';
 
-interface ImportArgs extends DuoArgs, BulkArgs {
+interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs {
   file: string;
   'out-dir'?: string;
   apply?: boolean;
@@ -28,13 +30,16 @@ interface ImportArgs extends DuoArgs, BulkArgs {
   delimiter?: string;
   'max-aliases'?: string;
   'assert-sync-deleted'?: boolean;
+  'default-country'?: string;
+  enroll?: boolean;
+  'send-activation'?: boolean;
 }
 
 export const importCommand: CommandModule<ImportArgs> = {
   command: 'import <file>',
   describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
-    bulkOptions(syncDeletedOption(duoOptions(yargs)))
+    attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs)))))
       .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
@@ -43,14 +48,19 @@ export const importCommand: CommandModule<ImportArgs> = {
       .option('update', { type: 'boolean', describe: 'with --apply: also update existing users whose fields or aliases differ (see plan)' })
       .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.journal.jsonl); re-running resumes from it' })
+      .option('enroll', { type: 'boolean', describe: 'with --apply: send Duo\'s enrollment email to each created user with an email and no phone (once, even across resumes)' })
+      .option('send-activation', { type: 'boolean', describe: 'with --apply: text the Duo Mobile activation link to each phone this run creates (spends telephony credits)' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
       .option('max-aliases', { type: 'string', describe: 'most aliases a row may have, as in validate (default 8)' })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
       .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
-      .example('$0 import users.csv --apply --skip-invalid', 'import the valid rows, write users.rejected.csv'),
+      .example('$0 import users.csv --apply --skip-invalid', 'import the valid rows, write users.rejected.csv')
+      .example('$0 import users.csv --apply --default-country US --create-groups --enroll', 'with groups and phones; enrollment emails to users without a phone'),
   run: async (args, io: CliIo) => {
     if (Boolean(args['out-dir']) === Boolean(args.apply)) throw new UsageError('BAD_OPTION', 'give either --out-dir DIR (offline batches) or --apply (live import)');
-    if (args.update && !args.apply) throw new UsageError('BAD_OPTION', '--update goes with --apply');
+    for (const flag of ['update', 'enroll', 'send-activation', 'create-groups', 'share-phones'] as const) {
+      if (args[flag] && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
+    }
     if (args.apply) refuseWithoutPrompt(io, args.yes);
     const batchSize = parseIntegerOption('batch-size', args['batch-size'], 1, MAX_BATCH) ?? MAX_BATCH;
     const delimiter = parseDelimiter(args.delimiter);
@@ -63,7 +73,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     const progress = new ProgressLine(io);
     const duo = args.apply ? await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`)) : null;
 
-    const gate = await checkImportInput(args.file, { delimiter, skipInvalid, maxAliases });
+    const gate = await checkImportInput(args.file, { delimiter, skipInvalid, maxAliases, defaultCountry: parseCountry(args['default-country']) });
     if (gate.refused) return await refuse(args.file, gate, io);
     if (gate.invalidRows.size > 0) {
       await writeRejectedRows(args.file, files.rejected, gate, delimiter);
@@ -83,6 +93,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     const summary = await applyImport({
       input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, bulkSize,
       onNotice: (message) => progress.note(message),
+      attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false, enroll: args.enroll ?? false, sendActivation: args['send-activation'] ?? false },
       // The plan first: what this run will do, and a last chance to stop.
       confirm: async (resuming, preview) => {
         if (resuming) {
@@ -116,7 +127,7 @@ export const importCommand: CommandModule<ImportArgs> = {
 };
 
 async function* filterRows(file: string, gate: ImportGate, delimiter: string | undefined) {
-  for await (const row of readDuoUserRows(await openInputFile(file), { delimiter })) {
+  for await (const row of readDuoUserRows(await openInputFile(file), { delimiter, defaultCountry: gate.defaultCountry })) {
     if (!gate.invalidRows.has(row.row)) yield row;
   }
 }

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
+import type { DuoClient } from '../../duo/api/client.js';
 import { planRows } from '../../duo/plan/decide.js';
 import { planJson, writePlanCsv } from '../../duo/plan/plan-report.js';
 import { loadLiveTenant, loadTenantSnapshot } from '../../duo/tenant/tenant.js';
@@ -9,9 +10,13 @@ import { count } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
-import { connectToDuo, duoOptions, syncDeletedOption } from './duo-connection.js';
+import { attachOptions, connectToDuo, duoOptions, syncDeletedOption, type AttachArgs } from './duo-connection.js';
+import { listGroups } from '../../duo/api/groups-api.js';
+import { knownGroup } from '../../duo/workflows/group-directory.js';
+import { nameKey } from '../../names.js';
+import type { KnownGroup } from '../../duo/plan/decide.js';
 
-interface PlanArgs extends DuoArgs, CsvRowsArgs {
+interface PlanArgs extends DuoArgs, CsvRowsArgs, AttachArgs {
   tenant?: string;
   format: 'text' | 'json';
   out?: string;
@@ -22,7 +27,7 @@ export const planCommand: CommandModule<PlanArgs> = {
   command: 'plan <file>',
   describe: 'Show what import and migrate would do to the tenant (read-only): create, unchanged, update, migrate, conflict',
   builder: (yargs: Argv) =>
-    syncDeletedOption(csvRowsOptions(duoOptions(yargs)))
+    attachOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs))))
       .option('tenant', { type: 'string', describe: 'plan against a snapshot from "tenant export" instead of the live tenant' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('out', { type: 'string', describe: 'also write the plan as a CSV' })
@@ -32,8 +37,12 @@ export const planCommand: CommandModule<PlanArgs> = {
     if (args.out !== undefined) await checkOutputPath(args.out, '--out');
     const duo = args.tenant === undefined ? await connectToDuo(args, io) : null;
     const rows = await readValidRows(args);
-    const tenant = duo === null ? (await loadTenantSnapshot(args.tenant!)).users : await loadLiveTenant(duo.client);
-    const plan = planRows(rows, tenant, { syncDeleted: args['assert-sync-deleted'] ?? false });
+    const snapshot = duo === null ? await loadTenantSnapshot(args.tenant!) : null;
+    const tenant = snapshot?.users ?? (await loadLiveTenant(duo!.client));
+    const groups = rows.some((row) => row.groups.length > 0) ? await tenantGroups(snapshot?.groups, duo?.client) : undefined;
+    const plan = planRows(rows, tenant, {
+      syncDeleted: args['assert-sync-deleted'] ?? false, groups, createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false,
+    });
     if (args.out !== undefined) await writePlanCsv(args.out, plan);
     const source = duo === null ? `snapshot ${args.tenant}` : `live tenant ${duo.host}`;
     if (args.format === 'json') io.out(JSON.stringify(planJson(plan), null, 2) + '\n');
@@ -41,3 +50,12 @@ export const planCommand: CommandModule<PlanArgs> = {
     return plan.summary.conflict > 0 ? 1 : 0;
   },
 };
+
+/** The tenant's groups by name: from the snapshot (none in snapshots older than groups support), or read live. */
+async function tenantGroups(snapshot: readonly { group_id: string; name: string }[] | null | undefined, client: DuoClient | undefined): Promise<Map<string, KnownGroup> | undefined> {
+  const groups = new Map<string, KnownGroup>();
+  if (client !== undefined) for await (const group of listGroups(client)) groups.set(nameKey(group.name), knownGroup(group));
+  else if (snapshot) for (const group of snapshot) groups.set(nameKey(group.name), knownGroup(group));
+  else return undefined;
+  return groups;
+}

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { readLiveTenant, writeTenantSnapshot } from '../../duo/tenant/tenant.js';
+import { listGroups } from '../../duo/api/groups-api.js';
 import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
@@ -25,7 +26,7 @@ export const tenantCommand: CommandModule<TenantArgs> = {
   run: async (args, io: CliIo) => {
     await checkOutputPath(args.out, '--out');
     const { client, host } = await connectToDuo(args, io);
-    const users = await writeTenantSnapshot(args.out, host, readLiveTenant(client), args.format);
+    const users = await writeTenantSnapshot(args.out, host, readLiveTenant(client), args.format, () => listGroups(client));
     io.err(`wrote ${count(users)} Duo users of ${host} to ${args.out} (${count(client.stats.calls)} API calls)\n`);
     return 0;
   },

@@ -38,6 +38,7 @@ export interface DuoClientStats {
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 32_000;
 const READ_ATTEMPTS = 3;
+const LIMIT_EXCEEDED = 50001;
 
 const AUTH_FAILURES: Record<number, string> = {
   40101: 'missing credentials',
@@ -76,7 +77,11 @@ export class DuoClient {
     return this.request('POST', path, {}, JSON.stringify(body));
   }
 
-  private async request(method: 'GET' | 'POST', path: string, params: QueryParams, body: string): Promise<DuoResponse> {
+  delete(path: string, params: QueryParams = {}): Promise<DuoResponse> {
+    return this.request('DELETE', path, params, '');
+  }
+
+  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, params: QueryParams, body: string): Promise<DuoResponse> {
     const query = canonicalParams(params);
     const url = new URL(path + (query ? `?${query}` : ''), this.options.credentials.baseUrl);
     let backoff = BACKOFF_FIRST_MS;
@@ -166,7 +171,8 @@ export class DuoClient {
       const message = `Duo refused our credentials: ${reason}${this.clockSkew(response)}`;
       throw response.status === 403 ? new DuoPermissionError('DUO_AUTH_REFUSED', message) : new DuoApiError('DUO_AUTH_REFUSED', message);
     }
-    if (response.status >= 400 && response.status < 500 && json !== null) {
+    // A per-user limit (100 groups, 100 phones) is answered 500 with code 50001: a refusal, not a failure.
+    if (((response.status >= 400 && response.status < 500) || code === LIMIT_EXCEEDED) && json !== null) {
       throw new DuoRequestError(response.status, code, json.message ?? `HTTP ${response.status}`, json.message_detail ?? null);
     }
     // 5xx, a gateway's HTML page, a redirect: we cannot tell whether a write was applied.

@@ -16,6 +16,7 @@ export interface DuoUser {
   readonly external_id?: string | null;
   readonly is_enrolled?: boolean;
   readonly phones?: readonly unknown[];
+  readonly groups?: readonly unknown[];
 }
 
 /** The fields bulk_create accepts for each user (Duo's documented keys only). */

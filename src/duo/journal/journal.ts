@@ -23,7 +23,17 @@ export type Intent =
   | { op: 'create'; usernames: [string] }
   | { op: 'aliases'; usernames: [string]; user_id: string; aliases: string }
   /** One call to /admin/v1/bulk, with every operation it holds (and, for renames, each user's names before and after). */
-  | { op: 'bulk'; operations: BulkOperation[]; renames?: RenameStep[] };
+  | { op: 'bulk'; operations: BulkOperation[]; renames?: RenameStep[] }
+  | { op: 'group_create'; name: string }
+  | { op: 'membership'; user_id: string; group_id: string }
+  | { op: 'membership_remove'; user_id: string; group_id: string }
+  | { op: 'phone_create'; number: string; extension: string }
+  | { op: 'phone_attach'; user_id: string; phone_id: string }
+  | { op: 'phone_detach'; user_id: string; phone_id: string }
+  | { op: 'phone_delete'; phone_id: string }
+  /** Sent at most once: a resume never sends an email or a text twice, even when Duo's answer was lost. */
+  | { op: 'enroll'; username: string; email: string }
+  | { op: 'sms_activation'; phone_id: string };
 
 /** A user moved from one set of names to another: what migrate resumes and rollback undoes. */
 export interface RenameStep {
@@ -43,7 +53,10 @@ export interface CreatedUser {
 export type JournalRecord =
   | { t: 'start'; kind: JournalKind; input: string; sha256: string; host: string; at: string; assertions?: string[] }
   | ({ t: 'intent'; id: number } & Intent)
-  | { t: 'outcome'; id: number; status: OutcomeStatus; created?: CreatedUser[]; error?: string; failed_operations?: number[] }
+  | { t: 'outcome'; id: number; status: OutcomeStatus; created?: CreatedUser[]; error?: string; failed_operations?: number[]; group_id?: string; phone_id?: string }
+  /** A group or phone this run created, learned by reading Duo after an unanswered create. */
+  | { t: 'claim_group'; name: string; group_id: string }
+  | { t: 'claim_phone'; number: string; extension: string; phone_id: string }
   /** A user this run created, learned by reading Duo after an unanswered create: rollback must find it. */
   | { t: 'claim'; username: string; user_id: string }
   /** Duo refused the bulk endpoint: this run, and its resumes, use single calls. */

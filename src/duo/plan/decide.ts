@@ -1,5 +1,7 @@
-import type { DuoUserRow } from '../../csv/duo-row.js';
+import { MAX_GROUPS, MAX_PHONES } from '../../csv/columns.js';
+import type { DuoUserRow, RowPhone } from '../../csv/duo-row.js';
 import { nameKey } from '../../names.js';
+import { phoneKey } from '../../phone.js';
 import type { TenantUser } from '../tenant/tenant.js';
 
 export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'conflict'] as const;
@@ -19,6 +21,22 @@ export interface PlannedRow {
   readonly reason: string;
   /** The names and fields the Duo user will have (update and migrate). */
   readonly target: (UserNames & { readonly fields: Readonly<Record<string, string>> }) | null;
+  /** Group memberships and phones the row adds to its Duo user (never removes any). */
+  readonly adds: Additions;
+}
+
+export interface Additions {
+  /** Group names as the row spells them. */
+  readonly groups: readonly string[];
+  readonly phones: readonly RowPhone[];
+}
+
+/** A Duo group as the decision needs it. */
+export interface KnownGroup {
+  readonly group_id: string;
+  readonly name: string;
+  /** Managed by a directory sync: its next sync would undo any change. */
+  readonly synced: boolean;
 }
 
 export interface Plan {
@@ -48,6 +66,46 @@ interface Match {
   conflict: string | null;
   /** The Duo user is managed by a directory sync and the row would change it. */
   synced: boolean;
+  adds: Additions;
+}
+
+const NO_ADDITIONS: Additions = { groups: [], phones: [] };
+
+/** What the row has that its Duo user lacks: memberships by group name, phones by number. */
+function additions(row: DuoUserRow, user: TenantUser | null): Additions {
+  if (row.groups.length === 0 && row.phones.length === 0) return NO_ADDITIONS;
+  const held = new Set(user?.groups.map((g) => nameKey(g.name)) ?? []);
+  const numbers = new Set(user?.phones.map(phoneKey) ?? []);
+  const seen = new Set<string>();
+  const phones = row.phones.filter((p) => {
+    const key = p.phone === null ? '' : phoneKey(p.phone);
+    if (key === '' || numbers.has(key) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { groups: row.groups.filter((g) => !held.has(nameKey(g))), phones };
+}
+
+/** Groups that are missing or synced, a phone that is someone else's, Duo's per-user limits. */
+function deviceConflict(m: Match, phoneOwners: (key: string) => readonly string[], byId: ReadonlyMap<string, TenantUser>, options: DecideOptions): string | null {
+  const { groups, phones } = m.adds;
+  const known = options.groups;
+  for (const name of known === undefined ? [] : groups) {
+    const group = known!.get(nameKey(name));
+    if (group === undefined && !options.createGroups) return `Duo has no group "${name}": create it in Duo, or import with --create-groups`;
+    if (group?.synced) return `Duo group "${group.name}" is managed by a directory sync, which would undo the membership: duo-bridge never changes it`;
+  }
+  if ((m.user?.groups.length ?? 0) + groups.length > MAX_GROUPS) return `the user would be in more than Duo's ${MAX_GROUPS} groups`;
+  if ((m.user?.phones.length ?? 0) + phones.length > MAX_PHONES) return `the user would have more than Duo's ${MAX_PHONES} phones`;
+  if (options.sharePhones) return null;
+  for (const phone of phones) {
+    const others = phoneOwners(phoneKey(phone.phone!)).filter((id) => id !== m.user?.user_id);
+    if (others.length === 0) continue;
+    const owner = byId.get(others[0]!);
+    return `phone ${phone.phone!.number}${phone.phone!.extension ? ` x${phone.phone!.extension}` : ''} belongs to Duo user ${owner ? describe(owner) : others[0]}: ` +
+      'attaching it would let that device approve this user\'s logins too (--share-phones allows it)';
+  }
+  return null;
 }
 
 export interface DecideOptions {
@@ -60,6 +118,14 @@ export interface DecideOptions {
    * `last_directory_sync` is history, not a sync that would undo the change (--assert-sync-deleted).
    */
   readonly syncDeleted?: boolean;
+  /** The tenant's groups by lower-cased name; without it, groups are not checked (a snapshot without them). */
+  readonly groups?: ReadonlyMap<string, KnownGroup> | undefined;
+  /** A missing group will be created (--create-groups), rather than failing the row. */
+  readonly createGroups?: boolean;
+  /** The Duo users holding a phone (by phoneKey) besides those in the tenant given: the import's phone book. */
+  readonly phoneOwners?: ((key: string) => readonly string[]) | undefined;
+  /** A phone another Duo user holds may be attached to this one too (--share-phones). */
+  readonly sharePhones?: boolean;
 }
 
 /** The flag an admin gives to assert that the old directory sync is gone. */
@@ -88,7 +154,15 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
     if (user.email) byEmail.set(nameKey(user.email), [...(byEmail.get(nameKey(user.email)) ?? []), user]);
   }
 
+  const byPhone = new Map<string, string[]>();
+  for (const user of byId.values()) for (const phone of user.phones) byPhone.set(phoneKey(phone), [...(byPhone.get(phoneKey(phone)) ?? []), user.user_id]);
+  const phoneOwners = (key: string): string[] => [...new Set([...(byPhone.get(key) ?? []), ...(options.phoneOwners?.(key) ?? [])])];
+
   const matches = rows.map((row) => identify(row, byName, byEmail, byId, options));
+  for (const m of matches) {
+    m.adds = additions(m.row, m.user);
+    m.conflict ??= deviceConflict(m, phoneOwners, byId, options);
+  }
 
   // Two rows cannot both become the same Duo user.
   const claims = new Map<string, Match[]>();
@@ -155,7 +229,7 @@ function identify(
   options: DecideOptions,
 ): Match {
   const found = (user: TenantUser | null, how: Match['how'], evidence: string, conflict: string | null = null): Match =>
-    ({ row, user, how, evidence, conflict, synced: false });
+    ({ row, user, how, evidence, conflict, synced: false, adds: NO_ADDITIONS });
   const hinted = byId.get(options.hints?.get(nameKey(row.username)) ?? '');
   if (hinted) return found(hinted, 'hint', 'an interrupted migrate was renaming it');
 
@@ -182,7 +256,18 @@ function identify(
 }
 
 function needsChange(m: Match): boolean {
-  return m.how !== 'username' || userChanges(m.row, m.user!) !== null;
+  return m.how !== 'username' || userChanges(m.row, m.user!) !== null || hasAdditions(m.adds);
+}
+
+export function hasAdditions(adds: Additions): boolean {
+  return adds.groups.length > 0 || adds.phones.length > 0;
+}
+
+function describeAdditions(adds: Additions): string {
+  return [
+    ...(adds.groups.length > 0 ? [`adds group${adds.groups.length > 1 ? 's' : ''} ${adds.groups.join(', ')}`] : []),
+    ...(adds.phones.length > 0 ? [`adds phone${adds.phones.length > 1 ? 's' : ''} ${adds.phones.map((p) => p.phone!.number).join(', ')}`] : []),
+  ].join('; ');
 }
 
 /** What an update of `user` to `row` would change: field values, and whether the aliases differ; null if nothing. */
@@ -208,20 +293,22 @@ function aliasesDiffer(row: DuoUserRow, user: TenantUser): boolean {
 }
 
 function toPlannedRow(m: Match, syncDeleted: boolean): PlannedRow {
-  const { row, user } = m;
-  if (m.conflict) return { row, action: 'conflict', user, reason: m.conflict, target: null };
-  if (!user) return { row, action: 'create', user: null, reason: 'no Duo user has any of its names or its email', target: null };
-  if (m.how === 'ours') return { row, action: 'create', user, reason: 'created by this import; an earlier run was interrupted', target: null };
+  const { row, user, adds } = m;
+  const also = hasAdditions(adds) ? `; ${describeAdditions(adds)}` : '';
+  if (m.conflict) return { row, action: 'conflict', user, reason: m.conflict, target: null, adds: NO_ADDITIONS };
+  if (!user) return { row, action: 'create', user: null, reason: `no Duo user has any of its names or its email${also}`, target: null, adds };
+  if (m.how === 'ours') return { row, action: 'create', user, reason: `created by this import; an earlier run was interrupted${also}`, target: null, adds };
   const asserted = m.synced && syncDeleted ? ` (directory sync asserted deleted with ${SYNC_DELETED_FLAG})` : '';
   const changes = userChanges(row, user);
   const target = { username: row.username, aliases: rowAliases(row), fields: changes?.fields ?? {} };
   if (m.how === 'username') {
-    return changes === null
-      ? { row, action: 'unchanged', user, reason: 'same username, fields and aliases', target: null }
-      : { row, action: 'update', user, reason: `same username; changes ${[...Object.keys(changes.fields), ...(changes.aliases ? ['aliases'] : [])].join(', ')}${asserted}`, target };
+    if (changes === null && !hasAdditions(adds)) return { row, action: 'unchanged', user, reason: 'same username, fields, aliases, groups and phones', target: null, adds };
+    const changed = changes === null ? [] : [...Object.keys(changes.fields), ...(changes.aliases ? ['aliases'] : [])];
+    return { row, action: 'update', user, target, adds,
+      reason: `same username; ${[...(changed.length > 0 ? [`changes ${changed.join(', ')}`] : []), ...(also ? [describeAdditions(adds)] : [])].join('; ')}${asserted}` };
   }
   return {
-    row, action: 'migrate', user, target,
-    reason: `Duo user ${describe(user)} is this person (${m.evidence}): rename to "${row.username}" with aliases [${Object.values(target.aliases).join(', ')}]${asserted}`,
+    row, action: 'migrate', user, target, adds,
+    reason: `Duo user ${describe(user)} is this person (${m.evidence}): rename to "${row.username}" with aliases [${Object.values(target.aliases).join(', ')}]${also}${asserted}`,
   };
 }

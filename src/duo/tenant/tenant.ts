@@ -23,17 +23,33 @@ export interface TenantUser {
   readonly last_directory_sync: number | null;
   readonly external_id: string | null;
   readonly is_enrolled: boolean;
-  readonly phones: readonly { readonly phone_id: string; readonly number: string }[];
+  readonly phones: readonly TenantPhone[];
+  readonly groups: readonly TenantGroup[];
+}
+
+export interface TenantPhone {
+  readonly phone_id: string;
+  /** E.164, as Duo stores it. */
+  readonly number: string;
+  readonly extension: string;
+}
+
+export interface TenantGroup {
+  readonly group_id: string;
+  readonly name: string;
 }
 
 export interface TenantSnapshot {
   readonly host: string;
   readonly exported_at: string;
   readonly users: readonly TenantUser[];
+  /** Every group of the tenant, members or not (snapshots older than groups support have none: null). */
+  readonly groups: readonly TenantGroup[] | null;
 }
 
 export function toTenantUser(user: DuoUser): TenantUser {
-  const phones = (user.phones ?? []) as { phone_id?: string; number?: string }[];
+  const phones = (user.phones ?? []) as { phone_id?: string; number?: string; extension?: string }[];
+  const groups = (user.groups ?? []) as { group_id?: string; name?: string }[];
   return {
     user_id: user.user_id,
     username: user.username,
@@ -47,7 +63,8 @@ export function toTenantUser(user: DuoUser): TenantUser {
     last_directory_sync: user.last_directory_sync ?? null,
     external_id: user.external_id ?? null,
     is_enrolled: user.is_enrolled ?? false,
-    phones: phones.map((p) => ({ phone_id: p.phone_id ?? '', number: p.number ?? '' })),
+    phones: phones.map((p) => ({ phone_id: p.phone_id ?? '', number: p.number ?? '', extension: p.extension ?? '' })),
+    groups: groups.map((g) => ({ group_id: g.group_id ?? '', name: g.name ?? '' })),
   };
 }
 
@@ -64,7 +81,13 @@ export async function loadLiveTenant(client: DuoClient): Promise<TenantUser[]> {
 }
 
 /** A snapshot as JSON (the input of `plan --tenant`), or as CSV for a spreadsheet. Streamed. */
-export async function writeTenantSnapshot(path: string, host: string, users: AsyncIterable<TenantUser>, format: 'json' | 'csv'): Promise<number> {
+export async function writeTenantSnapshot(
+  path: string,
+  host: string,
+  users: AsyncIterable<TenantUser>,
+  format: 'json' | 'csv',
+  groups: () => AsyncIterable<TenantGroup> = async function* () {},
+): Promise<number> {
   let count = 0;
   await writeFileAtomically(path, async (out) => {
     if (format === 'json') {
@@ -73,17 +96,23 @@ export async function writeTenantSnapshot(path: string, host: string, users: Asy
       };
       await write(`{"host":${JSON.stringify(host)},"exported_at":${JSON.stringify(new Date().toISOString())},"users":[`);
       for await (const user of users) await write(`${count++ === 0 ? '' : ','}\n${JSON.stringify(user)}`);
+      await write('\n],"groups":[');
+      let first = true;
+      for await (const group of groups()) {
+        await write(`${first ? '' : ','}\n${JSON.stringify({ group_id: group.group_id, name: group.name })}`);
+        first = false;
+      }
       await write('\n]}\n');
       return;
     }
     const csv = createCsvWriter(['user_id', 'username', ...ALIAS_COLUMNS, 'email', 'realname', 'firstname', 'lastname', 'status', 'notes',
-      'last_directory_sync', 'external_id', 'is_enrolled', 'phones'], { crlf: true });
+      'last_directory_sync', 'external_id', 'is_enrolled', 'phones', 'groups'], { crlf: true });
     csv.pipe(out, { end: false });
     for await (const user of users) {
       count++;
       const row = [user.user_id, user.username, ...ALIAS_COLUMNS.map((slot) => user.aliases[slot] ?? ''), user.email ?? '', user.realname ?? '',
         user.firstname ?? '', user.lastname ?? '', user.status, user.notes ?? '', user.last_directory_sync ?? '', user.external_id ?? '',
-        String(user.is_enrolled), user.phones.map((p) => p.number).join(' ')];
+        String(user.is_enrolled), user.phones.map((p) => (p.extension ? `${p.number}x${p.extension}` : p.number)).join(' '), user.groups.map((g) => g.name).join('; ')];
       if (!csv.write(row)) await once(csv, 'drain');
     }
     csv.end();
@@ -108,5 +137,6 @@ export async function loadTenantSnapshot(path: string): Promise<TenantSnapshot> 
   if (!Array.isArray(data.users) || data.users.some((u) => typeof u?.user_id !== 'string' || typeof u?.username !== 'string')) {
     throw new DataError('BAD_SNAPSHOT', `${path}: not a tenant snapshot (no "users" list of Duo users)`);
   }
-  return { host: String(data.host ?? ''), exported_at: String(data.exported_at ?? ''), users: data.users.map((u) => toTenantUser(u as unknown as DuoUser)) };
+  const groups = Array.isArray(data.groups) ? data.groups.filter((g) => typeof g?.group_id === 'string' && typeof g?.name === 'string') : null;
+  return { host: String(data.host ?? ''), exported_at: String(data.exported_at ?? ''), users: data.users.map((u) => toTenantUser(u as unknown as DuoUser)), groups };
 }

@@ -18,7 +18,7 @@ export interface RowBatch {
 export async function* validRowBatches(input: string, gate: ImportGate, batchSize: number, delimiter?: string): AsyncGenerator<RowBatch> {
   let rows: DuoUserRow[] = [];
   let skipped: (readonly [DuoUserRow, string])[] = [];
-  for await (const row of readDuoUserRows(await openInputFile(input), { delimiter })) {
+  for await (const row of readDuoUserRows(await openInputFile(input), { delimiter, defaultCountry: gate.defaultCountry })) {
     const invalid = gate.invalidRows.get(row.row);
     if (invalid !== undefined) skipped.push([row, invalid]);
     else rows.push(row);

@@ -1,3 +1,4 @@
+import type { CountryCode } from 'libphonenumber-js';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../../atomic-file.js';
@@ -27,14 +28,17 @@ export interface ImportGate {
   /** Problems no row-skipping can fix (damaged file, no username column): refused even with --skip-invalid. */
   readonly fileErrors: readonly Finding[];
   readonly refused: boolean;
+  /** The country of phone numbers written without +CC: the rows are read as they were validated. */
+  readonly defaultCountry: CountryCode | undefined;
 }
 
 /** Every import validates first: with an error it is refused, or the bad rows are skipped (--skip-invalid). */
 export async function checkImportInput(
   input: string,
-  options: { delimiter?: string | undefined; skipInvalid: boolean; maxAliases?: number | undefined },
+  options: { delimiter?: string | undefined; skipInvalid: boolean; maxAliases?: number | undefined; defaultCountry?: CountryCode | undefined },
 ): Promise<ImportGate> {
-  const validation = await validateCsv(await openInputFile(input), { delimiter: options.delimiter, maxAliases: options.maxAliases });
+  const { delimiter, maxAliases, defaultCountry } = options;
+  const validation = await validateCsv(await openInputFile(input), { delimiter, maxAliases, defaultCountry });
   const invalidRows = new Map<number, string>();
   const fileErrors: Finding[] = [];
   try {
@@ -48,7 +52,7 @@ export async function checkImportInput(
     await validation.dispose();
   }
   const refused = fileErrors.length > 0 || (invalidRows.size > 0 && !options.skipInvalid);
-  return { validation, invalidRows, fileErrors, refused };
+  return { validation, invalidRows, fileErrors, refused, defaultCountry };
 }
 
 export const ROW_COLUMNS = [...DUO_COLUMNS] as const;
@@ -63,7 +67,7 @@ export function rowCells(row: DuoUserRow): string[] {
 /** `<name>.rejected.csv`: the skipped rows with their line and why, to fix and import again. */
 export async function writeRejectedRows(input: string, path: string, gate: ImportGate, delimiter?: string): Promise<void> {
   async function* rejected(): AsyncGenerator<string[]> {
-    for await (const row of readDuoUserRows(await openInputFile(input), { delimiter })) {
+    for await (const row of readDuoUserRows(await openInputFile(input), { delimiter, defaultCountry: gate.defaultCountry })) {
       const reason = gate.invalidRows.get(row.row);
       if (reason !== undefined) yield [String(row.line), ...rowCells(row), reason];
     }

@@ -12,11 +12,15 @@ import type { WriteOutcome } from '../journal/guarded-write.js';
 import type { TenantUser } from '../tenant/tenant.js';
 import { guardedWrite } from '../journal/guarded-write.js';
 import { bindJournal, Journal, type JournalRecord, type RowResult } from '../journal/journal.js';
-import { assertions, planRows, rowAliases, userChanges, type PlanAction, type PlannedRow } from '../plan/decide.js';
+import { assertions, hasAdditions, planRows, rowAliases, userChanges, type Plan, type PlanAction, type PlannedRow } from '../plan/decide.js';
 import { previewImport } from './import-preview.js';
 import { newDuoUser } from './batches.js';
 import { ROW_COLUMNS, rowCells, type ImportFiles, type ImportGate } from './import-gate.js';
 import { ImportState } from './import-state.js';
+import { AttachState } from './attach-state.js';
+import { Attacher, type AttachItem, type AttachOptions } from './attach.js';
+import { GroupDirectory } from './group-directory.js';
+import { PhoneBook } from './phone-book.js';
 import { lookupBatch, usersOf, validRowBatches } from './import-batches.js';
 import { applyRenames } from './renames.js';
 
@@ -40,6 +44,8 @@ export interface LiveImportOptions {
   readonly bulkSize?: number;
   /** Said once, when Duo refuses the bulk endpoint and the run goes on with single calls. */
   readonly onNotice?: (message: string) => void;
+  /** Groups, phones, enrollment: what beyond the users themselves the run may do. */
+  readonly attach?: Partial<AttachOptions>;
   readonly onProgress?: (progress: ImportProgress) => void;
   /**
    * Called once the journal is open and before anything is written: `preview` counts what the run
@@ -77,6 +83,8 @@ interface Outcome {
   readonly error: string | null;
   /** Journaled as the row's result. An unknown outcome is not: the next run settles it by reading Duo. */
   readonly final: boolean;
+  /** What else happened (an enrollment email sent, …), for the results CSV. */
+  readonly notes?: readonly string[];
 }
 
 // Setting aliases is idempotent: an unanswered attempt can simply be repeated.
@@ -92,13 +100,14 @@ const RESULT_COLUMNS = ['line', ...ROW_COLUMNS, 'result', 'duo_user_id', 'error'
  */
 export async function applyImport(options: LiveImportOptions): Promise<ImportSummary | null> {
   const state = new ImportState();
+  const attachState = new AttachState();
   const refusal = bulkRefusal();
-  const journal = await Journal.open(options.files.journal, { replay: (r) => (state.replay(r), refusal.replay(r)) });
+  const journal = await Journal.open(options.files.journal, { replay: (r) => (state.replay(r), attachState.replay(r), refusal.replay(r)) });
   try {
     const resuming = journal.startRecord !== null;
-    if (options.confirm && !(await options.confirm(resuming, () => previewImport(options, state)))) return null;
+    const run = new ImportRun(options, journal, state, attachState, new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, refusal.reason(), options.onNotice));
+    if (options.confirm && !(await options.confirm(resuming, () => previewImport(options, (rows) => run.planBatch(rows))))) return null;
     const resumed = await bindJournal(journal, { kind: 'import', input: options.input, host: options.host, assertions: assertions(options) });
-    const run = new ImportRun(options, journal, state, new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, refusal.reason(), options.onNotice));
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
     await journal.append({ t: 'done', at: new Date().toISOString() });
     const { calls, writes, rateLimited } = options.client.stats;
@@ -113,14 +122,45 @@ class ImportRun {
   droppedAliases = 0;
   private done = 0;
   private readonly total: number;
+  private readonly attachOptions: AttachOptions;
+  private groups: GroupDirectory | null = null;
+  private phones: PhoneBook | null = null;
 
   constructor(
     private readonly options: LiveImportOptions,
     private readonly journal: Journal,
     private readonly state: ImportState,
+    private readonly attachState: AttachState,
     private readonly bulk: BulkMode,
   ) {
     this.total = options.gate.validation.rows - options.gate.invalidRows.size;
+    const { createGroups = false, sharePhones = false, enroll = false, sendActivation = false } = options.attach ?? {};
+    this.attachOptions = { createGroups, sharePhones, enroll, sendActivation };
+  }
+
+  /** The decision engine on the Duo users holding the rows' names (one lookup per 100 names). */
+  async planBatch(rows: readonly DuoUserRow[]): Promise<Plan> {
+    await this.directories(rows);
+    return planRows(rows, usersOf(await lookupBatch(this.options.client, rows)), {
+      ours: (user) => this.state.isOurs(user),
+      syncDeleted: this.options.syncDeleted ?? false,
+      groups: this.groups?.groups,
+      createGroups: this.attachOptions.createGroups,
+      phoneOwners: this.phones?.owners,
+      sharePhones: this.attachOptions.sharePhones,
+    });
+  }
+
+  /** The tenant's groups and phone numbers, read the first time a row has groups or phones. */
+  private async directories(rows: readonly DuoUserRow[]): Promise<void> {
+    if (this.groups === null && rows.some((row) => row.groups.length > 0)) {
+      this.groups = await GroupDirectory.load(this.options.client);
+      await this.groups.settle(this.journal, this.attachState);
+    }
+    if (this.phones === null && rows.some((row) => row.phones.length > 0)) {
+      this.phones = await PhoneBook.load(this.options.client);
+      await this.phones.settle(this.journal, this.attachState);
+    }
   }
 
   async execute(out: NodeJS.WritableStream): Promise<void> {
@@ -130,11 +170,11 @@ class ImportRun {
     for await (const { rows, skipped } of validRowBatches(input, gate, batchSize, delimiter)) {
       const outcomes = await this.processBatch(rows);
       // Rows in file order: the skipped rows of this stretch of the file, then the batch.
-      const skippedOutcomes = skipped.map(([row, reason]) => [row, { result: 'skipped', userId: null, error: reason, final: true }] as const);
+      const skippedOutcomes = skipped.map(([row, reason]) => [row, { result: 'skipped', userId: null, error: reason, final: true } as Outcome] as const);
       for (const [row, outcome] of [...skippedOutcomes, ...rows.map((row) => [row, outcomes.get(row)!] as const)].sort(([a], [b]) => a.line - b.line)) {
         this.counts[outcome.result]++;
         this.droppedAliases += row.droppedAliases.length;
-        const cells = [String(row.line), ...rowCells(row), outcome.result, outcome.userId ?? '', outcome.error ?? '', droppedNote(row)];
+        const cells = [String(row.line), ...rowCells(row), outcome.result, outcome.userId ?? '', outcome.error ?? '', [droppedNote(row), ...(outcome.notes ?? [])].filter(Boolean).join('; ')];
         if (!results.write(cells)) await once(results, 'drain');
       }
       this.done += rows.length;
@@ -158,10 +198,8 @@ class ImportRun {
     }
     if (open.length === 0) return outcomes;
 
-    const plan = planRows(open, usersOf(await lookupBatch(this.options.client, open)), {
-      ours: (user) => this.state.isOurs(user),
-      syncDeleted: this.options.syncDeleted ?? false,
-    });
+    const plan = await this.planBatch(open);
+    const planned = new Map(plan.rows.map((p) => [p.row, p]));
     const toCreate: DuoUserRow[] = [];
     const created = new Map<DuoUserRow, string>();
     for (const planned of plan.rows) {
@@ -181,12 +219,38 @@ class ImportRun {
       // One alias call per user can take minutes per batch at Duo's rate: show progress inside it.
       this.report(++finishedRows);
     }
+    await this.attach(open, planned, outcomes);
     // One flush for the batch's final results: until it is on disk, a resume re-derives them from Duo.
     await this.journal.append(...open.flatMap((row): JournalRecord[] => {
       const outcome = outcomes.get(row)!;
       return outcome.final ? [{ t: 'row', line: row.line, username: row.username, result: outcome.result, user_id: outcome.userId, error: outcome.error }] : [];
     }));
     return outcomes;
+  }
+
+  /**
+   * The memberships and phones of the rows now created or updated. Done after the users, whatever
+   * happened to them, so a re-run finds the same state: a row whose phone or group failed is failed,
+   * and the next run adds only what is still missing.
+   */
+  private async attach(rows: readonly DuoUserRow[], planned: ReadonlyMap<DuoUserRow, PlannedRow>, outcomes: Map<DuoUserRow, Outcome>): Promise<void> {
+    const items: AttachItem[] = [];
+    for (const row of rows) {
+      const outcome = outcomes.get(row)!;
+      const plan = planned.get(row)!;
+      if (!outcome.final || (outcome.result !== 'created' && outcome.result !== 'updated')) continue;
+      const created = outcome.result === 'created';
+      if (!hasAdditions(plan.adds) && !(created && this.attachOptions.enroll)) continue;
+      items.push({ row, userId: outcome.userId!, adds: plan.adds, created, hasPhone: (plan.user?.phones.length ?? 0) > 0 });
+    }
+    if (items.length === 0) return;
+    const attacher = new Attacher(this.options.client, this.journal, this.bulk, this.attachState, this.attachOptions, this.groups, this.phones);
+    for (const [row, result] of await attacher.attach(items)) {
+      const outcome = outcomes.get(row)!;
+      outcomes.set(row, result.error === null
+        ? { ...outcome, notes: result.notes }
+        : { result: 'failed', userId: outcome.userId, error: `${outcome.result}, but ${result.error}`, final: true, notes: result.notes });
+    }
   }
 
   /** What the plan decided for a row that is not a create. */
@@ -201,7 +265,9 @@ class ImportRun {
   /** Brings an existing user's fields and aliases in line with its row (--update). */
   private async update({ row, user }: PlannedRow): Promise<Outcome> {
     const current = user!;
-    const changes = userChanges(row, current)!;
+    const changes = userChanges(row, current);
+    // Only memberships or phones to add: attach() does that.
+    if (changes === null) return { result: 'updated', userId: current.user_id, error: null, final: true };
     const to = changes.aliases ? rowAliases(row) : { ...current.aliases };
     const [result] = await applyRenames(this.options.client, this.journal, [
       { userId: current.user_id, from: { username: current.username, aliases: { ...current.aliases } }, to: { username: current.username, aliases: to }, fields: changes.fields },

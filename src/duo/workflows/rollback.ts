@@ -2,7 +2,10 @@ import { DataError, DuoRequestError } from '../../errors.js';
 import type { DuoClient } from '../api/client.js';
 import { findUsersByNames, getUser } from '../api/users-api.js';
 import type { BulkMode } from './bulk-mode.js';
-import { guardedWrite } from '../journal/guarded-write.js';
+import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
+import { isBulkRefusal, sendBulk } from '../api/bulk-api.js';
+import { membershipOf, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
+import { deletePhone, detachPhone } from '../api/phones-api.js';
 import { Journal, renameSteps, type Intent, type JournalNames, type JournalRecord } from '../journal/journal.js';
 import { applyRenames, namesOf, same, type Rename, type RenameResult } from './renames.js';
 
@@ -14,8 +17,20 @@ export interface Restore {
 }
 
 export type RollbackPlan =
-  | { readonly kind: 'import'; readonly trash: readonly string[] }
+  | { readonly kind: 'import'; readonly trash: readonly string[]; readonly devices: DeviceUndo }
   | { readonly kind: 'migrate'; readonly restore: readonly Restore[] };
+
+/** What an import added besides users, to undo before its users go to the Trash. */
+export interface DeviceUndo {
+  /** Memberships it added to users it did not create (a trashed user's memberships go with it). */
+  readonly memberships: readonly { readonly user_id: string; readonly group_id: string }[];
+  /** Phones it created: deleted (which also takes them off their users). */
+  readonly phonesCreated: readonly string[];
+  /** Phones it attached that it did not create, to users it did not create: detached. */
+  readonly phonesAttached: readonly { readonly user_id: string; readonly phone_id: string }[];
+  /** Groups it created (--create-groups): left in place, named so the admin can delete them. */
+  readonly groupsCreated: readonly string[];
+}
 
 /**
  * What undoing a journal means: for an import, every user it created, whether Duo's answer said
@@ -26,9 +41,11 @@ export async function readRollbackPlan(path: string): Promise<RollbackPlan> {
   const created = new Set<string>();
   const original = new Map<string, JournalNames>();
   const last = new Map<string, JournalNames>();
+  const devices = new DeviceJournal();
   const source = await Journal.open(path, {
     mustExist: true,
     replay: (r) => {
+      devices.replay(r);
       if (r.t === 'outcome' && r.status === 'ok') for (const c of r.created ?? []) created.add(c.user_id);
       if (r.t === 'claim') created.add(r.user_id);
       if (r.t === 'row' && r.result === 'created' && r.user_id) created.add(r.user_id);
@@ -41,9 +58,113 @@ export async function readRollbackPlan(path: string): Promise<RollbackPlan> {
   const start = source.startRecord;
   await source.close();
   if (start === null) throw new DataError('JOURNAL_EMPTY', `journal ${path} records no change to Duo: nothing to roll back`);
-  if (start.kind === 'import') return { kind: 'import', trash: [...created] };
+  if (start.kind === 'import') return { kind: 'import', trash: [...created], devices: devices.undo(created) };
   if (start.kind === 'migrate') return { kind: 'migrate', restore: [...original].map(([userId, names]) => ({ userId, original: names, last: last.get(userId) ?? names })) };
   throw new DataError('JOURNAL_KIND', `journal ${path} is a ${start.kind} journal, which cannot be rolled back`);
+}
+
+/**
+ * The memberships and phones an import's journal announces, less those Duo certainly refused. One
+ * that may not have been applied (its answer was lost) is undone anyway: removing a membership or
+ * phone that is not there is answered 404, which counts as done.
+ */
+class DeviceJournal {
+  private readonly intents = new Map<number, Intent>();
+  private readonly memberships = new Map<string, { user_id: string; group_id: string }>();
+  private readonly attached = new Map<string, { user_id: string; phone_id: string }>();
+  private readonly phones = new Set<string>();
+  private readonly groups = new Set<string>();
+
+  readonly replay = (r: JournalRecord): void => {
+    if (r.t === 'intent') this.intents.set(r.id, r);
+    else if (r.t === 'claim_phone') this.phones.add(r.phone_id);
+    else if (r.t === 'claim_group') this.groups.add(r.name);
+    else if (r.t === 'outcome') {
+      const intent = this.intents.get(r.id);
+      this.intents.delete(r.id);
+      if (intent === undefined || r.status === 'refused') return;
+      if (intent.op === 'membership') this.memberships.set(`${intent.user_id} ${intent.group_id}`, { user_id: intent.user_id, group_id: intent.group_id });
+      if (intent.op === 'bulk') {
+        const failed = new Set(r.failed_operations ?? []);
+        intent.operations.forEach((operation, i) => {
+          const added = failed.has(i) ? null : membershipOf(operation);
+          if (added) this.memberships.set(`${added.user_id} ${added.group_id}`, added);
+        });
+      }
+      if (intent.op === 'phone_attach') this.attached.set(`${intent.user_id} ${intent.phone_id}`, { user_id: intent.user_id, phone_id: intent.phone_id });
+      if (intent.op === 'phone_create' && r.status === 'ok' && r.phone_id) this.phones.add(r.phone_id);
+      if (intent.op === 'group_create' && r.status === 'ok') this.groups.add(intent.name);
+    }
+  };
+
+  undo(createdUsers: ReadonlySet<string>): DeviceUndo {
+    return {
+      memberships: [...this.memberships.values()].filter((m) => !createdUsers.has(m.user_id)),
+      phonesCreated: [...this.phones],
+      phonesAttached: [...this.attached.values()].filter((a) => !createdUsers.has(a.user_id) && !this.phones.has(a.phone_id)),
+      groupsCreated: [...this.groups],
+    };
+  }
+}
+
+export interface DeviceUndoResult {
+  readonly done: number;
+  readonly failed: readonly { readonly what: string; readonly error: string }[];
+}
+
+/**
+ * Takes off what an import added: memberships removed (bulk operations where Duo takes them, then
+ * single calls for what remains), phones it attached detached, phones it created deleted. Each
+ * through the guarded write; "not found" counts as done, so a resumed rollback simply repeats.
+ */
+export async function undoDevices(client: DuoClient, journal: Journal, undo: DeviceUndo, bulk: BulkMode): Promise<DeviceUndoResult> {
+  let done = 0;
+  const failed: { what: string; error: string }[] = [];
+  const settle = (what: string, write: WriteOutcome<unknown>): void => {
+    if (write.status === 'ok' || (write.status === 'refused' && write.error.status === 404)) done++;
+    else failed.push({ what, error: write.status === 'refused' ? write.error.message : 'Duo did not answer; re-run the same rollback to resume' });
+  };
+  let unsent = [...undo.memberships];
+  const sent: (typeof unsent)[number][] = [];
+  while (unsent.length > 0 && bulk.size > 0) {
+    const chunk = unsent.slice(0, bulk.size);
+    const operations = chunk.map((m) => removeUserFromGroupOperation(m.user_id, m.group_id));
+    try {
+      await guardedWrite(journal, { op: 'bulk', operations }, () => sendBulk(client, operations));
+    } catch (error) {
+      if (!isBulkRefusal(error) || !(await bulk.refusedBy(error, journal))) throw error;
+      break;
+    }
+    unsent = unsent.slice(chunk.length);
+    sent.push(...chunk);
+  }
+  // Whatever the bulk answers said, each user is read back: a membership still there gets a single call.
+  const left = await stillMembers(client, sent);
+  done += sent.length - left.length;
+  for (const m of [...left, ...unsent]) {
+    settle(`membership of ${m.user_id} in group ${m.group_id}`, await guardedWrite(journal, { op: 'membership_remove', user_id: m.user_id, group_id: m.group_id },
+      () => removeUserFromGroup(client, m.user_id, m.group_id)));
+  }
+  for (const a of undo.phonesAttached) {
+    settle(`phone ${a.phone_id} of ${a.user_id}`, await guardedWrite(journal, { op: 'phone_detach', user_id: a.user_id, phone_id: a.phone_id },
+      () => detachPhone(client, a.user_id, a.phone_id)));
+  }
+  for (const phoneId of undo.phonesCreated) {
+    settle(`phone ${phoneId}`, await guardedWrite(journal, { op: 'phone_delete', phone_id: phoneId }, () => deletePhone(client, phoneId)));
+  }
+  return { done, failed };
+}
+
+async function stillMembers<T extends { user_id: string; group_id: string }>(client: DuoClient, memberships: readonly T[]): Promise<T[]> {
+  const groupsOf = new Map<string, Set<string>>();
+  for (const userId of new Set(memberships.map((m) => m.user_id))) {
+    try {
+      groupsOf.set(userId, new Set(((await getUser(client, userId)).groups as { group_id?: string }[] | undefined ?? []).map((g) => g.group_id ?? '')));
+    } catch (error) {
+      if (!(error instanceof DuoRequestError && error.status === 404)) throw error;
+    }
+  }
+  return memberships.filter((m) => groupsOf.get(m.user_id)?.has(m.group_id));
 }
 
 /** What an earlier, interrupted run of the same rollback already did: read from its own journal. */

@@ -7,6 +7,6 @@ import type { ImportGate } from './import-gate.js';
 export async function loadValidRows(input: string, gate: ImportGate, delimiter?: string): Promise<DuoUserRow[]> {
   if (gate.refused) throw new DataError('INPUT_INVALID', `${input} has ${gate.validation.errors} errors: fix them, or use --skip-invalid`);
   const rows: DuoUserRow[] = [];
-  for await (const row of readDuoUserRows(await openInputFile(input), { delimiter })) if (!gate.invalidRows.has(row.row)) rows.push(row);
+  for await (const row of readDuoUserRows(await openInputFile(input), { delimiter, defaultCountry: gate.defaultCountry })) if (!gate.invalidRows.has(row.row)) rows.push(row);
   return rows;
 }

@@ -7,12 +7,12 @@ import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
 let line = 1;
 function row(username: string, email = '', aliases: string[] = [], extra: Partial<DuoUserRow> = {}): DuoUserRow {
   line++;
-  return { line, row: line - 1, username, realname: '', firstname: '', lastname: '', email, status: '', notes: '', aliases: aliases.map((a, i) => [i + 1, a] as const), droppedAliases: [], adGuid: '', adDn: '', ...extra };
+  return { line, row: line - 1, username, realname: '', firstname: '', lastname: '', email, status: '', notes: '', aliases: aliases.map((a, i) => [i + 1, a] as const), droppedAliases: [], groups: [], phones: [], adGuid: '', adDn: '', ...extra };
 }
 let id = 0;
 function user(username: string, email: string | null = null, aliases: string[] = [], extra: Partial<TenantUser> = {}): TenantUser {
   return { user_id: `DU${++id}`, username, aliases: Object.fromEntries(aliases.map((a, i) => [`alias${i + 1}`, a])), email, realname: null, firstname: null, lastname: null,
-    status: 'active', notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], ...extra };
+    status: 'active', notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], ...extra };
 }
 const actions = (rows: DuoUserRow[], tenant: TenantUser[]): string[] => planRows(rows, tenant).rows.map((p) => `${p.action}${p.user ? `:${p.user.username}` : ''}`);
 

@@ -1,0 +1,70 @@
+import { nameKey } from '../../names.js';
+import type { DuoClient } from '../api/client.js';
+import { createGroup, isSyncedGroup, listGroups, type DuoGroup } from '../api/groups-api.js';
+import { guardedWrite } from '../journal/guarded-write.js';
+import type { Intent, Journal } from '../journal/journal.js';
+import type { KnownGroup } from '../plan/decide.js';
+import type { AttachState } from './attach-state.js';
+
+export function knownGroup(group: DuoGroup): KnownGroup {
+  return { group_id: group.group_id, name: group.name, synced: isSyncedGroup(group) };
+}
+
+/**
+ * The tenant's groups by lower-cased name, read once (a tenant has hundreds of groups, not
+ * millions), and the groups this import creates with --create-groups. A create whose answer was
+ * lost is settled by reading the groups again: a group of that name found then is this run's.
+ */
+export class GroupDirectory {
+  private constructor(readonly groups: Map<string, KnownGroup>) {}
+
+  static async load(client: DuoClient): Promise<GroupDirectory> {
+    const groups = new Map<string, KnownGroup>();
+    for await (const group of listGroups(client)) groups.set(nameKey(group.name), knownGroup(group));
+    return new GroupDirectory(groups);
+  }
+
+  get(name: string): KnownGroup | undefined {
+    return this.groups.get(nameKey(name));
+  }
+
+  /** Settles the creates an earlier run announced without an answer: a group of that name now is ours. */
+  async settle(journal: Journal, state: AttachState): Promise<void> {
+    for (const key of [...state.uncertainGroups]) {
+      const group = this.groups.get(key);
+      if (group === undefined) state.uncertainGroups.delete(key);
+      else {
+        await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
+        state.groupCreated(group.name, group.group_id);
+      }
+    }
+  }
+
+  /** The group, created if missing. Returns an error message when Duo refused or did not answer. */
+  async ensure(client: DuoClient, journal: Journal, state: AttachState, name: string): Promise<KnownGroup | string> {
+    const known = this.get(name);
+    if (known !== undefined) return known;
+    const intent: Intent = { op: 'group_create', name };
+    state.announced(intent);
+    const write = await guardedWrite(journal, intent, () => createGroup(client, name), (group) => ({ group_id: group.group_id }));
+    state.settled(intent, write.status);
+    if (write.status === 'ok') {
+      state.groupCreated(name, write.value.group_id);
+      return this.remember(write.value);
+    }
+    if (write.status === 'refused') return `Duo refused to create group "${name}": ${write.error.message}`;
+    for await (const group of listGroups(client)) {
+      if (nameKey(group.name) !== nameKey(name)) continue;
+      await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
+      state.groupCreated(group.name, group.group_id);
+      return this.remember(group);
+    }
+    return `Duo did not answer when group "${name}" was created; re-run to resume`;
+  }
+
+  private remember(group: DuoGroup): KnownGroup {
+    const known = knownGroup(group);
+    this.groups.set(nameKey(group.name), known);
+    return known;
+  }
+}

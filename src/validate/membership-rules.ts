@@ -1,0 +1,65 @@
+import type { CountryCode } from 'libphonenumber-js';
+import type { ColumnLayout } from '../csv/columns.js';
+import { nameKey } from '../names.js';
+import { parsePhone, phoneKey, phoneKind, PLATFORM_CHOICES } from '../phone.js';
+import type { Finding, FindingInit } from './findings.js';
+import type { PhoneRegistry } from './phone-registry.js';
+
+type At = (column: string | null, init: Omit<FindingInit, 'line' | 'row' | 'column'>) => Finding;
+
+/** A row's group and phone cells: each group once, each phone a possible number on a platform Duo knows. */
+export function checkGroupsAndPhones(
+  values: readonly (string | undefined)[],
+  line: number,
+  row: number,
+  layout: ColumnLayout,
+  phones: PhoneRegistry | null,
+  defaultCountry: CountryCode | undefined,
+  at: At,
+  out: Finding[],
+): void {
+  const names = layout.names;
+  const groups = new Set<string>();
+  for (const [, cellAt] of layout.groups) {
+    const group = values[cellAt] ?? '';
+    if (group === '') continue;
+    if (groups.has(nameKey(group))) {
+      out.push(at(names[cellAt]!, { code: 'DUPLICATE_GROUP', value: group, message: `group "${group}" appears twice on this row`, fix: 'remove the second copy' }));
+    }
+    groups.add(nameKey(group));
+  }
+
+  const seen = new Set<string>();
+  for (const [n, cellAt, platformAt] of layout.phones) {
+    const text = values[cellAt] ?? '';
+    const platform = platformAt === undefined ? '' : values[platformAt] ?? '';
+    if (text === '') {
+      if (platform !== '') {
+        out.push(at(names[platformAt!]!, { code: 'PLATFORM_WITHOUT_PHONE', value: platform, message: `platform "${platform}" has no phone number in ${names[cellAt]}`,
+          fix: `fill in ${names[cellAt]} or clear the platform` }));
+      }
+      continue;
+    }
+    const column = names[cellAt]!;
+    const parsed = parsePhone(text, defaultCountry);
+    if (!parsed.ok) {
+      out.push(parsed.reason === 'needs-country'
+        ? at(column, { code: 'PHONE_NEEDS_COUNTRY', value: text, message: parsed.message,
+          fix: 'write it with its country code (+44 …), or give --default-country CC for numbers written without one' })
+        : at(column, { code: 'INVALID_PHONE', value: text, message: parsed.message,
+          fix: 'correct the number (E.164, e.g. +17345551234, with an extension as "x3243"), or clear the cell' }));
+    }
+    if (phoneKind(platform) === null) {
+      out.push(at(names[platformAt!]!, { code: 'UNKNOWN_PLATFORM', value: platform, message: `platform "${platform}" is not one Duo knows`,
+        fix: `use ${PLATFORM_CHOICES}, or leave it empty` }));
+    }
+    if (!parsed.ok) continue;
+    const key = phoneKey(parsed.phone);
+    if (seen.has(key)) {
+      out.push(at(column, { code: 'DUPLICATE_PHONE', value: text, message: `phone ${text} appears twice on this row`, fix: 'remove the second copy' }));
+      continue;
+    }
+    seen.add(key);
+    phones?.add(key, line, { row, n, text });
+  }
+}
