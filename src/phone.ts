@@ -2,6 +2,9 @@ import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphon
 import { isSupportedCountry } from 'libphonenumber-js';
 import { UsageError } from './errors.js';
 
+/** Digits and the punctuation people write numbers with, and an optional extension (x12, ext. 12, #12). */
+const LOOKS_LIKE_A_NUMBER = /^\s*\+?[\d\s().\-/]*\d[\d\s().\-/]*(?:(?:x|ext\.?|#)\s*\d+)?\s*$/i;
+
 /** A phone number as Duo stores it: E.164 (`+17345553302`) and an extension (`3243`, or ''). */
 export interface PhoneNumber {
   readonly number: string;
@@ -20,6 +23,7 @@ export type PhoneParse =
  */
 export function parsePhone(text: string, defaultCountry?: CountryCode): PhoneParse {
   const international = text.trimStart().startsWith('+');
+  if (!LOOKS_LIKE_A_NUMBER.test(text)) return { ok: false, reason: 'invalid', message: `"${text}" is not a phone number` };
   if (!international && defaultCountry === undefined) {
     return { ok: false, reason: 'needs-country', message: `"${text}" has no country code, and Duo would read it as a US number` };
   }

@@ -1,6 +1,8 @@
 import { Ajv } from 'ajv';
 import { UsageError } from '../errors.js';
 import { readOptionFile, wholeNumber } from '../option-values.js';
+import { MAX_GROUPS, MAX_PHONES } from '../csv/columns.js';
+import { parseCountry } from '../phone.js';
 import type { UserMapping } from './map-user.js';
 import type { UserSelection } from './user-filter.js';
 
@@ -26,6 +28,17 @@ export interface ExportArgs {
   readonly timeout?: number | string | undefined;
   readonly 'connect-timeout'?: number | string | undefined;
   readonly crlf?: boolean | undefined;
+  readonly 'phone-attr'?: readonly string[] | undefined;
+  readonly 'default-country'?: string | undefined;
+  /** Group DNs whose members get the group as a Duo group; in a config file also { DN: "Duo name" }. */
+  readonly 'duo-group'?: readonly string[] | Readonly<Record<string, string>> | undefined;
+}
+
+/** An AD group whose members (at any depth) get a Duo group. */
+export interface DuoGroupMapping {
+  readonly dn: string;
+  /** The Duo group name: the config file's, else the group's cn. */
+  readonly name: string;
 }
 
 export type ExportSource =
@@ -48,6 +61,7 @@ export interface ExportOptions {
   readonly source: ExportSource;
   readonly selection: UserSelection;
   readonly mapping: UserMapping;
+  readonly duoGroups: readonly DuoGroupMapping[];
   readonly crlf: boolean;
 }
 
@@ -74,11 +88,16 @@ export async function resolveExportOptions(
     groups: pick('group') ?? [],
     includeDisabled: pick('include-disabled') ?? false,
   };
+  const phoneAttributes = pick('phone-attr') ?? [];
+  if (phoneAttributes.length > MAX_PHONES) throw usage(`--phone-attr can be given at most ${MAX_PHONES} times (Duo's phones per user)`);
   const mapping: UserMapping = {
     usernameAttribute: pick('username-attr') ?? 'sAMAccountName',
     aliasAttributes,
     lowercase: pick('lowercase') ?? false,
+    phoneAttributes,
+    defaultCountry: parseCountry(pick('default-country')),
   };
+  const duoGroups = duoGroupMappings(cli['duo-group'] ?? config['duo-group']);
   const ldif = pick('from-ldif');
   const url = pick('url', 'LDAP_URL');
   let source: ExportSource;
@@ -93,7 +112,19 @@ export async function resolveExportOptions(
   } else {
     throw usage('name a source: --url ldaps://dc.example (or LDAP_URL), or --from-ldif FILE');
   }
-  return Object.freeze({ out, source, selection, mapping, crlf: pick('crlf') ?? false });
+  return Object.freeze({ out, source, selection, mapping, duoGroups, crlf: pick('crlf') ?? false });
+}
+
+/** --duo-group DN (the Duo group is named after the group's cn), or a config map of DN → Duo name. */
+function duoGroupMappings(value: ExportArgs['duo-group']): DuoGroupMapping[] {
+  if (value === undefined) return [];
+  const pairs: [string, string | undefined][] = Array.isArray(value) ? (value as string[]).map((dn) => [dn, undefined]) : Object.entries(value);
+  if (pairs.length > MAX_GROUPS) throw usage(`at most ${MAX_GROUPS} --duo-group (Duo's groups per user)`);
+  return pairs.map(([dn, name]) => {
+    const cn = /^\s*cn=((?:\\.|[^,\\])+)/i.exec(dn)?.[1]?.replace(/\\(.)/g, '$1');
+    if (name === undefined && cn === undefined) throw usage(`--duo-group needs a group DN starting with CN=, got ${JSON.stringify(dn)}`);
+    return { dn, name: (name ?? cn!).trim() };
+  });
 }
 
 async function resolveLdapSource(
@@ -170,6 +201,9 @@ const validateConfig = ajv.compile({
     timeout: { type: 'integer', minimum: 1 },
     'connect-timeout': { type: 'integer', minimum: 1 },
     crlf: { type: 'boolean' },
+    'phone-attr': { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    'default-country': { type: 'string' },
+    'duo-group': { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'object', additionalProperties: { type: 'string' } }] },
   },
   // Keys starting with "//" are comments, as in templates/export.config.json.
   patternProperties: { '^//': {} },
@@ -197,5 +231,9 @@ export async function loadExportConfig(path: string): Promise<ExportArgs> {
   }
   const config = data as Record<string, unknown>;
   const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as string[]).concat(value as string | string[]));
-  return { ...(config as ExportArgs), group: list(config.group), 'alias-attr': list(config['alias-attr']) };
+  const duoGroup = config['duo-group'];
+  return {
+    ...(config as ExportArgs), group: list(config.group), 'alias-attr': list(config['alias-attr']), 'phone-attr': list(config['phone-attr']),
+    'duo-group': typeof duoGroup === 'string' ? [duoGroup] : (duoGroup as ExportArgs['duo-group']),
+  };
 }

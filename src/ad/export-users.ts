@@ -10,6 +10,7 @@ import { searchLdap, type LdapSearchProgress } from './ldap-source.js';
 import { readLdifEntries, type LdifStats } from './ldif-reader.js';
 import { attributesToRead, mapUser } from './map-user.js';
 import { buildUserFilter } from './user-filter.js';
+import { resolveGroupMembership } from './duo-groups.js';
 
 export interface ExportProgress {
   readonly users: number;
@@ -26,9 +27,19 @@ export interface ExportSummary extends ExportProgress {
   readonly referrals: number;
   /** Entries of the LDIF that were not users (or were change records) and were skipped. */
   readonly skipped: number;
+  /** Phone values written as found, because they are not a possible number. */
+  readonly unnormalisedPhones: number;
+  /** Users given at least one Duo group. */
+  readonly inGroups: number;
+  /** --duo-group DNs that no exported user is a member of. */
+  readonly emptyGroups: readonly string[];
 }
 
-const EXPORT_COLUMNS = [...DUO_COLUMNS, ...TRACE_COLUMNS];
+/** Duo's columns, then phone1.. and group1.. as many as mapped, then the traceability columns. */
+function exportColumns(options: ExportOptions): string[] {
+  const numbered = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+  return [...DUO_COLUMNS, ...numbered('phone', options.mapping.phoneAttributes.length), ...numbered('group', options.duoGroups.length), ...TRACE_COLUMNS];
+}
 const ACCOUNT_DISABLED = 0x2;
 
 /**
@@ -47,10 +58,13 @@ export async function exportUsers(
   let disabled = 0;
   let aliasOverflow = 0;
   let skipped = 0;
+  let unnormalisedPhones = 0;
+  let inGroups = 0;
 
+  const membership = await resolveGroupMembership(options.source, options.duoGroups, ldap);
   const entries = await openSource(options, ldap, ldif);
   await writeFileAtomically(options.out, async (out) => {
-    const csv = createCsvWriter(EXPORT_COLUMNS, { crlf: options.crlf });
+    const csv = createCsvWriter(exportColumns(options), { crlf: options.crlf });
     csv.pipe(out, { end: false });
     let lastPages = -1;
     for await (const entry of entries) {
@@ -63,8 +77,12 @@ export async function exportUsers(
       if (user.username === '') missingUsername++;
       if (user.status === 'disabled') disabled++;
       if (user.droppedAliases > 0) aliasOverflow++;
+      unnormalisedPhones += user.unnormalisedPhones;
+      const groups = membership.groupsOf(entry);
+      if (groups.length > 0) inGroups++;
       const row = [user.username, user.realname, user.firstname, user.lastname, user.email,
-        ...ALIAS_COLUMNS.map((_, i) => user.aliases[i] ?? ''), user.status, '', user.adGuid, user.adDn];
+        ...ALIAS_COLUMNS.map((_, i) => user.aliases[i] ?? ''), user.status, '',
+        ...user.phones, ...options.duoGroups.map((_, i) => groups[i] ?? ''), user.adGuid, user.adDn];
       if (!csv.write(row)) await once(csv, 'drain');
       if (ldap.pages !== lastPages || users % 1000 === 0) {
         lastPages = ldap.pages;
@@ -75,7 +93,10 @@ export async function exportUsers(
     await finished(csv);
   });
   onProgress({ users, pages: ldap.pages });
-  return { users, pages: ldap.pages, missingUsername, disabled, aliasOverflow, referrals: ldap.referrals, skipped: skipped + ldif.changeRecords };
+  return {
+    users, pages: ldap.pages, missingUsername, disabled, aliasOverflow, referrals: ldap.referrals, skipped: skipped + ldif.changeRecords,
+    unnormalisedPhones, inGroups, emptyGroups: membership.empty,
+  };
 }
 
 async function openSource(options: ExportOptions, ldap: LdapSearchProgress, ldif: LdifStats): Promise<AsyncIterable<DirectoryEntry>> {

@@ -1,5 +1,7 @@
+import type { CountryCode } from 'libphonenumber-js';
 import { MAX_ALIASES } from '../csv/columns.js';
 import { nameKey } from '../names.js';
+import { parsePhone, phoneKey } from '../phone.js';
 import { firstBytes, firstText, textValues, type DirectoryEntry } from './directory-entry.js';
 import { formatObjectGuid } from './guid.js';
 
@@ -9,6 +11,10 @@ export interface UserMapping {
   /** Attributes whose values become alias1.., in order; a multi-valued one contributes every value. */
   readonly aliasAttributes: readonly string[];
   readonly lowercase: boolean;
+  /** Attributes whose first value becomes phone1.., in order (e.g. mobile, telephoneNumber). */
+  readonly phoneAttributes: readonly string[];
+  /** The country of numbers written without +CC. */
+  readonly defaultCountry?: CountryCode | undefined;
 }
 
 /** One row of the exported Duo CSV. */
@@ -24,6 +30,10 @@ export interface ExportedUser {
   readonly adDn: string;
   /** Aliases beyond Duo's 8 that were left out. */
   readonly droppedAliases: number;
+  /** One cell per phone attribute: E.164 (with " x123" for an extension), as written when it can't be normalised, or ''. */
+  readonly phones: readonly string[];
+  /** Phone values kept as written because they are not a possible number (validate flags them). */
+  readonly unnormalisedPhones: number;
 }
 
 const ACCOUNT_DISABLED = 0x2;
@@ -44,6 +54,23 @@ export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUs
     }
   }
 
+  const phones: string[] = [];
+  const numbers = new Set<string>();
+  let unnormalisedPhones = 0;
+  for (const attribute of mapping.phoneAttributes) {
+    const text = firstText(entry, attribute);
+    const parsed = text === '' ? null : parsePhone(text, mapping.defaultCountry);
+    if (parsed === null) phones.push('');
+    else if (!parsed.ok) {
+      unnormalisedPhones++;
+      phones.push(text);
+    } else if (numbers.has(phoneKey(parsed.phone))) phones.push('');
+    else {
+      numbers.add(phoneKey(parsed.phone));
+      phones.push(parsed.phone.extension ? `${parsed.phone.number} x${parsed.phone.extension}` : parsed.phone.number);
+    }
+  }
+
   const givenName = firstText(entry, 'givenName');
   const sn = firstText(entry, 'sn');
   const guid = firstBytes(entry, 'objectGUID');
@@ -59,6 +86,8 @@ export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUs
     adGuid: guid !== null && guid.length === 16 ? formatObjectGuid(guid) : '',
     adDn: entry.dn,
     droppedAliases: Math.max(0, aliases.length - MAX_ALIASES),
+    phones,
+    unnormalisedPhones,
   };
 }
 
@@ -78,7 +107,7 @@ function nameValues(entry: DirectoryEntry, attribute: string): string[] {
 /** What the export reads from each entry. */
 export function attributesToRead(mapping: UserMapping): string[] {
   const wanted = ['displayName', 'givenName', 'sn', 'mail', 'userAccountControl', 'objectGUID',
-    mapping.usernameAttribute, ...mapping.aliasAttributes];
+    mapping.usernameAttribute, ...mapping.aliasAttributes, ...mapping.phoneAttributes];
   const seen = new Set<string>();
   return wanted.filter((name) => !seen.has(name.toLowerCase()) && seen.add(name.toLowerCase()));
 }

@@ -25,6 +25,11 @@ export function buildUserFilter(selection: UserSelection): string {
   return `(&${parts.join('')})`;
 }
 
+/** Users who are members of the group at any depth, enabled or not (the export's selection decides that). */
+export function membersFilter(groupDn: string): string {
+  return `(&${USERS}${memberOf(groupDn)})`;
+}
+
 function memberOf(groupDn: string): string {
   return `(memberOf:${IN_CHAIN}:=${escapeFilter`${groupDn}`})`;
 }

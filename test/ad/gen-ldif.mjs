@@ -4,6 +4,9 @@
 // User i is u<i, 6 digits>. Every 10th has no mail, i % 20 == 7 is disabled (OU=Disabled, UAC 514),
 // every 7th has proxyAddresses, u000003 has 10 SMTP addresses. Groups: GG-Top ⊃ GG-Mid ⊃ GG-Leaf;
 // GG-Leaf holds u1..u50, GG-Mid also u51..u60 directly; GG-Other holds u61..u70.
+// Phones: every user but each 4th has a mobile written nationally, "(734) 555-NNNN" style (a US number with
+// --default-country US); every 5th a desk telephoneNumber in international form with an extension; u000097 has
+// a mobile that is not a number ("ask reception").
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const at = args.indexOf(name);
@@ -21,6 +24,9 @@ const LAST = ['Smith', 'Nilsson', 'Weiß', "O'Brien", 'García', 'Yılmaz', 'Ngu
 export const sam = (i) => `u${String(i).padStart(6, '0')}`;
 export const isDisabled = (i) => i % 20 === 7;
 export const hasMail = (i) => i % 10 !== 0;
+export const mobileOf = (i) => (i === 97 ? 'ask reception' : i % 4 === 0 ? null : `(734) ${500 + Math.floor(i / 10000)}-${String(i % 10000).padStart(4, '0')}`);
+export const mobileE164 = (i) => `+1734${500 + Math.floor(i / 10000)}${String(i % 10000).padStart(4, '0')}`;
+export const deskOf = (i) => (i % 5 === 0 ? `+44 20 7946 ${String(i % 10000).padStart(4, '0')} x${i % 100}` : null);
 const userDn = (i) => `CN=${sam(i)},OU=${isDisabled(i) ? 'Disabled' : 'People'},${base}`;
 
 /** `attr: value`, or `attr:: base64` for values LDIF may not write plainly (RFC 2849 SAFE-STRING). */
@@ -45,6 +51,8 @@ function user(i) {
     `employeeNumber: ${i}`,
   ];
   if (hasMail(i)) lines.push(line('mail', `${sam(i)}@${realm}`));
+  if (mobileOf(i) !== null) lines.push(line('mobile', mobileOf(i)));
+  if (deskOf(i) !== null) lines.push(line('telephoneNumber', deskOf(i)));
   if (i === 3) {
     for (let k = 1; k <= 10; k++) lines.push(line('proxyAddresses', `${k === 1 ? 'SMTP' : 'smtp'}:${sam(i)}.${k}@${realm}`));
   } else if (i % 7 === 0) {

@@ -32,14 +32,18 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
       .option('filter', { type: 'string', describe: 'LDAP filter ANDed with "user objects", e.g. "(department=Sales)"' })
       .option('group', { type: 'string', array: true, describe: 'group DN; members at any depth (repeatable)' })
       .option('include-disabled', { type: 'boolean', describe: 'also export disabled accounts, with status "disabled"' })
-      .group(['username-attr', 'alias-attr', 'lowercase', 'crlf'], 'Mapping:')
+      .group(['username-attr', 'alias-attr', 'phone-attr', 'default-country', 'duo-group', 'lowercase', 'crlf'], 'Mapping:')
       .option('username-attr', { type: 'string', describe: 'attribute for the Duo username (default sAMAccountName)' })
       .option('alias-attr', { type: 'string', array: true, describe: 'attribute for alias1.. in order (repeatable, at most 8)' })
+      .option('phone-attr', { type: 'string', array: true, describe: 'attribute for phone1.. in order, e.g. mobile, telephoneNumber (repeatable); normalised to +E.164' })
+      .option('default-country', { type: 'string', describe: 'country of phone numbers written without +CC (e.g. US, DE)' })
+      .option('duo-group', { type: 'string', array: true, describe: 'AD group DN: its members (at any depth) get its cn as a Duo group in group1.. (repeatable; a config file may map DN to another name)' })
       .option('lowercase', { type: 'boolean', describe: 'lower-case usernames and aliases' })
       .option('crlf', { type: 'boolean', describe: 'CRLF line ends (default LF)' })
       .example('LDAP_BIND_PASSWORD=… $0 export --url ldaps://dc1.corp.example --ca corp-ca.pem --bind-dn svc-duo@corp.example --base "DC=corp,DC=example" --alias-attr mail --out users.csv', 'export over LDAPS')
       .example('$0 export --from-ldif dump.ldf --username-attr sAMAccountName --alias-attr mail --out users.csv', 'export from an LDIF dump')
-      .example('$0 export --config export.json --out users.csv', 'options from a file (see templates/export.config.json)'),
+      .example('$0 export --config export.json --out users.csv', 'options from a file (see templates/export.config.json)')
+      .example('$0 export --from-ldif dump.ldf --phone-attr mobile --default-country US --duo-group "CN=VPN Users,OU=Groups,DC=corp,DC=example" --out users.csv', 'with phones and a Duo group'),
   run: async (args, io: CliIo) => {
     const config = args.config === undefined ? {} : await loadExportConfig(args.config);
     const options = await resolveExportOptions(args, io.env, config);
@@ -59,6 +63,12 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
     }
     if (summary.aliasOverflow > 0) io.err(`warning: ${count(summary.aliasOverflow)} users have more than 8 aliases; the first 8 were kept\n`);
     if (summary.disabled > 0) io.err(`note: ${count(summary.disabled)} disabled accounts exported with status "disabled"\n`);
+    if (summary.unnormalisedPhones > 0) {
+      io.err(`warning: ${count(summary.unnormalisedPhones)} phone numbers could not be normalised and were written as found` +
+        `${options.mapping.defaultCountry ? '' : ' (numbers without +CC need --default-country)'}: validate lists them\n`);
+    }
+    if (options.duoGroups.length > 0) io.err(`note: ${count(summary.inGroups)} users are in at least one of the ${count(options.duoGroups.length)} mapped groups\n`);
+    for (const dn of summary.emptyGroups) io.err(`warning: no exported user is a member of ${dn}: check the DN\n`);
     if (summary.skipped > 0) io.err(`note: ${count(summary.skipped)} LDIF entries were not selected users and were skipped\n`);
     if (options.selection.groups.some((dn) => /^CN=Domain Users,/i.test(dn))) {
       io.err('warning: "Domain Users" is usually a primary group, which AD does not list in memberOf; few users match it\n');

@@ -6,7 +6,7 @@ import { attributesToRead, mapUser, type UserMapping } from '../../../src/ad/map
 function entry(attributes: Record<string, (string | Buffer)[]>, dn = 'CN=x,DC=example,DC=test'): DirectoryEntry {
   return { dn, attributes: new Map(Object.entries(attributes).map(([k, v]) => [k.toLowerCase(), v])) };
 }
-const mapping = (overrides: Partial<UserMapping> = {}): UserMapping => ({ usernameAttribute: 'sAMAccountName', aliasAttributes: [], lowercase: false, ...overrides });
+const mapping = (overrides: Partial<UserMapping> = {}): UserMapping => ({ usernameAttribute: 'sAMAccountName', aliasAttributes: [], lowercase: false, phoneAttributes: [], ...overrides });
 
 describe('formatObjectGuid', () => {
   it('prints the mixed-endian layout AD tools use', () => {

@@ -92,3 +92,50 @@ describe('aliasChanges', () => {
     expect(aliasChanges({ username: 'a', aliases: { alias1: 'x' } }, { username: 'b', aliases: { alias1: 'x' } })).toBe('');
   });
 });
+
+describe('planRows: groups and phones', () => {
+  const phone = (number: string, n = 1) => ({ n, text: number, phone: { number, extension: '' }, kind: { type: 'mobile' as const, platform: 'unknown' }, platformText: '' });
+  const groups = new Map([
+    ['staff', { group_id: 'DG1', name: 'Staff', synced: false }],
+    ['vpn (from ad sync "corp")', { group_id: 'DG2', name: 'VPN (from AD sync "Corp")', synced: true }],
+  ]);
+
+  it('adds only what the Duo user lacks; a user lacking nothing else is unchanged, one lacking a membership or phone is an update', () => {
+    const held = user('held', null, [], { groups: [{ group_id: 'DG1', name: 'Staff' }], phones: [{ phone_id: 'DP1', number: '+15550000001', extension: '' }] });
+    const lacking = user('lacking');
+    const plan = planRows([row('held', '', [], { groups: ['staff'], phones: [phone('+15550000001')] }), row('lacking', '', [], { groups: ['Staff'], phones: [phone('+15550000002')] })],
+      [held, lacking], { groups });
+    expect(plan.rows.map((p) => [p.action, p.adds.groups, p.adds.phones.map((x) => x.phone!.number)])).toEqual([
+      ['unchanged', [], []],
+      ['update', ['Staff'], ['+15550000002']],
+    ]);
+    expect(plan.rows[1]!.reason).toMatch(/adds group Staff; adds phone \+15550000002/);
+  });
+
+  it('a missing group is a conflict unless groups will be created; a synced group always is; groups are not checked without a list', () => {
+    const rows = [row('a', '', [], { groups: ['Sales'] }), row('b', '', [], { groups: ['VPN (from AD sync "Corp")'] })];
+    expect(planRows(rows, [], { groups }).rows.map((p) => [p.action, p.reason])).toEqual([
+      ['conflict', 'Duo has no group "Sales": create it in Duo, or import with --create-groups'],
+      ['conflict', expect.stringMatching(/managed by a directory sync/)],
+    ]);
+    expect(planRows(rows, [], { groups, createGroups: true }).rows.map((p) => p.action)).toEqual(['create', 'conflict']);
+    expect(planRows(rows, []).rows.map((p) => p.action)).toEqual(['create', 'create']);
+  });
+
+  it('a phone held by another Duo user is a conflict, found in the tenant or the phone book; --share-phones allows it', () => {
+    const owner = user('owner', null, [], { phones: [{ phone_id: 'DP1', number: '+15550000001', extension: '' }] });
+    const rows = [row('a', '', [], { phones: [phone('+15550000001')] }), row('b', '', [], { phones: [phone('+15550000009')] })];
+    const book = (key: string): string[] => (key === '+15550000009' ? ['DU-elsewhere'] : []);
+    expect(planRows(rows, [owner], { phoneOwners: book }).rows.map((p) => [p.action, p.reason])).toEqual([
+      ['conflict', expect.stringMatching(/^phone \+15550000001 belongs to Duo user "owner" \(DU\d+\)/)],
+      ['conflict', expect.stringMatching(/^phone \+15550000009 belongs to Duo user DU-elsewhere/)],
+    ]);
+    expect(planRows(rows, [owner], { phoneOwners: book, sharePhones: true }).rows.map((p) => p.action)).toEqual(['create', 'create']);
+  });
+
+  it('Duo\'s limits: more than 100 groups or phones on one user is a conflict', () => {
+    const full = user('full', null, [], { groups: Array.from({ length: 100 }, (_, i) => ({ group_id: `DG${i}`, name: `G${i}` })) });
+    const plan = planRows([row('full', '', [], { groups: ['Staff'] })], [full], { groups });
+    expect(plan.rows[0]).toMatchObject({ action: 'conflict', reason: "the user would be in more than Duo's 100 groups" });
+  });
+});
