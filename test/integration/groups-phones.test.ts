@@ -263,6 +263,33 @@ describe('groups and phones: rollback and kill -9', () => {
   }, 180_000);
 });
 
+describe('groups and phones: migrate', () => {
+  it('migrate renames in place and adds the rows\' memberships and phones; rollback restores the names and takes them off', async () => {
+    const staff = duo.seedGroup('Staff');
+    const users = [1, 2, 3].map((i) => duo.seed({ username: `${name(i)}@example.com`, email: `${name(i)}@example.com` }));
+    const kept = duo.seedPhone('+15550001111', [users[0]!.user_id]);
+    const dir = tmpFiles({ 'users.csv': duoCsv(3) });
+    const csv = join(dir, 'users.csv');
+    const args = ['migrate', csv, '--default-country', 'US', '--create-groups', ...FAST];
+    const dry = await runCli(args, { env: duo.env() });
+    expect(dry.stdout).toMatch(/rename to "u0002" with aliases \[u0002@example.com\]; adds groups Staff, VPN Users; adds phone \+17345550002/);
+    const run = await runCli([...args, '--apply', '--yes', '--journal', join(dir, 'm.jsonl')], { env: duo.env() });
+    expect(run.exitCode).toBe(0);
+    expect(users.map((u) => u.username)).toEqual([name(1), name(2), name(3)]);
+    expect(users.map((u) => u.user_id)).toEqual([...duo.byUsername().values()].map((u) => u.user_id));
+    expectInPlace(duo, 2, 2);
+    expect(duo.groupNamesOf(users[0]!)).toEqual(['Staff']);
+    expect(users[0]!.phones.map((p) => p.number)).toEqual([kept.number, e164(1)]);
+
+    const rollback = await runCli(['rollback', '--journal', join(dir, 'm.jsonl'), '--apply', '--yes', ...FAST], { env: duo.env() });
+    expect(rollback.exitCode).toBe(0);
+    expect(users.map((u) => [u.username, duo.groupNamesOf(u), u.phones.map((p) => p.number)])).toEqual([
+      [`${name(1)}@example.com`, [], ['+15550001111']], [`${name(2)}@example.com`, [], []], [`${name(3)}@example.com`, [], []]]);
+    expect([...duo.phones.keys()]).toEqual([kept.phone_id]);
+    expect(duo.groups.has(staff.group_id)).toBe(true);
+  });
+});
+
 describe('groups and phones: tenant export and an offline plan', () => {
   it('tenant export keeps each user\'s groups and phones and the tenant\'s groups; plan --tenant rehearses against it', async () => {
     const staff = duo.seedGroup('Staff');

@@ -6,9 +6,9 @@ import { count, ProgressLine } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
-import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type BulkArgs } from './duo-connection.js';
+import { attachOptions, bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type AttachArgs, type BulkArgs } from './duo-connection.js';
 
-interface MigrateArgs extends DuoArgs, CsvRowsArgs, BulkArgs {
+interface MigrateArgs extends DuoArgs, CsvRowsArgs, BulkArgs, AttachArgs {
   apply?: boolean;
   yes?: boolean;
   journal?: string;
@@ -19,7 +19,7 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
   command: 'migrate <file>',
   describe: 'Rename existing Duo users in place (e.g. email username → sAMAccountName + email alias), journaled',
   builder: (yargs: Argv) =>
-    bulkOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs))))
+    attachOptions(bulkOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs)))))
       .option('apply', { type: 'boolean', describe: 'perform the renames (without it: show the plan only)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.migrate.jsonl); re-running resumes, rollback undoes' })
@@ -36,6 +36,7 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     const result = await migrateUsers({
       input: args.file, rows, client, host, journalPath, syncDeleted: args['assert-sync-deleted'] ?? false,
       bulkSize: bulkSizeOf(args), onNotice: (message) => progress.note(message),
+      attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false },
       confirm: async (plan) => {
         io.out(renderPlanText(plan, `live tenant ${host}`));
         if (!args.apply) return false;
@@ -50,9 +51,10 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     }
     const failed = result.results.filter((r) => !r.ok);
     for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
+    for (const f of result.attachFailures.slice(0, 20)) io.err(`renamed, but: ${f.userId}: ${f.error}\n`);
     const undo = result.results.length > 0 ? `journal: ${journalPath} (rollback --journal ${journalPath} undoes it)` : 'nothing to rename';
     io.err(`migrated ${count(result.results.length - failed.length)} users, ${count(failed.length)} failed · ` +
       `${count(result.plan.summary.conflict)} conflicts left untouched · ${undo}\n`);
-    return failed.length > 0 || result.plan.summary.conflict > 0 ? 1 : 0;
+    return failed.length > 0 || result.attachFailures.length > 0 || result.plan.summary.conflict > 0 ? 1 : 0;
   },
 };

@@ -35,8 +35,8 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
     const journal = await Journal.open(`${args.journal.replace(/\.jsonl$/, '')}.rollback.jsonl`, { replay: (r) => (progress.replay(r), refusal.replay(r)) });
     try {
       const pending = plan.kind === 'import' ? plan.trash.filter((id) => !progress.trashed.has(id)) : [];
-      const devices = plan.kind === 'import' ? plan.devices : null;
-      const deviceWork = devices === null ? '' : [
+      const devices = plan.devices;
+      const deviceWork = [
         devices.memberships.length > 0 ? `remove ${count(devices.memberships.length)} group memberships it added` : '',
         devices.phonesAttached.length > 0 ? `detach ${count(devices.phonesAttached.length)} phones it attached` : '',
         devices.phonesCreated.length > 0 ? `delete ${count(devices.phonesCreated.length)} phones it created` : '',
@@ -45,7 +45,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
         ? `${deviceWork}send ${count(pending.length)} users created by the import to Duo's Trash` +
           (pending.length < plan.trash.length ? ` (${count(plan.trash.length - pending.length)} more already sent by an earlier rollback)` : '') +
           (progress.uncertain.size > 0 ? ` (${count(progress.uncertain.size)} of them sent by an earlier rollback whose answer was lost: Duo is read first)` : '')
-        : `restore the original username and aliases of ${count(plan.restore.length)} renamed users`;
+        : `${deviceWork}restore the original username and aliases of ${count(plan.restore.length)} renamed users`;
       io.out(`rollback of ${args.journal}: ${what}\n`);
       if (plan.kind === 'import') for (const id of pending.slice(0, 20)) io.out(`  ${id}\n`);
       else for (const r of plan.restore.slice(0, 20)) io.out(`  ${r.userId} → ${r.original.username} [${Object.values(r.original.aliases).join(', ')}]\n`);
@@ -56,14 +56,14 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       const { client, host } = await connectToDuo(args, io);
       await confirmWrites(io, args.yes, `Roll back in ${host}: ${what}?`);
       await bindJournal(journal, { kind: 'rollback', input: args.journal, host });
+      const bulk = new BulkMode(bulkSize, refusal.reason(), (message) => io.err(`${message}\n`));
+      const undone = await undoDevices(client, journal, plan.devices, bulk);
+      for (const f of undone.failed.slice(0, 20)) io.err(`failed: ${f.what}: ${f.error}\n`);
+      if (undone.done + undone.failed.length > 0) io.err(`memberships and phones: ${count(undone.done)} undone, ${count(undone.failed.length)} failed\n`);
+      if (plan.devices.groupsCreated.length > 0) {
+        io.err(`the run created groups ${plan.devices.groupsCreated.map((g) => `"${g}"`).join(', ')}: left in place (delete them in the Admin Panel if nothing else uses them)\n`);
+      }
       if (plan.kind === 'import') {
-        const bulk = new BulkMode(bulkSize, refusal.reason(), (message) => io.err(`${message}\n`));
-        const undone = await undoDevices(client, journal, plan.devices, bulk);
-        for (const f of undone.failed.slice(0, 20)) io.err(`failed: ${f.what}: ${f.error}\n`);
-        if (undone.done + undone.failed.length > 0) io.err(`memberships and phones: ${count(undone.done)} undone, ${count(undone.failed.length)} failed\n`);
-        if (plan.devices.groupsCreated.length > 0) {
-          io.err(`the import created groups ${plan.devices.groupsCreated.map((g) => `"${g}"`).join(', ')}: left in place (delete them in the Admin Panel if nothing else uses them)\n`);
-        }
         const result = await trashUsers(client, journal, plan.trash, progress);
         for (const f of result.failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
         const days = result.trashed > 0 ? await pendingDeletionDays(client) : null;
@@ -71,13 +71,12 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
           (days === null ? '' : `Duo deletes users in the Trash for good after ${days} days (the tenant's pending_deletion_days): restore them there until then\n`));
         return result.failed.length > 0 || undone.failed.length > 0 ? 1 : 0;
       }
-      const bulk = new BulkMode(bulkSize, refusal.reason(), (message) => io.err(`${message}\n`));
       const { results, already } = await restoreNames(client, journal, plan.restore, bulk);
       const failed = results.filter((r) => !r.ok);
       for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
       io.err(`restored ${count(results.length - failed.length)} users (${count(already)} already had their names), ` +
         `${count(failed.length)} failed · journal: ${journal.path}\n`);
-      return failed.length > 0 ? 1 : 0;
+      return failed.length > 0 || undone.failed.length > 0 ? 1 : 0;
     } finally {
       await journal.close();
     }

@@ -18,7 +18,7 @@ export interface Restore {
 
 export type RollbackPlan =
   | { readonly kind: 'import'; readonly trash: readonly string[]; readonly devices: DeviceUndo }
-  | { readonly kind: 'migrate'; readonly restore: readonly Restore[] };
+  | { readonly kind: 'migrate'; readonly restore: readonly Restore[]; readonly devices: DeviceUndo };
 
 /** What an import added besides users, to undo before its users go to the Trash. */
 export interface DeviceUndo {
@@ -59,7 +59,9 @@ export async function readRollbackPlan(path: string): Promise<RollbackPlan> {
   await source.close();
   if (start === null) throw new DataError('JOURNAL_EMPTY', `journal ${path} records no change to Duo: nothing to roll back`);
   if (start.kind === 'import') return { kind: 'import', trash: [...created], devices: devices.undo(created) };
-  if (start.kind === 'migrate') return { kind: 'migrate', restore: [...original].map(([userId, names]) => ({ userId, original: names, last: last.get(userId) ?? names })) };
+  if (start.kind === 'migrate') {
+    return { kind: 'migrate', restore: [...original].map(([userId, names]) => ({ userId, original: names, last: last.get(userId) ?? names })), devices: devices.undo(new Set()) };
+  }
   throw new DataError('JOURNAL_KIND', `journal ${path} is a ${start.kind} journal, which cannot be rolled back`);
 }
 
