@@ -3,16 +3,13 @@
 // /admin/v1/bulk; then a migrate of 20,000 email-username users in place. Reports, per run, the calls
 // and writes per user, the achieved call rate against N, the share of 429s and the importer's CPU.
 // The fake runs in this process; duo-bridge in a child.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);
 const LIMIT = Number(process.env.BENCH_WRITES_PER_MINUTE ?? 5_000);
-const { FakeDuo } = await import('./out/build/test/fake-duo/fake-duo.js');
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
+import { fmt, runAgainstFake } from './run-against-fake.mjs';
 const name = (i) => `u${String(i).padStart(6, '0')}`;
 
 const work = mkdtempSync(join(tmpdir(), 'duo-bridge-bench-'));
@@ -20,32 +17,7 @@ const usersCsv = join(work, 'users.csv');
 writeFileSync(usersCsv, 'username,realname,email,alias1,alias2\n' +
   Array.from({ length: USERS }, (_, k) => `${name(k + 1)},User ${k + 1},${name(k + 1)}@example.com,${name(k + 1)}@example.com,${name(k + 1)}@legacy.example.org`).join('\n') + '\n');
 
-async function run(title, args, seed = () => undefined) {
-  const duo = await new FakeDuo({ writeLimitPerMinute: LIMIT }).start();
-  seed(duo);
-  try {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./child.mjs', import.meta.url)), ...args, '--yes', '--rate', String(LIMIT)], {
-      env: { ...process.env, ...duo.env() }, stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
-    });
-    let report = '';
-    child.stdio[3].on('data', (chunk) => (report += chunk));
-    await new Promise((resolve) => child.on('close', resolve));
-    const measured = JSON.parse(report);
-    const calls = duo.log.length;
-    const writes = duo.log.filter((r) => r.method !== 'GET' && r.status !== 429).length;
-    const tooMany = duo.log.filter((r) => r.status === 429).length;
-    const minutes = (duo.log.at(-1).at - duo.log[0].at) / 60_000;
-    return {
-      title, seconds: measured.seconds, calls, writes, tooMany,
-      line: `${title}: ${fmt(calls)} calls (${fmt(writes)} writes) = ${(calls / USERS).toFixed(3)} calls and ${(writes / USERS).toFixed(3)} writes per user · ` +
-        `${fmt(calls / minutes)} calls/min = ${((100 * calls) / minutes / LIMIT).toFixed(1)} % of N · 429: ${tooMany} (${((100 * tooMany) / calls).toFixed(2)} %) · ` +
-        `${measured.seconds.toFixed(1)} s wall (calls ÷ N = ${((60 * calls) / LIMIT).toFixed(1)} s) · CPU ${measured.cpuSeconds.toFixed(1)} s, RSS ${measured.maxRssMB.toFixed(0)} MB\n  ${measured.stderr.split('\n').filter((l) => /created|migrated/.test(l)).join(' ')}`,
-    };
-  }
-  finally {
-    await duo.stop();
-  }
-}
+const run = (title, args, seed) => runAgainstFake(title, args, { users: USERS, limit: LIMIT, seed });
 
 try {
   console.error(`${fmt(USERS)} users, two aliases each; the fake Duo allows N = ${fmt(LIMIT)} writes/minute; --rate ${LIMIT} …`);

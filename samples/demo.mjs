@@ -28,9 +28,11 @@ try {
   bridge('export', '--from-ldif', sample('directory.ldif'), '--username-attr', 'mail', '--out', join(out, 'by-mail.csv'));
   bridge('validate', join(out, 'by-mail.csv'), '--max-shown', '2');
 
-  step('2. The fix: sAMAccountName as username, mail and the SMTP proxyAddresses as aliases.');
-  bridge('export', '--from-ldif', sample('directory.ldif'), '--alias-attr', 'mail', '--alias-attr', 'proxyAddresses', '--lowercase', '--out', join(out, 'users.csv'));
-  bridge('validate', join(out, 'users.csv'), '--report', join(out, 'findings.csv'));
+  step('2. The fix: sAMAccountName as username, mail and the SMTP proxyAddresses as aliases; mobiles as E.164 phones, AD groups as Duo groups.');
+  bridge('export', '--from-ldif', sample('directory.ldif'), '--alias-attr', 'mail', '--alias-attr', 'proxyAddresses', '--lowercase',
+    '--phone-attr', 'mobile', '--default-country', 'US', '--duo-group', 'CN=Duo Users,OU=Groups,DC=corp,DC=example', '--duo-group', 'CN=VPN Users,OU=Groups,DC=corp,DC=example',
+    '--out', join(out, 'users.csv'));
+  bridge('validate', join(out, 'users.csv'), '--default-country', 'US', '--report', join(out, 'findings.csv'));
   const findings = readFileSync(join(out, 'findings.csv'), 'utf8').trimEnd().split(/\r?\n/).length - 1;
   console.log(`findings for the spreadsheet: ${join(out, 'findings.csv')} (${findings} rows)`);
 
@@ -39,7 +41,7 @@ try {
   bridge('validate', sample('users-excel-semicolon.csv'));
 
   step('4. Import: the valid rows become bulk_create batches for review (--apply would send them to Duo).');
-  bridge('import', join(out, 'users.csv'), '--out-dir', join(out, 'batches'), '--skip-invalid');
+  bridge('import', join(out, 'users.csv'), '--out-dir', join(out, 'batches'), '--skip-invalid', '--default-country', 'US');
   console.log(`rejected rows, with reasons: ${join(out, 'users.rejected.csv')}`);
   const rejected = readFileSync(join(out, 'users.rejected.csv'), 'utf8').replace(/^\uFEFF/, '');
   for (const line of rejected.split(/\r?\n/).slice(0, 3)) console.log(line.slice(0, 160));

@@ -14,7 +14,8 @@ describe('resolveExportOptions', () => {
       source: { kind: 'ldap', url: 'ldaps://dc1.corp.example', bindDn: 'svc@corp.example', password: 's3cret!', base: 'DC=corp,DC=example',
         startTls: false, ca: undefined, pageSize: 500, connectTimeoutMs: 10_000, operationTimeoutMs: 120_000 },
       selection: { filter: undefined, groups: [], includeDisabled: false },
-      mapping: { usernameAttribute: 'sAMAccountName', aliasAttributes: [], lowercase: false },
+      mapping: { usernameAttribute: 'sAMAccountName', aliasAttributes: [], lowercase: false, phoneAttributes: [], defaultCountry: undefined },
+      duoGroups: [],
       crlf: false,
     });
     expect(Object.isFrozen(options)).toBe(true);
@@ -62,6 +63,19 @@ describe('resolveExportOptions', () => {
   it('never puts the password in a message', async () => {
     const failure = resolveExportOptions({ out: 'u.csv', url: 'bad' }, LDAP_ENV);
     await expect(failure).rejects.not.toThrow(/s3cret/);
+  });
+});
+
+describe('phones and Duo groups', () => {
+  it('--duo-group names the Duo group after the cn (escapes undone); a config map names it; --default-country is checked', async () => {
+    const options = await resolveExportOptions({ out: 'u.csv', 'duo-group': ['CN=VPN\\, Remote,OU=Groups,DC=x', 'cn=Staff,DC=x'], 'phone-attr': ['mobile'], 'default-country': 'de' }, LDAP_ENV);
+    expect(options.duoGroups).toEqual([{ dn: 'CN=VPN\\, Remote,OU=Groups,DC=x', name: 'VPN, Remote' }, { dn: 'cn=Staff,DC=x', name: 'Staff' }]);
+    expect(options.mapping).toMatchObject({ phoneAttributes: ['mobile'], defaultCountry: 'DE' });
+    const dir = tmpFiles({ 'c.json': JSON.stringify({ 'duo-group': { 'CN=GG-VPN,OU=Groups,DC=x': 'VPN Users' }, 'phone-attr': 'mobile' }) });
+    const config = await loadExportConfig(join(dir, 'c.json'));
+    expect((await resolveExportOptions({ out: 'u.csv' }, LDAP_ENV, config)).duoGroups).toEqual([{ dn: 'CN=GG-VPN,OU=Groups,DC=x', name: 'VPN Users' }]);
+    await expect(resolveExportOptions({ out: 'u.csv', 'default-country': 'Germany' }, LDAP_ENV)).rejects.toThrow(/not a two-letter country code/);
+    await expect(resolveExportOptions({ out: 'u.csv', 'duo-group': ['OU=Groups,DC=x'] }, LDAP_ENV)).rejects.toThrow(/needs a group DN starting with CN=/);
   });
 });
 

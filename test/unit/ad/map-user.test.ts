@@ -8,6 +8,16 @@ function entry(attributes: Record<string, (string | Buffer)[]>, dn = 'CN=x,DC=ex
 }
 const mapping = (overrides: Partial<UserMapping> = {}): UserMapping => ({ usernameAttribute: 'sAMAccountName', aliasAttributes: [], lowercase: false, phoneAttributes: [], ...overrides });
 
+describe('mapUser: phones', () => {
+  it('one cell per phone attribute, E.164 with the extension, a repeated number once, an impossible one as written and counted', () => {
+    const user = mapUser(entry({ sAMAccountName: ['a'], mobile: ['(734) 555-0100'], telephoneNumber: ['+1 734 555 0100'], homePhone: ['+44 20 7946 0000 ext. 12'], pager: ['n/a'] }),
+      mapping({ phoneAttributes: ['mobile', 'telephoneNumber', 'homePhone', 'pager', 'ipPhone'], defaultCountry: 'US' }));
+    expect(user.phones).toEqual(['+17345550100', '', '+442079460000 x12', 'n/a', '']);
+    expect(user.unnormalisedPhones).toBe(1);
+    expect(attributesToRead(mapping({ phoneAttributes: ['mobile'] }))).toContain('mobile');
+  });
+});
+
 describe('formatObjectGuid', () => {
   it('prints the mixed-endian layout AD tools use', () => {
     expect(formatObjectGuid(Buffer.from('y/fclPdTREGQ7454ejxbew==', 'base64'))).toBe('94dcf7cb-53f7-4144-90ef-8e787a3c5b7b');
@@ -26,6 +36,7 @@ describe('mapUser', () => {
     expect(user).toEqual({
       username: 'JFoo', realname: 'Jane Foo', firstname: 'Jane', lastname: 'Foo', email: 'jfoo@example.com',
       aliases: ['jfoo@example.com'], status: '', adGuid: '94dcf7cb-53f7-4144-90ef-8e787a3c5b7b', adDn: 'CN=x,DC=example,DC=test', droppedAliases: 0,
+      phones: [], unnormalisedPhones: 0,
     });
   });
 
