@@ -1,6 +1,7 @@
 // npm run demo: the whole pipeline on the bundled sample directory, no servers needed.
 // Plain Node (no shell), so it runs the same on Windows, macOS and Linux.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +18,34 @@ function step(title) {
   console.log(`\n${bold(`== ${title}`)}`);
 }
 
+let duoEnv = {};
+
 function bridge(...args) {
   console.log(`$ duo-bridge ${args.map((a) => (/[\s;"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
-  const run = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: repo });
+  const run = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: repo, env: { ...process.env, ...duoEnv } });
   console.log(`(exit ${run.status})`);
 }
 
+/** `duo-bridge simulator` in the background; resolves with the DUO_* variables it prints. */
+async function startSimulator(...args) {
+  console.log(`$ duo-bridge simulator ${args.join(' ')} &`);
+  const child = spawn(process.execPath, [bin, 'simulator', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (chunk) => (err += chunk));
+  child.stdout.on('data', (chunk) => (out += chunk));
+  while (!/DUO_SKEY=\S+\n/.test(out)) {
+    if (child.exitCode !== null) throw new Error(`the simulator did not start: ${err}`);
+    await once(child.stdout, 'data');
+  }
+  const [first, second] = err.split('\n');
+  console.log(`${first}\n${second}\n  (${err.split('\n').filter((l) => l.startsWith('  - ')).length} assumptions listed, each with its source and confidence)`);
+  console.log(out.trimEnd());
+  duoEnv = Object.fromEntries([...out.matchAll(/^export (DUO_\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+  return child;
+}
+
+let simulator = null;
 try {
   step("1. The directory sync's mistake: username = mail. Users without mail are kept (blank), not dropped.");
   bridge('export', '--from-ldif', sample('directory.ldif'), '--username-attr', 'mail', '--out', join(out, 'by-mail.csv'));
@@ -48,6 +71,27 @@ try {
   const batch = JSON.parse(readFileSync(join(out, 'batches', 'batch-0001.json'), 'utf8'));
   console.log(`first user of ${join(out, 'batches', 'batch-0001.json')}:`);
   console.log(JSON.stringify(batch.users[0], null, 2), `\n… ${batch.users.length} users in this batch`);
+
+  step('5. Dress rehearsal: a local Duo seeded with a tenant that a mail-username sync created (some users have phones).');
+  simulator = await startSimulator('--tenant', sample('tenant-mail-sync.json'), '--state', join(out, 'rehearsal.state'));
+  const rows = [join(out, 'users.csv'), '--skip-invalid', '--default-country', 'US', '--assert-sync-deleted'];
+  const fast = ['--rate', '6000'];
+  bridge('tenant', 'export', '--out', join(out, 'tenant-before.json'), ...fast);
+  step('6. The plan: the sync\'s users are renamed in place (user_id, phones and enrolment kept), the others created; groups and phones added.');
+  console.log('(the old sync was deleted, but Duo keeps its date on the users: --assert-sync-deleted says so, and the journal records it)');
+  bridge('plan', ...rows, ...fast);
+  step('7. migrate, then import, then what changed.');
+  bridge('migrate', ...rows, '--apply', '--yes', ...fast);
+  bridge('import', ...rows, '--apply', '--yes', ...fast);
+  bridge('tenant', 'export', '--out', join(out, 'tenant-after.json'), ...fast);
+  bridge('tenant', 'diff', join(out, 'tenant-before.json'), join(out, 'tenant-after.json'));
+  step('8. Undo both (import first), and prove it: the diff against the first snapshot is empty.');
+  bridge('rollback', '--journal', join(out, 'users.journal.jsonl'), '--apply', '--yes', ...fast);
+  bridge('rollback', '--journal', join(out, 'users.migrate.jsonl'), '--apply', '--yes', ...fast);
+  bridge('tenant', 'diff', join(out, 'tenant-before.json'), ...fast);
+  console.log('\nThe same commands run against your real tenant once the rehearsal looks right: see "A dress rehearsal" in the README.');
 } finally {
+  simulator?.kill('SIGTERM');
+  if (simulator) await once(simulator, 'exit');
   rmSync(out, { recursive: true, force: true });
 }

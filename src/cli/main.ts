@@ -7,13 +7,14 @@ import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
 import { planCommand } from './commands/plan.js';
 import { rollbackCommand } from './commands/rollback.js';
+import { simulatorCommand } from './commands/simulator.js';
 import { tenantCommand } from './commands/tenant.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
 
 const debug = debuglog('duo-bridge');
 
-const COMMANDS: readonly CommandModule<never>[] = [exportCommand, validateCommand, importCommand, planCommand, migrateCommand, rollbackCommand, tenantCommand];
+const COMMANDS: readonly CommandModule<never>[] = [exportCommand, validateCommand, importCommand, planCommand, migrateCommand, rollbackCommand, tenantCommand, simulatorCommand];
 
 /** yargs turns a scalar option given twice into an array; say so instead of guessing which one was meant. */
 function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): void {
@@ -48,7 +49,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       })),
     )
     .middleware(rejectRepeatedOptions as never, true)
-    .demandCommand(1, 'name a command: export, validate, import, plan, migrate, rollback, tenant')
+    .demandCommand(1, 'name a command: export, validate, import, plan, migrate, rollback, tenant, simulator')
     .recommendCommands()
     .strict()
     .fail((message, error) => {

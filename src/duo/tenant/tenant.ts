@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { ALIAS_COLUMNS } from '../../csv/columns.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
@@ -8,6 +9,7 @@ import { DataError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
 import type { DuoClient } from '../api/client.js';
 import { listAllUsers, type DuoUser } from '../api/users-api.js';
+import type { TenantDiff } from './tenant-diff.js';
 
 /** One Duo user as a snapshot keeps it: what plan, migrate and rollback compare. */
 export interface TenantUser {
@@ -45,6 +47,8 @@ export interface TenantSnapshot {
   readonly users: readonly TenantUser[];
   /** Every group of the tenant, members or not (snapshots older than groups support have none: null). */
   readonly groups: readonly TenantGroup[] | null;
+  /** The tenant settings a rehearsal needs (how long the Trash keeps users); absent in older snapshots. */
+  readonly settings?: { readonly pending_deletion_days?: number };
 }
 
 export function toTenantUser(user: DuoUser): TenantUser {
@@ -86,7 +90,7 @@ export async function writeTenantSnapshot(
   host: string,
   users: AsyncIterable<TenantUser>,
   format: 'json' | 'csv',
-  groups: () => AsyncIterable<TenantGroup> = async function* () {},
+  extras: { groups?: () => AsyncIterable<TenantGroup>; pendingDeletionDays?: () => Promise<number | null> } = {},
 ): Promise<number> {
   let count = 0;
   await writeFileAtomically(path, async (out) => {
@@ -98,11 +102,12 @@ export async function writeTenantSnapshot(
       for await (const user of users) await write(`${count++ === 0 ? '' : ','}\n${JSON.stringify(user)}`);
       await write('\n],"groups":[');
       let first = true;
-      for await (const group of groups()) {
+      for await (const group of extras.groups?.() ?? []) {
         await write(`${first ? '' : ','}\n${JSON.stringify({ group_id: group.group_id, name: group.name })}`);
         first = false;
       }
-      await write('\n]}\n');
+      const days = (await extras.pendingDeletionDays?.()) ?? null;
+      await write(`\n]${days === null ? '' : `,"settings":${JSON.stringify({ pending_deletion_days: days })}`}}\n`);
       return;
     }
     const csv = createCsvWriter(['user_id', 'username', ...ALIAS_COLUMNS, 'email', 'realname', 'firstname', 'lastname', 'status', 'notes',
@@ -138,5 +143,36 @@ export async function loadTenantSnapshot(path: string): Promise<TenantSnapshot> 
     throw new DataError('BAD_SNAPSHOT', `${path}: not a tenant snapshot (no "users" list of Duo users)`);
   }
   const groups = Array.isArray(data.groups) ? data.groups.filter((g) => typeof g?.group_id === 'string' && typeof g?.name === 'string') : null;
-  return { host: String(data.host ?? ''), exported_at: String(data.exported_at ?? ''), users: data.users.map((u) => toTenantUser(u as unknown as DuoUser)), groups };
+  const days = data.settings?.pending_deletion_days;
+  return {
+    host: String(data.host ?? ''), exported_at: String(data.exported_at ?? ''), users: data.users.map((u) => toTenantUser(u as unknown as DuoUser)), groups,
+    ...(typeof days === 'number' ? { settings: { pending_deletion_days: days } } : {}),
+  };
+}
+
+/** The live tenant as a snapshot, in memory (what `tenant diff FILE` compares a file against). */
+export async function liveSnapshot(
+  client: DuoClient,
+  host: string,
+  extras: { groups: () => AsyncIterable<TenantGroup>; pendingDeletionDays: () => Promise<number | null> },
+): Promise<TenantSnapshot> {
+  const exported_at = new Date().toISOString();
+  const users = await loadLiveTenant(client);
+  const groups: TenantGroup[] = [];
+  for await (const group of extras.groups()) groups.push({ group_id: group.group_id, name: group.name });
+  const days = await extras.pendingDeletionDays();
+  return { host, exported_at, users, groups, ...(days === null ? {} : { settings: { pending_deletion_days: days } }) };
+}
+
+/** `tenant diff --out diff.csv`: one row per difference. */
+export async function writeTenantDiffCsv(path: string, diff: TenantDiff): Promise<void> {
+  const rows = diff.changes.flatMap((c): string[][] => {
+    if ('group' in c) return [['', '', c.kind, 'group', c.kind === 'group created' ? '' : c.group, c.kind === 'group created' ? c.group : '']];
+    if (!('changes' in c)) return [[c.user.user_id, c.user.username, c.kind, '', '', '']];
+    return c.changes.map((f) => [c.user.user_id, c.user.username, c.kind, f.field, f.before, f.after]);
+  });
+  for (const t of diff.trash) rows.push([t.user.user_id, t.user.username, 'in trash', 'until', '', t.until ?? '']);
+  await writeFileAtomically(path, (out) =>
+    pipeline(Readable.from(rows), createCsvWriter(['user_id', 'username', 'change', 'field', 'before', 'after'], { crlf: true }), out, { end: false }),
+  );
 }

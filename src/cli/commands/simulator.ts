@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { loadTenantSnapshot } from '../../duo/tenant/tenant.js';
+import { UsageError } from '../../errors.js';
+import { describeFsError } from '../../input-file.js';
+import { describeAssumptions } from '../../simulator/assumptions.js';
+import { DuoSimulator } from '../../simulator/duo-simulator.js';
+import { newKeys, StateLog } from '../../simulator/state-log.js';
+import type { CliIo } from '../io.js';
+import { parseIntegerOption } from '../options.js';
+import { count } from '../progress.js';
+import type { CommandModule } from './command.js';
+
+interface SimulatorArgs {
+  tenant: string;
+  port?: string;
+  state?: string;
+  'rate-limit'?: string;
+}
+
+export const simulatorCommand: CommandModule<SimulatorArgs> = {
+  command: 'simulator',
+  describe: 'Serve a local model of the Duo Admin API seeded from a tenant export, to rehearse a run before doing it for real',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('tenant', { type: 'string', demandOption: true, describe: 'the snapshot to start from ("duo-bridge tenant export --out FILE")' })
+      .option('port', { type: 'string', describe: 'port on 127.0.0.1 (default: any free port)' })
+      .option('state', { type: 'string', describe: 'keep every write here, so a rehearsal survives a restart (holds the simulator\'s keys: mode 600)' })
+      .option('rate-limit', { type: 'string', describe: 'writes per minute before answering 429, as Duo does (default: no limit)' })
+      .example('$0 simulator --tenant tenant-before.json --state rehearsal.state', 'then paste the DUO_* lines it prints, and run the real commands against it')
+      .epilogue(`It is a model of Duo, not Duo. It assumes these behaviours, which no official source confirms:\n${describeAssumptions()}`),
+  run: async (args, io: CliIo) => {
+    let text: string;
+    try {
+      text = await readFile(args.tenant, 'utf8');
+    } catch (error) {
+      throw new UsageError('INPUT_UNREADABLE', `--tenant ${args.tenant}: ${describeFsError(error)}`, { cause: error });
+    }
+    const snapshot = await loadTenantSnapshot(args.tenant);
+    const port = parseIntegerOption('port', args.port, 0, 65535) ?? 0;
+    const writeLimitPerMinute = parseIntegerOption('rate-limit', args['rate-limit'], 1, 1_000_000);
+    const state = args.state === undefined ? null : StateLog.open(args.state, text);
+    const keys = state?.header ?? newKeys();
+    const simulator = new DuoSimulator({ ikey: keys.ikey, skey: keys.skey, ...(writeLimitPerMinute === undefined ? {} : { writeLimitPerMinute }) });
+    simulator.seedSnapshot(snapshot);
+    for (const write of state?.writes ?? []) {
+      try {
+        simulator.apply(write);
+      } catch {
+        // Refused when it was first sent too (the log holds only applied writes); nothing to redo.
+      }
+    }
+    if (state !== null) simulator.onApplied = (write) => state.append(write);
+    try {
+      await simulator.start(port);
+    } catch (error) {
+      throw new UsageError('PORT_IN_USE', `cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`, { cause: error });
+    }
+    io.err(`duo-bridge simulator: a local model of the Duo Admin API, seeded from ${args.tenant} (${count(snapshot.users.length)} users, ` +
+      `${count(simulator.groups.size)} groups, ${count(simulator.phones.size)} phones)` +
+      `${state && state.writes.length > 0 ? `, with ${count(state.writes.length)} writes replayed from ${args.state}` : ''}, on ${simulator.url} (127.0.0.1 only).\n` +
+      `It is NOT Duo: it is strict (one namespace, limits${writeLimitPerMinute ? `, 429 beyond ${count(writeLimitPerMinute)} writes a minute` : ''}) and assumes these behaviours no official source confirms:\n` +
+      `${describeAssumptions()}\nPaste these lines into the shell that runs duo-bridge; Ctrl-C stops the simulator.\n`);
+    io.out(`export DUO_HOST=${simulator.url}\nexport DUO_IKEY=${keys.ikey}\nexport DUO_SKEY=${keys.skey}\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await simulator.stop();
+    state?.close();
+    io.err('simulator stopped\n');
+    return 0;
+  },
+};

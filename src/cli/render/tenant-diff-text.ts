@@ -1,0 +1,32 @@
+import type { FieldChange, TenantChange, TenantDiff } from '../../duo/tenant/tenant-diff.js';
+import { count } from '../progress.js';
+
+/** The differences user by user, the Trash apart, and a one-line summary. */
+export function renderTenantDiffText(diff: TenantDiff, before: string, after: string, includeTrash: boolean): string {
+  const lines = [`tenant diff ${before} → ${after}`];
+  for (const change of diff.changes) lines.push(`  ${describeChange(change)}`);
+  if (diff.trash.length > 0) {
+    lines.push(`in the Trash${includeTrash ? '' : ' (gone: not counted; --include-trash counts them)'}:`);
+    for (const { user, until } of diff.trash) lines.push(`  ${user.username} (${user.user_id})${until ? ` in Trash until ${until} at the latest` : ''}`);
+  }
+  lines.push(diff.changes.length === 0 ? 'no differences' : `${count(diff.changes.length)} differences: ${summary(diff.changes)}`);
+  return lines.join('\n') + '\n';
+}
+
+export function summary(changes: readonly TenantChange[]): string {
+  const counts = new Map<string, number>();
+  for (const c of changes) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${kind} ${count(n)}`).join(' · ');
+}
+
+function describeChange(change: TenantChange): string {
+  if ('group' in change) return `${change.kind === 'group created' ? '+' : '-'} group "${change.group}" ${change.kind.split(' ')[1]}`;
+  const who = `${change.user.username} (${change.user.user_id})`;
+  if (!('changes' in change)) return change.kind === 'deleted' ? `- ${who} deleted` : `+ ${who} ${change.kind === 'created' ? 'created' : 'restored from the Trash'}`;
+  return `~ ${who}: ${change.changes.map(describeField).join('; ')}`;
+}
+
+function describeField({ field, before, after }: FieldChange): string {
+  if (field === 'group' || field === 'phone') return before === '' ? `+ ${field} ${after}` : `- ${field} ${before}`;
+  return `${field} ${before === '' ? '(none)' : JSON.stringify(before)} → ${after === '' ? '(none)' : JSON.stringify(after)}`;
+}

@@ -1,0 +1,97 @@
+import { nameKey } from '../../names.js';
+import { phoneKey } from '../../phone.js';
+import type { TenantSnapshot, TenantUser } from './tenant.js';
+
+export const TRASHED = 'pending deletion';
+
+/** One difference in one field; a membership or phone added has an empty `before`, one removed an empty `after`. */
+export interface FieldChange {
+  readonly field: 'username' | 'aliases' | 'realname' | 'firstname' | 'lastname' | 'email' | 'status' | 'notes' | 'last_directory_sync' | 'group' | 'phone';
+  readonly before: string;
+  readonly after: string;
+}
+
+export type TenantChange =
+  | { readonly kind: 'created' | 'deleted' | 'restored'; readonly user: TenantUser }
+  | { readonly kind: 'changed'; readonly user: TenantUser; readonly changes: readonly FieldChange[] }
+  | { readonly kind: 'group created' | 'group deleted'; readonly group: string };
+
+/** A user in Duo's Trash after: gone, and purged for good by `until` at the latest (when the snapshot says the Trash period). */
+export interface TrashedUser {
+  readonly user: TenantUser;
+  readonly until: string | null;
+}
+
+export interface TenantDiff {
+  readonly changes: readonly TenantChange[];
+  /** Set apart: users in the Trash after (not counted, unless includeTrash). */
+  readonly trash: readonly TrashedUser[];
+}
+
+const FIELDS = ['realname', 'firstname', 'lastname', 'email', 'status', 'notes', 'last_directory_sync'] as const;
+
+/**
+ * What changed between two snapshots of a tenant. A user in the Trash counts as gone (a rollback
+ * that trashed what an import created leaves no difference), and is listed apart; with
+ * `includeTrash` trashed users are compared like any other. Names compare as Duo compares them.
+ */
+export function diffTenants(before: TenantSnapshot, after: TenantSnapshot, options: { includeTrash?: boolean } = {}): TenantDiff {
+  const present = (user: TenantUser): boolean => options.includeTrash === true || user.status !== TRASHED;
+  const beforeById = new Map(before.users.map((u) => [u.user_id, u]));
+  const afterById = new Map(after.users.map((u) => [u.user_id, u]));
+  const changes: TenantChange[] = [];
+  const trash: TrashedUser[] = [];
+  const until = trashedUntil(after);
+
+  for (const user of after.users) {
+    const old = beforeById.get(user.user_id);
+    if (!present(user)) {
+      if (old === undefined || present(old)) trash.push({ user, until });
+    } else if (old === undefined) changes.push({ kind: 'created', user });
+    else if (!present(old)) changes.push({ kind: 'restored', user });
+    else {
+      const fields = userChanges(old, user);
+      if (fields.length > 0) changes.push({ kind: 'changed', user, changes: fields });
+    }
+  }
+  for (const user of before.users) if (present(user) && !afterById.has(user.user_id)) changes.push({ kind: 'deleted', user });
+
+  if (before.groups !== null && after.groups !== null) {
+    const names = (groups: readonly { name: string }[]): Map<string, string> => new Map(groups.map((g) => [nameKey(g.name), g.name]));
+    const [was, is] = [names(before.groups), names(after.groups)];
+    for (const [key, name] of is) if (!was.has(key)) changes.push({ kind: 'group created', group: name });
+    for (const [key, name] of was) if (!is.has(key)) changes.push({ kind: 'group deleted', group: name });
+  }
+  return { changes, trash };
+}
+
+function userChanges(before: TenantUser, after: TenantUser): FieldChange[] {
+  const out: FieldChange[] = [];
+  if (nameKey(before.username) !== nameKey(after.username)) out.push({ field: 'username', before: before.username, after: after.username });
+  const aliases = (user: TenantUser): string => Object.entries(user.aliases).sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v).join(', ');
+  if (aliases(before).toLowerCase() !== aliases(after).toLowerCase()) out.push({ field: 'aliases', before: aliases(before), after: aliases(after) });
+  for (const field of FIELDS) {
+    const [was, is] = [String(before[field] ?? ''), String(after[field] ?? '')];
+    if (field === 'email' ? nameKey(was) !== nameKey(is) : was !== is) out.push({ field, before: was, after: is });
+  }
+  const groups = (user: TenantUser): Map<string, string> => new Map(user.groups.map((g) => [nameKey(g.name), g.name]));
+  out.push(...setChanges('group', groups(before), groups(after)));
+  const phones = (user: TenantUser): Map<string, string> => new Map(user.phones.map((p) => [phoneKey(p), p.extension ? `${p.number} x${p.extension}` : p.number]));
+  out.push(...setChanges('phone', phones(before), phones(after)));
+  return out;
+}
+
+function setChanges(field: 'group' | 'phone', before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const [key, value] of after) if (!before.has(key)) out.push({ field, before: '', after: value });
+  for (const [key, value] of before) if (!after.has(key)) out.push({ field, before: value, after: '' });
+  return out;
+}
+
+/** The latest date Duo keeps a user trashed before the `after` snapshot was taken: that snapshot's time plus the Trash period. */
+function trashedUntil(after: TenantSnapshot): string | null {
+  const days = after.settings?.pending_deletion_days;
+  const taken = Date.parse(after.exported_at);
+  if (days === undefined || Number.isNaN(taken)) return null;
+  return new Date(taken + days * 86_400_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,44 @@
+/**
+ * What the simulator (and the tests' fake Duo, which is the same code) believes about Duo's Admin API.
+ * It is a model: every behaviour that no official source confirms is listed here with its source and
+ * how sure we are, and duo-bridge's code never relies on one of them without reading Duo back.
+ * `duo-bridge simulator` prints this list at start and in --help.
+ */
+export interface Belief {
+  readonly behaviour: string;
+  readonly source: string;
+  readonly confidence: 'confirmed' | 'medium' | 'low';
+}
+
+export const CONFIRMED: readonly Belief[] = [
+  { behaviour: 'v5 request signatures (HMAC-SHA512), POST parameters in a JSON body', source: 'Duo\'s official clients; the tests check the simulator with @duosecurity/duo_api', confidence: 'confirmed' },
+  { behaviour: 'HTTP 429 with code 42901 and no Retry-After when a rate limit is hit', source: 'Duo\'s clients\' back-off code', confidence: 'confirmed' },
+  { behaviour: 'usernames and aliases share one namespace, compared case-insensitively', source: 'Duo\'s Postman collection, duo.com/docs/importing-users', confidence: 'confirmed' },
+  { behaviour: 'GET /admin/v1/users pages with limit/offset (at most 300) and metadata.next_offset', source: 'Postman, duo_client_python', confidence: 'confirmed' },
+  { behaviour: 'bulk_send_to_trash/bulk_restore take user_id_list as a JSON string; GET /admin/v1/settings has pending_deletion_days', source: 'Postman, duo_api_ruby, duo_client_python', confidence: 'confirmed' },
+  { behaviour: 'groups (list ≤ 500 a page, create, add/remove member), phones (create with number/extension/type/platform, find by number, attach, detach, delete, send_sms_activation), users/enroll', source: 'duo_client_python, duo_api_ruby, Postman', confidence: 'confirmed' },
+  { behaviour: '100 groups and 100 phones per user, 100 users per phone; past a limit: HTTP 500, code 50001', source: 'duo.com/docs/rate-limits', confidence: 'confirmed' },
+];
+
+export const ASSUMED: readonly Belief[] = [
+  { behaviour: 'username_list matches aliases as well as usernames', source: 'Duo\'s docs wording quoted by third-party scripts', confidence: 'medium' },
+  { behaviour: 'bulk_create is all-or-nothing, at most 100 users, only the documented user keys, and answers the created users', source: 'third-party fakes and a summary of Duo\'s API reference', confidence: 'medium' },
+  { behaviour: 'usernames are stored lower-cased; aliases as given', source: 'third-party issue threads', confidence: 'low' },
+  { behaviour: 'the aliases parameter "alias1=a&alias2=b" is form-decoded; an empty value removes that alias', source: 'a summary of Duo\'s API reference', confidence: 'medium' },
+  { behaviour: 'an alias equal to the user\'s own username, or a name another user holds, is refused with HTTP 400 code 40002', source: 'the namespace rule; the exact code is unconfirmed', confidence: 'medium' },
+  { behaviour: 'a trashed user keeps its names, is still returned with status "pending deletion", and trashing it again is harmless', source: 'Duo community posts on the Trash', confidence: 'low' },
+  { behaviour: 'username_list answers fit one page of the default limit (100)', source: 'none (duo-bridge follows next_offset anyway)', confidence: 'low' },
+  { behaviour: 'POST /admin/v1/bulk takes operations as a JSON array or a JSON string of one, at most 50, applies them in order and each on its own, and answers one result per operation', source: 'Postman "Bulk User Operations", duo_api_ruby; the limit from a third-party summary', confidence: 'low' },
+  { behaviour: 'a phone number without "+" is read as a US number (+1 prepended); dashes, spaces, dots and brackets are ignored', source: 'Duo text quoted by a third party (docs.blinkops.com)', confidence: 'medium' },
+  { behaviour: 'creating a phone whose number and extension another phone has is refused with HTTP 400', source: 'none (duo-bridge looks the number up first)', confidence: 'low' },
+  { behaviour: 'group names are unique, compared case-insensitively', source: 'none', confidence: 'low' },
+  { behaviour: 'adding a membership or phone the user already has is answered OK; removing one it lacks is answered 404', source: 'none (duo-bridge reads back, and counts 404 on removal as done)', confidence: 'low' },
+  { behaviour: 'a group a directory sync manages ends its name with (from AD sync "NAME"), as the Admin Panel shows it', source: 'Admin Panel screenshots in community posts; whether the API name has the suffix is unconfirmed', confidence: 'low' },
+  { behaviour: 'users/enroll accepts an existing user without phones and only sends the email', source: 'none (it may create users or refuse existing ones; duo-bridge reports Duo\'s refusal per row)', confidence: 'low' },
+  { behaviour: 'send_sms_activation needs a mobile phone', source: 'the endpoint\'s purpose', confidence: 'medium' },
+];
+
+/** The list as text, for the simulator's banner and --help. */
+export function describeAssumptions(): string {
+  return ASSUMED.map((b) => `  - ${b.behaviour} (source: ${b.source}; confidence: ${b.confidence})`).join('\n');
+}

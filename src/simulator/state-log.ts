@@ -1,0 +1,87 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { describeFsError } from '../input-file.js';
+import type { AppliedWrite } from './duo-simulator.js';
+
+interface StateHeader {
+  readonly t: 'simulator';
+  /** The snapshot the state grows from: a state never replays onto another tenant. */
+  readonly tenant_sha256: string;
+  readonly ikey: string;
+  readonly skey: string;
+}
+
+/**
+ * The simulator's state on disk: its seed (named by the snapshot's hash), its keys, and every write
+ * it applied, one JSON line each, flushed before the write is answered. Restarting replays the lines
+ * onto the same seed, so a rehearsal survives a restart (or a kill) exactly as far as Duo would have.
+ */
+export class StateLog {
+  private constructor(
+    private readonly fd: number,
+    readonly header: StateHeader,
+    readonly writes: readonly AppliedWrite[],
+  ) {}
+
+  static open(path: string, tenantText: string): StateLog {
+    const tenant_sha256 = createHash('sha256').update(tenantText).digest('hex');
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(path, 'utf8').split('\n').filter((line) => line !== '');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError('INPUT_UNREADABLE', `--state ${path}: ${describeFsError(error)}`, { cause: error });
+    }
+    let fd: number;
+    try {
+      fd = openSync(path, 'a', 0o600);
+    } catch (error) {
+      throw new UsageError('INPUT_UNREADABLE', `--state ${path}: ${describeFsError(error)}`, { cause: error });
+    }
+    if (lines.length === 0) {
+      const header: StateHeader = { t: 'simulator', tenant_sha256, ...newKeys() };
+      writeLine(fd, header);
+      return new StateLog(fd, header, []);
+    }
+    const parse = (line: string, n: number): unknown => {
+      try {
+        return JSON.parse(line);
+      } catch {
+        // A line torn by a kill was never answered: the client saw no success for it.
+        if (n === lines.length - 1) return null;
+        throw new UsageError('STATE_DAMAGED', `--state ${path}:${n + 1} is not a simulator state line`);
+      }
+    };
+    const header = parse(lines[0]!, 0) as StateHeader | null;
+    if (header?.t !== 'simulator') throw new UsageError('STATE_DAMAGED', `--state ${path} is not a simulator state file`);
+    if (header.tenant_sha256 !== tenant_sha256) {
+      closeSync(fd);
+      throw new UsageError('STATE_MISMATCH', `--state ${path} grew from another tenant snapshot: use the --tenant it started from, or a new --state`);
+    }
+    const writes = lines.slice(1).map((line, i) => parse(line, i + 1)).filter((w): w is AppliedWrite => w !== null);
+    return new StateLog(fd, header, writes);
+  }
+
+  append(write: AppliedWrite): void {
+    writeLine(this.fd, write);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+function writeLine(fd: number, record: unknown): void {
+  writeSync(fd, JSON.stringify(record) + '\n');
+  fdatasyncSync(fd);
+}
+
+/** A fresh integration key and secret for a simulator run. */
+export function newKeys(): { ikey: string; skey: string } {
+  return { ikey: `DI${randomKey(18)}`, skey: randomBytes(20).toString('hex') };
+}
+
+function randomKey(length: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(length), (b) => alphabet[b % alphabet.length]).join('');
+}

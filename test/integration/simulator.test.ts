@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTenantSnapshot } from '../../src/duo/tenant/tenant.js';
+import { FakeDuo } from '../fake-duo/fake-duo.js';
+import { runCli } from '../helpers/run-cli.js';
+import { startSimulator, type SimulatorProcess } from '../helpers/simulator.js';
+import { tmpFiles } from '../helpers/tmp-files.js';
+
+const FAST = ['--rate', '100000', '--timeout', '5'];
+const email = (i: number): string => `person.${i}@example.com`;
+const sam = (i: number): string => `p${String(i).padStart(3, '0')}`;
+
+/** A tenant a mail-username sync created: 30 users, every third with a phone, groups Staff and VPN. */
+function seedTenant(duo: FakeDuo): void {
+  const staff = duo.seedGroup('Staff');
+  duo.seedGroup('VPN');
+  for (let i = 1; i <= 30; i++) {
+    const user = duo.seed({ username: email(i), email: email(i), realname: `Person ${i}`, groups: i % 2 === 0 ? [staff.group_id] : [] });
+    if (i % 3 === 0) duo.seedPhone(`+1555010${String(i).padStart(4, '0')}`, [user.user_id]);
+  }
+}
+
+/** 25 of them by sAMAccountName with the mail as alias, and 10 new people; groups and phones. */
+function usersCsv(): string {
+  const lines = ['username,email,alias1,group1,phone1,platform1'];
+  for (let i = 1; i <= 35; i++) {
+    if (i > 25 && i <= 30) continue;
+    lines.push([sam(i), email(i), email(i), i % 4 === 0 ? 'VPN' : 'Staff', i % 5 === 0 ? `+1555020${String(i).padStart(4, '0')}` : '', i % 5 === 0 ? 'android' : ''].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** What a `tenant export` of a Duo says, without when and where it was taken. */
+async function tenantOf(env: Record<string, string>, file: string): Promise<unknown> {
+  const run = await runCli(['tenant', 'export', '--out', file, ...FAST], { env });
+  expect(run.exitCode).toBe(0);
+  const { host: _host, exported_at: _at, ...rest } = JSON.parse(readFileSync(file, 'utf8'));
+  return rest;
+}
+
+let simulator: SimulatorProcess | null = null;
+const fakes: FakeDuo[] = [];
+afterEach(async () => {
+  await simulator?.stop();
+  simulator = null;
+  for (const fake of fakes.splice(0)) await fake.stop();
+});
+
+describe('duo-bridge simulator', () => {
+  it('plan, migrate, import and rollback against the simulator seeded from a snapshot give the same tenant as the tests\' fake seeded the same way, step by step; its state survives a kill -9', async () => {
+    const dir = tmpFiles({ 'users.csv': usersCsv() });
+    const origin = await new FakeDuo().start();
+    fakes.push(origin);
+    seedTenant(origin);
+    await runCli(['tenant', 'export', '--out', join(dir, 'seed.json'), ...FAST], { env: origin.env() });
+
+    const fake = await new FakeDuo().start();
+    fakes.push(fake);
+    fake.seedSnapshot(await loadTenantSnapshot(join(dir, 'seed.json')));
+    const state = join(dir, 'rehearsal.state');
+    simulator = await startSimulator(['--tenant', join(dir, 'seed.json'), '--state', state]);
+    expect(simulator.banner).toMatch(/It is NOT Duo/);
+    expect(simulator.banner).toMatch(/username_list matches aliases as well as usernames \(source: .*; confidence: medium\)/);
+    expect(simulator.env.DUO_HOST).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const csv = join(dir, 'users.csv');
+    const both = async (step: string, args: string[]): Promise<void> => {
+      const journalDir = (which: string): string[] => args.map((a) => a.replace('@', join(dir, which)));
+      const onFake = await runCli([...journalDir('fake-'), ...FAST], { env: fake.env() });
+      const onSimulator = await runCli([...journalDir('sim-'), ...FAST], { env: simulator!.env });
+      expect([step, onSimulator.exitCode]).toEqual([step, onFake.exitCode]);
+      expect(await tenantOf(simulator!.env, join(dir, `${step}-sim.json`))).toEqual(await tenantOf(fake.env(), join(dir, `${step}-fake.json`)));
+    };
+    await both('plan', ['plan', csv, '--create-groups']);
+    await both('migrate', ['migrate', csv, '--apply', '--yes', '--journal', '@migrate.jsonl']);
+
+    // The simulator dies without warning; restarted on its state, it is the tenant it was.
+    const before = await tenantOf(simulator.env, join(dir, 'before-kill.json'));
+    await simulator.stop('SIGKILL');
+    simulator = await startSimulator(['--tenant', join(dir, 'seed.json'), '--state', state]);
+    expect(simulator.banner).toMatch(/writes replayed from/);
+    expect(await tenantOf(simulator.env, join(dir, 'after-restart.json'))).toEqual(before);
+
+    await both('import', ['import', csv, '--apply', '--yes', '--journal', '@import.jsonl']);
+    await both('rollback-import', ['rollback', '--journal', '@import.jsonl', '--apply', '--yes']);
+    await both('rollback-migrate', ['rollback', '--journal', '@migrate.jsonl', '--apply', '--yes']);
+    // Rolled back: against the first snapshot, nothing differs but the Trash.
+    const diff = await runCli(['tenant', 'diff', join(dir, 'seed.json'), '--format', 'json', ...FAST], { env: simulator.env });
+    expect(diff.exitCode).toBe(0);
+    const report = JSON.parse(diff.stdout);
+    expect(report.differences).toBe(0);
+    expect(report.trash).toHaveLength(5);
+  }, 120_000);
+
+  it('refuses a state file grown from another snapshot, and says plainly what it is in --help', async () => {
+    const dir = tmpFiles({ 'a.json': '{"users":[]}', 'b.json': '{"users":[],"groups":[]}' });
+    simulator = await startSimulator(['--tenant', join(dir, 'a.json'), '--state', join(dir, 's.state')]);
+    await simulator.stop();
+    simulator = null;
+    const refused = await runCli(['simulator', '--tenant', join(dir, 'b.json'), '--state', join(dir, 's.state')]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/grew from another tenant snapshot/);
+    const help = await runCli(['simulator', '--help']);
+    expect(help.stdout).toMatch(/It is a model of Duo, not Duo/);
+    expect(help.stdout).toMatch(/a phone number without "\+" is read as a US number/);
+  });
+});
+
+describe('tenant diff', () => {
+  it('exit 0 when the same, 1 when not; text, JSON and CSV name every change', async () => {
+    const duo = await new FakeDuo().start();
+    fakes.push(duo);
+    seedTenant(duo);
+    const dir = tmpFiles();
+    await runCli(['tenant', 'export', '--out', join(dir, 'a.json'), ...FAST], { env: duo.env() });
+    const same = await runCli(['tenant', 'diff', join(dir, 'a.json'), join(dir, 'a.json')]);
+    expect([same.exitCode, same.stdout.trim().split('\n').at(-1)]).toEqual([0, 'no differences']);
+
+    const users = duo.byUsername();
+    const one = users.get(email(1))!;
+    one.username = 'renamed';
+    one.aliases = { alias1: email(1) };
+    duo.seedPhone('+15559990000', [one.user_id]);
+    users.get(email(2))!.groups = [];
+    users.get(email(3))!.status = 'pending deletion';
+    duo.users.delete(users.get(email(4))!.user_id);
+    duo.seed({ username: 'newcomer' });
+    duo.seedGroup('Contractors');
+    const diff = await runCli(['tenant', 'diff', join(dir, 'a.json'), '--out', join(dir, 'diff.csv'), ...FAST], { env: duo.env() });
+    expect(diff.exitCode).toBe(1);
+    expect(diff.stdout).toMatch(/~ renamed \(DU\d+\): username "person.1@example.com" → "renamed"; aliases \(none\) → "person.1@example.com"; \+ phone \+15559990000/);
+    expect(diff.stdout).toMatch(/~ person.2@example.com \(DU\d+\): - group Staff/);
+    expect(diff.stdout).toMatch(/\+ newcomer \(DU\d+\) created/);
+    expect(diff.stdout).toMatch(/- person.4@example.com \(DU\d+\) deleted/);
+    expect(diff.stdout).toMatch(/\+ group "Contractors" created/);
+    expect(diff.stdout).toMatch(/in the Trash \(gone: not counted; --include-trash counts them\):\n {2}person.3@example.com \(DU\d+\) in Trash until \d{4}-\d\d-\d\d at the latest/);
+    expect(diff.stdout).toMatch(/5 differences: changed 2 · created 1 · deleted 1 · group created 1/);
+    const csv = readFileSync(join(dir, 'diff.csv'), 'utf8');
+    expect(csv).toMatch(/,renamed,changed,username,person.1@example.com,renamed\r\n/);
+    expect(csv).toMatch(/,person.3@example.com,in trash,until,,\d{4}-/);
+
+    const counted = await runCli(['tenant', 'diff', join(dir, 'a.json'), '--include-trash', '--format', 'json', ...FAST], { env: duo.env() });
+    const report = JSON.parse(counted.stdout);
+    expect(report.differences).toBe(6);
+    expect(report.changes).toContainEqual(expect.objectContaining({ kind: 'changed', username: email(3), changes: [{ field: 'status', before: 'active', after: 'pending deletion' }] }));
+    writeFileSync(join(dir, 'bad.json'), 'not json');
+    expect((await runCli(['tenant', 'diff', join(dir, 'bad.json'), join(dir, 'a.json')])).exitCode).toBe(1);
+    expect((await runCli(['tenant', 'diff'])).exitCode).toBe(2);
+  });
+});
