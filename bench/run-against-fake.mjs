@@ -25,7 +25,7 @@ export async function runAgainstFake(title, args, { users, limit, seed = () => u
       duo, title, seconds: measured.seconds, calls, writes, tooMany,
       line: `${title}: ${fmt(calls)} calls (${fmt(writes)} writes) = ${(calls / users).toFixed(3)} calls and ${(writes / users).toFixed(3)} writes per user · ` +
         `${fmt(calls / minutes)} calls/min = ${((100 * calls) / minutes / limit).toFixed(1)} % of N · 429: ${tooMany} (${((100 * tooMany) / calls).toFixed(2)} %) · ` +
-        `${measured.seconds.toFixed(1)} s wall (calls ÷ N = ${((60 * calls) / limit).toFixed(1)} s) · CPU ${measured.cpuSeconds.toFixed(1)} s, RSS ${measured.maxRssMB.toFixed(0)} MB\n  ${measured.stderr.split('\n').filter((l) => /created|migrated/.test(l)).join(' ')}`,
+        `${measured.seconds.toFixed(1)} s wall (calls ÷ N = ${((60 * calls) / limit).toFixed(1)} s) · CPU ${measured.cpuSeconds.toFixed(1)} s, RSS ${measured.maxRssMB.toFixed(0)} MB\n  ${measured.stderr.split('\n').filter((l) => /^(resumed )?import of|^migrated/.test(l)).join(' ')}`,
     };
   }
   finally {

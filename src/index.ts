@@ -52,3 +52,8 @@ export { loadValidRows } from './duo/workflows/valid-rows.js';
 export { pendingDeletionDays } from './duo/api/settings-api.js';
 export { Journal } from './duo/journal/journal.js';
 export { DuoRequestError, DuoOutcomeUnknownError } from './errors.js';
+export { DuoSimulator } from './simulator/duo-simulator.js';
+export { CONFIRMED, ASSUMED } from './simulator/assumptions.js';
+export { diffTenants } from './duo/tenant/tenant-diff.js';
+export type { TenantDiff, TenantChange } from './duo/tenant/tenant-diff.js';
+export { parsePhone } from './phone.js';

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { DuoClient } from '../../src/duo/api/client.js';
-import { duoBaseUrl } from '../../src/duo/api/duo-host.js';
+import type { DuoClient } from '../../src/duo/api/client.js';
 import { FakeDuo } from '../fake-duo/fake-duo.js';
+import { clientFor } from '../helpers/fake-client.js';
 
 let duo: FakeDuo;
 let client: DuoClient;
 beforeEach(async () => {
   duo = await new FakeDuo().start();
-  client = new DuoClient({ credentials: { baseUrl: duoBaseUrl(duo.url), ikey: duo.ikey, skey: duo.skey }, ratePerMinute: 100_000, timeoutMs: 5000 });
+  client = clientFor(duo);
 });
 afterEach(async () => {
   await duo.stop();

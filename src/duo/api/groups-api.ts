@@ -1,5 +1,6 @@
 import type { BulkOperation } from './bulk-api.js';
 import type { DuoClient } from './client.js';
+import { pagedList } from './paging.js';
 
 /** The parts of Duo's group object that duo-bridge reads. */
 export interface DuoGroup {
@@ -13,13 +14,8 @@ export interface DuoGroup {
 const GROUP_PAGE = 500;
 
 /** Every group of the tenant, following Duo's paging. */
-export async function* listGroups(client: DuoClient): AsyncGenerator<DuoGroup> {
-  for (let offset: number | undefined = 0; offset !== undefined; ) {
-    const { response, metadata } = await client.get('/admin/v1/groups', { limit: String(GROUP_PAGE), offset: String(offset) });
-    yield* response as DuoGroup[];
-    const next = metadata?.next_offset;
-    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
-  }
+export function listGroups(client: DuoClient): AsyncGenerator<DuoGroup> {
+  return pagedList<DuoGroup>(client, '/admin/v1/groups', (offset) => ({ limit: String(GROUP_PAGE), offset: String(offset) }));
 }
 
 export async function createGroup(client: DuoClient, name: string): Promise<DuoGroup> {

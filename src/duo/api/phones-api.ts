@@ -1,4 +1,5 @@
 import type { DuoClient } from './client.js';
+import { pagedList } from './paging.js';
 import type { PhoneKind, PhoneNumber } from '../../phone.js';
 
 /** The parts of Duo's phone object that duo-bridge reads. */
@@ -20,13 +21,8 @@ export async function findPhones(client: DuoClient, phone: PhoneNumber): Promise
 }
 
 /** Every phone of the tenant, 500 a page. */
-export async function* listPhones(client: DuoClient): AsyncGenerator<DuoPhone> {
-  for (let offset: number | undefined = 0; offset !== undefined; ) {
-    const { response, metadata } = await client.get('/admin/v1/phones', { limit: String(PHONE_PAGE), offset: String(offset) });
-    yield* response as DuoPhone[];
-    const next = metadata?.next_offset;
-    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
-  }
+export function listPhones(client: DuoClient): AsyncGenerator<DuoPhone> {
+  return pagedList<DuoPhone>(client, '/admin/v1/phones', (offset) => ({ limit: String(PHONE_PAGE), offset: String(offset) }));
 }
 
 export async function createPhone(client: DuoClient, phone: PhoneNumber, kind: PhoneKind): Promise<DuoPhone> {

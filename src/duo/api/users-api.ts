@@ -1,4 +1,5 @@
 import type { DuoClient } from './client.js';
+import { pagedList } from './paging.js';
 
 /** The parts of Duo's user object that duo-bridge reads. */
 export interface DuoUser {
@@ -51,14 +52,8 @@ export async function findUsersByNames(client: DuoClient, names: readonly string
   return [...found.values()];
 }
 
-/** Every user of a paged listing: asks again at `metadata.next_offset` until Duo gives none. */
-async function* pages(client: DuoClient, params: (offset: number) => Record<string, string>): AsyncGenerator<DuoUser> {
-  for (let offset: number | undefined = 0; offset !== undefined; ) {
-    const { response, metadata }: { response: unknown; metadata?: Record<string, unknown> } = await client.get('/admin/v1/users', params(offset));
-    yield* response as DuoUser[];
-    const next = metadata?.next_offset;
-    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
-  }
+function pages(client: DuoClient, params: (offset: number) => Record<string, string>): AsyncGenerator<DuoUser> {
+  return pagedList<DuoUser>(client, '/admin/v1/users', params);
 }
 
 /** One bulk_create call: `users` travels as a JSON string holding the array (as Duo's official clients send it). */

@@ -1,0 +1,14 @@
+import type { DuoClient } from './client.js';
+
+/**
+ * Every item of a paged Duo listing: asks again at `metadata.next_offset` until Duo gives none
+ * (Duo may answer fewer items than asked for, so the offset comes from Duo, never from counting).
+ */
+export async function* pagedList<T>(client: DuoClient, path: string, params: (offset: number) => Record<string, string>): AsyncGenerator<T> {
+  for (let offset: number | undefined = 0; offset !== undefined; ) {
+    const { response, metadata } = await client.get(path, params(offset));
+    yield* response as T[];
+    const next = metadata?.next_offset;
+    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
+  }
+}
