@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { readOptionFile, wholeNumber } from '../option-values.js';
 import { MAX_GROUPS, MAX_PHONES } from '../csv/columns.js';
 import { parseCountry } from '../phone.js';
+import { formatOf, type TableFormat } from '../csv/row-writer.js';
 import type { UserMapping } from './map-user.js';
 import type { UserSelection } from './user-filter.js';
 
@@ -29,6 +30,8 @@ export interface ExportArgs {
   readonly 'connect-timeout'?: number | string | undefined;
   readonly crlf?: boolean | undefined;
   readonly 'phone-attr'?: readonly string[] | undefined;
+  /** csv or xlsx; default from --out's extension. */
+  readonly format?: string | undefined;
   readonly 'default-country'?: string | undefined;
   /** Group DNs whose members get the group as a Duo group; in a config file also { DN: "Duo name" }. */
   readonly 'duo-group'?: readonly string[] | Readonly<Record<string, string>> | undefined;
@@ -62,6 +65,7 @@ export interface ExportOptions {
   readonly selection: UserSelection;
   readonly mapping: UserMapping;
   readonly duoGroups: readonly DuoGroupMapping[];
+  readonly format: TableFormat;
   readonly crlf: boolean;
 }
 
@@ -112,7 +116,9 @@ export async function resolveExportOptions(
   } else {
     throw usage('name a source: --url ldaps://dc.example (or LDAP_URL), or --from-ldif FILE');
   }
-  return Object.freeze({ out, source, selection, mapping, duoGroups, crlf: pick('crlf') ?? false });
+  const format = pick('format');
+  if (format !== undefined && format !== 'csv' && format !== 'xlsx') throw usage(`--format is csv or xlsx, got ${JSON.stringify(format)}`);
+  return Object.freeze({ out, source, selection, mapping, duoGroups, format: formatOf(out, format), crlf: pick('crlf') ?? false });
 }
 
 /** --duo-group DN (the Duo group is named after the group's cn), or a config map of DN → Duo name. */
@@ -201,6 +207,7 @@ const validateConfig = ajv.compile({
     timeout: { type: 'integer', minimum: 1 },
     'connect-timeout': { type: 'integer', minimum: 1 },
     crlf: { type: 'boolean' },
+    format: { enum: ['csv', 'xlsx'] },
     'phone-attr': { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
     'default-country': { type: 'string' },
     'duo-group': { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'object', additionalProperties: { type: 'string' } }] },

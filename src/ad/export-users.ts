@@ -1,8 +1,6 @@
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
 import { writeFileAtomically } from '../atomic-file.js';
 import { ALIAS_COLUMNS, DUO_COLUMNS, TRACE_COLUMNS } from '../csv/columns.js';
-import { createCsvWriter } from '../csv/write-csv.js';
+import { createRowWriter } from '../csv/row-writer.js';
 import { openInputFile } from '../input-file.js';
 import type { DirectoryEntry } from './directory-entry.js';
 import type { ExportOptions } from './export-options.js';
@@ -64,8 +62,7 @@ export async function exportUsers(
   const membership = await resolveGroupMembership(options.source, options.duoGroups, ldap);
   const entries = await openSource(options, ldap, ldif);
   await writeFileAtomically(options.out, async (out) => {
-    const csv = createCsvWriter(exportColumns(options), { crlf: options.crlf });
-    csv.pipe(out, { end: false });
+    const table = createRowWriter(out, exportColumns(options), options.format, { crlf: options.crlf });
     let lastPages = -1;
     for await (const entry of entries) {
       if (options.source.kind === 'ldif' && !isSelectedLdifUser(entry, options.selection.includeDisabled)) {
@@ -83,14 +80,13 @@ export async function exportUsers(
       const row = [user.username, user.realname, user.firstname, user.lastname, user.email,
         ...ALIAS_COLUMNS.map((_, i) => user.aliases[i] ?? ''), user.status, '',
         ...user.phones, ...options.duoGroups.map((_, i) => groups[i] ?? ''), user.adGuid, user.adDn];
-      if (!csv.write(row)) await once(csv, 'drain');
+      await table.write(row);
       if (ldap.pages !== lastPages || users % 1000 === 0) {
         lastPages = ldap.pages;
         onProgress({ users, pages: ldap.pages });
       }
     }
-    csv.end();
-    await finished(csv);
+    await table.end();
   });
   onProgress({ users, pages: ldap.pages });
   return {

@@ -3,7 +3,8 @@ import type { CountryCode } from 'libphonenumber-js';
 import { nameKey } from '../names.js';
 import { parsePhone, phoneKind, type PhoneKind, type PhoneNumber } from '../phone.js';
 import { unescapeFormula } from './formula.js';
-import { readCsvRecords, type CsvReadOptions } from './read-records.js';
+import { readCsvRecords, type CsvReadEvent, type CsvReadOptions } from './read-records.js';
+import { openRecords, type InputOptions } from './input-records.js';
 
 /** One data row of a Duo CSV with every value trimmed and formula-unescaped; `''` = no value. */
 export interface DuoUserRow {
@@ -128,12 +129,18 @@ function rowPhones(cells: readonly string[], layout: ColumnLayout, country: Coun
  * The data rows of a Duo CSV, for commands that act on an already validated file.
  * Structural problems end the stream silently: validation reports them.
  */
-export async function* readDuoUserRows(
-  source: AsyncIterable<Buffer | string>,
-  options: CsvReadOptions & RowOptions = {},
-): AsyncGenerator<DuoUserRow> {
+export function readDuoUserRows(source: AsyncIterable<Buffer | string>, options: CsvReadOptions & RowOptions = {}): AsyncGenerator<DuoUserRow> {
+  return duoUserRows(readCsvRecords(source, options), options);
+}
+
+/** The same from a file the user named: a CSV or an .xlsx workbook. */
+export async function* readDuoUserRowsFromFile(path: string, options: InputOptions & RowOptions = {}): AsyncGenerator<DuoUserRow> {
+  yield* duoUserRows(openRecords(path, options), options);
+}
+
+async function* duoUserRows(events: AsyncIterable<CsvReadEvent>, options: RowOptions): AsyncGenerator<DuoUserRow> {
   let layout: ColumnLayout | null = null;
-  for await (const event of readCsvRecords(source, options)) {
+  for await (const event of events) {
     if (event.type === 'header') layout = layoutColumns(event.cells);
     else if (event.type === 'record' && layout !== null) yield toDuoUserRow(event.cells, layout, event.line, event.row, options);
     else if (event.type === 'problem' && event.problem.fatal) return;

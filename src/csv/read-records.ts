@@ -3,9 +3,14 @@ import { decodeToUtf8, type EncodingReport } from './decode-text.js';
 import { sniffDelimiter } from './sniff-delimiter.js';
 
 export type CsvReadEvent =
-  | { readonly type: 'header'; readonly cells: string[]; readonly line: number; readonly delimiter: string }
-  | { readonly type: 'record'; readonly cells: string[]; readonly line: number; readonly row: number }
+  /** `delimiter` is '' for a spreadsheet, which names its `sheet` instead. */
+  | { readonly type: 'header'; readonly cells: string[]; readonly line: number; readonly delimiter: string; readonly sheet?: string }
+  /** `kinds`: from a spreadsheet, what each cell was besides text (a formula, a number, a date). */
+  | { readonly type: 'record'; readonly cells: string[]; readonly line: number; readonly row: number; readonly kinds?: readonly (CellKind | undefined)[] }
   | { readonly type: 'problem'; readonly problem: CsvProblem };
+
+/** A spreadsheet cell that was not a text cell: what a spreadsheet may have done to the value. */
+export type CellKind = 'formula' | 'number' | 'date' | 'boolean';
 
 export interface CsvProblem {
   readonly code: 'MALFORMED_CSV' | 'INVALID_ENCODING';

@@ -19,8 +19,9 @@ export interface SpooledFinding {
 }
 
 export function spooled(f: Finding, columnRank: number, codeRank: number): SpooledFinding {
-  const { severity, code, line, row, column, value, message, related_lines } = f;
-  return { line: line ?? 0, columnRank, codeRank, json: JSON.stringify({ severity, code, line, row, column, value, message, related_lines }), fix: f.fix };
+  const { severity, code, line, row, column, value, message, related_lines, cell, previous } = f;
+  const json = JSON.stringify({ severity, code, line, row, column, value, message, related_lines, ...(cell === undefined ? {} : { cell }), ...(previous === undefined ? {} : { previous }) });
+  return { line: line ?? 0, columnRank, codeRank, json, fix: f.fix };
 }
 
 export function unspooled(entry: SpooledFinding): Finding {

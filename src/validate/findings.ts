@@ -29,6 +29,11 @@ export const FINDING_SEVERITY = {
   DUPLICATE_PHONE: 'warning',
   SHARED_PHONE: 'warning',
   PLATFORM_WITHOUT_PHONE: 'warning',
+  XLSX_FORMULA: 'error',
+  DATE_CELL: 'error',
+  NUMBER_CELL: 'warning',
+  SPREADSHEET_DAMAGE: 'error',
+  CHANGED_SINCE_EXPORT: 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type FindingCode = keyof typeof FINDING_SEVERITY;
@@ -48,6 +53,10 @@ export interface Finding {
   readonly fix: string | null;
   /** The other lines involved, ascending (capped at MAX_RELATED_LINES). */
   readonly related_lines: readonly number[];
+  /** In a spreadsheet, the cell (C7), where a column applies. */
+  readonly cell?: string;
+  /** With --baseline: the value in the export, beside `value`, the value now. */
+  readonly previous?: string;
 }
 
 /** Enough to find the rows in a spreadsheet without a 10,000-row duplicate set costing O(n²) output. */
@@ -62,6 +71,7 @@ export interface FindingInit {
   readonly message: string;
   readonly fix?: string | null;
   readonly related_lines?: readonly number[];
+  readonly previous?: string;
 }
 
 export function finding(init: FindingInit): Finding {
@@ -75,5 +85,6 @@ export function finding(init: FindingInit): Finding {
     message: init.message,
     fix: init.fix ?? null,
     related_lines: init.related_lines ?? [],
+    ...(init.previous === undefined ? {} : { previous: init.previous }),
   };
 }

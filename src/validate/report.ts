@@ -22,12 +22,16 @@ const REPORT_COLUMNS = ['severity', 'code', 'line', 'row', 'column', 'value', 'm
 
 /** The findings as a CSV a person can sort and filter in a spreadsheet, streamed. */
 export async function writeFindingsCsv(path: string, result: ValidationResult): Promise<void> {
+  // With --baseline, the value in the export beside the value now.
+  const compared = result.counts.has('SPREADSHEET_DAMAGE') || result.counts.has('CHANGED_SINCE_EXPORT');
   async function* records(): AsyncGenerator<(string | number)[]> {
     for await (const f of result.findings()) {
-      yield [f.severity, f.code, f.line ?? '', f.row ?? '', f.column ?? '', f.value ?? '', f.message, f.fix ?? '', f.related_lines.join(' ')];
+      const cells = [f.severity, f.code, f.line ?? '', f.row ?? '', f.column ?? '', f.value ?? '', f.message, f.fix ?? '', f.related_lines.join(' ')];
+      yield compared ? [...cells, f.previous ?? ''] : cells;
     }
   }
+  const columns = compared ? [...REPORT_COLUMNS, 'previous_value'] : REPORT_COLUMNS;
   await writeFileAtomically(path, (out) =>
-    pipeline(Readable.from(records()), createCsvWriter(REPORT_COLUMNS, { crlf: true }), out, { end: false }),
+    pipeline(Readable.from(records()), createCsvWriter(columns, { crlf: true }), out, { end: false }),
   );
 }

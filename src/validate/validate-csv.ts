@@ -1,6 +1,10 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { layoutColumns, MAX_ALIASES, type ColumnLayout } from '../csv/columns.js';
-import { readCsvRecordBatches } from '../csv/read-records.js';
+import { readCsvRecordBatches, type CsvReadEvent } from '../csv/read-records.js';
+import { cellRef } from '../csv/cell-ref.js';
+import { checkCellKinds } from './cell-kind-rules.js';
+import type { Baseline } from './baseline.js';
+import { cleanCell } from '../csv/duo-row.js';
 import { entryOrder, FindingSpool, spooled, unspooled, type SpooledFinding } from './finding-spool.js';
 import { finding, FINDING_SEVERITY, type Finding, type FindingCode } from './findings.js';
 import { checkHeader, emptyFile } from './header-rules.js';
@@ -15,6 +19,8 @@ export interface ValidateOptions {
   readonly maxAliases?: number | undefined;
   /** The country of phone numbers written without +CC (--default-country). */
   readonly defaultCountry?: CountryCode | undefined;
+  /** The file `export` wrote: every cell changed since is listed, a spreadsheet's damage as an error. */
+  readonly baseline?: Baseline | undefined;
   /** Findings kept in memory per code, for a text summary (the first by line); default 20. */
   readonly keepPerCode?: number | undefined;
 }
@@ -24,8 +30,10 @@ export interface ValidationResult {
   readonly rows: number;
   readonly errors: number;
   readonly warnings: number;
-  /** The delimiter used, sniffed or given; null for an empty file. */
+  /** The delimiter used, sniffed or given; null for an empty file ('' for a spreadsheet). */
   readonly delimiter: string | null;
+  /** The worksheet read, for a spreadsheet; else null. */
+  readonly sheet: string | null;
   /** How many findings of each code. */
   readonly counts: ReadonlyMap<FindingCode, number>;
   /** The first `keepPerCode` findings of each code, by line. */
@@ -44,7 +52,12 @@ export interface ValidationResult {
  * as they are found (already in line order), the few header and file findings and the duplicate-name
  * findings (which only exist for names seen twice) are sorted, and findings() merges the three.
  */
-export async function validateCsv(source: AsyncIterable<Buffer | string>, options: ValidateOptions = {}): Promise<ValidationResult> {
+export function validateCsv(source: AsyncIterable<Buffer | string>, options: ValidateOptions = {}): Promise<ValidationResult> {
+  return validateRecords(readCsvRecordBatches(source, { delimiter: options.delimiter }), options);
+}
+
+/** The same on records from any reader (a CSV, or a worksheet: openRecordBatches). */
+export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, options: Omit<ValidateOptions, 'delimiter'> = {}): Promise<ValidationResult> {
   let rowOptions = { maxAliases: options.maxAliases ?? MAX_ALIASES, defaultCountry: options.defaultCountry, phones: null as PhoneRegistry | null };
   const tally = new Tally(options.keepPerCode ?? 20);
   const spool = new FindingSpool();
@@ -54,11 +67,13 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
   let columnRank = columnRanks(null);
   let registry: NameRegistry | null = null;
   let delimiter: string | null = null;
+  let sheet: string | null = null;
+  let located = (f: Finding): Finding => f;
   let rows = 0;
   const rowFindings: Finding[] = [];
 
   try {
-    for await (const batch of readCsvRecordBatches(source, { delimiter: options.delimiter })) {
+    for await (const batch of batches) {
       for (const event of batch) {
         switch (event.type) {
           case 'header':
@@ -66,6 +81,8 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
             order = findingOrder(layout);
             columnRank = columnRanks(layout);
             delimiter = event.delimiter;
+            sheet = event.sheet ?? null;
+            if (sheet !== null) located = cellLocator(layout);
             fileFindings.push(...checkHeader(layout, event.line, event.delimiter));
             if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
             if (layout.phones.length > 0) rowOptions = { ...rowOptions, phones: new PhoneRegistry(phoneColumns(layout)) };
@@ -74,9 +91,12 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
             rows++;
             if (layout !== null && registry !== null) {
               checkRow(event.cells, event.line, event.row, layout, registry, rowOptions, rowFindings);
+              if (event.kinds !== undefined) checkCellKinds(event.cells, event.kinds, event.line, event.row, layout, rowFindings);
+              if (options.baseline) rowFindings.push(...options.baseline.compare(event.cells.map((c) => cleanCell(c).value), event.line, event.row, layout));
               if (rowFindings.length > 0) {
                 rowFindings.sort(order);
-                for (const f of rowFindings) {
+                for (const raw of rowFindings) {
+                  const f = located(raw);
                   tally.add(f, order);
                   const writing = spool.add(spooled(f, columnRank(f), CODE_RANK.get(f.code)!));
                   if (writing) await writing;
@@ -93,8 +113,10 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
     }
     if (layout === null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV' || f.code === 'INVALID_ENCODING')) fileFindings.push(emptyFile());
     const broken = fileFindings.some((f) => f.code === 'MALFORMED_CSV');
-    const names = registry !== null && !broken ? [...registry.findings(), ...(rowOptions.phones?.findings() ?? [])].sort(order) : [];
+    const names = registry !== null && !broken ? [...registry.findings(), ...(rowOptions.phones?.findings() ?? [])].map(located).sort(order) : [];
+    if (options.baseline && !broken) fileFindings.push(...options.baseline.missing());
     fileFindings.sort(order);
+    fileFindings.splice(0, fileFindings.length, ...fileFindings.map(located));
     for (const f of [...fileFindings, ...names]) tally.add(f, order);
     const held = [fileFindings, names].map((list) => list.map((f) => spooled(f, columnRank(f), CODE_RANK.get(f.code)!)));
     const entries = (): AsyncIterable<SpooledFinding> => mergeSorted([spool.read(), ...held], entryOrder);
@@ -104,6 +126,7 @@ export async function validateCsv(source: AsyncIterable<Buffer | string>, option
       errors: tally.errors,
       warnings: tally.warnings,
       delimiter,
+      sheet,
       counts: tally.counts,
       sample: tally.sample,
       findings: () => mapAsync(entries(), unspooled),
@@ -177,6 +200,16 @@ function findingOrder(layout: ColumnLayout | null): (a: Finding, b: Finding) => 
   const columnRank = columnRanks(layout);
   return (a, b) =>
     (a.line ?? 0) - (b.line ?? 0) || columnRank(a) - columnRank(b) || CODE_RANK.get(a.code)! - CODE_RANK.get(b.code)!;
+}
+
+/** In a spreadsheet a finding also names its cell: the column's letters and the sheet row. */
+function cellLocator(layout: ColumnLayout): (f: Finding) => Finding {
+  const position = new Map<string, number>();
+  layout.names.forEach((name, i) => position.has(name) || position.set(name, i));
+  return (f) => {
+    const at = f.column === null ? undefined : position.get(f.column);
+    return at === undefined || f.line === null ? f : { ...f, cell: cellRef(at, f.line) };
+  };
 }
 
 function phoneColumns(layout: ColumnLayout): (n: number) => string {

@@ -10,6 +10,7 @@ export interface CsvRowsArgs {
   'skip-invalid'?: boolean;
   delimiter?: string;
   'default-country'?: string;
+  sheet?: string;
 }
 
 /** --default-country, shared by every command that reads phone cells. */
@@ -17,19 +18,20 @@ export function countryOption(yargs: Argv): Argv {
   return yargs.option('default-country', { type: 'string', describe: 'country of phone numbers written without +CC (e.g. US, DE); without it such numbers are errors' });
 }
 
-/** The user CSV that plan and migrate read whole: the file, --skip-invalid, --delimiter. */
+/** The user list (CSV or .xlsx) that plan and migrate read whole: the file, --skip-invalid, --delimiter or --sheet. */
 export function csvRowsOptions(yargs: Argv): Argv {
   return yargs
     .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
     .option('skip-invalid', { type: 'boolean', describe: 'use the valid rows of a file with errors' })
     .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
-    .option('default-country', { type: 'string', describe: 'country of phone numbers written without +CC (e.g. US)' });
+    .option('default-country', { type: 'string', describe: 'country of phone numbers written without +CC (e.g. US)' })
+    .option('sheet', { type: 'string', describe: 'for an .xlsx file: the worksheet to read (default the first)' });
 }
 
 /** Validates the CSV first, as import does, then returns its valid rows. */
 export async function readValidRows(args: CsvRowsArgs): Promise<DuoUserRow[]> {
   const delimiter = parseDelimiter(args.delimiter);
   const defaultCountry = parseCountry(args['default-country']);
-  const gate = await checkImportInput(args.file, { delimiter, skipInvalid: args['skip-invalid'] ?? false, defaultCountry });
-  return loadValidRows(args.file, gate, delimiter);
+  const gate = await checkImportInput(args.file, { delimiter, sheet: args.sheet, skipInvalid: args['skip-invalid'] ?? false, defaultCountry });
+  return loadValidRows(args.file, gate);
 }

@@ -13,7 +13,8 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
   describe: 'Export users from Active Directory (LDAP or an LDIF file) to a Duo CSV',
   builder: (yargs: Argv) =>
     yargs
-      .option('out', { type: 'string', describe: 'the CSV to write (appears only when the export is complete)' })
+      .option('out', { type: 'string', describe: 'the file to write: users.csv, or users.xlsx for a spreadsheet (appears only when the export is complete)' })
+      .option('format', { choices: ['csv', 'xlsx'], describe: 'csv or xlsx (default: from --out\'s extension)' })
       .option('config', { type: 'string', describe: 'JSON file with any of these options (no secrets); flags win' })
       .group(['url', 'bind-dn', 'base', 'starttls', 'ca', 'insecure-plaintext-bind', 'password-file', 'page-size', 'timeout', 'connect-timeout'], 'LDAP source:')
       .option('url', { type: 'string', describe: 'ldaps://dc:636 or ldap://dc:389 (env LDAP_URL)' })
@@ -43,6 +44,7 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
       .example('LDAP_BIND_PASSWORD=… $0 export --url ldaps://dc1.corp.example --ca corp-ca.pem --bind-dn svc-duo@corp.example --base "DC=corp,DC=example" --alias-attr mail --out users.csv', 'export over LDAPS')
       .example('$0 export --from-ldif dump.ldf --username-attr sAMAccountName --alias-attr mail --out users.csv', 'export from an LDIF dump')
       .example('$0 export --config export.json --out users.csv', 'options from a file (see templates/export.config.json)')
+      .example('$0 export --from-ldif dump.ldf --alias-attr mail --out users.xlsx', 'a workbook to edit in Excel: every cell text, nothing re-typed')
       .example('$0 export --from-ldif dump.ldf --phone-attr mobile --default-country US --duo-group "CN=VPN Users,OU=Groups,DC=corp,DC=example" --out users.csv', 'with phones and a Duo group'),
   run: async (args, io: CliIo) => {
     const config = args.config === undefined ? {} : await loadExportConfig(args.config);

@@ -2,13 +2,11 @@ import type { Argv } from 'yargs';
 import { DataError, UsageError } from '../../errors.js';
 import { writeBatchFiles } from '../../duo/workflows/batches.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
-import { checkImportInput, importFiles, writeRejectedRows, type ImportGate } from '../../duo/workflows/import-gate.js';
+import { checkImportInput, gateRows, importFiles, writeRejectedRows, type ImportGate } from '../../duo/workflows/import-gate.js';
 import { applyImport } from '../../duo/workflows/importer.js';
 import { PLAN_ACTIONS } from '../../duo/plan/decide.js';
 import { MAX_BATCH } from '../../duo/api/users-api.js';
-import { readDuoUserRows } from '../../csv/duo-row.js';
 import { checkOutputPath } from '../../atomic-file.js';
-import { openInputFile } from '../../input-file.js';
 import { printAll, styler, type CliIo } from '../io.js';
 import { parseDelimiter, parseIntegerOption } from '../options.js';
 import { bar, count, ProgressLine, rate } from '../progress.js';
@@ -31,6 +29,7 @@ interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs {
   'max-aliases'?: string;
   'assert-sync-deleted'?: boolean;
   'default-country'?: string;
+  sheet?: string;
   enroll?: boolean;
   'send-activation'?: boolean;
 }
@@ -40,7 +39,7 @@ export const importCommand: CommandModule<ImportArgs> = {
   describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
     attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs)))))
-      .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
+      .positional('file', { type: 'string', demandOption: true, describe: 'the user list: a CSV, or an .xlsx workbook' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
       .option('batch-size', { type: 'string', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
@@ -51,6 +50,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       .option('enroll', { type: 'boolean', describe: 'with --apply: send Duo\'s enrollment email to each created user with an email and no phone (once, even across resumes)' })
       .option('send-activation', { type: 'boolean', describe: 'with --apply: text the Duo Mobile activation link to each phone this run creates (spends telephony credits)' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
+      .option('sheet', { type: 'string', describe: 'for an .xlsx file: the worksheet to read (default the first)' })
       .option('max-aliases', { type: 'string', describe: 'most aliases a row may have, as in validate (default 8)' })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
       .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
@@ -73,15 +73,15 @@ export const importCommand: CommandModule<ImportArgs> = {
     const progress = new ProgressLine(io);
     const duo = args.apply ? await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`)) : null;
 
-    const gate = await checkImportInput(args.file, { delimiter, skipInvalid, maxAliases, defaultCountry: parseCountry(args['default-country']) });
+    const gate = await checkImportInput(args.file, { delimiter, sheet: args.sheet, skipInvalid, maxAliases, defaultCountry: parseCountry(args['default-country']) });
     if (gate.refused) return await refuse(args.file, gate, io);
     if (gate.invalidRows.size > 0) {
-      await writeRejectedRows(args.file, files.rejected, gate, delimiter);
+      await writeRejectedRows(args.file, files.rejected, gate);
       io.err(`skipping ${count(gate.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
     }
 
     if (duo === null) {
-      const valid = filterRows(args.file, gate, delimiter);
+      const valid = filterRows(args.file, gate);
       const written = await writeBatchFiles(valid, args['out-dir']!, batchSize);
       io.err(`wrote ${count(written.users)} users in ${written.files} batch files to ${args['out-dir']}` +
         `${gate.invalidRows.size > 0 ? ` (${count(gate.invalidRows.size)} invalid rows skipped)` : ''}\n` +
@@ -91,7 +91,7 @@ export const importCommand: CommandModule<ImportArgs> = {
 
     const syncDeleted = args['assert-sync-deleted'] ?? false;
     const summary = await applyImport({
-      input: args.file, delimiter, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, bulkSize,
+      input: args.file, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, bulkSize,
       onNotice: (message) => progress.note(message),
       attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false, enroll: args.enroll ?? false, sendActivation: args['send-activation'] ?? false },
       // The plan first: what this run will do, and a last chance to stop.
@@ -126,8 +126,8 @@ export const importCommand: CommandModule<ImportArgs> = {
   },
 };
 
-async function* filterRows(file: string, gate: ImportGate, delimiter: string | undefined) {
-  for await (const row of readDuoUserRows(await openInputFile(file), { delimiter, defaultCountry: gate.defaultCountry })) {
+async function* filterRows(file: string, gate: ImportGate) {
+  for await (const row of gateRows(file, gate)) {
     if (!gate.invalidRows.has(row.row)) yield row;
   }
 }

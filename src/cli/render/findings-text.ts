@@ -40,7 +40,7 @@ export async function* renderFindingsText(file: string, result: ValidationResult
     yield lines.join('\n') + '\n\n';
   }
   const verdict = result.errors > 0 ? style('red', 'NOT READY for import') : style('green', 'ready for import');
-  const delimiter = result.delimiter === null ? '' : `, delimiter ${result.delimiter === '\t' ? 'tab' : `"${result.delimiter}"`}`;
+  const delimiter = result.sheet !== null ? `, sheet "${result.sheet}"` : result.delimiter === null ? '' : `, delimiter ${result.delimiter === '\t' ? 'tab' : `"${result.delimiter}"`}`;
   yield `${file}: ${result.rows} rows, ${result.errors} errors, ${result.warnings} warnings${delimiter}: ${verdict}\n`;
 }
 

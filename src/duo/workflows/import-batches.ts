@@ -1,11 +1,9 @@
 import type { DuoUserRow } from '../../csv/duo-row.js';
-import { readDuoUserRows } from '../../csv/duo-row.js';
-import { openInputFile } from '../../input-file.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { findUsersByNames, namesOfDuoUser } from '../api/users-api.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
-import type { ImportGate } from './import-gate.js';
+import { gateRows, type ImportGate } from './import-gate.js';
 
 export interface RowBatch {
   /** Up to batchSize valid rows, in file order. */
@@ -15,10 +13,10 @@ export interface RowBatch {
 }
 
 /** The checked CSV as batches of valid rows: memory holds one batch, whatever the file's size. */
-export async function* validRowBatches(input: string, gate: ImportGate, batchSize: number, delimiter?: string): AsyncGenerator<RowBatch> {
+export async function* validRowBatches(input: string, gate: ImportGate, batchSize: number): AsyncGenerator<RowBatch> {
   let rows: DuoUserRow[] = [];
   let skipped: (readonly [DuoUserRow, string])[] = [];
-  for await (const row of readDuoUserRows(await openInputFile(input), { delimiter, defaultCountry: gate.defaultCountry })) {
+  for await (const row of gateRows(input, gate)) {
     const invalid = gate.invalidRows.get(row.row);
     if (invalid !== undefined) skipped.push([row, invalid]);
     else rows.push(row);

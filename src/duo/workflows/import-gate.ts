@@ -3,11 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { ALIAS_COLUMNS, DUO_COLUMNS } from '../../csv/columns.js';
-import { readDuoUserRows, type DuoUserRow } from '../../csv/duo-row.js';
+import { readDuoUserRowsFromFile, type DuoUserRow, type RowOptions } from '../../csv/duo-row.js';
+import { openRecordBatches, type InputOptions } from '../../csv/input-records.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
-import { openInputFile } from '../../input-file.js';
 import type { Finding } from '../../validate/findings.js';
-import { validateCsv, type ValidationResult } from '../../validate/validate-csv.js';
+import { validateRecords, type ValidationResult } from '../../validate/validate-csv.js';
 
 export interface ImportFiles {
   readonly journal: string;
@@ -28,17 +28,22 @@ export interface ImportGate {
   /** Problems no row-skipping can fix (damaged file, no username column): refused even with --skip-invalid. */
   readonly fileErrors: readonly Finding[];
   readonly refused: boolean;
-  /** The country of phone numbers written without +CC: the rows are read as they were validated. */
-  readonly defaultCountry: CountryCode | undefined;
+  /** How the file is read (delimiter or sheet, the country of phone numbers): the rows are read as they were validated. */
+  readonly read: InputOptions & RowOptions;
+}
+
+/** The checked file's rows, read as they were validated. */
+export function gateRows(input: string, gate: ImportGate): AsyncGenerator<DuoUserRow> {
+  return readDuoUserRowsFromFile(input, gate.read);
 }
 
 /** Every import validates first: with an error it is refused, or the bad rows are skipped (--skip-invalid). */
 export async function checkImportInput(
   input: string,
-  options: { delimiter?: string | undefined; skipInvalid: boolean; maxAliases?: number | undefined; defaultCountry?: CountryCode | undefined },
+  options: InputOptions & { skipInvalid: boolean; maxAliases?: number | undefined; defaultCountry?: CountryCode | undefined },
 ): Promise<ImportGate> {
-  const { delimiter, maxAliases, defaultCountry } = options;
-  const validation = await validateCsv(await openInputFile(input), { delimiter, maxAliases, defaultCountry });
+  const { delimiter, sheet, maxAliases, defaultCountry } = options;
+  const validation = await validateRecords(await openRecordBatches(input, { delimiter, sheet }), { maxAliases, defaultCountry });
   const invalidRows = new Map<number, string>();
   const fileErrors: Finding[] = [];
   try {
@@ -52,7 +57,7 @@ export async function checkImportInput(
     await validation.dispose();
   }
   const refused = fileErrors.length > 0 || (invalidRows.size > 0 && !options.skipInvalid);
-  return { validation, invalidRows, fileErrors, refused, defaultCountry };
+  return { validation, invalidRows, fileErrors, refused, read: { delimiter, sheet, defaultCountry } };
 }
 
 export const ROW_COLUMNS = [...DUO_COLUMNS] as const;
@@ -65,9 +70,9 @@ export function rowCells(row: DuoUserRow): string[] {
 }
 
 /** `<name>.rejected.csv`: the skipped rows with their line and why, to fix and import again. */
-export async function writeRejectedRows(input: string, path: string, gate: ImportGate, delimiter?: string): Promise<void> {
+export async function writeRejectedRows(input: string, path: string, gate: ImportGate): Promise<void> {
   async function* rejected(): AsyncGenerator<string[]> {
-    for await (const row of readDuoUserRows(await openInputFile(input), { delimiter, defaultCountry: gate.defaultCountry })) {
+    for await (const row of gateRows(input, gate)) {
       const reason = gate.invalidRows.get(row.row);
       if (reason !== undefined) yield [String(row.line), ...rowCells(row), reason];
     }

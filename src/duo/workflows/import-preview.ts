@@ -5,7 +5,6 @@ import { validRowBatches } from './import-batches.js';
 
 export interface PreviewInput {
   readonly input: string;
-  readonly delimiter?: string | undefined;
   readonly batchSize: number;
   readonly gate: ImportGate;
 }
@@ -17,7 +16,7 @@ export interface PreviewInput {
  */
 export async function previewImport(options: PreviewInput, planBatch: (rows: readonly DuoUserRow[]) => Promise<Plan>): Promise<Record<PlanAction, number>> {
   const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
-  for await (const { rows } of validRowBatches(options.input, options.gate, options.batchSize, options.delimiter)) {
+  for await (const { rows } of validRowBatches(options.input, options.gate, options.batchSize)) {
     if (rows.length === 0) continue;
     const plan = await planBatch(rows);
     for (const action of PLAN_ACTIONS) summary[action] += plan.summary[action];

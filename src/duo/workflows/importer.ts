@@ -26,7 +26,6 @@ import { applyRenames } from './renames.js';
 
 export interface LiveImportOptions {
   readonly input: string;
-  readonly delimiter?: string | undefined;
   readonly batchSize: number;
   readonly files: ImportFiles;
   readonly gate: ImportGate;
@@ -166,8 +165,8 @@ class ImportRun {
   async execute(out: NodeJS.WritableStream): Promise<void> {
     const results = createCsvWriter(RESULT_COLUMNS, { crlf: true });
     results.pipe(out, { end: false });
-    const { input, delimiter, gate, batchSize } = this.options;
-    for await (const { rows, skipped } of validRowBatches(input, gate, batchSize, delimiter)) {
+    const { input, gate, batchSize } = this.options;
+    for await (const { rows, skipped } of validRowBatches(input, gate, batchSize)) {
       const outcomes = await this.processBatch(rows);
       // Rows in file order: the skipped rows of this stretch of the file, then the batch.
       const skippedOutcomes = skipped.map(([row, reason]) => [row, { result: 'skipped', userId: null, error: reason, final: true } as Outcome] as const);

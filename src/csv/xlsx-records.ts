@@ -1,0 +1,102 @@
+import ExcelJS from 'exceljs';
+import { UsageError } from '../errors.js';
+import type { CellKind, CsvReadEvent } from './read-records.js';
+
+export interface XlsxReadOptions {
+  /** The worksheet to read (by name, case-insensitive); default the first. */
+  readonly sheet?: string | undefined;
+}
+
+/**
+ * Streams a worksheet of an .xlsx workbook as the same header and record events as a CSV, a batch
+ * per row read: `line` is the sheet row (header = 1), every value is text as the cell shows it, and
+ * each record says which cells were not text cells (formula, number, date), which is where a
+ * spreadsheet changes data. Shared strings are cached (the part Excel and LibreOffice store them in
+ * is read first); rows are not held.
+ */
+export async function* readXlsxRecordBatches(path: string, options: XlsxReadOptions = {}): AsyncGenerator<CsvReadEvent[]> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  const seen: string[] = [];
+  let found = false;
+  try {
+    for await (const sheet of reader as unknown as AsyncIterable<ExcelJS.Worksheet & AsyncIterable<ExcelJS.Row>>) {
+      const name = (sheet as unknown as { name: string }).name;
+      seen.push(name);
+      if (found || (options.sheet !== undefined ? name.toLowerCase() !== options.sheet.toLowerCase() : seen.length > 1)) {
+        // Not the sheet wanted: its rows must still be read past.
+        for await (const _ of sheet) void _;
+        continue;
+      }
+      found = true;
+      let width = 0;
+      let row = 0;
+      for await (const sheetRow of sheet) {
+        const { cells, kinds } = rowCells(sheetRow, width);
+        if (row === 0 && width === 0) {
+          width = cells.length;
+          yield [{ type: 'header', cells, line: sheetRow.number, delimiter: '', sheet: name }];
+          continue;
+        }
+        if (cells.every((c) => c.trim() === '')) continue;
+        row++;
+        yield [{ type: 'record', cells, line: sheetRow.number, row, ...(kinds.some((k) => k !== undefined) ? { kinds } : {}) }];
+      }
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    yield [{ type: 'problem', problem: { code: 'MALFORMED_CSV', line: 1, message: `not a readable .xlsx workbook (${(error as Error).message})`, fatal: true } }];
+    return;
+  }
+  if (!found && seen.length > 0) throw new UsageError('BAD_OPTION', `${path} has no sheet "${options.sheet}"; its sheets: ${seen.map((s) => `"${s}"`).join(', ')}`);
+}
+
+/** A row's values as text, left to right (at least `width` cells), and what each cell was. */
+function rowCells(row: ExcelJS.Row, width: number): { cells: string[]; kinds: (CellKind | undefined)[] } {
+  const cells: string[] = [];
+  const kinds: (CellKind | undefined)[] = [];
+  const count = Math.max(width, row.cellCount);
+  for (let column = 1; column <= count; column++) {
+    const cell = row.getCell(column);
+    const [text, kind] = cellText(cell);
+    cells.push(text);
+    kinds.push(kind);
+  }
+  while (cells.length > width && width > 0 && cells[cells.length - 1] === '') {
+    cells.pop();
+    kinds.pop();
+  }
+  return { cells, kinds };
+}
+
+function cellText(cell: ExcelJS.Cell): [string, CellKind | undefined] {
+  const value = cell.value;
+  switch (cell.type) {
+    case ExcelJS.ValueType.Null:
+    case ExcelJS.ValueType.Merge:
+      return ['', undefined];
+    case ExcelJS.ValueType.Number:
+      return [numberText(value as number), 'number'];
+    case ExcelJS.ValueType.Date:
+      return [(value as Date).toISOString().replace(/T00:00:00\.000Z$/, ''), 'date'];
+    case ExcelJS.ValueType.Boolean:
+      return [String(value).toUpperCase(), 'boolean'];
+    case ExcelJS.ValueType.Formula: {
+      const result = (value as ExcelJS.CellFormulaValue).result;
+      const shown = result instanceof Date ? result.toISOString() : result === undefined || result === null || typeof result === 'object' ? '' : String(result);
+      return [shown, 'formula'];
+    }
+    case ExcelJS.ValueType.RichText:
+      return [(value as ExcelJS.CellRichTextValue).richText.map((r) => r.text).join(''), undefined];
+    case ExcelJS.ValueType.Hyperlink:
+      return [String((value as ExcelJS.CellHyperlinkValue).text ?? ''), undefined];
+    case ExcelJS.ValueType.Error:
+      return [String((value as ExcelJS.CellErrorValue).error), 'formula'];
+    default:
+      return [String(value ?? ''), undefined];
+  }
+}
+
+/** Integers as digits (no 1.23E+15), other numbers as the shortest text that reads back the same. */
+function numberText(value: number): string {
+  return Number.isInteger(value) && Math.abs(value) < 1e21 ? BigInt(value).toString() : String(value);
+}
