@@ -13,8 +13,11 @@ const config = {
   },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The AD suite needs a Samba DC: `npm run test:ad` runs it on its own.
-  testPathIgnorePatterns: process.env.DUO_BRIDGE_AD_SUITE ? [] : ['/test/ad/'],
+  // The AD suite needs a Samba DC, the office suite LibreOffice: `npm run test:ad` and `npm run test:office` run them.
+  testPathIgnorePatterns: [
+    ...(process.env.DUO_BRIDGE_AD_SUITE ? [] : ['/test/ad/']),
+    ...(process.env.DUO_BRIDGE_OFFICE_SUITE ? [] : ['/test/office/']),
+  ],
   testTimeout: 30000,
 };
 export default config;
