@@ -2,7 +2,7 @@
 // Plain Node (no shell), so it runs the same on Windows, macOS and Linux.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +59,16 @@ try {
   const findings = readFileSync(join(out, 'findings.csv'), 'utf8').trimEnd().split(/\r?\n/).length - 1;
   console.log(`findings for the spreadsheet: ${join(out, 'findings.csv')} (${findings} rows)`);
 
-  step('3. Files people build by hand, or that went through Excel.');
+  step('3. For spreadsheet users: the same export as a workbook (every cell text), and the findings painted on its cells.');
+  // Left in place for you to open: demo-output/ (git ignores it).
+  const kept = join(repo, 'demo-output');
+  mkdirSync(kept, { recursive: true });
+  bridge('export', '--from-ldif', sample('directory.ldif'), '--alias-attr', 'mail', '--alias-attr', 'proxyAddresses', '--lowercase',
+    '--phone-attr', 'mobile', '--default-country', 'US', '--duo-group', 'CN=Duo Users,OU=Groups,DC=corp,DC=example', '--out', join('demo-output', 'users.xlsx'));
+  bridge('validate', join('demo-output', 'users.xlsx'), '--default-country', 'US', '--report', join('demo-output', 'findings.xlsx'), '--max-shown', '1');
+  console.log('open demo-output/users.xlsx to edit the list, demo-output/findings.xlsx to see each problem on its cell (red: error, amber: warning; a note says why)');
+
+  step('3b. Files people build by hand, or that went through Excel.');
   bridge('validate', sample('users-messy.csv'), '--max-shown', '3');
   bridge('validate', sample('users-excel-semicolon.csv'));
 

@@ -20,7 +20,7 @@ export interface AppliedWrite {
   readonly params: Record<string, string>;
 }
 
-export interface FakeUser {
+export interface SimulatedUser {
   user_id: string;
   username: string;
   realname: string | null;
@@ -39,7 +39,7 @@ export interface FakeUser {
   is_enrolled: boolean;
 }
 
-/** How the fake answers POST /admin/v1/bulk (see the assumptions above). */
+/** How the simulator answers POST /admin/v1/bulk (see ./assumptions.ts). */
 export type BulkAnswer = 'results' | 'ok' | 'lost' | 'refused' | 'forbidden';
 
 export type FaultKind = '429' | '500-before' | '500-after' | 'reset-before' | 'reset-after' | 'html-502' | 'slow' | 'refuse';
@@ -52,14 +52,14 @@ export interface Fault {
   readonly delayMs?: number;
 }
 
-export interface FakeGroup {
+export interface SimulatedGroup {
   group_id: string;
   name: string;
   desc: string;
   status: string;
 }
 
-export interface FakePhone {
+export interface SimulatedPhone {
   phone_id: string;
   number: string;
   extension: string;
@@ -71,7 +71,7 @@ export interface FakePhone {
   smsActivations: number;
 }
 
-export interface FakeDuoOptions {
+export interface SimulatorOptions {
   readonly ikey?: string;
   readonly skey?: string;
   /** Write calls (POST/DELETE) allowed per rolling minute; beyond it: 429. */
@@ -125,9 +125,9 @@ class Refusal extends Error {
 export class DuoSimulator {
   readonly ikey: string;
   readonly skey: string;
-  readonly users = new Map<string, FakeUser>();
-  readonly groups = new Map<string, FakeGroup>();
-  readonly phones = new Map<string, FakePhone>();
+  readonly users = new Map<string, SimulatedUser>();
+  readonly groups = new Map<string, SimulatedGroup>();
+  readonly phones = new Map<string, SimulatedPhone>();
   /** Phone ids by "number extension". */
   private readonly phoneIndex = new Map<string, string>();
   /** Enrollment emails sent: username and address, in order. */
@@ -165,7 +165,7 @@ export class DuoSimulator {
   private nextId = 1;
   url = '';
 
-  constructor(private readonly options: FakeDuoOptions = {}) {
+  constructor(private readonly options: SimulatorOptions = {}) {
     this.ikey = options.ikey ?? 'DIFAKEINTEGRATIONKEY';
     this.skey = options.skey ?? 'fake-secret-key-0123456789abcdefghijklmn';
     this.writeLimitPerMinute = options.writeLimitPerMinute;
@@ -201,7 +201,7 @@ export class DuoSimulator {
   }
 
   /** Adds a user directly, as an earlier sync or admin would have. */
-  seed(fields: Partial<FakeUser> & { username: string }, aliases: string[] = []): FakeUser {
+  seed(fields: Partial<SimulatedUser> & { username: string }, aliases: string[] = []): SimulatedUser {
     const user = this.newUser(fields);
     aliases.forEach((alias, i) => (user.aliases[`alias${i + 1}`] = alias));
     this.claim(user, [user.username, ...aliases]);
@@ -223,7 +223,7 @@ export class DuoSimulator {
     for (const group of snapshot.groups ?? []) this.groups.set(group.group_id, { group_id: group.group_id, name: group.name, desc: '', status: 'active' });
     for (const user of snapshot.users) {
       for (const group of user.groups) if (!this.groups.has(group.group_id)) this.groups.set(group.group_id, { group_id: group.group_id, name: group.name, desc: '', status: 'active' });
-      const seeded = this.newUser({ ...user, username: user.username, phones: [], groups: user.groups.map((g) => g.group_id) } as unknown as Partial<FakeUser> & { username: string });
+      const seeded = this.newUser({ ...user, username: user.username, phones: [], groups: user.groups.map((g) => g.group_id) } as unknown as Partial<SimulatedUser> & { username: string });
       seeded.user_id = user.user_id;
       seeded.aliases = { ...user.aliases };
       this.claim(seeded, [seeded.username, ...Object.values(seeded.aliases)]);
@@ -239,26 +239,26 @@ export class DuoSimulator {
   }
 
   /** Adds a group directly, as an admin or a directory sync would have. */
-  seedGroup(name: string, desc = ''): FakeGroup {
+  seedGroup(name: string, desc = ''): SimulatedGroup {
     const group = { group_id: `DG${String(this.nextId++).padStart(18, '0')}`, name, desc, status: 'active' };
     this.groups.set(group.group_id, group);
     return group;
   }
 
   /** Adds a phone directly, attached to the given users. */
-  seedPhone(number: string, userIds: string[] = [], extension = ''): FakePhone {
+  seedPhone(number: string, userIds: string[] = [], extension = ''): SimulatedPhone {
     const phone = this.newPhone({ number, extension });
     for (const id of userIds) this.attach(this.user(id), phone);
     return phone;
   }
 
   /** A user's group names, sorted. */
-  groupNamesOf(user: FakeUser): string[] {
+  groupNamesOf(user: SimulatedUser): string[] {
     return user.groups.map((id) => this.groups.get(id)!.name).sort();
   }
 
   /** Users by lower-cased username. */
-  byUsername(): Map<string, FakeUser> {
+  byUsername(): Map<string, SimulatedUser> {
     return new Map([...this.users.values()].map((u) => [nameKey(u.username), u]));
   }
 
@@ -309,7 +309,7 @@ export class DuoSimulator {
       respond(200, { stat: 'OK', ...result });
     } catch (error) {
       if (error instanceof Refusal) return fail(error.status, error.code, error.message, error.detail);
-      fail(500, 50000, `fake Duo bug: ${(error as Error).message}`);
+      fail(500, 50000, `simulator bug: ${(error as Error).message}`);
     }
   }
 
@@ -479,7 +479,7 @@ export class DuoSimulator {
     };
   }
 
-  private createGroup(params: Record<string, string>): FakeGroup {
+  private createGroup(params: Record<string, string>): SimulatedGroup {
     for (const key of Object.keys(params)) if (!['name', 'desc', 'status'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
     const name = params.name?.trim() ?? '';
     if (name === '') throw new Refusal(400, 40001, 'Missing required request parameters', 'name');
@@ -488,7 +488,7 @@ export class DuoSimulator {
     return this.seedGroup(name, params.desc ?? '');
   }
 
-  private createPhone(params: Record<string, string>): FakePhone {
+  private createPhone(params: Record<string, string>): SimulatedPhone {
     for (const key of Object.keys(params)) {
       if (!['number', 'extension', 'name', 'type', 'platform', 'predelay', 'postdelay'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
     }
@@ -510,15 +510,15 @@ export class DuoSimulator {
     return digits.startsWith('+') ? digits : `+1${digits}`;
   }
 
-  private newPhone(phone: { number: string; extension: string }, id?: string): FakePhone {
-    const created: FakePhone = { phone_id: id ?? `DP${String(this.nextId++).padStart(18, '0')}`, number: phone.number, extension: phone.extension,
+  private newPhone(phone: { number: string; extension: string }, id?: string): SimulatedPhone {
+    const created: SimulatedPhone = { phone_id: id ?? `DP${String(this.nextId++).padStart(18, '0')}`, number: phone.number, extension: phone.extension,
       type: 'mobile', platform: 'unknown', users: [], smsActivations: 0 };
     this.phones.set(created.phone_id, created);
     this.phoneIndex.set(`${created.number} ${created.extension}`, created.phone_id);
     return created;
   }
 
-  private attach(user: FakeUser, phone: FakePhone): void {
+  private attach(user: SimulatedUser, phone: SimulatedPhone): void {
     if (phone.users.includes(user.user_id)) return;
     if (user.phones.length >= MAX_PHONES_PER_USER) throw new Refusal(500, 50001, 'Maximum number of phones per user reached');
     if (phone.users.length >= MAX_USERS_PER_PHONE) throw new Refusal(500, 50001, 'Maximum number of users per phone reached');
@@ -526,19 +526,19 @@ export class DuoSimulator {
     user.phones.push({ phone_id: phone.phone_id, number: phone.number, extension: phone.extension });
   }
 
-  private group(id: string): FakeGroup {
+  private group(id: string): SimulatedGroup {
     const group = this.groups.get(id);
     if (!group) throw new Refusal(404, 40401, 'Resource not found', 'group_id');
     return group;
   }
 
-  private phone(id: string): FakePhone {
+  private phone(id: string): SimulatedPhone {
     const phone = this.phones.get(id);
     if (!phone) throw new Refusal(404, 40401, 'Resource not found', 'phone_id');
     return phone;
   }
 
-  private phoneView(phone: FakePhone): unknown {
+  private phoneView(phone: SimulatedPhone): unknown {
     const { smsActivations: _sent, users, ...fields } = phone;
     return { ...fields, users: users.map((id) => ({ user_id: id, username: this.users.get(id)?.username ?? '' })) };
   }
@@ -576,7 +576,7 @@ export class DuoSimulator {
   private listUsers(params: Record<string, string>): { response: unknown; metadata?: unknown } {
     const exclusive = ['username_list', 'user_id_list', 'username', 'email'].filter((k) => k in params);
     if (exclusive.length > 1) throw new Refusal(400, 40002, 'Invalid request parameters', exclusive.join(','));
-    const page = (all: FakeUser[]): { response: unknown; metadata: unknown } => {
+    const page = (all: SimulatedUser[]): { response: unknown; metadata: unknown } => {
       const limit = Math.min(Number(params.limit ?? this.defaultLimit), 300);
       const offset = Number(params.offset ?? 0);
       const next = offset + limit < all.length ? offset + limit : undefined;
@@ -619,17 +619,17 @@ export class DuoSimulator {
     }
     // All or nothing: nothing above has changed the store.
     return (list as Record<string, string>[]).map((fields) => {
-      const user = this.newUser(fields as unknown as Partial<FakeUser> & { username: string });
+      const user = this.newUser(fields as unknown as Partial<SimulatedUser> & { username: string });
       this.claim(user, [user.username]);
       this.users.set(user.user_id, user);
       return this.view(user);
     });
   }
 
-  private create(params: Record<string, string>): FakeUser {
+  private create(params: Record<string, string>): SimulatedUser {
     this.checkFields(params);
     if (this.names.has(nameKey(params.username!))) throw new Refusal(400, 40002, `Username '${params.username}' already exists`, 'username');
-    const user = this.newUser(params as unknown as Partial<FakeUser> & { username: string });
+    const user = this.newUser(params as unknown as Partial<SimulatedUser> & { username: string });
     const aliases = params.aliases === undefined ? {} : this.parseAliases(params.aliases);
     const keys = [user.username, ...Object.values(aliases)].map(nameKey);
     if (new Set(keys).size !== keys.length) throw new Refusal(400, 40002, 'Invalid request parameters: an alias equals the username or another alias', 'aliases');
@@ -639,7 +639,7 @@ export class DuoSimulator {
     return user;
   }
 
-  private modify(user: FakeUser, params: Record<string, string>): FakeUser {
+  private modify(user: SimulatedUser, params: Record<string, string>): SimulatedUser {
     for (const key of Object.keys(params)) {
       if (![...USER_FIELDS, 'aliases'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
     }
@@ -700,7 +700,7 @@ export class DuoSimulator {
     return list as string[];
   }
 
-  private newUser(fields: Partial<FakeUser> & { username: string }): FakeUser {
+  private newUser(fields: Partial<SimulatedUser> & { username: string }): SimulatedUser {
     if (!fields.username || fields.username.trim() === '') throw new Refusal(400, 40001, 'Missing required request parameters', 'username');
     return {
       user_id: `DU${String(this.nextId++).padStart(18, '0')}`,
@@ -721,13 +721,13 @@ export class DuoSimulator {
     };
   }
 
-  private user(id: string): FakeUser {
+  private user(id: string): SimulatedUser {
     const user = this.users.get(id);
     if (!user) throw new Refusal(404, 40401, 'Resource not found', 'user_id');
     return user;
   }
 
-  private claim(user: FakeUser, names: string[]): void {
+  private claim(user: SimulatedUser, names: string[]): void {
     for (const name of names) {
       const owner = this.names.get(nameKey(name));
       if (owner !== undefined && owner !== user.user_id) throw new Refusal(400, 40002, `'${name}' is already in use`, 'username');
@@ -735,11 +735,11 @@ export class DuoSimulator {
     for (const name of names) this.names.set(nameKey(name), user.user_id);
   }
 
-  private release(user: FakeUser): void {
+  private release(user: SimulatedUser): void {
     for (const name of [user.username, ...Object.values(user.aliases)]) this.names.delete(nameKey(name));
   }
 
-  private view(user: FakeUser): unknown {
+  private view(user: SimulatedUser): unknown {
     const legacy = Object.fromEntries([1, 2, 3, 4].map((n) => [`alias${n}`, user.aliases[`alias${n}`] ?? null]));
     const phones = user.phones.map((p) => {
       const phone = this.phones.get(p.phone_id);

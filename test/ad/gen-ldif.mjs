@@ -26,7 +26,7 @@ export const isDisabled = (i) => i % 20 === 7;
 export const hasMail = (i) => i % 10 !== 0;
 export const mobileOf = (i) => (i === 97 ? 'ask reception' : i % 4 === 0 ? null : `(734) ${500 + Math.floor(i / 10000)}-${String(i % 10000).padStart(4, '0')}`);
 export const mobileE164 = (i) => `+1734${500 + Math.floor(i / 10000)}${String(i % 10000).padStart(4, '0')}`;
-export const deskOf = (i) => (i % 5 === 0 ? `+44 20 7946 ${String(i % 10000).padStart(4, '0')} x${i % 100}` : null);
+export const deskOf = (i) => (i % 5 === 0 ? `+44 20 ${7946 + Math.floor(i / 10000)} ${String(i % 10000).padStart(4, '0')} x${i % 100}` : null);
 const userDn = (i) => `CN=${sam(i)},OU=${isDisabled(i) ? 'Disabled' : 'People'},${base}`;
 
 /** `attr: value`, or `attr:: base64` for values LDIF may not write plainly (RFC 2849 SAFE-STRING). */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import { DuoSimulator, type FakeDuoOptions } from '../../src/simulator/duo-simulator.js';
+import { DuoSimulator, type SimulatorOptions } from '../../src/simulator/duo-simulator.js';
 
-export type { BulkAnswer, Fault, FaultKind, FakeGroup, FakePhone, FakeUser, LoggedRequest } from '../../src/simulator/duo-simulator.js';
+export type { BulkAnswer, Fault, FaultKind, LoggedRequest, SimulatedGroup as FakeGroup, SimulatedPhone as FakePhone, SimulatedUser as FakeUser } from '../../src/simulator/duo-simulator.js';
 
 // Signatures are checked with Duo's official signer, not ours: a bug in ours cannot hide here.
 const official = createRequire(import.meta.url)('@duosecurity/duo_api/lib/duo_sig.js') as {
@@ -14,7 +14,7 @@ const official = createRequire(import.meta.url)('@duosecurity/duo_api/lib/duo_si
  * are listed in src/simulator/assumptions.ts.
  */
 export class FakeDuo extends DuoSimulator {
-  constructor(options: FakeDuoOptions = {}) {
+  constructor(options: SimulatorOptions = {}) {
     super({ signer: official.signV5, ...options });
   }
 }

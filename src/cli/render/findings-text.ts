@@ -32,7 +32,7 @@ export async function* renderFindingsText(file: string, result: ValidationResult
       if (options.maxShown !== 0 && listed === options.maxShown) break;
       listed++;
       const where = f.line === null ? file : `${file}:${f.line}`;
-      const column = f.column === null ? '' : ` [${f.column}]`;
+      const column = f.column === null ? '' : ` [${f.column}${f.cell ? `, cell ${f.cell}` : ''}]`;
       lines.push(`  ${where}${column} ${f.message}`);
       if (f.fix !== null) lines.push(style('dim', `      fix: ${f.fix}`));
     }

@@ -198,7 +198,7 @@ class ImportRun {
     if (open.length === 0) return outcomes;
 
     const plan = await this.planBatch(open);
-    const planned = new Map(plan.rows.map((p) => [p.row, p]));
+    const plannedByRow = new Map(plan.rows.map((p) => [p.row, p]));
     const toCreate: DuoUserRow[] = [];
     const created = new Map<DuoUserRow, string>();
     for (const planned of plan.rows) {
@@ -218,7 +218,7 @@ class ImportRun {
       // One alias call per user can take minutes per batch at Duo's rate: show progress inside it.
       this.report(++finishedRows);
     }
-    await this.attach(open, planned, outcomes);
+    await this.attach(open, plannedByRow, outcomes);
     // One flush for the batch's final results: until it is on disk, a resume re-derives them from Duo.
     await this.journal.append(...open.flatMap((row): JournalRecord[] => {
       const outcome = outcomes.get(row)!;

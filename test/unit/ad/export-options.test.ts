@@ -16,6 +16,7 @@ describe('resolveExportOptions', () => {
       selection: { filter: undefined, groups: [], includeDisabled: false },
       mapping: { usernameAttribute: 'sAMAccountName', aliasAttributes: [], lowercase: false, phoneAttributes: [], defaultCountry: undefined },
       duoGroups: [],
+      format: 'csv',
       crlf: false,
     });
     expect(Object.isFrozen(options)).toBe(true);
@@ -76,6 +77,8 @@ describe('phones and Duo groups', () => {
     expect((await resolveExportOptions({ out: 'u.csv' }, LDAP_ENV, config)).duoGroups).toEqual([{ dn: 'CN=GG-VPN,OU=Groups,DC=x', name: 'VPN Users' }]);
     await expect(resolveExportOptions({ out: 'u.csv', 'default-country': 'Germany' }, LDAP_ENV)).rejects.toThrow(/not a two-letter country code/);
     await expect(resolveExportOptions({ out: 'u.csv', 'duo-group': ['OU=Groups,DC=x'] }, LDAP_ENV)).rejects.toThrow(/needs a group DN starting with CN=/);
+    expect((await resolveExportOptions({ out: 'U.XLSX' }, LDAP_ENV)).format).toBe('xlsx');
+    await expect(resolveExportOptions({ out: 'u.csv', format: 'ods' }, LDAP_ENV)).rejects.toThrow(/--format is csv or xlsx/);
   });
 });
 
