@@ -57,3 +57,8 @@ export { CONFIRMED, ASSUMED } from './simulator/assumptions.js';
 export { diffTenants } from './duo/tenant/tenant-diff.js';
 export type { TenantDiff, TenantChange } from './duo/tenant/tenant-diff.js';
 export { parsePhone } from './phone.js';
+export { validateRecords } from './validate/validate-csv.js';
+export { openRecordBatches, isSpreadsheet } from './csv/input-records.js';
+export { readDuoUserRowsFromFile } from './csv/duo-row.js';
+export { writeFindingsWorkbook } from './validate/findings-workbook.js';
+export { Baseline, spreadsheetDamage } from './validate/baseline.js';

@@ -18,6 +18,8 @@ export interface AppliedWrite {
   readonly method: string;
   readonly path: string;
   readonly params: Record<string, string>;
+  /** The id counter before the write: a refused write may have used ids, so a replay restores it. */
+  readonly nextId?: number;
 }
 
 export interface SimulatedUser {
@@ -297,9 +299,10 @@ export class DuoSimulator {
         res.writeHead(502, { 'Content-Type': 'text/html' });
         return void res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
       }
+      const nextId = this.nextId;
       const result = this.route(method, path, params);
       if (method !== 'GET') {
-        this.onApplied?.({ method, path, params });
+        this.onApplied?.({ method, path, params, nextId });
         this.appliedWrites++;
         this.afterWrite?.(this.appliedWrites, method, path);
       }
@@ -358,6 +361,7 @@ export class DuoSimulator {
 
   /** Applies a write as if it had been requested (replaying a --state log); Duo's refusals are thrown. */
   apply(write: AppliedWrite): void {
+    if (write.nextId !== undefined) this.nextId = write.nextId;
     this.route(write.method, write.path, write.params);
   }
 

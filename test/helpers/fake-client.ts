@@ -2,7 +2,12 @@ import { DuoClient } from '../../src/duo/api/client.js';
 import { duoBaseUrl } from '../../src/duo/api/duo-host.js';
 import type { FakeDuo } from '../fake-duo/fake-duo.js';
 
-/** duo-bridge's own client, unthrottled, talking to a fake Duo: for tests that pin down what the fake believes. */
+/** duo-bridge's own client, unthrottled, for the Duo that DUO_HOST, DUO_IKEY and DUO_SKEY name. */
+export function clientAt(env: Record<string, string>): DuoClient {
+  return new DuoClient({ credentials: { baseUrl: duoBaseUrl(env.DUO_HOST!), ikey: env.DUO_IKEY!, skey: env.DUO_SKEY! }, ratePerMinute: 100_000, timeoutMs: 5000 });
+}
+
+/** The same for a fake Duo: for tests that pin down what the fake believes. */
 export function clientFor(duo: FakeDuo): DuoClient {
-  return new DuoClient({ credentials: { baseUrl: duoBaseUrl(duo.url), ikey: duo.ikey, skey: duo.skey }, ratePerMinute: 100_000, timeoutMs: 5000 });
+  return clientAt(duo.env());
 }

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTenantSnapshot } from '../../src/duo/tenant/tenant.js';
 import { FakeDuo } from '../fake-duo/fake-duo.js';
+import { clientAt } from '../helpers/fake-client.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startSimulator, type SimulatorProcess } from '../helpers/simulator.js';
 import { tmpFiles } from '../helpers/tmp-files.js';
@@ -92,6 +93,23 @@ describe('duo-bridge simulator', () => {
     expect(report.differences).toBe(0);
     expect(report.trash).toHaveLength(5);
   }, 120_000);
+
+  it('a restart gives every user the id it had, even after refused writes that used ids', async () => {
+    const dir = tmpFiles({ 'seed.json': '{"users":[],"groups":[]}' });
+    const args = ['--tenant', join(dir, 'seed.json'), '--state', join(dir, 's.state')];
+    simulator = await startSimulator(args);
+    const client = clientAt(simulator.env);
+    // Refused after the simulator drew an id for it: the alias repeats the username.
+    await expect(client.post('/admin/v1/users', { username: 'ann', aliases: 'alias1=ann' })).rejects.toMatchObject({ status: 400 });
+    const { response } = await client.post('/admin/v1/users', { username: 'bob' });
+    const id = (response as { user_id: string }).user_id;
+    await simulator.stop('SIGKILL');
+    simulator = await startSimulator(args);
+    const again = clientAt(simulator.env);
+    expect((await again.get(`/admin/v1/users/${id}`)).response).toMatchObject({ username: 'bob' });
+    const { response: next } = await again.post('/admin/v1/users', { username: 'cid' });
+    expect((next as { user_id: string }).user_id).not.toBe(id);
+  });
 
   it('refuses a state file grown from another snapshot, and says plainly what it is in --help', async () => {
     const dir = tmpFiles({ 'a.json': '{"users":[]}', 'b.json': '{"users":[],"groups":[]}' });

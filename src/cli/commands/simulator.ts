@@ -43,13 +43,14 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
     const keys = state?.header ?? newKeys();
     const simulator = new DuoSimulator({ ikey: keys.ikey, skey: keys.skey, ...(writeLimitPerMinute === undefined ? {} : { writeLimitPerMinute }) });
     simulator.seedSnapshot(snapshot);
-    for (const write of state?.writes ?? []) {
+    (state?.writes ?? []).forEach((write, i) => {
       try {
         simulator.apply(write);
-      } catch {
-        // Refused when it was first sent too (the log holds only applied writes); nothing to redo.
+      } catch (error) {
+        // Every logged write was applied once onto this same seed: one that no longer applies means the file was edited.
+        throw new UsageError('STATE_DAMAGED', `--state ${args.state}:${i + 2} no longer applies (${(error as Error).message}): was the file edited?`, { cause: error });
       }
-    }
+    });
     if (state !== null) simulator.onApplied = (write) => state.append(write);
     try {
       await simulator.start(port);

@@ -91,9 +91,15 @@ describe('Journal', () => {
         try { const j = await Journal.open(${JSON.stringify(path)}); process.stdout.write('locked\\n'); process.stdin.once('data', async () => { await j.close(); process.exit(0); }); }
         catch (e) { process.stdout.write('refused: ' + e.message + '\\n'); process.exit(0); } });`;
       const children = [0, 1].map(() => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }));
+      // Listened for from the start: the refused child may be gone before its answer is read.
+      const exits = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
       const answers = await Promise.all(children.map((child) => new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())))));
-      for (const child of children) child.stdin.end('go');
-      await Promise.all(children.map((child) => new Promise((resolve) => child.on('exit', resolve))));
+      for (const child of children) {
+        // Telling an exited child to go fails with EPIPE: it has nothing left to do anyway.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end('go');
+      }
+      await Promise.all(exits);
       expect(answers.filter((a) => a === 'locked')).toHaveLength(1);
       expect(answers.find((a) => a !== 'locked')).toMatch(/^refused: journal .* is in use by another duo-bridge \(pid \d+\)$/);
     }
