@@ -115,7 +115,7 @@ export interface DeviceUndoResult {
 }
 
 /**
- * Takes off what an import added: memberships removed (bulk operations where Duo takes them, then
+ * Takes off what a run (import or migrate) added: memberships removed (bulk operations where Duo takes them, then
  * single calls for what remains), phones it attached detached, phones it created deleted. Each
  * through the guarded write; "not found" counts as done, so a resumed rollback simply repeats.
  */
