@@ -45,12 +45,11 @@ export type { Plan, PlannedRow, PlanAction, DecideOptions } from './duo/plan/dec
 export { readLiveTenant, loadLiveTenant, writeTenantSnapshot, loadTenantSnapshot } from './duo/tenant/tenant.js';
 export type { TenantUser, TenantSnapshot } from './duo/tenant/tenant.js';
 export { migrateUsers } from './duo/workflows/migrate.js';
-export { readRollbackPlan, RollbackProgress, trashUsers, restoreNames } from './duo/workflows/rollback.js';
-export { guardedWrite } from './duo/journal/guarded-write.js';
-export type { WriteOutcome } from './duo/journal/guarded-write.js';
+export type { MigrateRun, MigrateResult } from './duo/workflows/migrate.js';
+export { readRollbackPlan, rollbackRun, rollbackJournalPath } from './duo/workflows/rollback.js';
+export type { RollbackOptions, RollbackPlan, RollbackPreview, RollbackResult } from './duo/workflows/rollback.js';
 export { loadValidRows } from './duo/workflows/valid-rows.js';
 export { pendingDeletionDays } from './duo/api/settings-api.js';
-export { Journal } from './duo/journal/journal.js';
 export { DuoRequestError, DuoOutcomeUnknownError } from './errors.js';
 export { DuoSimulator } from './simulator/duo-simulator.js';
 export { CONFIRMED, ASSUMED } from './simulator/assumptions.js';

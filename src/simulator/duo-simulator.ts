@@ -82,6 +82,8 @@ export interface SimulatorOptions {
   readonly maxSkewSeconds?: number;
   /** How signatures are checked; default duo-bridge's own signer. */
   readonly signer?: SignerV5;
+  /** Duo's clock minus this machine's (ms): its Date header, its skew check and users' `created` follow it. */
+  readonly clockOffsetMs?: number;
 }
 
 export interface LoggedRequest {
@@ -277,7 +279,7 @@ export class DuoSimulator {
     const path = url.pathname;
     const respond = (status: number, payload: unknown): void => {
       this.log.push({ method, path, status, at: Date.now() });
-      res.writeHead(status, { 'Content-Type': 'application/json', Date: new Date().toUTCString() });
+      res.writeHead(status, { 'Content-Type': 'application/json', Date: new Date(this.clock()).toUTCString() });
       res.end(JSON.stringify(payload));
     };
     const fail = (status: number, code: number, message: string, detail?: string): void =>
@@ -322,7 +324,7 @@ export class DuoSimulator {
     if (!match || !date) throw new Refusal(401, 40101, 'Missing request credentials');
     const [ikey, signature] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
     if (ikey !== this.ikey) throw new Refusal(401, 40102, 'Invalid integration key in request credentials');
-    const skew = Math.abs(Date.now() - Date.parse(date)) / 1000;
+    const skew = Math.abs(this.clock() - Date.parse(date)) / 1000;
     if (!(skew <= (this.options.maxSkewSeconds ?? 300))) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
     const query: Record<string, string> = {};
     for (const pair of url.search.slice(1).split('&').filter(Boolean)) {
@@ -342,6 +344,11 @@ export class DuoSimulator {
     if (path === '/admin/v1/bulk' && Array.isArray(parsed.operations)) parsed.operations = JSON.stringify(parsed.operations);
     for (const value of Object.values(parsed)) if (typeof value !== 'string') throw new Refusal(400, 40002, 'Invalid request parameters', 'values must be strings');
     return parsed as Record<string, string>;
+  }
+
+  /** Now, on this Duo's clock. */
+  private clock(): number {
+    return Date.now() + (this.options.clockOffsetMs ?? 0);
   }
 
   private takeFault(request: string): Fault | undefined {
@@ -718,7 +725,7 @@ export class DuoSimulator {
       aliases: {},
       phones: fields.phones ?? [],
       groups: fields.groups ?? [],
-      created: Math.floor(Date.now() / 1000),
+      created: Math.floor(this.clock() / 1000),
       last_directory_sync: fields.last_directory_sync ?? null,
       ...(fields.external_id ? { external_id: fields.external_id } : {}),
       is_enrolled: fields.is_enrolled ?? false,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { describeFsError } from '../input-file.js';
 import type { AppliedWrite } from './duo-simulator.js';
@@ -10,6 +10,11 @@ interface StateHeader {
   readonly tenant_sha256: string;
   readonly ikey: string;
   readonly skey: string;
+  /**
+   * The port it first listened on: a restart listens there again, so that DUO_HOST (and the host
+   * every journal of the rehearsal is bound to) stays the same.
+   */
+  port?: number;
 }
 
 /**
@@ -22,13 +27,18 @@ export class StateLog {
     private readonly fd: number,
     readonly header: StateHeader,
     readonly writes: readonly AppliedWrite[],
+    private written: boolean,
   ) {}
 
   static open(path: string, tenantText: string): StateLog {
     const tenant_sha256 = createHash('sha256').update(tenantText).digest('hex');
     let lines: string[] = [];
     try {
-      lines = readFileSync(path, 'utf8').split('\n').filter((line) => line !== '');
+      const bytes = readFileSync(path);
+      // A line torn by a kill (no newline yet) was never answered: cut it off, or the next append would be glued to it.
+      const complete = bytes.lastIndexOf(10) + 1;
+      if (complete < bytes.length) truncateSync(path, complete);
+      lines = bytes.subarray(0, complete).toString('utf8').split('\n').filter((line) => line !== '');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError('INPUT_UNREADABLE', `--state ${path}: ${describeFsError(error)}`, { cause: error });
     }
@@ -38,17 +48,11 @@ export class StateLog {
     } catch (error) {
       throw new UsageError('INPUT_UNREADABLE', `--state ${path}: ${describeFsError(error)}`, { cause: error });
     }
-    if (lines.length === 0) {
-      const header: StateHeader = { t: 'simulator', tenant_sha256, ...newKeys() };
-      writeLine(fd, header);
-      return new StateLog(fd, header, []);
-    }
+    if (lines.length === 0) return new StateLog(fd, { t: 'simulator', tenant_sha256, ...newKeys() }, [], false);
     const parse = (line: string, n: number): unknown => {
       try {
         return JSON.parse(line);
       } catch {
-        // A line torn by a kill was never answered: the client saw no success for it.
-        if (n === lines.length - 1) return null;
         throw new UsageError('STATE_DAMAGED', `--state ${path}:${n + 1} is not a simulator state line`);
       }
     };
@@ -58,8 +62,16 @@ export class StateLog {
       closeSync(fd);
       throw new UsageError('STATE_MISMATCH', `--state ${path} grew from another tenant snapshot: use the --tenant it started from, or a new --state`);
     }
-    const writes = lines.slice(1).map((line, i) => parse(line, i + 1)).filter((w): w is AppliedWrite => w !== null);
-    return new StateLog(fd, header, writes);
+    const writes = lines.slice(1).map((line, i) => parse(line, i + 1) as AppliedWrite);
+    return new StateLog(fd, header, writes, true);
+  }
+
+  /** Once listening: a new state file's header, with the port, is written first. */
+  begin(port: number): void {
+    if (this.written) return;
+    this.header.port = port;
+    writeLine(this.fd, this.header);
+    this.written = true;
   }
 
   append(write: AppliedWrite): void {

@@ -106,6 +106,8 @@ const DATE = /^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}-[A
 
 /** What a spreadsheet did to `was` to make it `now`, if it looks like its doing rather than a person's. */
 export function spreadsheetDamage(was: string, now: string): string | null {
+  // Damage needs a value it was made from: text typed into an empty cell is an edit.
+  if (was === '') return null;
   if (/^0+\d/.test(was) && now === was.replace(/^0+(?=\d)/, '')) return 'leading zeros lost';
   if (was.startsWith('+') && (now === was.slice(1) || now.replace(/\D/g, '') === was.replace(/\D/g, '')) && !now.startsWith('+')) return 'the leading + lost';
   if (SCIENTIFIC.test(now) && !SCIENTIFIC.test(was) && /\d/.test(was)) return 'turned into scientific notation';

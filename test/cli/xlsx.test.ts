@@ -122,6 +122,8 @@ describe('spreadsheetDamage', () => {
     ['Łukasz', 'Å\u0081ukasz', 'text re-encoded (UTF-8 read as Latin-1)'],
     ['ann', 'anna', null],
     ['123', '0123', null],
+    // Typed into an empty cell: an edit, not something a spreadsheet did to a value.
+    ['', '2025-01-31', null],
   ])('%s → %s: %s', (was, now, expected) => {
     expect(spreadsheetDamage(was, now)).toBe(expected);
   });

@@ -60,7 +60,7 @@ describe.each([
 
     // Every user the killed runs created, whether or not Duo's answer arrived, is the import's to undo.
     const rollback = await runCli(['rollback', '--journal', input.replace(/\.csv$/, '.journal.jsonl'), '--apply', '--yes', ...FAST], { env: duo.env() });
-    expect(rollback.stderr).toMatch(new RegExp(`sent ${USERS.toLocaleString('en-US')} users to the Trash`));
+    expect(rollback.stderr).toMatch(new RegExp(`disabled ${USERS.toLocaleString('en-US')} users, sent ${USERS.toLocaleString('en-US')} to the Trash`));
     expect(users.every((u) => u.status === 'pending deletion')).toBe(true);
   }, 180_000);
 });

@@ -53,7 +53,7 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
     const live = await cli(['plan', csv, '--format', 'json']);
     expect(live.exitCode).toBe(0);
     const plan = JSON.parse(live.stdout);
-    expect(plan.summary).toEqual({ create: 60, unchanged: 0, update: 0, migrate: 500, conflict: 0 });
+    expect(plan.summary).toEqual({ create: 60, unchanged: 0, update: 0, migrate: 500, restore: 0, conflict: 0 });
     expect(plan.rows[0]).toEqual({ line: 2, username: sam(1), action: 'migrate', duo_user_id: duo.byUsername().get(email(1))!.user_id, reason: expect.stringContaining(`alias "${email(1)}"`), add_groups: [], add_phones: [] });
 
     await snapshot(dir, 'tenant.json');
@@ -80,7 +80,7 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
     expect(duo.users.size).toBe(560);
 
     const again = await cli(['plan', csv, '--format', 'json']);
-    expect(JSON.parse(again.stdout).summary).toEqual({ create: 0, unchanged: 560, update: 0, migrate: 0, conflict: 0 });
+    expect(JSON.parse(again.stdout).summary).toEqual({ create: 0, unchanged: 560, update: 0, migrate: 0, restore: 0, conflict: 0 });
   });
 
   it('rollback after migrate restores the tenant exactly', async () => {
@@ -107,7 +107,7 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
     expect(run.stderr).toMatch(/created 3, exists 1/);
     const created = [6, 7, 8].map((i) => duo.byUsername().get(sam(i))!.user_id);
     const rollback = await cli(['rollback', '--journal', join(dir, 'users.journal.jsonl'), '--apply', '--yes']);
-    expect(rollback.stderr).toMatch(/sent 3 users to the Trash/);
+    expect(rollback.stderr).toMatch(/disabled 3 users, sent 3 to the Trash/);
     const trashed = [...duo.users.values()].filter((u) => u.status === 'pending deletion').map((u) => u.user_id);
     expect(trashed.sort()).toEqual(created.sort());
   });
@@ -239,7 +239,7 @@ describe('import --apply --update', () => {
     const same = duo.seed({ username: 'bob', email: 'bob@example.com' }, ['bob@example.com']);
     const dir = tmpFiles({ 'users.csv': 'username,realname,email,alias1\njfoo,Jane Foo,jane.foo@example.com,jane.foo@example.com\nbob,,bob@example.com,bob@example.com\nnew1,,new1@example.com,\n' });
     const plan = JSON.parse((await cli(['plan', join(dir, 'users.csv'), '--format', 'json'])).stdout);
-    expect(plan.summary).toEqual({ create: 1, unchanged: 1, update: 1, migrate: 0, conflict: 0 });
+    expect(plan.summary).toEqual({ create: 1, unchanged: 1, update: 1, migrate: 0, restore: 0, conflict: 0 });
     expect(plan.rows[0].reason).toBe('same username; changes realname, email, aliases');
 
     const run = await cli(['import', join(dir, 'users.csv'), '--apply', '--yes', '--update']);

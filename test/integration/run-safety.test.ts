@@ -150,15 +150,17 @@ describe('rollback', () => {
     duo.inject(/bulk_send_to_trash$/, 'reset-after', 1);
     const lost = await cli(['rollback', '--journal', journal, '--apply', '--yes']);
     expect(lost.exitCode).toBe(0);
-    expect(lost.stderr).toMatch(/sent 5 users to the Trash, 0 were already there, 0 failed .*\nDuo deletes users in the Trash for good after 30 days/);
+    expect(lost.stderr).toMatch(/disabled 5 users, sent 5 to the Trash, 0 were already there, 0 failed/);
+    expect(lost.stdout).toMatch(/Duo keeps users in its Trash for 30 days \(the tenant's pending_deletion_days\)/);
+    const writes = duo.appliedWrites;
     const again = await cli(['rollback', '--journal', journal, '--apply', '--yes']);
-    expect(again.stdout).toMatch(/send 5 users created by the import to Duo's Trash \(5 of them sent by an earlier rollback whose answer was lost: Duo is read first\)/);
-    expect(again.stderr).toMatch(/sent 0 users to the Trash, 5 were already there, 0 failed/);
-    expect(duo.count('POST', /bulk_send_to_trash$/)).toBe(0);
+    expect(again.stderr).toMatch(/disabled 0 users, sent 0 to the Trash, 5 were already there, 0 failed/);
+    expect(duo.appliedWrites).toBe(writes);
     const records = journalLines(join(dir, 'users.journal.rollback.jsonl'));
-    expect(records.filter((r) => r.t === 'outcome').map((r) => r.status)).toEqual(['unknown']);
-    const third = await cli(['rollback', '--journal', journal]);
-    expect(third.stdout).toMatch(/send 5 users/);
+    // The disable (bulk, answered), then the Trash call whose answer was lost.
+    expect(records.filter((r) => r.t === 'outcome').map((r) => r.status)).toEqual(['ok', 'unknown']);
+    const third = await cli(['rollback', journal]);
+    expect(third.stdout).toMatch(/disable 5 users it created or restored and send them to Duo's Trash/);
   });
 
   it('journals a refused call and exits 1; the next run retries only what failed', async () => {
@@ -167,9 +169,9 @@ describe('rollback', () => {
     duo.inject(/bulk_send_to_trash$/, 'refuse', 1);
     const refused = await cli(['rollback', '--journal', join(dir, 'users.journal.jsonl'), '--apply', '--yes']);
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toMatch(/sent 0 users to the Trash, 0 were already there, 3 failed/);
+    expect(refused.stderr).toMatch(/disabled 3 users, sent 0 to the Trash, 0 were already there, 3 failed/);
     const retried = await cli(['rollback', '--journal', join(dir, 'users.journal.jsonl'), '--apply', '--yes']);
-    expect(retried.stderr).toMatch(/sent 3 users to the Trash, 0 were already there, 0 failed/);
+    expect(retried.stderr).toMatch(/disabled 0 users, sent 3 to the Trash, 0 were already there, 0 failed/);
     expect([...duo.users.values()].every((u) => u.status === 'pending deletion')).toBe(true);
   });
 

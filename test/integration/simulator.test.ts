@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTenantSnapshot } from '../../src/duo/tenant/tenant.js';
 import { FakeDuo } from '../fake-duo/fake-duo.js';
@@ -78,9 +78,12 @@ describe('duo-bridge simulator', () => {
 
     // The simulator dies without warning; restarted on its state, it is the tenant it was.
     const before = await tenantOf(simulator.env, join(dir, 'before-kill.json'));
+    const host = simulator.env.DUO_HOST;
     await simulator.stop('SIGKILL');
     simulator = await startSimulator(['--tenant', join(dir, 'seed.json'), '--state', state]);
     expect(simulator.banner).toMatch(/writes replayed from/);
+    // Same port, so the journals bound to this host go on working.
+    expect(simulator.env.DUO_HOST).toBe(host);
     expect(await tenantOf(simulator.env, join(dir, 'after-restart.json'))).toEqual(before);
 
     await both('import', ['import', csv, '--apply', '--yes', '--journal', '@import.jsonl']);
@@ -109,6 +112,25 @@ describe('duo-bridge simulator', () => {
     expect((await again.get(`/admin/v1/users/${id}`)).response).toMatchObject({ username: 'bob' });
     const { response: next } = await again.post('/admin/v1/users', { username: 'cid' });
     expect((next as { user_id: string }).user_id).not.toBe(id);
+  });
+
+  it('a line torn by a kill is cut off on restart, so the next answered write survives the restart after it', async () => {
+    const dir = tmpFiles({ 'seed.json': '{"users":[],"groups":[]}' });
+    const state = join(dir, 's.state');
+    const args = ['--tenant', join(dir, 'seed.json'), '--state', state];
+    simulator = await startSimulator(args);
+    await clientAt(simulator.env).post('/admin/v1/users', { username: 'ann' });
+    await simulator.stop('SIGKILL');
+    // What a kill in the middle of writing a line leaves: part of a record, no newline.
+    appendFileSync(state, '{"method":"POST","path":"/admin/v1/us');
+    simulator = await startSimulator(args);
+    const { response } = await clientAt(simulator.env).post('/admin/v1/users', { username: 'bob' });
+    const bob = (response as { user_id: string }).user_id;
+    await simulator.stop('SIGKILL');
+    simulator = await startSimulator(args);
+    const again = clientAt(simulator.env);
+    expect((await again.get(`/admin/v1/users/${bob}`)).response).toMatchObject({ username: 'bob' });
+    expect((await again.get('/admin/v1/users', { username: 'ann' })).response).toHaveLength(1);
   });
 
   it('refuses a state file grown from another snapshot, and says plainly what it is in --help', async () => {
@@ -144,6 +166,8 @@ describe('tenant diff', () => {
     users.get(email(3))!.status = 'pending deletion';
     duo.users.delete(users.get(email(4))!.user_id);
     duo.seed({ username: 'newcomer' });
+    // What a rollback leaves of a user a run created: in the Trash, and no difference.
+    duo.seed({ username: 'created-then-trashed', status: 'pending deletion' });
     duo.seedGroup('Contractors');
     const diff = await runCli(['tenant', 'diff', join(dir, 'a.json'), '--out', join(dir, 'diff.csv'), ...FAST], { env: duo.env() });
     expect(diff.exitCode).toBe(1);
@@ -152,8 +176,10 @@ describe('tenant diff', () => {
     expect(diff.stdout).toMatch(/\+ newcomer \(DU\d+\) created/);
     expect(diff.stdout).toMatch(/- person.4@example.com \(DU\d+\) deleted/);
     expect(diff.stdout).toMatch(/\+ group "Contractors" created/);
-    expect(diff.stdout).toMatch(/in the Trash \(gone: not counted; --include-trash counts them\):\n {2}person.3@example.com \(DU\d+\) in Trash until \d{4}-\d\d-\d\d at the latest/);
-    expect(diff.stdout).toMatch(/5 differences: changed 2 · created 1 · deleted 1 · group created 1/);
+    // Live before, in the Trash now: deleted (it can come back only by a restore).
+    expect(diff.stdout).toMatch(/- person.3@example.com \(DU\d+\) deleted \(sent to the Trash\)/);
+    expect(diff.stdout).toMatch(/in the Trash \(gone: not counted; --include-trash counts them\):\n {2}created-then-trashed \(DU\d+\) in Trash until \d{4}-\d\d-\d\d at the latest/);
+    expect(diff.stdout).toMatch(/6 differences: changed 2 · deleted 2 · created 1 · group created 1/);
     const csv = readFileSync(join(dir, 'diff.csv'), 'utf8');
     expect(csv).toMatch(/,renamed,changed,username,person.1@example.com,renamed\r\n/);
     expect(csv).toMatch(/,person.3@example.com,in trash,until,,\d{4}-/);

@@ -62,6 +62,14 @@ export function syncDeletedOption(yargs: Argv): Argv {
   });
 }
 
+/** --restore-trashed: plan and import decide the same way about a user in Duo's Trash. */
+export function restoreTrashedOption(yargs: Argv): Argv {
+  return yargs.option('restore-trashed', {
+    type: 'boolean',
+    describe: 'a row whose Duo user is in Duo\'s Trash takes it out (bulk_restore, undone by rollback) and updates it; otherwise such a row is a conflict',
+  });
+}
+
 /** --create-groups and --share-phones: import and plan decide the same way. */
 export function attachOptions(yargs: Argv): Argv {
   return yargs

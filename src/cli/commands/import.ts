@@ -4,7 +4,7 @@ import { writeBatchFiles } from '../../duo/workflows/batches.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { checkImportInput, gateRows, importFiles, writeRejectedRows, type ImportGate } from '../../duo/workflows/import-gate.js';
 import { applyImport } from '../../duo/workflows/importer.js';
-import { PLAN_ACTIONS } from '../../duo/plan/decide.js';
+import { shownActions } from '../render/plan-text.js';
 import { MAX_BATCH } from '../../duo/api/users-api.js';
 import { checkOutputPath } from '../../atomic-file.js';
 import { printAll, styler, type CliIo } from '../io.js';
@@ -14,7 +14,7 @@ import { renderFindingsText } from '../render/findings-text.js';
 import { parseCountry } from '../../phone.js';
 import type { CommandModule } from './command.js';
 import { countryOption } from './csv-rows.js';
-import { attachOptions, bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type AttachArgs, type BulkArgs } from './duo-connection.js';
+import { attachOptions, restoreTrashedOption, bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type AttachArgs, type BulkArgs } from './duo-connection.js';
 
 interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs {
   file: string;
@@ -28,6 +28,7 @@ interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs {
   delimiter?: string;
   'max-aliases'?: string;
   'assert-sync-deleted'?: boolean;
+  'restore-trashed'?: boolean;
   'default-country'?: string;
   sheet?: string;
   enroll?: boolean;
@@ -38,7 +39,7 @@ export const importCommand: CommandModule<ImportArgs> = {
   command: 'import <file>',
   describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
-    attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs)))))
+    restoreTrashedOption(attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs))))))
       .positional('file', { type: 'string', demandOption: true, describe: 'the user list: a CSV, or an .xlsx workbook' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
@@ -58,7 +59,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       .example('$0 import users.csv --apply --default-country US --create-groups --enroll', 'with groups and phones; enrollment emails to users without a phone'),
   run: async (args, io: CliIo) => {
     if (Boolean(args['out-dir']) === Boolean(args.apply)) throw new UsageError('BAD_OPTION', 'give either --out-dir DIR (offline batches) or --apply (live import)');
-    for (const flag of ['update', 'enroll', 'send-activation', 'create-groups', 'share-phones'] as const) {
+    for (const flag of ['update', 'enroll', 'send-activation', 'create-groups', 'share-phones', 'restore-trashed'] as const) {
       if (args[flag] && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
     }
     if (args.apply) refuseWithoutPrompt(io, args.yes);
@@ -91,7 +92,7 @@ export const importCommand: CommandModule<ImportArgs> = {
 
     const syncDeleted = args['assert-sync-deleted'] ?? false;
     const summary = await applyImport({
-      input: args.file, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, bulkSize,
+      input: args.file, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, restoreTrashed: args['restore-trashed'] ?? false, bulkSize,
       onNotice: (message) => progress.note(message),
       attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false, enroll: args.enroll ?? false, sendActivation: args['send-activation'] ?? false },
       // The plan first: what this run will do, and a last chance to stop.
@@ -101,7 +102,7 @@ export const importCommand: CommandModule<ImportArgs> = {
         } else {
           progress.update(() => 'planning: looking up the rows\' names in Duo');
           const plan = await preview().finally(() => progress.done());
-          io.err(`plan for ${duo.host}: ${PLAN_ACTIONS.map((a) => `${a} ${count(plan[a])}`).join(' · ')}` +
+          io.err(`plan for ${duo.host}: ${shownActions(plan).map((a) => `${a} ${count(plan[a])}`).join(' · ')}` +
             ` (import creates the create rows${args.update ? ', updates the update rows' : ''}; see "duo-bridge plan" for details)\n`);
         }
         await confirmWrites(io, args.yes, `${resuming ? 'Resume the import' : 'Import'} into ${duo.host}?`);
@@ -117,7 +118,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     if (summary === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
 
     const style = styler(io.errIsTTY);
-    io.err(`${summary.resumed ? 'resumed import' : 'import'} of ${args.file}: created ${count(summary.created)}, ${summary.updated > 0 || args.update ? `updated ${count(summary.updated)}, ` : ''}exists ${count(summary.exists)}, ` +
+    io.err(`${summary.resumed ? 'resumed import' : 'import'} of ${args.file}: created ${count(summary.created)}, ${summary.updated > 0 || args.update ? `updated ${count(summary.updated)}, ` : ''}${summary.restored > 0 ? `restored ${count(summary.restored)}, ` : ''}exists ${count(summary.exists)}, ` +
       `${style(summary.failed > 0 ? 'red' : 'green', `failed ${count(summary.failed)}`)}, skipped ${count(summary.skipped)} · ` +
       `${count(summary.calls)} API calls (${count(summary.writes)} writes), ${count(summary.rateLimited)} × 429 · ${progress.elapsedSeconds().toFixed(1)} s\n` +
       `results: ${files.results} · journal: ${files.journal}\n` +

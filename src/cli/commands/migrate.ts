@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { runFileBase } from '../../duo/workflows/import-gate.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { migrateUsers } from '../../duo/workflows/migrate.js';
 import type { CliIo } from '../io.js';
@@ -29,7 +30,7 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
   run: async (args, io: CliIo) => {
     if (args.apply) refuseWithoutPrompt(io, args.yes);
     bulkSizeOf(args);
-    const journalPath = args.journal ?? `${args.file.replace(/\.csv$/i, '')}.migrate.jsonl`;
+    const journalPath = args.journal ?? `${runFileBase(args.file)}.migrate.jsonl`;
     const { client, host } = await connectToDuo(args, io);
     const rows = await readValidRows(args);
     const progress = new ProgressLine(io);

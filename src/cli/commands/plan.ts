@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import type { DuoClient } from '../../duo/api/client.js';
-import { planRows } from '../../duo/plan/decide.js';
+import { planRows, TRASHED_STATUS } from '../../duo/plan/decide.js';
 import { planJson, writePlanCsv } from '../../duo/plan/plan-report.js';
 import { loadLiveTenant, loadTenantSnapshot } from '../../duo/tenant/tenant.js';
 import { checkOutputPath } from '../../atomic-file.js';
@@ -10,7 +10,8 @@ import { count } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
-import { attachOptions, connectToDuo, duoOptions, syncDeletedOption, type AttachArgs } from './duo-connection.js';
+import { attachOptions, connectToDuo, duoOptions, restoreTrashedOption, syncDeletedOption, type AttachArgs } from './duo-connection.js';
+import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { listGroups } from '../../duo/api/groups-api.js';
 import { knownGroup } from '../../duo/workflows/group-directory.js';
 import { nameKey } from '../../names.js';
@@ -21,13 +22,14 @@ interface PlanArgs extends DuoArgs, CsvRowsArgs, AttachArgs {
   format: 'text' | 'json';
   out?: string;
   'assert-sync-deleted'?: boolean;
+  'restore-trashed'?: boolean;
 }
 
 export const planCommand: CommandModule<PlanArgs> = {
   command: 'plan <file>',
   describe: 'Show what import and migrate would do to the tenant (read-only): create, unchanged, update, migrate, conflict',
   builder: (yargs: Argv) =>
-    attachOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs))))
+    restoreTrashedOption(attachOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs)))))
       .option('tenant', { type: 'string', describe: 'plan against a snapshot from "tenant export" instead of the live tenant' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('out', { type: 'string', describe: 'also write the plan as a CSV' })
@@ -40,8 +42,11 @@ export const planCommand: CommandModule<PlanArgs> = {
     const snapshot = duo === null ? await loadTenantSnapshot(args.tenant!) : null;
     const tenant = snapshot?.users ?? (await loadLiveTenant(duo!.client));
     const groups = rows.some((row) => row.groups.length > 0) ? await tenantGroups(snapshot?.groups, duo?.client) : undefined;
+    const trashed = tenant.some((user) => user.status === TRASHED_STATUS);
+    const days = !trashed ? null : duo === null ? snapshot?.settings?.pending_deletion_days ?? null : await pendingDeletionDays(duo.client);
     const plan = planRows(rows, tenant, {
       syncDeleted: args['assert-sync-deleted'] ?? false, groups, createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false,
+      restoreTrashed: args['restore-trashed'] ?? false, pendingDeletionDays: days,
     });
     if (args.out !== undefined) await writePlanCsv(args.out, plan);
     const source = duo === null ? `snapshot ${args.tenant}` : `live tenant ${duo.host}`;

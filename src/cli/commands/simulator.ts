@@ -25,7 +25,7 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
     yargs
       .option('tenant', { type: 'string', demandOption: true, describe: 'the snapshot to start from ("duo-bridge tenant export --out FILE")' })
       .option('port', { type: 'string', describe: 'port on 127.0.0.1 (default: any free port)' })
-      .option('state', { type: 'string', describe: 'keep every write here, so a rehearsal survives a restart (holds the simulator\'s keys: mode 600)' })
+      .option('state', { type: 'string', describe: 'keep every write here, so a rehearsal survives a restart on the same port (holds the simulator\'s keys: mode 600)' })
       .option('rate-limit', { type: 'string', describe: 'writes per minute before answering 429, as Duo does (default: no limit)' })
       .example('$0 simulator --tenant tenant-before.json --state rehearsal.state', 'then paste the DUO_* lines it prints, and run the real commands against it')
       .epilogue(`It is a model of Duo, not Duo. It assumes these behaviours, which no official source confirms:\n${describeAssumptions()}`),
@@ -37,9 +37,9 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
       throw new UsageError('INPUT_UNREADABLE', `--tenant ${args.tenant}: ${describeFsError(error)}`, { cause: error });
     }
     const snapshot = await loadTenantSnapshot(args.tenant);
-    const port = parseIntegerOption('port', args.port, 0, 65535) ?? 0;
     const writeLimitPerMinute = parseIntegerOption('rate-limit', args['rate-limit'], 1, 1_000_000);
     const state = args.state === undefined ? null : StateLog.open(args.state, text);
+    const port = parseIntegerOption('port', args.port, 0, 65535) ?? state?.header.port ?? 0;
     const keys = state?.header ?? newKeys();
     const simulator = new DuoSimulator({ ikey: keys.ikey, skey: keys.skey, ...(writeLimitPerMinute === undefined ? {} : { writeLimitPerMinute }) });
     simulator.seedSnapshot(snapshot);
@@ -57,6 +57,7 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
     } catch (error) {
       throw new UsageError('PORT_IN_USE', `cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`, { cause: error });
     }
+    state?.begin(Number(new URL(simulator.url).port));
     io.err(`duo-bridge simulator: a local model of the Duo Admin API, seeded from ${args.tenant} (${count(snapshot.users.length)} users, ` +
       `${count(simulator.groups.size)} groups, ${count(simulator.phones.size)} phones)` +
       `${state && state.writes.length > 0 ? `, with ${count(state.writes.length)} writes replayed from ${args.state}` : ''}, on ${simulator.url} (127.0.0.1 only).\n` +

@@ -1,9 +1,9 @@
-import { PLAN_ACTIONS, type Plan } from '../../duo/plan/decide.js';
+import { PLAN_ACTIONS, type Plan, type PlanAction } from '../../duo/plan/decide.js';
 import { count } from '../progress.js';
 
 /** The summary, then the first rows of each class. */
 export function renderPlanText(plan: Plan, source: string, shown = 10): string {
-  const lines = [`plan against ${source}:`, `  ${PLAN_ACTIONS.map((a) => `${a} ${count(plan.summary[a])}`).join(' · ')}`, ''];
+  const lines = [`plan against ${source}:`, `  ${shownActions(plan.summary).map((a) => `${a} ${count(plan.summary[a])}`).join(' · ')}`, ''];
   for (const action of PLAN_ACTIONS) {
     const rows = plan.rows.filter((p) => p.action === action);
     if (rows.length === 0) continue;
@@ -13,4 +13,9 @@ export function renderPlanText(plan: Plan, source: string, shown = 10): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** Every action, but `restore` only when a row has it (most tenants have nobody in the Trash). */
+export function shownActions(summary: Readonly<Record<PlanAction, number>>): PlanAction[] {
+  return PLAN_ACTIONS.filter((a) => a !== 'restore' || summary[a] > 0);
 }

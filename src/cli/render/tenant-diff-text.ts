@@ -1,4 +1,4 @@
-import type { FieldChange, TenantChange, TenantDiff } from '../../duo/tenant/tenant-diff.js';
+import { TRASHED, type FieldChange, type TenantChange, type TenantDiff } from '../../duo/tenant/tenant-diff.js';
 import { count } from '../progress.js';
 
 /** The differences user by user, the Trash apart, and a one-line summary. */
@@ -22,7 +22,10 @@ export function summary(changes: readonly TenantChange[]): string {
 function describeChange(change: TenantChange): string {
   if ('group' in change) return `${change.kind === 'group created' ? '+' : '-'} group "${change.group}" ${change.kind.split(' ')[1]}`;
   const who = `${change.user.username} (${change.user.user_id})`;
-  if (!('changes' in change)) return change.kind === 'deleted' ? `- ${who} deleted` : `+ ${who} ${change.kind === 'created' ? 'created' : 'restored from the Trash'}`;
+  if (!('changes' in change)) {
+    if (change.kind === 'deleted') return `- ${who} deleted${change.user.status === TRASHED ? ' (sent to the Trash)' : ''}`;
+    return `+ ${who} ${change.kind === 'created' ? 'created' : 'restored from the Trash'}`;
+  }
   return `~ ${who}: ${change.changes.map(describeField).join('; ')}`;
 }
 

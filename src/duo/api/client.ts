@@ -60,6 +60,8 @@ export class DuoClient {
   private readonly random: () => number;
   private readonly intervalMs: number;
   private nextSlot = 0;
+  /** Duo's clock minus ours, from the Date header of Duo's last answer (0 until one arrives). */
+  private clockOffsetMs = 0;
 
   constructor(private readonly options: DuoClientOptions) {
     this.fetch = options.fetch ?? globalThis.fetch;
@@ -67,6 +69,22 @@ export class DuoClient {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
     this.intervalMs = 60_000 / options.ratePerMinute;
+  }
+
+  /**
+   * The time on Duo's clock, as well as its answers tell it (their Date header has whole seconds):
+   * what a journal records, so that its times compare with the `created` times Duo reports.
+   */
+  duoNow(): number {
+    return this.now() + this.clockOffsetMs;
+  }
+
+  /** The largest error of duoNow(): the Date header's resolution. */
+  static readonly CLOCK_TOLERANCE_MS = 2000;
+
+  /** How long one attempt may take: a write not answered within it was applied by then or never. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
   }
 
   get(path: string, params: QueryParams = {}): Promise<DuoResponse> {
@@ -157,6 +175,8 @@ export class DuoClient {
   }
 
   private async parse(response: Response, method: string, path: string): Promise<DuoResponse> {
+    const serverDate = Date.parse(response.headers.get('date') ?? '');
+    if (!Number.isNaN(serverDate)) this.clockOffsetMs = serverDate - this.now();
     const text = await response.text().catch(() => '');
     let json: { stat?: string; code?: number; message?: string; message_detail?: string; response?: unknown; metadata?: Record<string, unknown> } | null = null;
     try {

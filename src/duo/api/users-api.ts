@@ -14,6 +14,8 @@ export interface DuoUser {
   /** alias1..alias8, only the ones set. */
   readonly aliases?: Readonly<Record<string, string>> | null;
   readonly last_directory_sync?: number | null;
+  /** Unix seconds. */
+  readonly created?: number | null;
   readonly external_id?: string | null;
   readonly is_enrolled?: boolean;
   readonly phones?: readonly unknown[];

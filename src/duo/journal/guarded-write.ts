@@ -23,23 +23,23 @@ export async function guardedWrite<T>(
   detail: (value: T) => OutcomeDetail = () => ({}),
 ): Promise<WriteOutcome<T>> {
   const id = journal.newId();
-  await journal.append({ t: 'intent', id, ...intent });
+  await journal.append({ t: 'intent', id, ...journal.sendWindow(), ...intent });
   let value: T;
   try {
     value = await call();
   } catch (error) {
     if (error instanceof DuoRequestError) {
-      await journal.append({ t: 'outcome', id, status: 'refused', error: error.message });
+      await journal.append({ t: 'outcome', id, status: 'refused', at: journal.now(), error: error.message });
       return { status: 'refused', error };
     }
     if (error instanceof DuoOutcomeUnknownError) {
-      await journal.append({ t: 'outcome', id, status: 'unknown', error: error.message });
+      await journal.append({ t: 'outcome', id, status: 'unknown', at: journal.now(), error: error.message });
       return { status: 'unknown', error };
     }
     // Unreachable, credentials refused, 429s past the back-off: the request was not applied.
-    if (error instanceof RemoteError) await journal.append({ t: 'outcome', id, status: 'refused', error: error.message });
+    if (error instanceof RemoteError) await journal.append({ t: 'outcome', id, status: 'refused', at: journal.now(), error: error.message });
     throw error;
   }
-  await journal.append({ t: 'outcome', id, status: 'ok', ...detail(value) });
+  await journal.append({ t: 'outcome', id, status: 'ok', at: journal.now(), ...detail(value) });
   return { status: 'ok', value };
 }

@@ -19,6 +19,10 @@ export interface JournalNames {
 export type Intent =
   | { op: 'rename'; user_id: string; before: JournalNames; after: JournalNames; fields?: Record<string, string> }
   | { op: 'trash'; user_ids: string[] }
+  /** Out of Duo's Trash (bulk_restore). */
+  | { op: 'restore'; user_ids: string[] }
+  /** One user's status (a rollback disables the users it created before they go to the Trash). */
+  | { op: 'status'; user_id: string; status: string }
   | { op: 'bulk_create'; usernames: string[] }
   | { op: 'create'; usernames: [string] }
   | { op: 'aliases'; usernames: [string]; user_id: string; aliases: string }
@@ -52,8 +56,12 @@ export interface CreatedUser {
 
 export type JournalRecord =
   | { t: 'start'; kind: JournalKind; input: string; sha256: string; host: string; at: string; assertions?: string[] }
-  | ({ t: 'intent'; id: number } & Intent)
-  | { t: 'outcome'; id: number; status: OutcomeStatus; created?: CreatedUser[]; error?: string; failed_operations?: number[]; group_id?: string; phone_id?: string }
+  /**
+   * `at`: when it was sent, on Duo's clock (ms, as its Date header tells it); `deadline`: the latest
+   * time Duo can have applied it (sent + the client's timeout). Journals older than these fields lack them.
+   */
+  | ({ t: 'intent'; id: number; at?: number; deadline?: number } & Intent)
+  | { t: 'outcome'; id: number; status: OutcomeStatus; at?: number; created?: CreatedUser[]; error?: string; failed_operations?: number[]; group_id?: string; phone_id?: string }
   /** A group or phone this run created, learned by reading Duo after an unanswered create. */
   | { t: 'claim_group'; name: string; group_id: string }
   | { t: 'claim_phone'; number: string; extension: string; phone_id: string }
@@ -64,11 +72,19 @@ export type JournalRecord =
   | { t: 'row'; line: number; username: string; result: RowResult; user_id: string | null; error: string | null }
   | { t: 'done'; at: string };
 
-export type RowResult = 'created' | 'updated' | 'exists' | 'failed' | 'skipped';
+export type RowResult = 'created' | 'updated' | 'restored' | 'exists' | 'failed' | 'skipped';
 
 export interface OpenJournalOptions {
-  /** Called with every record already in the file, in order: the journal is streamed, never held whole. */
+  /**
+   * Called with every record, in order: those already in the file as it streams by (never held
+   * whole), then each one this run appends. One reader (RunHistory) sees the past and the present alike.
+   */
   readonly replay?: (record: JournalRecord) => void;
+  /**
+   * The Duo host this run talks to: a journal whose start record names another host is refused
+   * here, where it is opened, so no command can resume or undo one tenant's run on another.
+   */
+  readonly host?: string;
   /** Reading an existing journal (rollback): a missing file is a usage error, not a new journal. */
   readonly mustExist?: boolean;
 }
@@ -84,6 +100,12 @@ export class Journal {
   private header: JournalRecord | null = null;
   private file: FileHandle | null = null;
   private start: Extract<JournalRecord, { t: 'start' }> | null = null;
+  private observe: (record: JournalRecord) => void = () => undefined;
+  /**
+   * Duo's clock (ms) and how long after it is sent a write can still be applied (the client's
+   * timeout): the workflow sets both from its client with timeWith().
+   */
+  private clock: { now: () => number; applyWithinMs: number } = { now: Date.now, applyWithinMs: 60_000 };
 
   private constructor(
     readonly path: string,
@@ -96,6 +118,12 @@ export class Journal {
     const journal = new Journal(path, lock);
     try {
       await journal.replay(options.replay ?? (() => undefined));
+      const host = journal.start?.host;
+      if (options.host !== undefined && host !== undefined && host !== options.host) {
+        throw new UsageError('JOURNAL_MISMATCH', `journal ${path} records a run against Duo host ${host}, not ${options.host}: ` +
+          'it can only be resumed or rolled back there (check DUO_HOST or --duo-config)');
+      }
+      journal.observe = options.replay ?? (() => undefined);
       return journal;
     } catch (error) {
       await lock.release();
@@ -110,6 +138,22 @@ export class Journal {
 
   newId(): number {
     return this.nextId++;
+  }
+
+  timeWith(client: { duoNow(): number; readonly timeoutMs: number }): this {
+    this.clock = { now: () => client.duoNow(), applyWithinMs: client.timeoutMs };
+    return this;
+  }
+
+  /** When a write sent now was sent, and the latest it can have been applied, on Duo's clock. */
+  sendWindow(): { at: number; deadline: number } {
+    const at = Math.round(this.clock.now());
+    return { at, deadline: at + this.clock.applyWithinMs };
+  }
+
+  /** Now, on Duo's clock. */
+  now(): number {
+    return Math.round(this.clock.now());
   }
 
   /**
@@ -128,6 +172,7 @@ export class Journal {
     const file = this.file ?? (await this.create());
     await file.appendFile(lines.join(''), 'utf8');
     await file.datasync();
+    for (const record of records) this.observe(record);
   }
 
   async close(): Promise<void> {
@@ -252,11 +297,4 @@ async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-/** The renames a journal record announces: one single-call rename, or those of a bulk call. */
-export function renameSteps(record: JournalRecord): RenameStep[] {
-  if (record.t !== 'intent') return [];
-  if (record.op === 'rename') return [{ user_id: record.user_id, before: record.before, after: record.after }];
-  return record.op === 'bulk' ? record.renames ?? [] : [];
 }

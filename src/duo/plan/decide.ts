@@ -4,7 +4,7 @@ import { nameKey } from '../../names.js';
 import { phoneKey } from '../../phone.js';
 import type { TenantUser } from '../tenant/tenant.js';
 
-export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'conflict'] as const;
+export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'restore', 'conflict'] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
 
 /** A user's names as Duo stores them: the username and alias1..alias8 by slot. */
@@ -126,7 +126,17 @@ export interface DecideOptions {
   readonly phoneOwners?: ((key: string) => readonly string[]) | undefined;
   /** A phone another Duo user holds may be attached to this one too (--share-phones). */
   readonly sharePhones?: boolean;
+  /** A row whose Duo user is in the Trash restores it (--restore-trashed); otherwise that is a conflict. */
+  readonly restoreTrashed?: boolean;
+  /** The tenant's pending_deletion_days, to say how long a trashed user has left. */
+  readonly pendingDeletionDays?: number | null;
 }
+
+/** The flag that lets a run take a user out of Duo's Trash. */
+export const RESTORE_TRASHED_FLAG = '--restore-trashed';
+
+/** Duo's status for a user in its Trash. */
+export const TRASHED_STATUS = 'pending deletion';
 
 /** The flag an admin gives to assert that the old directory sync is gone. */
 export const SYNC_DELETED_FLAG = '--assert-sync-deleted';
@@ -186,7 +196,7 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
     resolveNames(matches, byName);
   }
 
-  const planned = matches.map((m) => toPlannedRow(m, options.syncDeleted === true));
+  const planned = matches.map((m) => toPlannedRow(m, options));
   const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   for (const p of planned) summary[p.action]++;
   return { rows: planned, summary };
@@ -231,6 +241,8 @@ function identify(
   const found = (user: TenantUser | null, how: Match['how'], evidence: string, conflict: string | null = null): Match =>
     ({ row, user, how, evidence, conflict, synced: false, adds: NO_ADDITIONS });
   const hinted = byId.get(options.hints?.get(nameKey(row.username)) ?? '');
+  // An earlier run of this migrate already gave it the row's username: an ordinary same-username match.
+  if (hinted && nameKey(hinted.username) === nameKey(row.username)) return found(hinted, 'username', 'same username');
   if (hinted) return found(hinted, 'hint', 'an interrupted migrate was renaming it');
 
   const holder = byName.get(nameKey(row.username));
@@ -292,11 +304,21 @@ function aliasesDiffer(row: DuoUserRow, user: TenantUser): boolean {
   return wanted.size !== held.size || [...wanted].some((a) => !held.has(a));
 }
 
-function toPlannedRow(m: Match, syncDeleted: boolean): PlannedRow {
+function toPlannedRow(m: Match, options: DecideOptions): PlannedRow {
+  const syncDeleted = options.syncDeleted === true;
   const { row, user, adds } = m;
   const also = hasAdditions(adds) ? `; ${describeAdditions(adds)}` : '';
   if (m.conflict) return { row, action: 'conflict', user, reason: m.conflict, target: null, adds: NO_ADDITIONS };
   if (!user) return { row, action: 'create', user: null, reason: `no Duo user has any of its names or its email${also}`, target: null, adds };
+  // Never "unchanged" or "created": Duo purges it after the Trash period, and until then it can still sign in.
+  if (user.status === TRASHED_STATUS) {
+    const days = options.pendingDeletionDays == null ? 'the tenant\'s pending_deletion_days' : `${options.pendingDeletionDays} days`;
+    const where = `Duo user ${describe(user)} is in Duo's Trash, which deletes it for good ${days} after it was trashed`;
+    if (!options.restoreTrashed) return { row, action: 'conflict', user, reason: `${where}: restore it with ${RESTORE_TRASHED_FLAG}, or empty the Trash first`, target: null, adds: NO_ADDITIONS };
+    const changes = userChanges(row, user);
+    const target = { username: row.username, aliases: rowAliases(row), fields: changes?.fields ?? {} };
+    return { row, action: 'restore', user, reason: `${where}: restore it, then bring it in line with the row${also}`, target, adds };
+  }
   if (m.how === 'ours') return { row, action: 'create', user, reason: `created by this import; an earlier run was interrupted${also}`, target: null, adds };
   const asserted = m.synced && syncDeleted ? ` (directory sync asserted deleted with ${SYNC_DELETED_FLAG})` : '';
   const changes = userChanges(row, user);

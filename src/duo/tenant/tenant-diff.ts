@@ -31,9 +31,9 @@ export interface TenantDiff {
 const FIELDS = ['realname', 'firstname', 'lastname', 'email', 'status', 'notes', 'last_directory_sync'] as const;
 
 /**
- * What changed between two snapshots of a tenant. A user in the Trash counts as gone (a rollback
- * that trashed what an import created leaves no difference), and is listed apart; with
- * `includeTrash` trashed users are compared like any other. Names compare as Duo compares them.
+ * What changed between two snapshots of a tenant. A user live before and in the Trash after is
+ * deleted; a user absent before and in the Trash after (what a rollback leaves of the users a run
+ * created) is listed apart and not counted; with `includeTrash` trashed users are compared like any other. Names compare as Duo compares them.
  */
 export function diffTenants(before: TenantSnapshot, after: TenantSnapshot, options: { includeTrash?: boolean } = {}): TenantDiff {
   const present = (user: TenantUser): boolean => options.includeTrash === true || user.status !== TRASHED;
@@ -46,7 +46,9 @@ export function diffTenants(before: TenantSnapshot, after: TenantSnapshot, optio
   for (const user of after.users) {
     const old = beforeById.get(user.user_id);
     if (!present(user)) {
-      if (old === undefined || present(old)) trash.push({ user, until });
+      // A user the run created and trashed is no difference (a rollback leaves that); one that was live is gone.
+      if (old === undefined) trash.push({ user, until });
+      else if (present(old)) changes.push({ kind: 'deleted', user });
     } else if (old === undefined) changes.push({ kind: 'created', user });
     else if (!present(old)) changes.push({ kind: 'restored', user });
     else {

@@ -27,6 +27,11 @@ export interface TenantUser {
   readonly is_enrolled: boolean;
   readonly phones: readonly TenantPhone[];
   readonly groups: readonly TenantGroup[];
+  /**
+   * When Duo created the user (Unix seconds), as the live tenant reports it: how a run tells a user
+   * it created from one someone else created under the same name. Snapshots leave it out.
+   */
+  readonly created?: number | null;
 }
 
 export interface TenantPhone {
@@ -69,6 +74,7 @@ export function toTenantUser(user: DuoUser): TenantUser {
     is_enrolled: user.is_enrolled ?? false,
     phones: phones.map((p) => ({ phone_id: p.phone_id ?? '', number: p.number ?? '', extension: p.extension ?? '' })),
     groups: groups.map((g) => ({ group_id: g.group_id ?? '', name: g.name ?? '' })),
+    ...(typeof user.created === 'number' ? { created: user.created } : {}),
   };
 }
 
@@ -99,7 +105,7 @@ export async function writeTenantSnapshot(
         if (!out.write(text)) await once(out, 'drain');
       };
       await write(`{"host":${JSON.stringify(host)},"exported_at":${JSON.stringify(new Date().toISOString())},"users":[`);
-      for await (const user of users) await write(`${count++ === 0 ? '' : ','}\n${JSON.stringify(user)}`);
+      for await (const user of users) await write(`${count++ === 0 ? '' : ','}\n${JSON.stringify({ ...user, created: undefined })}`);
       await write('\n],"groups":[');
       let first = true;
       for await (const group of extras.groups?.() ?? []) {

@@ -1,5 +1,4 @@
 import type { DuoUserRow, RowPhone } from '../../csv/duo-row.js';
-import { nameKey } from '../../names.js';
 import { phoneKey } from '../../phone.js';
 import { isBulkRefusal, sendBulk, type BulkOperation } from '../api/bulk-api.js';
 import type { DuoClient } from '../api/client.js';
@@ -9,7 +8,8 @@ import { findUsersByNames, getUser } from '../api/users-api.js';
 import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
 import type { Intent, Journal } from '../journal/journal.js';
 import type { Additions, KnownGroup } from '../plan/decide.js';
-import type { AttachState } from './attach-state.js';
+import type { RunHistory } from '../journal/run-history.js';
+import { activationKey, enrollmentKey } from '../journal/write-kinds.js';
 import type { BulkMode } from './bulk-mode.js';
 import type { GroupDirectory } from './group-directory.js';
 import type { PhoneBook } from './phone-book.js';
@@ -56,7 +56,7 @@ export class Attacher {
     private readonly client: DuoClient,
     private readonly journal: Journal,
     private readonly bulk: BulkMode,
-    private readonly state: AttachState,
+    private readonly history: RunHistory,
     private readonly options: AttachOptions,
     private readonly groups: GroupDirectory | null,
     private readonly phones: PhoneBook | null,
@@ -85,7 +85,7 @@ export class Attacher {
   }
 
   private async group(name: string): Promise<KnownGroup | string> {
-    const group = this.options.createGroups ? await this.groups!.ensure(this.client, this.journal, this.state, name) : this.groups!.get(name);
+    const group = this.options.createGroups ? await this.groups!.ensure(this.client, this.journal, name) : this.groups!.get(name);
     if (group === undefined) return `Duo has no group "${name}": create it in Duo, or import with --create-groups`;
     if (typeof group !== 'string' && group.synced) return `Duo group "${group.name}" is managed by a directory sync: duo-bridge never changes it`;
     return group;
@@ -146,7 +146,7 @@ export class Attacher {
       async () => ((await getUser(this.client, item.userId)).phones as { phone_id?: string }[] | undefined ?? []).some((p) => p.phone_id === phoneId));
     if (attached !== null) return fail(item, `phone ${shown} not attached: ${attached}`);
     book.attached(phone!, item.userId);
-    if (this.options.sendActivation && this.state.phonesCreated.get(phoneKey(phone!)) === phoneId && !this.state.activated.has(phoneId)) {
+    if (this.options.sendActivation && this.history.phonesCreated.get(phoneKey(phone!)) === phoneId && !this.history.wasSent(activationKey(phoneId))) {
       const sent = await this.once({ op: 'sms_activation', phone_id: phoneId }, () => sendSmsActivation(this.client, phoneId));
       notes.push(sent.status === 'refused' ? `activation text to ${shown} not sent: ${sent.error.message}` : `activation text sent to ${shown}`);
     }
@@ -156,14 +156,11 @@ export class Attacher {
   private async createPhone(phone: NonNullable<RowPhone['phone']>, kind: NonNullable<RowPhone['kind']>): Promise<{ ok: true; phoneId: string } | { ok: false; error: string }> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const intent: Intent = { op: 'phone_create', number: phone.number, extension: phone.extension };
-      this.state.announced(intent);
       const write = await guardedWrite(this.journal, intent, () => createPhone(this.client, phone, kind), (created) => ({ phone_id: created.phone_id }));
-      this.state.settled(intent, write.status);
       if (write.status === 'refused') return { ok: false, error: write.error.message };
       const phoneId = write.status === 'ok' ? write.value.phone_id : await this.unattached(phone);
       if (phoneId !== null) {
         if (write.status !== 'ok') await this.journal.append({ t: 'claim_phone', number: phone.number, extension: phone.extension, phone_id: phoneId });
-        this.state.phoneCreated(phone, phoneId);
         this.phones!.created(phone, phoneId);
         return { ok: true, phoneId };
       }
@@ -178,17 +175,14 @@ export class Attacher {
 
   private async enroll(item: AttachItem, notes: string[]): Promise<void> {
     const { username, email, phones } = item.row;
-    if (!item.created || email === '' || phones.length > 0 || item.hasPhone || this.state.enrolled.has(nameKey(username))) return;
+    if (!item.created || email === '' || phones.length > 0 || item.hasPhone || this.history.wasSent(enrollmentKey(username))) return;
     const sent = await this.once({ op: 'enroll', username, email }, () => sendEnrollmentEmail(this.client, username, email));
     notes.push(sent.status === 'refused' ? `enrollment email not sent: ${sent.error.message}` : `enrollment email sent to ${email}`);
   }
 
   /** A write sent at most once, ever: announced before the call, so neither this run nor a resume repeats it. */
   private async once<T>(intent: Intent, call: () => Promise<T>): Promise<WriteOutcome<T>> {
-    this.state.announced(intent);
-    const write = await guardedWrite(this.journal, intent, call);
-    this.state.settled(intent, write.status);
-    return write;
+    return guardedWrite(this.journal, intent, call);
   }
 
   /** An idempotent write, repeated when its answer is lost unless `done` (reading Duo) says it took. Returns an error, or null. */

@@ -28,9 +28,3 @@ export class BulkMode {
     return true;
   }
 }
-
-/** Reads a journal's bulk decision as it streams by. */
-export function bulkRefusal(): { reason: () => string | null; replay: (record: { t: string; reason?: string }) => void } {
-  let reason: string | null = null;
-  return { reason: () => reason, replay: (record) => void (record.t === 'mode' && (reason = record.reason ?? 'refused')) };
-}

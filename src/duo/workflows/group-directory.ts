@@ -4,7 +4,7 @@ import { createGroup, isSyncedGroup, listGroups, type DuoGroup } from '../api/gr
 import { guardedWrite } from '../journal/guarded-write.js';
 import type { Intent, Journal } from '../journal/journal.js';
 import type { KnownGroup } from '../plan/decide.js';
-import type { AttachState } from './attach-state.js';
+import type { RunHistory } from '../journal/run-history.js';
 
 export function knownGroup(group: DuoGroup): KnownGroup {
   return { group_id: group.group_id, name: group.name, synced: isSyncedGroup(group) };
@@ -29,34 +29,25 @@ export class GroupDirectory {
   }
 
   /** Settles the creates an earlier run announced without an answer: a group of that name now is ours. */
-  async settle(journal: Journal, state: AttachState): Promise<void> {
-    for (const key of [...state.uncertainGroups]) {
+  async settle(journal: Journal, history: RunHistory): Promise<void> {
+    for (const key of history.uncertainGroupNames()) {
       const group = this.groups.get(key);
-      if (group === undefined) state.uncertainGroups.delete(key);
-      else {
-        await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
-        state.groupCreated(group.name, group.group_id);
-      }
+      if (group === undefined) history.settledAbsent('group', key);
+      else await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
     }
   }
 
   /** The group, created if missing. Returns an error message when Duo refused or did not answer. */
-  async ensure(client: DuoClient, journal: Journal, state: AttachState, name: string): Promise<KnownGroup | string> {
+  async ensure(client: DuoClient, journal: Journal, name: string): Promise<KnownGroup | string> {
     const known = this.get(name);
     if (known !== undefined) return known;
     const intent: Intent = { op: 'group_create', name };
-    state.announced(intent);
     const write = await guardedWrite(journal, intent, () => createGroup(client, name), (group) => ({ group_id: group.group_id }));
-    state.settled(intent, write.status);
-    if (write.status === 'ok') {
-      state.groupCreated(name, write.value.group_id);
-      return this.remember(write.value);
-    }
+    if (write.status === 'ok') return this.remember(write.value);
     if (write.status === 'refused') return `Duo refused to create group "${name}": ${write.error.message}`;
     for await (const group of listGroups(client)) {
       if (nameKey(group.name) !== nameKey(name)) continue;
       await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
-      state.groupCreated(group.name, group.group_id);
       return this.remember(group);
     }
     return `Duo did not answer when group "${name}" was created; re-run to resume`;

@@ -16,8 +16,13 @@ export interface ImportFiles {
 }
 
 /** users.csv → users.journal.jsonl, users.results.csv, users.rejected.csv beside it. */
+/** `users.csv` and `users.xlsx` (or .tsv, .txt) both name their run's files `users.*`. */
+export function runFileBase(input: string): string {
+  return input.replace(/\.(csv|tsv|txt|xlsx)$/i, '');
+}
+
 export function importFiles(input: string, journal?: string): ImportFiles {
-  const base = input.replace(/\.csv$/i, '');
+  const base = runFileBase(input);
   return { journal: journal ?? `${base}.journal.jsonl`, results: `${base}.results.csv`, rejected: `${base}.rejected.csv` };
 }
 

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { writeFileAtomically } from '../../atomic-file.js';
 import type { DuoUserRow } from '../../csv/duo-row.js';
@@ -6,18 +7,17 @@ import { createCsvWriter } from '../../csv/write-csv.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { createUserOperation, isBulkRefusal, MAX_BULK_OPERATIONS, sendBulk } from '../api/bulk-api.js';
-import { BulkMode, bulkRefusal } from './bulk-mode.js';
-import { aliasesParam, bulkCreateUsers, createUser, modifyUser } from '../api/users-api.js';
+import { BulkMode } from './bulk-mode.js';
+import { aliasesParam, bulkCreateUsers, createUser, getUser, modifyUser } from '../api/users-api.js';
 import type { WriteOutcome } from '../journal/guarded-write.js';
-import type { TenantUser } from '../tenant/tenant.js';
+import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
 import { guardedWrite } from '../journal/guarded-write.js';
 import { bindJournal, Journal, type JournalRecord, type RowResult } from '../journal/journal.js';
-import { assertions, hasAdditions, planRows, rowAliases, userChanges, type Plan, type PlanAction, type PlannedRow } from '../plan/decide.js';
+import { assertions, hasAdditions, planRows, rowAliases, TRASHED_STATUS, userChanges, type Plan, type PlanAction, type PlannedRow } from '../plan/decide.js';
 import { previewImport } from './import-preview.js';
 import { newDuoUser } from './batches.js';
 import { ROW_COLUMNS, rowCells, type ImportFiles, type ImportGate } from './import-gate.js';
-import { ImportState } from './import-state.js';
-import { AttachState } from './attach-state.js';
+import { RunHistory } from '../journal/run-history.js';
 import { Attacher, type AttachItem, type AttachOptions } from './attach.js';
 import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
@@ -36,6 +36,8 @@ export interface LiveImportOptions {
   readonly update?: boolean;
   /** The admin asserts the old directory sync is deleted (see DecideOptions.syncDeleted). */
   readonly syncDeleted?: boolean;
+  /** Take a row's Duo user out of the Trash and bring it in line with the row (--restore-trashed). */
+  readonly restoreTrashed?: boolean;
   /**
    * Operations per /admin/v1/bulk call (1–50); 0 forces the single-call path. New users are then
    * created with their aliases in bulk, 50 per call, and learned by reading Duo back.
@@ -57,6 +59,7 @@ export interface LiveImportOptions {
 export interface ImportCounts {
   created: number;
   updated: number;
+  restored: number;
   exists: number;
   failed: number;
   skipped: number;
@@ -98,15 +101,16 @@ const RESULT_COLUMNS = ['line', ...ROW_COLUMNS, 'result', 'duo_user_id', 'error'
  * Every write is a guarded write (journaled before and after), so a re-run resumes.
  */
 export async function applyImport(options: LiveImportOptions): Promise<ImportSummary | null> {
-  const state = new ImportState();
-  const attachState = new AttachState();
-  const refusal = bulkRefusal();
-  const journal = await Journal.open(options.files.journal, { replay: (r) => (state.replay(r), attachState.replay(r), refusal.replay(r)) });
+  const history = new RunHistory();
+  const journal = await Journal.open(options.files.journal, { replay: history.replay, host: options.host });
+  journal.timeWith(options.client);
   try {
     const resuming = journal.startRecord !== null;
-    const run = new ImportRun(options, journal, state, attachState, new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, refusal.reason(), options.onNotice));
+    const run = new ImportRun(options, journal, history, new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, history.bulkRefused, options.onNotice));
     if (options.confirm && !(await options.confirm(resuming, () => previewImport(options, (rows) => run.planBatch(rows))))) return null;
     const resumed = await bindJournal(journal, { kind: 'import', input: options.input, host: options.host, assertions: assertions(options) });
+    // An earlier run's results must not outlive a run that stops half-way, looking current: the journal holds the truth.
+    await rm(options.files.results, { force: true });
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
     await journal.append({ t: 'done', at: new Date().toISOString() });
     const { calls, writes, rateLimited } = options.client.stats;
@@ -117,19 +121,20 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
 }
 
 class ImportRun {
-  readonly counts: ImportCounts = { created: 0, updated: 0, exists: 0, failed: 0, skipped: 0 };
+  readonly counts: ImportCounts = { created: 0, updated: 0, restored: 0, exists: 0, failed: 0, skipped: 0 };
   droppedAliases = 0;
   private done = 0;
   private readonly total: number;
   private readonly attachOptions: AttachOptions;
   private groups: GroupDirectory | null = null;
   private phones: PhoneBook | null = null;
+  /** Duo users a row of this run matched, and that row's line. */
+  private readonly matchedUsers = new Map<string, number>();
 
   constructor(
     private readonly options: LiveImportOptions,
     private readonly journal: Journal,
-    private readonly state: ImportState,
-    private readonly attachState: AttachState,
+    private readonly history: RunHistory,
     private readonly bulk: BulkMode,
   ) {
     this.total = options.gate.validation.rows - options.gate.invalidRows.size;
@@ -141,12 +146,13 @@ class ImportRun {
   async planBatch(rows: readonly DuoUserRow[]): Promise<Plan> {
     await this.directories(rows);
     return planRows(rows, usersOf(await lookupBatch(this.options.client, rows)), {
-      ours: (user) => this.state.isOurs(user),
+      ours: (user) => this.history.isOurs(user),
       syncDeleted: this.options.syncDeleted ?? false,
       groups: this.groups?.groups,
       createGroups: this.attachOptions.createGroups,
       phoneOwners: this.phones?.owners,
       sharePhones: this.attachOptions.sharePhones,
+      restoreTrashed: this.options.restoreTrashed ?? false,
     });
   }
 
@@ -154,11 +160,11 @@ class ImportRun {
   private async directories(rows: readonly DuoUserRow[]): Promise<void> {
     if (this.groups === null && rows.some((row) => row.groups.length > 0)) {
       this.groups = await GroupDirectory.load(this.options.client);
-      await this.groups.settle(this.journal, this.attachState);
+      await this.groups.settle(this.journal, this.history);
     }
     if (this.phones === null && rows.some((row) => row.phones.length > 0)) {
       this.phones = await PhoneBook.load(this.options.client);
-      await this.phones.settle(this.journal, this.attachState);
+      await this.phones.settle(this.journal, this.history);
     }
   }
 
@@ -190,24 +196,37 @@ class ImportRun {
   private async processBatch(rows: readonly DuoUserRow[]): Promise<Map<DuoUserRow, Outcome>> {
     const outcomes = new Map<DuoUserRow, Outcome>();
     const open: DuoUserRow[] = [];
+    const settled = rows.filter((row) => this.history.finalRows.has(nameKey(row.username)));
+    // A row an earlier run settled stays settled unless its user has since gone to the Trash (a rollback).
+    const trashed = settled.length === 0 ? new Set<string>() : new Set([...(await lookupBatch(this.options.client, settled, { aliases: false })).values()]
+      .filter((user) => user.status === TRASHED_STATUS).map((user) => user.user_id));
     for (const row of rows) {
-      const final = this.state.final.get(nameKey(row.username));
-      if (final) outcomes.set(row, { ...final, final: true });
+      const final = this.history.finalRows.get(nameKey(row.username));
+      if (final && !(final.userId !== null && trashed.has(final.userId))) outcomes.set(row, { ...final, final: true });
       else open.push(row);
     }
     if (open.length === 0) return outcomes;
 
     const plan = await this.planBatch(open);
     const plannedByRow = new Map(plan.rows.map((p) => [p.row, p]));
+    // The plan catches two rows matching one Duo user within a batch; this, across batches.
+    for (const planned of plan.rows) {
+      if (planned.user === null || planned.action === 'conflict') continue;
+      const first = this.matchedUsers.get(planned.user.user_id);
+      if (first === undefined) this.matchedUsers.set(planned.user.user_id, planned.row.line);
+      else if (first !== planned.row.line) {
+        plannedByRow.set(planned.row, { ...planned, action: 'conflict', reason: `rows on lines ${first} and ${planned.row.line} both match Duo user "${planned.user.username}" (${planned.user.user_id})` });
+      }
+    }
     const toCreate: DuoUserRow[] = [];
     const created = new Map<DuoUserRow, string>();
-    for (const planned of plan.rows) {
+    for (const planned of plannedByRow.values()) {
       const { row, user } = planned;
       if (planned.action === 'create' && user === null) toCreate.push(row);
       else if (planned.action === 'create') {
         // Ours from an earlier run: created in bulk with its aliases, or by bulk_create without them.
-        if (hasAliases(user!, row)) this.state.aliasesDone.add(nameKey(row.username));
-        created.set(row, await this.claim(row.username, user!.user_id));
+        if (hasAliases(user!, row)) this.history.aliasesDone.add(nameKey(row.username));
+        created.set(row, await this.claim(user!));
       } else outcomes.set(row, await this.decided(planned));
     }
 
@@ -237,13 +256,13 @@ class ImportRun {
     for (const row of rows) {
       const outcome = outcomes.get(row)!;
       const plan = planned.get(row)!;
-      if (!outcome.final || (outcome.result !== 'created' && outcome.result !== 'updated')) continue;
+      if (!outcome.final || (outcome.result !== 'created' && outcome.result !== 'updated' && outcome.result !== 'restored')) continue;
       const created = outcome.result === 'created';
       if (!hasAdditions(plan.adds) && !(created && this.attachOptions.enroll)) continue;
       items.push({ row, userId: outcome.userId!, adds: plan.adds, created, hasPhone: (plan.user?.phones.length ?? 0) > 0 });
     }
     if (items.length === 0) return;
-    const attacher = new Attacher(this.options.client, this.journal, this.bulk, this.attachState, this.attachOptions, this.groups, this.phones);
+    const attacher = new Attacher(this.options.client, this.journal, this.bulk, this.history, this.attachOptions, this.groups, this.phones);
     for (const [row, result] of await attacher.attach(items)) {
       const outcome = outcomes.get(row)!;
       outcomes.set(row, result.error === null
@@ -257,6 +276,7 @@ class ImportRun {
     const { action, user, reason } = planned;
     if (action === 'unchanged' || (action === 'update' && !this.options.update)) return { result: 'exists', userId: user!.user_id, error: null, final: true };
     if (action === 'update') return this.update(planned);
+    if (action === 'restore') return this.restore(planned);
     if (action === 'migrate') return failure(`${reason}. Run "duo-bridge migrate" first: import never creates a second user for a person Duo already has`, user!.user_id);
     return failure(reason, user?.user_id ?? null);
   }
@@ -275,15 +295,37 @@ class ImportRun {
   }
 
   /**
+   * Takes the row's Duo user out of the Trash (journaled: a rollback sends it back), reads it back,
+   * and brings its fields, aliases and status in line with the row: Duo may restore it with the
+   * status it had, or as active.
+   */
+  private async restore({ row, user }: PlannedRow): Promise<Outcome> {
+    const { client } = this.options;
+    const id = user!.user_id;
+    const write = await guardedWrite(this.journal, { op: 'restore', user_ids: [id] },
+      () => client.post('/admin/v1/users/bulk_restore', { user_id_list: JSON.stringify([id]) }));
+    if (write.status === 'refused') return failure(`not restored from the Trash: ${write.error.message}`, id);
+    const now = toTenantUser(await getUser(client, id));
+    if (now.status === TRASHED_STATUS) return { result: 'failed', userId: id, error: 'Duo did not answer the restore; re-run the same command to resume', final: false };
+    const changes = userChanges(row, now) ?? { fields: {}, aliases: false };
+    const status = row.status === '' ? 'active' : row.status;
+    const fields = now.status === status ? changes.fields : { ...changes.fields, status };
+    if (Object.keys(fields).length > 0 || changes.aliases) {
+      const [result] = await applyRenames(client, this.journal, [{
+        userId: id, from: { username: now.username, aliases: { ...now.aliases } }, to: { username: now.username, aliases: changes.aliases ? rowAliases(row) : { ...now.aliases } }, fields,
+      }]);
+      if (!result!.ok) return failure(`restored from the Trash, but not updated: ${result!.error}`, id);
+    }
+    return { result: 'restored', userId: id, error: null, final: true };
+  }
+
+  /**
    * A user this import created, learned by reading Duo (its create's answer was lost): journaled
    * before anything else, so that rollback finds it whatever happens next.
    */
-  private async claim(username: string, userId: string): Promise<string> {
-    if (this.state.needsClaim({ username, user_id: userId })) {
-      await this.journal.append({ t: 'claim', username, user_id: userId });
-      this.state.createdIds.set(nameKey(username), userId);
-    }
-    return userId;
+  private async claim(user: Pick<TenantUser, 'username' | 'user_id' | 'created'>): Promise<string> {
+    if (this.history.needsClaim(user)) await this.journal.append({ t: 'claim', username: user.username, user_id: user.user_id });
+    return user.user_id;
   }
 
   /** New users with their aliases: in bulk operations where Duo takes them, else bulk_create and single calls. */
@@ -307,7 +349,6 @@ class ImportRun {
       const chunk = rows.slice(i, i + this.bulk.size);
       i += chunk.length;
       const operations = chunk.map((row) => createUserOperation(newDuoUser(row), aliasesParam(row.aliases)));
-      for (const row of chunk) this.state.attempted.add(nameKey(row.username));
       let write: WriteOutcome<ReadonlySet<number>>;
       try {
         write = await guardedWrite(this.journal, { op: 'bulk', operations }, () => sendBulk(this.options.client, operations),
@@ -316,9 +357,6 @@ class ImportRun {
         if (!isBulkRefusal(error)) throw error;
         write = { status: 'refused', error: error as never };
       }
-      if (write.status === 'refused') for (const row of chunk) this.state.forget(row.username);
-      // Where Duo's answer says an operation failed, a user of that name found later is someone else's.
-      if (write.status === 'ok') for (const i of write.value) this.state.forget(chunk[i]!.username);
       if (write.status === 'refused' && (await this.bulk.refusedBy(write.error, this.journal))) break;
       sent.push(...chunk);
     }
@@ -331,11 +369,10 @@ class ImportRun {
     for (const row of sent) {
       const owner = found.get(nameKey(row.username));
       if (owner === undefined || nameKey(owner.username) !== nameKey(row.username)) missing.push(row);
-      else if (!this.state.isOurs(owner)) outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
+      else if (!this.history.isOurs(owner)) outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
       else {
-        if (this.state.needsClaim(owner)) claims.push({ t: 'claim', username: row.username, user_id: owner.user_id });
-        this.state.noteCreated(row.username, owner.user_id);
-        if (hasAliases(owner, row)) this.state.aliasesDone.add(nameKey(row.username));
+        if (this.history.needsClaim(owner)) claims.push({ t: 'claim', username: row.username, user_id: owner.user_id });
+        if (hasAliases(owner, row)) this.history.aliasesDone.add(nameKey(row.username));
         created.set(row, owner.user_id);
       }
     }
@@ -356,7 +393,6 @@ class ImportRun {
   private async createBatch(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string>> {
     const created = new Map<DuoUserRow, string>();
     if (rows.length === 0) return created;
-    for (const row of rows) this.state.attempted.add(nameKey(row.username));
     const bulk = await guardedWrite(this.journal, { op: 'bulk_create', usernames: rows.map((r) => r.username) },
       () => bulkCreateUsers(this.options.client, rows.map(newDuoUser)),
       (users) => ({ created: users.map((u) => ({ username: u.username, user_id: u.user_id })) }));
@@ -364,22 +400,18 @@ class ImportRun {
       const ids = new Map(bulk.value.map((u) => [nameKey(u.username), u.user_id]));
       for (const row of rows) {
         const id = ids.get(nameKey(row.username));
-        if (id !== undefined) {
-          created.set(row, id);
-          this.state.createdIds.set(nameKey(row.username), id);
-        }
+        if (id !== undefined) created.set(row, id);
       }
       if (created.size === rows.length) return created;
     }
-    // A refused batch created nothing; a user found now was created by someone else meanwhile.
-    if (bulk.status === 'refused') for (const row of rows) this.state.forget(row.username);
+    // A refused batch created nothing: a user found now was created by someone else meanwhile (the journal knows).
 
     const missing = rows.filter((row) => !created.has(row));
     const found = await lookupBatch(this.options.client, missing, { aliases: false });
     for (const row of missing) {
       const owner = found.get(nameKey(row.username));
       if (owner !== undefined && nameKey(owner.username) === nameKey(row.username)) {
-        if (this.state.isOurs(owner)) created.set(row, await this.claim(row.username, owner.user_id));
+        if (this.history.isOurs(owner)) created.set(row, await this.claim(owner));
         else outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
       } else {
         const single = await this.createOne(row);
@@ -392,20 +424,16 @@ class ImportRun {
 
   private async createOne(row: DuoUserRow): Promise<string | Outcome> {
     for (let attempt = 1; attempt <= 2; attempt++) {
-      this.state.attempted.add(nameKey(row.username));
       const write = await guardedWrite(this.journal, { op: 'create', usernames: [row.username] },
         () => createUser(this.options.client, newDuoUser(row)),
         (user) => ({ created: [{ username: user.username, user_id: user.user_id }] }));
-      if (write.status === 'ok') {
-        this.state.createdIds.set(nameKey(row.username), write.value.user_id);
-        return write.value.user_id;
-      }
-      if (write.status === 'refused') {
-        this.state.forget(row.username);
-        return failure(write.error.message, null);
-      }
+      if (write.status === 'ok') return write.value.user_id;
+      if (write.status === 'refused') return failure(write.error.message, null);
       const owner = (await lookupBatch(this.options.client, [row], { aliases: false })).get(nameKey(row.username));
-      if (owner !== undefined && nameKey(owner.username) === nameKey(row.username)) return this.claim(row.username, owner.user_id);
+      if (owner !== undefined && nameKey(owner.username) === nameKey(row.username)) {
+        if (!this.history.isOurs(owner)) return { result: 'exists', userId: owner.user_id, error: null, final: true };
+        return this.claim(owner);
+      }
     }
     return { result: 'failed', userId: null, error: 'Duo did not answer the create; re-run the same command to resume', final: false };
   }
@@ -414,15 +442,12 @@ class ImportRun {
   private async finishCreated(row: DuoUserRow, userId: string): Promise<Outcome> {
     const key = nameKey(row.username);
     const done: Outcome = { result: 'created', userId, error: null, final: true };
-    if (row.aliases.length === 0 || this.state.aliasesDone.has(key)) return done;
+    if (row.aliases.length === 0 || this.history.aliasesDone.has(key)) return done;
     const aliases = aliasesParam(row.aliases);
     for (let attempt = 1; attempt <= ALIAS_ATTEMPTS; attempt++) {
       const write = await guardedWrite(this.journal, { op: 'aliases', usernames: [row.username], user_id: userId, aliases },
         () => modifyUser(this.options.client, userId, { aliases }));
-      if (write.status === 'ok') {
-        this.state.aliasesDone.add(key);
-        return done;
-      }
+      if (write.status === 'ok') return done;
       if (write.status === 'refused') return failure(`the user was created but its aliases were not set: ${write.error.message}`, userId);
     }
     return { result: 'failed', userId, error: 'the user was created but Duo did not answer when its aliases were set; re-run to resume', final: false };

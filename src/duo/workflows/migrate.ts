@@ -1,26 +1,22 @@
 import type { DuoUserRow } from '../../csv/duo-row.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import { bindJournal, Journal, renameSteps, type JournalRecord } from '../journal/journal.js';
+import { bindJournal, Journal } from '../journal/journal.js';
+import { RunHistory } from '../journal/run-history.js';
 import { assertions, hasAdditions, planRows, type Plan } from '../plan/decide.js';
-import { AttachState } from './attach-state.js';
 import { Attacher, type AttachOptions } from './attach.js';
 import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
 import { loadLiveTenant } from '../tenant/tenant.js';
 import { MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
-import { BulkMode, bulkRefusal } from './bulk-mode.js';
+import { BulkMode } from './bulk-mode.js';
 import { applyRenames, type Rename, type RenameResult } from './renames.js';
 
-/** Collects row username → user_id of every user an earlier, interrupted migrate was renaming. */
-export function migrateHints(): { hints: Map<string, string>; replay: (record: JournalRecord) => void } {
+/** Row username → user_id of every user an earlier, interrupted migrate was renaming, from its journal. */
+export function migrateHints(history: RunHistory): Map<string, string> {
   const hints = new Map<string, string>();
-  return {
-    hints,
-    replay: (r) => {
-      for (const step of renameSteps(r)) if (!step.after.username.startsWith('duo-bridge-tmp-')) hints.set(nameKey(step.after.username), step.user_id);
-    },
-  };
+  for (const [userId, names] of history.lastNames) if (!names.username.startsWith('duo-bridge-tmp-')) hints.set(nameKey(names.username), userId);
+  return hints;
 }
 
 export function migrationsOf(plan: Plan): Rename[] {
@@ -63,10 +59,9 @@ export interface MigrateResult {
  * through the journal. The journal file appears only once a rename is about to be sent.
  */
 export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
-  const { hints, replay } = migrateHints();
-  const refusal = bulkRefusal();
-  const attachState = new AttachState();
-  const journal = await Journal.open(run.journalPath, { replay: (r) => (replay(r), attachState.replay(r), refusal.replay(r)) });
+  const history = new RunHistory();
+  const journal = (await Journal.open(run.journalPath, { replay: history.replay, host: run.host })).timeWith(run.client);
+  const hints = migrateHints(history);
   try {
     const options: AttachOptions = { createGroups: run.attach?.createGroups ?? false, sharePhones: run.attach?.sharePhones ?? false, enroll: false, sendActivation: false };
     const groups = run.rows.some((row) => row.groups.length > 0) ? await GroupDirectory.load(run.client) : null;
@@ -78,15 +73,15 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
     const migrating = plan.rows.filter((p) => p.action === 'migrate');
     if (!(await run.confirm(plan))) return { plan, results: [], confirmed: false, attachFailures: [] };
     if (migrating.length > 0) await bindJournal(journal, { kind: 'migrate', input: run.input, host: run.host, assertions: assertions(run) });
-    await groups?.settle(journal, attachState);
-    await phones?.settle(journal, attachState);
-    const bulk = new BulkMode(run.bulkSize ?? MAX_BULK_OPERATIONS, refusal.reason(), run.onNotice);
+    await groups?.settle(journal, history);
+    await phones?.settle(journal, history);
+    const bulk = new BulkMode(run.bulkSize ?? MAX_BULK_OPERATIONS, history.bulkRefused, run.onNotice);
     const results = await applyRenames(run.client, journal, renames, (done) => run.onStep?.(done, renames.length), bulk);
     // The renamed users' memberships and phones: a row whose rename failed gets none.
     const renamed = new Set(results.filter((r) => r.ok).map((r) => r.userId));
     const items = migrating.filter((p) => renamed.has(p.user!.user_id) && hasAdditions(p.adds))
       .map((p) => ({ row: p.row, userId: p.user!.user_id, adds: p.adds, created: false, hasPhone: p.user!.phones.length > 0 }));
-    const attacher = new Attacher(run.client, journal, bulk, attachState, options, groups, phones);
+    const attacher = new Attacher(run.client, journal, bulk, history, options, groups, phones);
     const attached = items.length > 0 ? await attacher.attach(items) : new Map();
     const attachFailures = items.flatMap((item) => {
       const error = attached.get(item.row)?.error;

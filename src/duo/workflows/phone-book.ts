@@ -2,7 +2,7 @@ import { phoneKey, type PhoneNumber } from '../../phone.js';
 import type { DuoClient } from '../api/client.js';
 import { listPhones } from '../api/phones-api.js';
 import type { Journal } from '../journal/journal.js';
-import type { AttachState } from './attach-state.js';
+import type { RunHistory } from '../journal/run-history.js';
 
 interface Entry {
   readonly phoneId: string;
@@ -21,10 +21,12 @@ export class PhoneBook {
   static async load(client: DuoClient): Promise<PhoneBook> {
     const entries = new Map<string, Entry>();
     for await (const phone of listPhones(client)) {
-      entries.set(phoneKey({ number: phone.number, extension: phone.extension ?? '' }), {
-        phoneId: phone.phone_id,
-        owners: (phone.users ?? []).map((u) => u.user_id),
-      });
+      const key = phoneKey({ number: phone.number, extension: phone.extension ?? '' });
+      const owners = (phone.users ?? []).map((u) => u.user_id);
+      // Duo can hold two phone objects with one number: whoever holds either holds the number.
+      const known = entries.get(key);
+      if (known === undefined) entries.set(key, { phoneId: phone.phone_id, owners });
+      else for (const owner of owners) if (!known.owners.includes(owner)) known.owners.push(owner);
     }
     return new PhoneBook(entries);
   }
@@ -34,14 +36,13 @@ export class PhoneBook {
    * the tenant lacked, so a phone of that number found now is the one it created: journaled as the
    * import's, for rollback to delete.
    */
-  async settle(journal: Journal, state: AttachState): Promise<void> {
-    for (const key of [...state.uncertainPhones]) {
+  async settle(journal: Journal, history: RunHistory): Promise<void> {
+    for (const key of history.uncertainPhoneKeys()) {
       const entry = this.entries.get(key);
-      if (entry === undefined) state.uncertainPhones.delete(key);
+      if (entry === undefined) history.settledAbsent('phone', key);
       else {
         const [number, extension = ''] = key.split('x');
         await journal.append({ t: 'claim_phone', number: number!, extension, phone_id: entry.phoneId });
-        state.phoneCreated({ number: number!, extension }, entry.phoneId);
       }
     }
   }

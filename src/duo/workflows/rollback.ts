@@ -1,12 +1,16 @@
 import { DataError, DuoRequestError } from '../../errors.js';
 import type { DuoClient } from '../api/client.js';
-import { findUsersByNames, getUser } from '../api/users-api.js';
-import type { BulkMode } from './bulk-mode.js';
+import { findUsersByNames, getUser, modifyUser } from '../api/users-api.js';
+import { BulkMode } from './bulk-mode.js';
 import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
-import { isBulkRefusal, sendBulk } from '../api/bulk-api.js';
-import { membershipOf, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
+import { isBulkRefusal, MAX_BULK_OPERATIONS, modifyUserOperation, sendBulk, type BulkOperation } from '../api/bulk-api.js';
+import { listGroups, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
 import { deletePhone, detachPhone } from '../api/phones-api.js';
-import { Journal, renameSteps, type Intent, type JournalNames, type JournalRecord } from '../journal/journal.js';
+import { pendingDeletionDays } from '../api/settings-api.js';
+import { bindJournal, Journal, type JournalKind, type JournalNames } from '../journal/journal.js';
+import { RunHistory } from '../journal/run-history.js';
+import { nameKey } from '../../names.js';
+import { PhoneBook } from './phone-book.js';
 import { applyRenames, namesOf, same, type Rename, type RenameResult } from './renames.js';
 
 export interface Restore {
@@ -16,11 +20,23 @@ export interface Restore {
   readonly last: JournalNames;
 }
 
-export type RollbackPlan =
-  | { readonly kind: 'import'; readonly trash: readonly string[]; readonly devices: DeviceUndo }
-  | { readonly kind: 'migrate'; readonly restore: readonly Restore[]; readonly devices: DeviceUndo };
+/** What undoing a run means, as its journal (settled by reading Duo) says. */
+export interface RollbackPlan {
+  readonly kind: Extract<JournalKind, 'import' | 'migrate'>;
+  /** The Duo host the run wrote to. */
+  readonly host: string;
+  /** Users the run created or took out of the Trash: disabled, then sent (back) to the Trash. */
+  readonly trash: readonly string[];
+  /** Their usernames where the journal knows them (to read them back 100 a call). */
+  readonly usernames: ReadonlyMap<string, string>;
+  /** Users a migrate (or an import's --update) renamed: their names before the first rename. */
+  readonly restore: readonly Restore[];
+  readonly devices: DeviceUndo;
+  /** Creates whose answer was lost and that reading Duo has not settled yet (a preview without Duo). */
+  readonly unsettled: number;
+}
 
-/** What an import added besides users, to undo before its users go to the Trash. */
+/** What a run added besides users, to undo before its users go to the Trash. */
 export interface DeviceUndo {
   /** Memberships it added to users it did not create (a trashed user's memberships go with it). */
   readonly memberships: readonly { readonly user_id: string; readonly group_id: string }[];
@@ -32,81 +48,141 @@ export interface DeviceUndo {
   readonly groupsCreated: readonly string[];
 }
 
-/**
- * What undoing a journal means: for an import, every user it created, whether Duo's answer said
- * so or the import learned it by reading Duo (to Duo's Trash, restorable); for a migrate, every
- * renamed user's names before its first rename. The journal must exist (a typo is not an empty run).
- */
-export async function readRollbackPlan(path: string): Promise<RollbackPlan> {
-  const created = new Set<string>();
-  const original = new Map<string, JournalNames>();
-  const last = new Map<string, JournalNames>();
-  const devices = new DeviceJournal();
-  const source = await Journal.open(path, {
-    mustExist: true,
-    replay: (r) => {
-      devices.replay(r);
-      if (r.t === 'outcome' && r.status === 'ok') for (const c of r.created ?? []) created.add(c.user_id);
-      if (r.t === 'claim') created.add(r.user_id);
-      if (r.t === 'row' && r.result === 'created' && r.user_id) created.add(r.user_id);
-      for (const step of renameSteps(r)) {
-        if (!original.has(step.user_id)) original.set(step.user_id, step.before);
-        last.set(step.user_id, step.after);
-      }
-    },
-  });
-  const start = source.startRecord;
-  await source.close();
-  if (start === null) throw new DataError('JOURNAL_EMPTY', `journal ${path} records no change to Duo: nothing to roll back`);
-  if (start.kind === 'import') return { kind: 'import', trash: [...created], devices: devices.undo(created) };
-  if (start.kind === 'migrate') {
-    return { kind: 'migrate', restore: [...original].map(([userId, names]) => ({ userId, original: names, last: last.get(userId) ?? names })), devices: devices.undo(new Set()) };
-  }
-  throw new DataError('JOURNAL_KIND', `journal ${path} is a ${start.kind} journal, which cannot be rolled back`);
+export interface RollbackOptions {
+  /** The journal of the import or migrate to undo. */
+  readonly journal: string;
+  readonly client: DuoClient;
+  /** The tenant the client talks to: a journal of another host is refused. */
+  readonly host: string;
+  /** Operations per /admin/v1/bulk call (1–50); 0: single calls. */
+  readonly bulkSize?: number;
+  readonly onNotice?: (message: string) => void;
+  /** Shown what will be undone (settled against Duo) and what an earlier rollback did; false stops before any write. */
+  readonly confirm?: (preview: RollbackPreview) => Promise<boolean>;
+}
+
+export interface RollbackPreview {
+  readonly plan: RollbackPlan;
+  /** Users of plan.trash not yet in the Trash according to this rollback's own journal. */
+  readonly pendingTrash: readonly string[];
+  /** The tenant keeps trashed users this many days before deleting them for good. */
+  readonly pendingDeletionDays: number | null;
+  /** This rollback's own journal. */
+  readonly journal: string;
+}
+
+export interface RollbackResult {
+  readonly preview: RollbackPreview;
+  readonly devices: DeviceUndoResult;
+  readonly disabled: number;
+  readonly trash: TrashResult | null;
+  readonly names: { readonly results: readonly RenameResult[]; readonly already: number; readonly missing: readonly string[] } | null;
+}
+
+/** The journal a rollback of `journal` keeps: a second run resumes it instead of repeating it. */
+export function rollbackJournalPath(journal: string): string {
+  return `${journal.replace(/\.jsonl$/, '')}.rollback.jsonl`;
 }
 
 /**
- * The memberships and phones an import's journal announces, less those Duo certainly refused. One
- * that may not have been applied (its answer was lost) is undone anyway: removing a membership or
- * phone that is not there is answered 404, which counts as done.
+ * What undoing a journal means, read from the journal alone (no Duo): the preview a rollback shows
+ * without --apply. Creates whose answer was lost are counted in `unsettled`; rollbackRun settles them.
  */
-class DeviceJournal {
-  private readonly intents = new Map<number, Intent>();
-  private readonly memberships = new Map<string, { user_id: string; group_id: string }>();
-  private readonly attached = new Map<string, { user_id: string; phone_id: string }>();
-  private readonly phones = new Set<string>();
-  private readonly groups = new Set<string>();
-
-  readonly replay = (r: JournalRecord): void => {
-    if (r.t === 'intent') this.intents.set(r.id, r);
-    else if (r.t === 'claim_phone') this.phones.add(r.phone_id);
-    else if (r.t === 'claim_group') this.groups.add(r.name);
-    else if (r.t === 'outcome') {
-      const intent = this.intents.get(r.id);
-      this.intents.delete(r.id);
-      if (intent === undefined || r.status === 'refused') return;
-      if (intent.op === 'membership') this.memberships.set(`${intent.user_id} ${intent.group_id}`, { user_id: intent.user_id, group_id: intent.group_id });
-      if (intent.op === 'bulk') {
-        const failed = new Set(r.failed_operations ?? []);
-        intent.operations.forEach((operation, i) => {
-          const added = failed.has(i) ? null : membershipOf(operation);
-          if (added) this.memberships.set(`${added.user_id} ${added.group_id}`, added);
-        });
-      }
-      if (intent.op === 'phone_attach') this.attached.set(`${intent.user_id} ${intent.phone_id}`, { user_id: intent.user_id, phone_id: intent.phone_id });
-      if (intent.op === 'phone_create' && r.status === 'ok' && r.phone_id) this.phones.add(r.phone_id);
-      if (intent.op === 'group_create' && r.status === 'ok') this.groups.add(intent.name);
-    }
-  };
-
-  undo(createdUsers: ReadonlySet<string>): DeviceUndo {
-    return {
-      memberships: [...this.memberships.values()].filter((m) => !createdUsers.has(m.user_id)),
-      phonesCreated: [...this.phones],
-      phonesAttached: [...this.attached.values()].filter((a) => !createdUsers.has(a.user_id) && !this.phones.has(a.phone_id)),
-      groupsCreated: [...this.groups],
-    };
+export async function readRollbackPlan(path: string, host?: string): Promise<RollbackPlan> {
+  const history = new RunHistory();
+  const journal = await Journal.open(path, { mustExist: true, replay: history.replay, ...(host === undefined ? {} : { host }) });
+  try {
+    return planOf(path, journal, history);
+  } finally {
+    await journal.close();
   }
+}
+
+function planOf(path: string, journal: Journal, history: RunHistory): RollbackPlan {
+  const start = journal.startRecord;
+  if (start === null) throw new DataError('JOURNAL_EMPTY', `journal ${path} records no change to Duo: nothing to roll back`);
+  if (start.kind !== 'import' && start.kind !== 'migrate') throw new DataError('JOURNAL_KIND', `journal ${path} is a ${start.kind} journal, which cannot be rolled back`);
+  const trash = [...new Set([...history.createdUserIds(), ...history.restored])];
+  const gone = new Set(trash);
+  const phones = new Set(history.createdPhoneIds());
+  return {
+    kind: start.kind,
+    host: start.host,
+    trash,
+    usernames: history.createdUsernames(),
+    restore: [...history.originalNames].map(([userId, original]) => ({ userId, original, last: history.lastNames.get(userId) ?? original })),
+    devices: {
+      memberships: history.addedMemberships().filter((m) => !gone.has(m.user_id)),
+      phonesCreated: [...phones],
+      phonesAttached: history.attachedPhones().filter((a) => !gone.has(a.user_id) && !phones.has(a.phone_id)),
+      groupsCreated: [...history.groupsCreated.keys()].map((key) => key),
+    },
+    unsettled: history.uncertainUserNames().length + history.uncertainPhoneKeys().length + history.uncertainGroupNames().length,
+  };
+}
+
+/**
+ * Undoes an import or a migrate from its journal. First, exactly as a resume would, every create
+ * whose answer was lost is settled by reading Duo (a user is the run's only if Duo created it inside
+ * that write's window), and what is learned is journaled in the run's own journal. Then, through this
+ * rollback's own journal (a re-run resumes it): memberships and phones the run added are taken off,
+ * the users it created (or restored) are disabled — a user in the Trash can still sign in until Duo
+ * purges it — and sent to the Trash, and renamed users get their first names back. A user that no
+ * longer exists is reported and skipped.
+ */
+export async function rollbackRun(options: RollbackOptions): Promise<RollbackResult | null> {
+  const { client, host } = options;
+  const history = new RunHistory();
+  const source = (await Journal.open(options.journal, { mustExist: true, replay: history.replay, host })).timeWith(client);
+  let plan: RollbackPlan;
+  try {
+    planOf(options.journal, source, history);
+    await settleCreates(client, source, history);
+    plan = planOf(options.journal, source, history);
+  } finally {
+    await source.close();
+  }
+
+  const progress = new RunHistory();
+  const journal = (await Journal.open(rollbackJournalPath(options.journal), { replay: progress.replay, host })).timeWith(client);
+  try {
+    const preview: RollbackPreview = {
+      plan,
+      pendingTrash: plan.trash.filter((id) => !progress.trashed.has(id)),
+      pendingDeletionDays: plan.trash.length > 0 ? await pendingDeletionDays(client) : null,
+      journal: journal.path,
+    };
+    if (options.confirm && !(await options.confirm(preview))) return null;
+    await bindJournal(journal, { kind: 'rollback', input: options.journal, host });
+    const bulk = new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, progress.bulkRefused, options.onNotice);
+    const devices = await undoDevices(client, journal, plan.devices, bulk);
+    const disabled = await disableUsers(client, journal, plan.trash.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), progress, bulk);
+    const trash = plan.trash.length > 0 ? await trashUsers(client, journal, plan.trash, progress) : null;
+    const names = plan.restore.length > 0 ? await restoreNames(client, journal, plan.restore, bulk) : null;
+    return { preview, devices, disabled, trash, names };
+  } finally {
+    await journal.close();
+  }
+}
+
+/**
+ * The run's creates whose answer was lost, settled by reading Duo and journaled in the run's own
+ * journal (claims), so that the resume and the rollback reach the same verdict.
+ */
+async function settleCreates(client: DuoClient, journal: Journal, history: RunHistory): Promise<void> {
+  const names = history.uncertainUserNames();
+  if (names.length > 0) {
+    for (const user of await findUsersByNames(client, names)) {
+      if (names.includes(nameKey(user.username)) && history.needsClaim(user)) await journal.append({ t: 'claim', username: user.username, user_id: user.user_id });
+    }
+  }
+  const groups = history.uncertainGroupNames();
+  if (groups.length > 0) {
+    for await (const group of listGroups(client)) {
+      if (groups.includes(nameKey(group.name))) await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
+    }
+  }
+  if (history.uncertainPhoneKeys().length > 0) await (await PhoneBook.load(client)).settle(journal, history);
 }
 
 export interface DeviceUndoResult {
@@ -126,20 +202,7 @@ export async function undoDevices(client: DuoClient, journal: Journal, undo: Dev
     if (write.status === 'ok' || (write.status === 'refused' && write.error.status === 404)) done++;
     else failed.push({ what, error: write.status === 'refused' ? write.error.message : 'Duo did not answer; re-run the same rollback to resume' });
   };
-  let unsent = [...undo.memberships];
-  const sent: (typeof unsent)[number][] = [];
-  while (unsent.length > 0 && bulk.size > 0) {
-    const chunk = unsent.slice(0, bulk.size);
-    const operations = chunk.map((m) => removeUserFromGroupOperation(m.user_id, m.group_id));
-    try {
-      await guardedWrite(journal, { op: 'bulk', operations }, () => sendBulk(client, operations));
-    } catch (error) {
-      if (!isBulkRefusal(error) || !(await bulk.refusedBy(error, journal))) throw error;
-      break;
-    }
-    unsent = unsent.slice(chunk.length);
-    sent.push(...chunk);
-  }
+  const { sent, unsent } = await sendInBulk(client, journal, bulk, undo.memberships, (m) => removeUserFromGroupOperation(m.user_id, m.group_id));
   // Whatever the bulk answers said, each user is read back: a membership still there gets a single call.
   const left = await stillMembers(client, sent);
   done += sent.length - left.length;
@@ -157,37 +220,67 @@ export async function undoDevices(client: DuoClient, journal: Journal, undo: Dev
   return { done, failed };
 }
 
+/**
+ * Sends items as bulk operations, 50 a call, while Duo takes the endpoint. A refusal of the endpoint
+ * itself, thrown or answered, switches the run to single calls (journaled, so a resume does too).
+ */
+async function sendInBulk<T>(client: DuoClient, journal: Journal, bulk: BulkMode, items: readonly T[], operation: (item: T) => BulkOperation): Promise<{ sent: T[]; unsent: T[] }> {
+  let unsent = [...items];
+  const sent: T[] = [];
+  while (unsent.length > 0 && bulk.size > 0) {
+    const chunk = unsent.slice(0, bulk.size);
+    const operations = chunk.map(operation);
+    let refusal: unknown = null;
+    try {
+      const write = await guardedWrite(journal, { op: 'bulk', operations }, () => sendBulk(client, operations));
+      if (write.status === 'refused') refusal = write.error;
+    } catch (error) {
+      if (!isBulkRefusal(error)) throw error;
+      refusal = error;
+    }
+    if (refusal !== null && (await bulk.refusedBy(refusal, journal))) break;
+    unsent = unsent.slice(chunk.length);
+    sent.push(...chunk);
+  }
+  return { sent, unsent };
+}
+
 async function stillMembers<T extends { user_id: string; group_id: string }>(client: DuoClient, memberships: readonly T[]): Promise<T[]> {
   const groupsOf = new Map<string, Set<string>>();
   for (const userId of new Set(memberships.map((m) => m.user_id))) {
-    try {
-      groupsOf.set(userId, new Set(((await getUser(client, userId)).groups as { group_id?: string }[] | undefined ?? []).map((g) => g.group_id ?? '')));
-    } catch (error) {
-      if (!(error instanceof DuoRequestError && error.status === 404)) throw error;
-    }
+    const user = await userOrNull(client, userId);
+    if (user !== null) groupsOf.set(userId, new Set(((user.groups ?? []) as { group_id?: string }[]).map((g) => g.group_id ?? '')));
   }
   return memberships.filter((m) => groupsOf.get(m.user_id)?.has(m.group_id));
 }
 
-/** What an earlier, interrupted run of the same rollback already did: read from its own journal. */
-export class RollbackProgress {
-  readonly trashed = new Set<string>();
-  /** Sent to the Trash without an answer: only reading Duo tells. */
-  readonly uncertain = new Set<string>();
-  private readonly intents = new Map<number, Intent>();
-
-  readonly replay = (record: JournalRecord): void => {
-    if (record.t === 'intent') this.intents.set(record.id, record);
-    if (record.t !== 'outcome') return;
-    const intent = this.intents.get(record.id);
-    if (intent?.op !== 'trash') return;
-    for (const id of intent.user_ids) {
-      if (record.status === 'ok') {
-        this.trashed.add(id);
-        this.uncertain.delete(id);
-      } else if (record.status === 'unknown') this.uncertain.add(id);
+/**
+ * Sets the users `disabled` before they go to the Trash: Duo keeps a trashed user able to sign in,
+ * with its memberships, until it purges it. In bulk (modify operations); then the users are read
+ * back (100 names a call where the journal knows them) and one still enabled gets a single call.
+ * Users this rollback already disabled or trashed are skipped.
+ */
+async function disableUsers(client: DuoClient, journal: Journal, users: readonly TrashUser[], progress: RunHistory, bulk: BulkMode): Promise<number> {
+  const todo = users.filter((u) => progress.statuses.get(u.user_id) !== 'disabled' && !progress.trashed.has(u.user_id));
+  await sendInBulk(client, journal, bulk, todo, (u) => modifyUserOperation(u.user_id, { status: 'disabled' }));
+  const read = new Map((await findUsersByNames(client, todo.flatMap((u) => (u.username ? [u.username] : [])))).map((u) => [u.user_id, u]));
+  let disabled = 0;
+  for (const { user_id } of todo) {
+    const user = read.get(user_id) ?? (await userOrNull(client, user_id));
+    if (user === null || user.status === 'pending deletion') continue;
+    if (user.status === 'disabled') {
+      disabled++;
+      continue;
     }
-  };
+    const write = await guardedWrite(journal, { op: 'status', user_id, status: 'disabled' }, () => modifyUser(client, user_id, { status: 'disabled' }));
+    if (write.status === 'ok') disabled++;
+  }
+  return disabled;
+}
+
+interface TrashUser {
+  readonly user_id: string;
+  readonly username: string | undefined;
 }
 
 export interface TrashResult {
@@ -203,9 +296,9 @@ const TRASH_CHUNK = 100;
  * Sends users to Duo's Trash, 100 per call, through the guarded write. Users an earlier run of the
  * same rollback trashed are not sent again; an unanswered call is settled by reading the users back.
  */
-export async function trashUsers(client: DuoClient, journal: Journal, userIds: readonly string[], progress: RollbackProgress): Promise<TrashResult> {
+async function trashUsers(client: DuoClient, journal: Journal, userIds: readonly string[], progress: RunHistory): Promise<TrashResult> {
   const done = new Set(progress.trashed);
-  for (const id of progress.uncertain) if (await isTrashed(client, id)) done.add(id);
+  for (const id of progress.uncertainTrash) if (await isTrashed(client, id)) done.add(id);
   const todo = userIds.filter((id) => !done.has(id));
   let trashed = 0;
   const failed: { userId: string; error: string }[] = [];
@@ -227,30 +320,43 @@ export async function trashUsers(client: DuoClient, journal: Journal, userIds: r
 
 /** Duo lists a trashed user with status "pending deletion"; one deleted for good is not found. */
 async function isTrashed(client: DuoClient, userId: string): Promise<boolean> {
+  const user = await userOrNull(client, userId);
+  return user === null || user.status === 'pending deletion';
+}
+
+async function userOrNull(client: DuoClient, userId: string): Promise<Awaited<ReturnType<typeof getUser>> | null> {
   try {
-    return (await getUser(client, userId)).status === 'pending deletion';
+    return await getUser(client, userId);
   } catch (error) {
-    if (error instanceof DuoRequestError && error.status === 404) return true;
+    if (error instanceof DuoRequestError && error.status === 404) return null;
     throw error;
   }
 }
 
 /**
- * Renames users back to their original names, in a safe order; users already there are skipped.
- * Their current names are read 100 names per call, looking where the migrate left them and where
- * they started; a user found under neither is read on its own.
+ * Renames users back to their original names, in a safe order; users already there are skipped,
+ * and users that no longer exist (deleted since) are reported in `missing`. Their current names are
+ * read 100 names per call, looking where the migrate left them and where they started; a user
+ * found under neither is read on its own.
  */
 export async function restoreNames(
   client: DuoClient,
   journal: Journal,
   restore: readonly Restore[],
   bulk?: BulkMode,
-): Promise<{ results: RenameResult[]; already: number }> {
+): Promise<{ results: RenameResult[]; already: number; missing: string[] }> {
   const found = new Map((await findUsersByNames(client, restore.flatMap((r) => [r.last.username, r.original.username]))).map((u) => [u.user_id, u]));
   const renames: Rename[] = [];
+  const missing: string[] = [];
   for (const { userId, original } of restore) {
-    const now = namesOf(found.get(userId) ?? (await getUser(client, userId)));
+    const user = found.get(userId) ?? (await userOrNull(client, userId));
+    if (user === null) {
+      missing.push(userId);
+      continue;
+    }
+    const now = namesOf(user);
     if (!same(now, original)) renames.push({ userId, from: now, to: original });
   }
-  return { results: await applyRenames(client, journal, renames, undefined, bulk), already: restore.length - renames.length };
+  const results = await applyRenames(client, journal, renames, undefined, bulk);
+  return { results, already: restore.length - renames.length - missing.length, missing };
 }

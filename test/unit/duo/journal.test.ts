@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImportState } from '../../../src/duo/workflows/import-state.js';
+import { RunHistory } from '../../../src/duo/journal/run-history.js';
 import { Journal, type Intent, type JournalRecord } from '../../../src/duo/journal/journal.js';
 import { guardedWrite } from '../../../src/duo/journal/guarded-write.js';
 import { DuoApiError, DuoOutcomeUnknownError, DuoRequestError, UsageError } from '../../../src/errors.js';
@@ -127,8 +127,12 @@ describe('guardedWrite', () => {
     let onDiskDuringCall: JournalRecord[] = [];
     await guardedWrite(journal, intent, async () => { onDiskDuringCall = lines(path); return 1; }, () => ({ created: [{ username: 'a', user_id: 'DU1' }] }));
     await journal.close();
-    expect(onDiskDuringCall).toEqual([{ t: 'intent', id: 1, ...intent }]);
-    expect(lines(path)[1]).toEqual({ t: 'outcome', id: 1, status: 'ok', created: [{ username: 'a', user_id: 'DU1' }] });
+    // When it was sent, and the latest Duo can have applied it (the client's timeout later), on Duo's clock.
+    expect(onDiskDuringCall).toEqual([{ t: 'intent', id: 1, at: expect.any(Number), deadline: expect.any(Number), ...intent }]);
+    const [sent, answered] = lines(path) as unknown as [{ at: number; deadline: number }, { at: number }];
+    expect(sent.deadline - sent.at).toBe(60_000);
+    expect(answered).toEqual({ t: 'outcome', id: 1, status: 'ok', at: expect.any(Number), created: [{ username: 'a', user_id: 'DU1' }] });
+    expect(answered.at).toBeGreaterThanOrEqual(sent.at);
   });
 
   it.each<[string, () => Error, string, string]>([
@@ -142,7 +146,7 @@ describe('guardedWrite', () => {
   });
 });
 
-describe('ImportState.replay', () => {
+describe('RunHistory', () => {
   const records: JournalRecord[] = [
     { t: 'intent', id: 1, op: 'bulk_create', usernames: ['A', 'b', 'c'] },
     { t: 'outcome', id: 1, status: 'ok', created: [{ username: 'a', user_id: 'DU1' }, { username: 'b', user_id: 'DU2' }] },
@@ -160,15 +164,55 @@ describe('ImportState.replay', () => {
   ];
 
   it('knows what was created or claimed, what may have been, and what is final (a failed row is not)', () => {
-    const state = new ImportState();
-    records.forEach(state.replay);
-    expect([...state.final.keys()]).toEqual(['a']);
-    expect(state.createdIds).toEqual(new Map([['a', 'DU1'], ['b', 'DU2'], ['f', 'DU6']]));
-    expect([...state.aliasesDone]).toEqual(['a']);
-    const ours = (username: string, user_id = 'DUX'): boolean => state.isOurs({ username, user_id });
+    const history = new RunHistory();
+    records.forEach(history.replay);
+    expect([...history.finalRows.keys()]).toEqual(['a']);
+    expect(history.createdUsernames()).toEqual(new Map([['DU1', 'a'], ['DU2', 'b'], ['DU6', 'f']]));
+    expect([...history.aliasesDone]).toEqual(['a']);
+    // Journals written before intents carried their times: an unanswered create may have made the user at any time.
+    const ours = (username: string, user_id = 'DUX'): boolean => history.isOurs({ username, user_id });
     expect([ours('a', 'DU1'), ours('a', 'DU9'), ours('b', 'DU2'), ours('c'), ours('d'), ours('e'), ours('f', 'DU6'), ours('g')])
       .toEqual([true, false, true, true, true, false, true, false]);
-    expect(state.needsClaim({ username: 'c', user_id: 'DU3' })).toBe(true);
-    expect(state.needsClaim({ username: 'a', user_id: 'DU1' })).toBe(false);
+    expect(history.needsClaim({ username: 'c', user_id: 'DU3' })).toBe(true);
+    expect(history.needsClaim({ username: 'a', user_id: 'DU1' })).toBe(false);
+  });
+
+  it('claims a user for an unanswered create only if Duo created it inside that write\'s window', () => {
+    const history = new RunHistory();
+    const sent = Date.UTC(2026, 11, 1, 12, 0, 0);
+    const seconds = (ms: number): number => Math.floor(ms / 1000);
+    history.replay({ t: 'intent', id: 1, at: sent, deadline: sent + 60_000, op: 'bulk', operations: [{ method: 'POST', path: '/admin/v1/users', body: { username: 'spatel' } }] });
+    expect(history.uncertainUserNames()).toEqual(['spatel']);
+    expect(history.isOurs({ username: 'spatel', user_id: 'DU1', created: seconds(sent + 400) })).toBe(true);
+    expect(history.isOurs({ username: 'spatel', user_id: 'DU1', created: seconds(sent + 59_000) })).toBe(true);
+    // Another admin, an hour later (or a day before): not this run's.
+    expect(history.isOurs({ username: 'spatel', user_id: 'DU1', created: seconds(sent + 3_600_000) })).toBe(false);
+    expect(history.isOurs({ username: 'spatel', user_id: 'DU1', created: seconds(sent - 86_400_000) })).toBe(false);
+    expect(history.isOurs({ username: 'spatel', user_id: 'DU1' })).toBe(false);
+    // An answer that was lost at a known time closes the window there.
+    history.replay({ t: 'outcome', id: 1, status: 'unknown', at: sent + 5_000 });
+    expect(history.isOurs({ username: 'spatel', user_id: 'DU1', created: seconds(sent + 30_000) })).toBe(false);
+    expect(history.isOurs({ username: 'spatel', user_id: 'DU1', created: seconds(sent + 4_000) })).toBe(true);
+  });
+
+  it('drops what Duo refused, and the operations its bulk answer lists as failed', () => {
+    const history = new RunHistory();
+    const op = (username: string) => ({ method: 'POST' as const, path: '/admin/v1/users', body: { username } });
+    history.replay({ t: 'intent', id: 1, at: 1000, deadline: 2000, op: 'bulk', operations: [op('x'), op('y'), { method: 'POST', path: '/admin/v1/users/DU9/groups', body: { group_id: 'DG1' } }] });
+    history.replay({ t: 'outcome', id: 1, status: 'ok', at: 1500, failed_operations: [1] });
+    expect(history.uncertainUserNames()).toEqual(['x']);
+    expect(history.addedMemberships()).toEqual([{ user_id: 'DU9', group_id: 'DG1' }]);
+    history.replay({ t: 'intent', id: 2, at: 3000, deadline: 4000, op: 'create', usernames: ['z'] });
+    history.replay({ t: 'outcome', id: 2, status: 'refused', at: 3100, error: 'no' });
+    expect(history.uncertainUserNames()).toEqual(['x']);
+  });
+
+  it('counts an enrollment email as sent once announced, unless Duo refused it', () => {
+    const history = new RunHistory();
+    history.replay({ t: 'intent', id: 1, op: 'enroll', username: 'Ann', email: 'ann@example.com' });
+    history.replay({ t: 'intent', id: 2, op: 'enroll', username: 'bob', email: 'bob@example.com' });
+    history.replay({ t: 'outcome', id: 2, status: 'refused', error: 'no' });
+    expect(history.wasSent('enroll ann')).toBe(true);
+    expect(history.wasSent('enroll bob')).toBe(false);
   });
 });

@@ -82,7 +82,7 @@ describe('planRows', () => {
   });
 
   it('counts each class', () => {
-    expect(planRows([row('a'), row('b')], []).summary).toEqual({ create: 2, unchanged: 0, update: 0, migrate: 0, conflict: 0 });
+    expect(planRows([row('a'), row('b')], []).summary).toEqual({ create: 2, unchanged: 0, update: 0, migrate: 0, restore: 0, conflict: 0 });
   });
 });
 

@@ -53,12 +53,12 @@ describe('diffTenants', () => {
     ]);
   });
 
-  it('a user in the Trash is gone, listed apart with the date Duo purges it by; --include-trash compares it like any other', () => {
+  it('a live user sent to the Trash is deleted; a user created and trashed since is listed apart with the date Duo purges it by; --include-trash compares it like any other', () => {
     const before = snapshot([user('DU1', 'kept')]);
     const after = snapshot([user('DU1', 'kept', { status: 'pending deletion' }), user('DU2', 'created then trashed', { status: 'pending deletion' })], [], '2026-11-30T12:00:00Z');
     const plain = diffTenants(before, after);
-    expect(plain.changes).toEqual([]);
-    expect(plain.trash.map((t) => [t.user.user_id, t.until])).toEqual([['DU1', '2026-12-30'], ['DU2', '2026-12-30']]);
+    expect(plain.changes).toEqual([{ kind: 'deleted', user: after.users[0] }]);
+    expect(plain.trash.map((t) => [t.user.user_id, t.until])).toEqual([['DU2', '2026-12-30']]);
     const counted = diffTenants(before, after, { includeTrash: true });
     expect(counted.changes.map((c) => c.kind)).toEqual(['changed', 'created']);
     expect(counted.trash).toEqual([]);
