@@ -13,10 +13,12 @@ const config = {
   },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The AD suite needs a Samba DC, the office suite LibreOffice: `npm run test:ad` and `npm run test:office` run them.
+  // The AD suite needs a Samba DC, the office suite LibreOffice, the crash suite minutes:
+  // `npm run test:ad`, `npm run test:office` and `npm run test:crash` run them.
   testPathIgnorePatterns: [
     ...(process.env.DUO_BRIDGE_AD_SUITE ? [] : ['/test/ad/']),
     ...(process.env.DUO_BRIDGE_OFFICE_SUITE ? [] : ['/test/office/']),
+    ...(process.env.DUO_BRIDGE_CRASH_SUITE ? [] : ['/test/crash/']),
   ],
   testTimeout: 30000,
 };

@@ -95,8 +95,8 @@ try {
   bridge('tenant', 'export', '--out', join(out, 'tenant-after.json'), ...fast);
   bridge('tenant', 'diff', join(out, 'tenant-before.json'), join(out, 'tenant-after.json'));
   step('8. Undo both (import first), and prove it: the diff against the first snapshot is empty.');
-  bridge('rollback', '--journal', join(out, 'users.journal.jsonl'), '--apply', '--yes', ...fast);
-  bridge('rollback', '--journal', join(out, 'users.migrate.jsonl'), '--apply', '--yes', ...fast);
+  bridge('rollback', join(out, 'users.journal.jsonl'), '--apply', '--yes', ...fast);
+  bridge('rollback', join(out, 'users.migrate.jsonl'), '--apply', '--yes', ...fast);
   bridge('tenant', 'diff', join(out, 'tenant-before.json'), ...fast);
   console.log('\nThe same commands run against your real tenant once the rehearsal looks right: see "A dress rehearsal" in the README.');
 } finally {

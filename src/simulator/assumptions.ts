@@ -36,6 +36,9 @@ export const ASSUMED: readonly Belief[] = [
   { behaviour: 'a group a directory sync manages ends its name with (from AD sync "NAME"), as the Admin Panel shows it', source: 'Admin Panel screenshots in community posts; whether the API name has the suffix is unconfirmed', confidence: 'low' },
   { behaviour: 'users/enroll accepts an existing user without phones and only sends the email', source: 'none (it may create users or refuse existing ones; duo-bridge reports Duo\'s refusal per row)', confidence: 'low' },
   { behaviour: 'send_sms_activation needs a mobile phone', source: 'the endpoint\'s purpose', confidence: 'medium' },
+  { behaviour: 'a user\'s created (Unix seconds) is the time Duo applied the create, on the clock its Date header shows; a write is applied within the client\'s timeout of being sent, or never', source: 'the user object\'s fields (duo_client_python docstrings); the timing is none (duo-bridge claims an unanswered create only inside that window, ±2 s)', confidence: 'low' },
+  { behaviour: 'bulk_restore sets a trashed user active again', source: 'none (duo-bridge reads the user back and sets the row\'s status itself)', confidence: 'low' },
+  { behaviour: 'a user in the Trash can still authenticate, with its memberships, until it is purged', source: 'Duo community (t/12617); duo-bridge disables users before trashing them', confidence: 'medium' },
 ];
 
 /** The list as text, for the simulator's banner and --help. */

@@ -1,77 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { authorizationV5 } from '../duo/api/sign.js';
-import { nameKey } from '../names.js';
-import type { TenantSnapshot } from '../duo/tenant/tenant.js';
-
-// What this model of Duo believes, confirmed and assumed, with sources and confidence: ./assumptions.ts.
-
-
+import { DuoEngine, Refusal, type AppliedWrite } from './duo-engine.js';
 
 /** Computes the Authorization header Duo expects for a request (v5). The tests pass Duo's official signer. */
 export type SignerV5 = (ikey: string, skey: string, method: string, host: string, path: string, params: Record<string, string>, date: string, body: string) => string;
 
 const ownSigner: SignerV5 = (ikey, skey, method, host, path, params, date, body) => authorizationV5({ ikey, skey, date, method, host, path, params, body });
-
-/** A write the simulator applied, in the form it can apply again: its state is its seed plus these. */
-export interface AppliedWrite {
-  readonly method: string;
-  readonly path: string;
-  readonly params: Record<string, string>;
-  /** The id counter before the write: a refused write may have used ids, so a replay restores it. */
-  readonly nextId?: number;
-}
-
-export interface SimulatedUser {
-  user_id: string;
-  username: string;
-  realname: string | null;
-  firstname: string | null;
-  lastname: string | null;
-  email: string | null;
-  status: string;
-  notes: string | null;
-  aliases: Record<string, string>;
-  phones: { phone_id: string; number: string; extension?: string }[];
-  /** Group ids. */
-  groups: string[];
-  created: number;
-  last_directory_sync: number | null;
-  external_id?: string | null;
-  is_enrolled: boolean;
-}
-
-/** How the simulator answers POST /admin/v1/bulk (see ./assumptions.ts). */
-export type BulkAnswer = 'results' | 'ok' | 'lost' | 'refused' | 'forbidden';
-
-export type FaultKind = '429' | '500-before' | '500-after' | 'reset-before' | 'reset-after' | 'html-502' | 'slow' | 'refuse';
-
-export interface Fault {
-  /** Matched against "METHOD /path". */
-  readonly match: RegExp;
-  readonly kind: FaultKind;
-  times: number;
-  readonly delayMs?: number;
-}
-
-export interface SimulatedGroup {
-  group_id: string;
-  name: string;
-  desc: string;
-  status: string;
-}
-
-export interface SimulatedPhone {
-  phone_id: string;
-  number: string;
-  extension: string;
-  type: string;
-  platform: string;
-  /** User ids, in the order attached. */
-  users: string[];
-  /** Activation texts sent. */
-  smsActivations: number;
-}
 
 export interface SimulatorOptions {
   readonly ikey?: string;
@@ -93,85 +28,41 @@ export interface LoggedRequest {
   readonly at: number;
 }
 
-/** The operations the bulk endpoint takes (the Ruby client's list). */
-const BULK_OPERATIONS: readonly (readonly [string, RegExp])[] = [
-  ['POST', /^\/admin\/v1\/users$/],
-  ['POST', /^\/admin\/v1\/users\/[A-Z0-9]+$/],
-  ['DELETE', /^\/admin\/v1\/users\/[A-Z0-9]+$/],
-  ['POST', /^\/admin\/v1\/users\/[A-Z0-9]+\/groups$/],
-  ['DELETE', /^\/admin\/v1\/users\/[A-Z0-9]+\/groups\/[A-Z0-9]+$/],
-];
-
-const PHONE_TYPES = new Set(['unknown', 'mobile', 'landline']);
-const PHONE_PLATFORMS = new Set(['unknown', 'google android', 'apple ios', 'windows phone 7', 'rim blackberry', 'java j2me', 'palm webos',
-  'symbian os', 'windows mobile', 'generic smartphone']);
-/** Duo's per-object limits (duo.com/docs/rate-limits). */
-const MAX_GROUPS_PER_USER = 100;
-const MAX_PHONES_PER_USER = 100;
-const MAX_USERS_PER_PHONE = 100;
-
-const USER_FIELDS = ['username', 'realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const;
-const STATUSES = new Set(['active', 'bypass', 'disabled']);
-
-class Refusal extends Error {
-  constructor(readonly status: number, readonly code: number, message: string, readonly detail?: string) {
-    super(message);
-  }
-}
+/**
+ * What happens to a request instead of (or after) the engine's answer: nothing (undefined), the
+ * connection dropped, or a failure answered. The product never intercepts; the tests' fake Duo
+ * injects faults through these.
+ */
+export type Interception =
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'fail'; readonly status: number; readonly code: number; readonly message: string; readonly detail?: string }
+  | { readonly kind: 'html'; readonly status: number; readonly body: string };
 
 /**
- * A strict stand-in for the Duo Admin API on loopback: v5 signatures verified, one case-insensitive
- * namespace for usernames and aliases, bulk_create all-or-nothing with at most 100 users and only
- * Duo's documented keys, paging at 300, groups, phones and Duo's per-user limits, and faults on
- * demand. It is a model of what we believe about Duo (./assumptions.ts lists every belief no
- * official source confirms): the tests' fake Duo, and `duo-bridge simulator` for rehearsals.
+ * A strict stand-in for the Duo Admin API on loopback: the engine (./duo-engine.ts) served over
+ * HTTP, with v5 signatures verified, Duo's Date header, and Duo's write limit (429). It is a model
+ * of what we believe about Duo (./assumptions.ts lists every belief no official source confirms):
+ * `duo-bridge simulator` for rehearsals, and, with faults added, the tests' fake Duo.
  */
 export class DuoSimulator {
   readonly ikey: string;
   readonly skey: string;
-  readonly users = new Map<string, SimulatedUser>();
-  readonly groups = new Map<string, SimulatedGroup>();
-  readonly phones = new Map<string, SimulatedPhone>();
-  /** Phone ids by "number extension". */
-  private readonly phoneIndex = new Map<string, string>();
-  /** Enrollment emails sent: username and address, in order. */
-  readonly enrollments: { username: string; email: string }[] = [];
+  readonly engine: DuoEngine;
   readonly log: LoggedRequest[] = [];
-  readonly faults: Fault[] = [];
   writeLimitPerMinute: number | undefined;
-  /** Added to every answer, to stretch a run (e.g. so a test can kill it mid-way). */
-  latencyMs = 0;
-  /**
-   * Called before each authenticated request is handled: lets a test change the tenant mid-import.
-   * Returning 'drop' closes the connection with the request unapplied (a client killed before its
-   * request reached Duo, as far as Duo can tell).
-   */
-  beforeRequest: ((method: string, path: string) => void | 'drop') | undefined;
-  /**
-   * Called after each write is applied and before it is answered, with the count of writes applied
-   * so far: a test kills the importer at the k-th write (a progress point, never a moment in time).
-   */
-  afterWrite: ((writes: number, method: string, path: string) => void) | undefined;
   /** Called with each write applied (the simulator's --state log). */
   onApplied: ((write: AppliedWrite) => void) | undefined;
   /** Writes (POST/DELETE) applied since start. */
   appliedWrites = 0;
-  /** Users per page when a listing names no limit (Duo: 100). */
-  defaultLimit = 100;
-  /** How POST /admin/v1/bulk answers: every test of the bulk path runs under each. */
-  bulkAnswer: BulkAnswer = 'results';
-  /** The tenant's settings, as GET /admin/v1/settings answers them. */
-  readonly settings: Record<string, unknown> = { pending_deletion_days: 7 };
-  private readonly names = new Map<string, string>();
   private readonly writes: number[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
-  private nextId = 1;
   url = '';
 
   constructor(private readonly options: SimulatorOptions = {}) {
     this.ikey = options.ikey ?? 'DIFAKEINTEGRATIONKEY';
     this.skey = options.skey ?? 'fake-secret-key-0123456789abcdefghijklmn';
+    this.engine = new DuoEngine(options.clockOffsetMs ?? 0);
     this.writeLimitPerMinute = options.writeLimitPerMinute;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
@@ -200,74 +91,18 @@ export class DuoSimulator {
     return { DUO_HOST: this.url, DUO_IKEY: this.ikey, DUO_SKEY: this.skey };
   }
 
-  inject(match: RegExp, kind: FaultKind, times = 1, delayMs?: number): void {
-    this.faults.push({ match, kind, times, ...(delayMs === undefined ? {} : { delayMs }) });
-  }
-
-  /** Adds a user directly, as an earlier sync or admin would have. */
-  seed(fields: Partial<SimulatedUser> & { username: string }, aliases: string[] = []): SimulatedUser {
-    const user = this.newUser(fields);
-    aliases.forEach((alias, i) => (user.aliases[`alias${i + 1}`] = alias));
-    this.claim(user, [user.username, ...aliases]);
-    this.users.set(user.user_id, user);
-    for (const p of user.phones) {
-      const phone = this.phones.get(p.phone_id) ?? this.newPhone({ number: p.number, extension: p.extension ?? '' }, p.phone_id);
-      if (!phone.users.includes(user.user_id)) phone.users.push(user.user_id);
-    }
-    return user;
-  }
-
-  /**
-   * The tenant a `tenant export` snapshot describes: its users (ids, names, fields, status, sync date),
-   * their phones and memberships, and its groups and Trash period. Ids are kept, so the
-   * snapshot's user_ids, phone_ids and group_ids are the simulator's.
-   */
-  seedSnapshot(snapshot: TenantSnapshot): void {
-    const idNumber = (id: string): number => Number(/^D[UGP](\d{18})$/.exec(id)?.[1] ?? 0);
-    for (const group of snapshot.groups ?? []) this.groups.set(group.group_id, { group_id: group.group_id, name: group.name, desc: '', status: 'active' });
-    for (const user of snapshot.users) {
-      for (const group of user.groups) if (!this.groups.has(group.group_id)) this.groups.set(group.group_id, { group_id: group.group_id, name: group.name, desc: '', status: 'active' });
-      const seeded = this.newUser({ ...user, username: user.username, phones: [], groups: user.groups.map((g) => g.group_id) } as unknown as Partial<SimulatedUser> & { username: string });
-      seeded.user_id = user.user_id;
-      seeded.aliases = { ...user.aliases };
-      this.claim(seeded, [seeded.username, ...Object.values(seeded.aliases)]);
-      this.users.set(seeded.user_id, seeded);
-      for (const p of user.phones) {
-        const phone = this.phones.get(p.phone_id) ?? this.newPhone({ number: p.number, extension: p.extension }, p.phone_id);
-        this.attach(seeded, phone);
-      }
-    }
-    if (snapshot.settings?.pending_deletion_days !== undefined) this.settings.pending_deletion_days = snapshot.settings.pending_deletion_days;
-    const ids = [...this.users.keys(), ...this.groups.keys(), ...this.phones.keys()].map(idNumber);
-    this.nextId = Math.max(this.nextId, ...ids) + 1;
-  }
-
-  /** Adds a group directly, as an admin or a directory sync would have. */
-  seedGroup(name: string, desc = ''): SimulatedGroup {
-    const group = { group_id: `DG${String(this.nextId++).padStart(18, '0')}`, name, desc, status: 'active' };
-    this.groups.set(group.group_id, group);
-    return group;
-  }
-
-  /** Adds a phone directly, attached to the given users. */
-  seedPhone(number: string, userIds: string[] = [], extension = ''): SimulatedPhone {
-    const phone = this.newPhone({ number, extension });
-    for (const id of userIds) this.attach(this.user(id), phone);
-    return phone;
-  }
-
-  /** A user's group names, sorted. */
-  groupNamesOf(user: SimulatedUser): string[] {
-    return user.groups.map((id) => this.groups.get(id)!.name).sort();
-  }
-
-  /** Users by lower-cased username. */
-  byUsername(): Map<string, SimulatedUser> {
-    return new Map([...this.users.values()].map((u) => [nameKey(u.username), u]));
-  }
-
   count(method: string, pathPattern: RegExp): number {
     return this.log.filter((r) => r.method === method && pathPattern.test(r.path)).length;
+  }
+
+  /** Before an authenticated request reaches the engine. The product lets every request through. */
+  protected async before(_method: string, _path: string): Promise<Interception | undefined> {
+    return undefined;
+  }
+
+  /** After a request was applied (`writes`: the writes applied so far), before it is answered. */
+  protected after(_method: string, _path: string, _writes: number): Interception | undefined {
+    return undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -279,38 +114,32 @@ export class DuoSimulator {
     const path = url.pathname;
     const respond = (status: number, payload: unknown): void => {
       this.log.push({ method, path, status, at: Date.now() });
-      res.writeHead(status, { 'Content-Type': 'application/json', Date: new Date(this.clock()).toUTCString() });
+      res.writeHead(status, { 'Content-Type': 'application/json', Date: new Date(this.engine.now()).toUTCString() });
       res.end(JSON.stringify(payload));
     };
     const fail = (status: number, code: number, message: string, detail?: string): void =>
       respond(status, { stat: 'FAIL', code, message, ...(detail ? { message_detail: detail } : {}) });
+    const intercepted = (interception: Interception): void => {
+      if (interception.kind === 'drop') return void req.socket.destroy();
+      if (interception.kind === 'fail') return fail(interception.status, interception.code, interception.message, interception.detail);
+      this.log.push({ method, path, status: interception.status, at: Date.now() });
+      res.writeHead(interception.status, { 'Content-Type': 'text/html' });
+      res.end(interception.body);
+    };
 
     try {
       const params = this.authenticate(req, method, path, url, body);
-      if (this.beforeRequest?.(method, path) === 'drop') return void req.socket.destroy();
-      if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
-      const fault = this.takeFault(`${method} ${path}`);
-      if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1000));
+      const early = await this.before(method, path);
+      if (early !== undefined) return intercepted(early);
       if (method !== 'GET' && this.overWriteLimit()) return fail(429, 42901, 'Too Many Requests');
-      if (fault?.kind === '429') return fail(429, 42901, 'Too Many Requests');
-      if (fault?.kind === '500-before') return fail(500, 50000, 'Internal server error');
-      if (fault?.kind === 'refuse') return fail(400, 40002, 'Invalid request parameters', 'injected refusal');
-      if (fault?.kind === 'reset-before') return void req.socket.destroy();
-      if (fault?.kind === 'html-502') {
-        this.log.push({ method, path, status: 502, at: Date.now() });
-        res.writeHead(502, { 'Content-Type': 'text/html' });
-        return void res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
-      }
-      const nextId = this.nextId;
-      const result = this.route(method, path, params);
+      const nextId = this.engine.idCounter;
+      const result = this.engine.handle(method, path, params);
       if (method !== 'GET') {
         this.onApplied?.({ method, path, params, nextId });
         this.appliedWrites++;
-        this.afterWrite?.(this.appliedWrites, method, path);
       }
-      if (path === '/admin/v1/bulk' && this.bulkAnswer === 'lost') return void req.socket.destroy();
-      if (fault?.kind === '500-after') return fail(500, 50000, 'Internal server error');
-      if (fault?.kind === 'reset-after') return void req.socket.destroy();
+      const late = this.after(method, path, this.appliedWrites);
+      if (late !== undefined) return intercepted(late);
       respond(200, { stat: 'OK', ...result });
     } catch (error) {
       if (error instanceof Refusal) return fail(error.status, error.code, error.message, error.detail);
@@ -324,7 +153,7 @@ export class DuoSimulator {
     if (!match || !date) throw new Refusal(401, 40101, 'Missing request credentials');
     const [ikey, signature] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
     if (ikey !== this.ikey) throw new Refusal(401, 40102, 'Invalid integration key in request credentials');
-    const skew = Math.abs(this.clock() - Date.parse(date)) / 1000;
+    const skew = Math.abs(this.engine.now() - Date.parse(date)) / 1000;
     if (!(skew <= (this.options.maxSkewSeconds ?? 300))) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
     const query: Record<string, string> = {};
     for (const pair of url.search.slice(1).split('&').filter(Boolean)) {
@@ -346,17 +175,6 @@ export class DuoSimulator {
     return parsed as Record<string, string>;
   }
 
-  /** Now, on this Duo's clock. */
-  private clock(): number {
-    return Date.now() + (this.options.clockOffsetMs ?? 0);
-  }
-
-  private takeFault(request: string): Fault | undefined {
-    const fault = this.faults.find((f) => f.times > 0 && f.match.test(request));
-    if (fault) fault.times--;
-    return fault;
-  }
-
   private overWriteLimit(): boolean {
     if (this.writeLimitPerMinute === undefined) return false;
     const now = Date.now();
@@ -364,399 +182,5 @@ export class DuoSimulator {
     if (this.writes.length >= this.writeLimitPerMinute) return true;
     this.writes.push(now);
     return false;
-  }
-
-  /** Applies a write as if it had been requested (replaying a --state log); Duo's refusals are thrown. */
-  apply(write: AppliedWrite): void {
-    if (write.nextId !== undefined) this.nextId = write.nextId;
-    this.route(write.method, write.path, write.params);
-  }
-
-  private route(method: string, path: string, params: Record<string, string>): { response?: unknown; metadata?: unknown } {
-    const userPath = /^\/admin\/v1\/users\/([A-Z0-9]+)$/.exec(path);
-    if (method === 'GET' && path === '/admin/v1/users') return this.listUsers(params);
-    if (method === 'GET' && path === '/admin/v1/settings') return { response: { ...this.settings } };
-    const devices = this.routeDevices(method, path, params);
-    if (devices !== null) return devices;
-    if (method === 'GET' && userPath) return { response: this.view(this.user(userPath[1]!)) };
-    if (method === 'POST' && path === '/admin/v1/users/bulk_create') return { response: this.bulkCreate(params) };
-    if (method === 'POST' && path === '/admin/v1/bulk') return this.bulkOperations(params);
-    if (method === 'POST' && path === '/admin/v1/users/bulk_send_to_trash') return { response: this.setStatusOfList(params, 'pending deletion') };
-    if (method === 'POST' && path === '/admin/v1/users/bulk_restore') return { response: this.setStatusOfList(params, 'active') };
-    if (method === 'POST' && path === '/admin/v1/users') return { response: this.view(this.create(params)) };
-    if (method === 'POST' && userPath) return { response: this.view(this.modify(this.user(userPath[1]!), params)) };
-    if (method === 'DELETE' && userPath) {
-      const user = this.user(userPath[1]!);
-      this.release(user);
-      for (const p of user.phones) {
-        const phone = this.phones.get(p.phone_id);
-        if (phone) phone.users = phone.users.filter((id) => id !== user.user_id);
-      }
-      this.users.delete(user.user_id);
-      return { response: '' };
-    }
-    throw new Refusal(404, 40401, 'Resource not found');
-  }
-
-  /** Groups, phones, memberships, enrollment. Null: not one of these paths. */
-  private routeDevices(method: string, path: string, params: Record<string, string>): { response?: unknown; metadata?: unknown } | null {
-    const userGroups = /^\/admin\/v1\/users\/([A-Z0-9]+)\/groups(?:\/([A-Z0-9]+))?$/.exec(path);
-    const userPhones = /^\/admin\/v1\/users\/([A-Z0-9]+)\/phones(?:\/([A-Z0-9]+))?$/.exec(path);
-    const phonePath = /^\/admin\/v1\/phones\/([A-Z0-9]+)(\/send_sms_activation)?$/.exec(path);
-    const groupPath = /^\/admin\/v1\/groups\/([A-Z0-9]+)$/.exec(path);
-    if (path === '/admin/v1/groups' && method === 'GET') return this.page([...this.groups.values()], params, 500, (g) => ({ ...g }));
-    if (path === '/admin/v1/groups' && method === 'POST') return { response: { ...this.createGroup(params) } };
-    if (groupPath && method === 'DELETE') {
-      const group = this.group(groupPath[1]!);
-      for (const user of this.users.values()) user.groups = user.groups.filter((id) => id !== group.group_id);
-      this.groups.delete(group.group_id);
-      return { response: '' };
-    }
-    if (userGroups && method === 'GET' && !userGroups[2]) return { response: this.user(userGroups[1]!).groups.map((id) => ({ ...this.groups.get(id)! })) };
-    if (userGroups && method === 'POST' && !userGroups[2]) {
-      const user = this.user(userGroups[1]!);
-      if (!params.group_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'group_id');
-      const group = this.group(params.group_id);
-      if (!user.groups.includes(group.group_id)) {
-        if (user.groups.length >= MAX_GROUPS_PER_USER) throw new Refusal(500, 50001, 'Maximum number of groups per user reached');
-        user.groups.push(group.group_id);
-      }
-      return { response: '' };
-    }
-    if (userGroups && method === 'DELETE' && userGroups[2]) {
-      const user = this.user(userGroups[1]!);
-      if (!user.groups.includes(userGroups[2])) throw new Refusal(404, 40401, 'Resource not found', 'group_id');
-      user.groups = user.groups.filter((id) => id !== userGroups[2]);
-      return { response: '' };
-    }
-    if (path === '/admin/v1/phones' && method === 'GET') {
-      if (params.number !== undefined) {
-        const number = this.e164(params.number);
-        const matches = [...this.phoneIndex].filter(([key]) => key.startsWith(`${number} `) && (params.extension === undefined || key === `${number} ${params.extension}`));
-        return { response: matches.map(([, id]) => this.phoneView(this.phones.get(id)!)) };
-      }
-      return this.page([...this.phones.values()], params, 500, (p) => this.phoneView(p));
-    }
-    if (path === '/admin/v1/phones' && method === 'POST') return { response: this.phoneView(this.createPhone(params)) };
-    if (phonePath && method === 'GET' && !phonePath[2]) return { response: this.phoneView(this.phone(phonePath[1]!)) };
-    if (phonePath && method === 'DELETE' && !phonePath[2]) {
-      const phone = this.phone(phonePath[1]!);
-      for (const id of phone.users) {
-        const user = this.users.get(id);
-        if (user) user.phones = user.phones.filter((p) => p.phone_id !== phone.phone_id);
-      }
-      this.phones.delete(phone.phone_id);
-      this.phoneIndex.delete(`${phone.number} ${phone.extension}`);
-      return { response: '' };
-    }
-    if (phonePath && method === 'POST' && phonePath[2]) {
-      const phone = this.phone(phonePath[1]!);
-      if (phone.type !== 'mobile') throw new Refusal(400, 40002, 'Invalid request parameters: the phone is not a mobile phone', 'phone_id');
-      phone.smsActivations++;
-      return { response: { activation_msg: 'sent', installation_msg: 'sent', valid_secs: Number(params.valid_secs ?? 86400) } };
-    }
-    if (userPhones && method === 'POST' && !userPhones[2]) {
-      const user = this.user(userPhones[1]!);
-      if (!params.phone_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'phone_id');
-      this.attach(user, this.phone(params.phone_id));
-      return { response: '' };
-    }
-    if (userPhones && method === 'DELETE' && userPhones[2]) {
-      const user = this.user(userPhones[1]!);
-      const phone = this.phones.get(userPhones[2]);
-      if (!phone || !phone.users.includes(user.user_id)) throw new Refusal(404, 40401, 'Resource not found', 'phone_id');
-      phone.users = phone.users.filter((id) => id !== user.user_id);
-      user.phones = user.phones.filter((p) => p.phone_id !== phone.phone_id);
-      return { response: '' };
-    }
-    if (path === '/admin/v1/users/enroll' && method === 'POST') {
-      if (!params.username || !params.email) throw new Refusal(400, 40001, 'Missing required request parameters', params.username ? 'email' : 'username');
-      const id = this.names.get(nameKey(params.username));
-      if (id === undefined) throw new Refusal(404, 40401, 'Resource not found', 'username');
-      if (this.users.get(id)!.phones.length > 0) throw new Refusal(400, 40002, 'Invalid request parameters: the user already has a phone', 'username');
-      this.enrollments.push({ username: params.username, email: params.email });
-      return { response: '' };
-    }
-    return null;
-  }
-
-  private page<T>(all: T[], params: Record<string, string>, max: number, view: (item: T) => unknown): { response: unknown; metadata: unknown } {
-    const limit = Math.min(Number(params.limit ?? 100), max);
-    const offset = Number(params.offset ?? 0);
-    const next = offset + limit < all.length ? offset + limit : undefined;
-    return {
-      response: all.slice(offset, offset + limit).map(view),
-      metadata: { total_objects: all.length, ...(next === undefined ? {} : { next_offset: next }), prev_offset: Math.max(0, offset - limit) },
-    };
-  }
-
-  private createGroup(params: Record<string, string>): SimulatedGroup {
-    for (const key of Object.keys(params)) if (!['name', 'desc', 'status'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
-    const name = params.name?.trim() ?? '';
-    if (name === '') throw new Refusal(400, 40001, 'Missing required request parameters', 'name');
-    if ([...this.groups.values()].some((g) => nameKey(g.name) === nameKey(name))) throw new Refusal(400, 40002, `Group '${name}' already exists`, 'name');
-    if (params.status !== undefined && !STATUSES.has(params.status)) throw new Refusal(400, 40002, 'Invalid request parameters', 'status');
-    return this.seedGroup(name, params.desc ?? '');
-  }
-
-  private createPhone(params: Record<string, string>): SimulatedPhone {
-    for (const key of Object.keys(params)) {
-      if (!['number', 'extension', 'name', 'type', 'platform', 'predelay', 'postdelay'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
-    }
-    if (params.type !== undefined && !PHONE_TYPES.has(params.type)) throw new Refusal(400, 40002, 'Invalid request parameters', 'type');
-    if (params.platform !== undefined && !PHONE_PLATFORMS.has(params.platform)) throw new Refusal(400, 40002, 'Invalid request parameters', 'platform');
-    const number = this.e164(params.number ?? '');
-    const extension = params.extension ?? '';
-    if (this.phoneIndex.has(`${number} ${extension}`)) throw new Refusal(400, 40002, 'Invalid request parameters: a phone with this number exists', 'number');
-    const phone = this.newPhone({ number, extension });
-    phone.type = params.type ?? 'unknown';
-    phone.platform = params.platform ?? 'unknown';
-    return phone;
-  }
-
-  /** Duo's reading of a number: a leading + kept, otherwise +1 (US); separators ignored. */
-  private e164(text: string): string {
-    const digits = text.replace(/[\s\-.()]/g, '');
-    if (!/^\+?\d{3,15}$/.test(digits)) throw new Refusal(400, 40002, 'Invalid request parameters', 'number');
-    return digits.startsWith('+') ? digits : `+1${digits}`;
-  }
-
-  private newPhone(phone: { number: string; extension: string }, id?: string): SimulatedPhone {
-    const created: SimulatedPhone = { phone_id: id ?? `DP${String(this.nextId++).padStart(18, '0')}`, number: phone.number, extension: phone.extension,
-      type: 'mobile', platform: 'unknown', users: [], smsActivations: 0 };
-    this.phones.set(created.phone_id, created);
-    this.phoneIndex.set(`${created.number} ${created.extension}`, created.phone_id);
-    return created;
-  }
-
-  private attach(user: SimulatedUser, phone: SimulatedPhone): void {
-    if (phone.users.includes(user.user_id)) return;
-    if (user.phones.length >= MAX_PHONES_PER_USER) throw new Refusal(500, 50001, 'Maximum number of phones per user reached');
-    if (phone.users.length >= MAX_USERS_PER_PHONE) throw new Refusal(500, 50001, 'Maximum number of users per phone reached');
-    phone.users.push(user.user_id);
-    user.phones.push({ phone_id: phone.phone_id, number: phone.number, extension: phone.extension });
-  }
-
-  private group(id: string): SimulatedGroup {
-    const group = this.groups.get(id);
-    if (!group) throw new Refusal(404, 40401, 'Resource not found', 'group_id');
-    return group;
-  }
-
-  private phone(id: string): SimulatedPhone {
-    const phone = this.phones.get(id);
-    if (!phone) throw new Refusal(404, 40401, 'Resource not found', 'phone_id');
-    return phone;
-  }
-
-  private phoneView(phone: SimulatedPhone): unknown {
-    const { smsActivations: _sent, users, ...fields } = phone;
-    return { ...fields, users: users.map((id) => ({ user_id: id, username: this.users.get(id)?.username ?? '' })) };
-  }
-
-  private bulkOperations(params: Record<string, string>): { response?: unknown } {
-    if (this.bulkAnswer === 'refused') throw new Refusal(404, 40401, 'Resource not found');
-    if (this.bulkAnswer === 'forbidden') throw new Refusal(403, 40301, 'Access forbidden');
-    let list: unknown;
-    try {
-      list = JSON.parse(params.operations ?? '');
-    } catch {
-      throw new Refusal(400, 40002, 'Invalid request parameters', 'operations');
-    }
-    if (!Array.isArray(list) || list.length === 0) throw new Refusal(400, 40002, 'Invalid request parameters', 'operations');
-    if (list.length > 50) throw new Refusal(400, 40002, 'Invalid request parameters: at most 50 operations per call', 'operations');
-    const operations = list.map((op: unknown) => {
-      const { method, path, body = {} } = (op ?? {}) as { method?: unknown; path?: unknown; body?: unknown };
-      const known = typeof method === 'string' && typeof path === 'string' && BULK_OPERATIONS.some(([m, p]) => m === method && p.test(path));
-      const fields = body !== null && typeof body === 'object' && !Array.isArray(body) && Object.values(body).every((v) => typeof v === 'string');
-      if (!known || !fields) throw new Refusal(400, 40002, 'Invalid request parameters: invalid operations', 'operations');
-      return { method: method as string, path: path as string, body: body as Record<string, string> };
-    });
-    // In order, each on its own: one refused operation does not stop the others.
-    const results = operations.map(({ method, path, body }) => {
-      try {
-        return { status: 'OK', response: this.route(method, path, body).response };
-      } catch (error) {
-        if (!(error instanceof Refusal)) throw error;
-        return { status: 'FAIL', code: error.code, message: error.message };
-      }
-    });
-    return this.bulkAnswer === 'results' ? { response: results } : {};
-  }
-
-  private listUsers(params: Record<string, string>): { response: unknown; metadata?: unknown } {
-    const exclusive = ['username_list', 'user_id_list', 'username', 'email'].filter((k) => k in params);
-    if (exclusive.length > 1) throw new Refusal(400, 40002, 'Invalid request parameters', exclusive.join(','));
-    const page = (all: SimulatedUser[]): { response: unknown; metadata: unknown } => {
-      const limit = Math.min(Number(params.limit ?? this.defaultLimit), 300);
-      const offset = Number(params.offset ?? 0);
-      const next = offset + limit < all.length ? offset + limit : undefined;
-      return {
-        response: all.slice(offset, offset + limit).map((u) => this.view(u)),
-        metadata: { total_objects: all.length, ...(next === undefined ? {} : { next_offset: next }), prev_offset: Math.max(0, offset - limit) },
-      };
-    };
-    if (params.username_list !== undefined) {
-      const names = this.jsonList(params.username_list, 'username_list');
-      const ids = new Set(names.map((n) => this.names.get(nameKey(n))).filter((id): id is string => id !== undefined));
-      return page([...ids].map((id) => this.users.get(id)!));
-    }
-    if (params.username !== undefined) {
-      const id = this.names.get(nameKey(params.username));
-      return { response: id ? [this.view(this.users.get(id)!)] : [] };
-    }
-    return page([...this.users.values()]);
-  }
-
-  private bulkCreate(params: Record<string, string>): unknown[] {
-    if (typeof params.users !== 'string') throw new Refusal(400, 40001, 'Missing required request parameters', 'users');
-    let list: unknown;
-    try {
-      list = JSON.parse(params.users);
-    } catch {
-      throw new Refusal(400, 40002, 'Invalid request parameters', 'users');
-    }
-    if (!Array.isArray(list) || list.length === 0) throw new Refusal(400, 40002, 'Invalid request parameters', 'users');
-    if (list.length > 100) throw new Refusal(400, 40002, 'Invalid request parameters: at most 100 users per call', 'users');
-    const batchNames = new Set<string>();
-    for (const entry of list as Record<string, unknown>[]) {
-      for (const key of Object.keys(entry)) {
-        if (!(USER_FIELDS as readonly string[]).includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
-      }
-      this.checkFields(entry as Record<string, string>);
-      const key = nameKey(String(entry.username));
-      if (this.names.has(key) || batchNames.has(key)) throw new Refusal(400, 40002, `Username '${entry.username}' already exists`, 'username');
-      batchNames.add(key);
-    }
-    // All or nothing: nothing above has changed the store.
-    return (list as Record<string, string>[]).map((fields) => {
-      const user = this.newUser(fields as unknown as Partial<SimulatedUser> & { username: string });
-      this.claim(user, [user.username]);
-      this.users.set(user.user_id, user);
-      return this.view(user);
-    });
-  }
-
-  private create(params: Record<string, string>): SimulatedUser {
-    this.checkFields(params);
-    if (this.names.has(nameKey(params.username!))) throw new Refusal(400, 40002, `Username '${params.username}' already exists`, 'username');
-    const user = this.newUser(params as unknown as Partial<SimulatedUser> & { username: string });
-    const aliases = params.aliases === undefined ? {} : this.parseAliases(params.aliases);
-    const keys = [user.username, ...Object.values(aliases)].map(nameKey);
-    if (new Set(keys).size !== keys.length) throw new Refusal(400, 40002, 'Invalid request parameters: an alias equals the username or another alias', 'aliases');
-    Object.assign(user.aliases, aliases);
-    this.claim(user, [user.username, ...Object.values(user.aliases)]);
-    this.users.set(user.user_id, user);
-    return user;
-  }
-
-  private modify(user: SimulatedUser, params: Record<string, string>): SimulatedUser {
-    for (const key of Object.keys(params)) {
-      if (![...USER_FIELDS, 'aliases'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
-    }
-    const username = params.username ?? user.username;
-    const aliases = { ...user.aliases };
-    if (params.aliases !== undefined) {
-      for (const [slot, value] of Object.entries(this.parseAliases(params.aliases))) {
-        if (value === '') delete aliases[slot];
-        else aliases[slot] = value;
-      }
-    }
-    const wanted = [username, ...Object.values(aliases)];
-    const keys = wanted.map(nameKey);
-    if (new Set(keys).size !== keys.length) throw new Refusal(400, 40002, 'Invalid request parameters: an alias equals the username or another alias', 'aliases');
-    for (const key of keys) {
-      const owner = this.names.get(key);
-      if (owner !== undefined && owner !== user.user_id) throw new Refusal(400, 40002, `'${key}' is already in use by another user`, 'aliases');
-    }
-    this.checkFields(params);
-    this.release(user);
-    for (const field of USER_FIELDS) if (params[field] !== undefined) (user as unknown as Record<string, string>)[field] = params[field]!;
-    user.username = username;
-    user.aliases = aliases;
-    this.claim(user, wanted);
-    return user;
-  }
-
-  private setStatusOfList(params: Record<string, string>, status: string): unknown[] {
-    const ids = this.jsonList(params.user_id_list, 'user_id_list');
-    const users = ids.map((id) => this.user(id));
-    for (const user of users) user.status = status;
-    return users.map((u) => this.view(u));
-  }
-
-  private parseAliases(text: string): Record<string, string> {
-    const result: Record<string, string> = {};
-    for (const pair of text.split('&').filter(Boolean)) {
-      const [slot, value = ''] = pair.split('=');
-      if (!/^alias[1-8]$/.test(slot ?? '')) throw new Refusal(400, 40002, 'Invalid request parameters', 'aliases');
-      result[slot!] = decodeURIComponent(value);
-    }
-    return result;
-  }
-
-  private checkFields(fields: Record<string, string | undefined>): void {
-    if (fields.username !== undefined && fields.username.trim() === '') throw new Refusal(400, 40002, 'Invalid request parameters', 'username');
-    if (fields.status !== undefined && !STATUSES.has(fields.status)) throw new Refusal(400, 40002, 'Invalid request parameters', 'status');
-  }
-
-  private jsonList(text: string | undefined, name: string): string[] {
-    let list: unknown;
-    try {
-      list = JSON.parse(text ?? '');
-    } catch {
-      throw new Refusal(400, 40002, 'Invalid request parameters', name);
-    }
-    if (!Array.isArray(list) || list.length > 100 || list.some((v) => typeof v !== 'string')) throw new Refusal(400, 40002, 'Invalid request parameters', name);
-    return list as string[];
-  }
-
-  private newUser(fields: Partial<SimulatedUser> & { username: string }): SimulatedUser {
-    if (!fields.username || fields.username.trim() === '') throw new Refusal(400, 40001, 'Missing required request parameters', 'username');
-    return {
-      user_id: `DU${String(this.nextId++).padStart(18, '0')}`,
-      username: fields.username.toLowerCase(),
-      realname: fields.realname ?? null,
-      firstname: fields.firstname ?? null,
-      lastname: fields.lastname ?? null,
-      email: fields.email ?? null,
-      status: fields.status ?? 'active',
-      notes: fields.notes ?? null,
-      aliases: {},
-      phones: fields.phones ?? [],
-      groups: fields.groups ?? [],
-      created: Math.floor(this.clock() / 1000),
-      last_directory_sync: fields.last_directory_sync ?? null,
-      ...(fields.external_id ? { external_id: fields.external_id } : {}),
-      is_enrolled: fields.is_enrolled ?? false,
-    };
-  }
-
-  private user(id: string): SimulatedUser {
-    const user = this.users.get(id);
-    if (!user) throw new Refusal(404, 40401, 'Resource not found', 'user_id');
-    return user;
-  }
-
-  private claim(user: SimulatedUser, names: string[]): void {
-    for (const name of names) {
-      const owner = this.names.get(nameKey(name));
-      if (owner !== undefined && owner !== user.user_id) throw new Refusal(400, 40002, `'${name}' is already in use`, 'username');
-    }
-    for (const name of names) this.names.set(nameKey(name), user.user_id);
-  }
-
-  private release(user: SimulatedUser): void {
-    for (const name of [user.username, ...Object.values(user.aliases)]) this.names.delete(nameKey(name));
-  }
-
-  private view(user: SimulatedUser): unknown {
-    const legacy = Object.fromEntries([1, 2, 3, 4].map((n) => [`alias${n}`, user.aliases[`alias${n}`] ?? null]));
-    const phones = user.phones.map((p) => {
-      const phone = this.phones.get(p.phone_id);
-      return phone ? { phone_id: phone.phone_id, number: phone.number, extension: phone.extension, type: phone.type, platform: phone.platform } : { ...p };
-    });
-    const groups = user.groups.map((id) => ({ ...this.groups.get(id)! }));
-    return { ...user, ...legacy, aliases: { ...user.aliases }, phones, groups };
   }
 }

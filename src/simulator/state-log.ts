@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { describeFsError } from '../input-file.js';
-import type { AppliedWrite } from './duo-simulator.js';
+import type { AppliedWrite } from './duo-engine.js';
 
 interface StateHeader {
   readonly t: 'simulator';

@@ -128,3 +128,16 @@ describe('spreadsheetDamage', () => {
     expect(spreadsheetDamage(was, now)).toBe(expected);
   });
 });
+
+describe('validate --baseline', () => {
+  it('a date typed into an empty cell is an edit (CHANGED_SINCE_EXPORT); a value the spreadsheet turned into something else is damage', async () => {
+    const dir = tmpFiles({
+      'export.csv': 'username,email,notes,ad_guid\n00123,ann@example.com,,11111111-1111-1111-1111-111111111111\nbob,bob@example.com,,22222222-2222-2222-2222-222222222222\n',
+      'edited.csv': 'username,email,notes,ad_guid\n123,ann@example.com,,11111111-1111-1111-1111-111111111111\nbob,bob@example.com,2025-01-31,22222222-2222-2222-2222-222222222222\n',
+    });
+    const run = await runCli(['validate', join(dir, 'edited.csv'), '--baseline', join(dir, 'export.csv'), '--format', 'json']);
+    const findings = (JSON.parse(run.stdout).findings as { code: string; line: number; column: string }[]).map((f) => [f.code, f.line, f.column]);
+    expect(findings).toEqual(expect.arrayContaining([['SPREADSHEET_DAMAGE', 2, 'username'], ['CHANGED_SINCE_EXPORT', 3, 'notes']]));
+    expect(findings).not.toContainEqual(['SPREADSHEET_DAMAGE', 3, 'notes']);
+  });
+});

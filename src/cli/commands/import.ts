@@ -122,7 +122,8 @@ export const importCommand: CommandModule<ImportArgs> = {
       `${style(summary.failed > 0 ? 'red' : 'green', `failed ${count(summary.failed)}`)}, skipped ${count(summary.skipped)} · ` +
       `${count(summary.calls)} API calls (${count(summary.writes)} writes), ${count(summary.rateLimited)} × 429 · ${progress.elapsedSeconds().toFixed(1)} s\n` +
       `results: ${files.results} · journal: ${files.journal}\n` +
-      (summary.droppedAliases > 0 ? `note: ${count(summary.droppedAliases)} aliases equal to their own row's username were left out (see the note column)\n` : ''));
+      (summary.droppedAliases > 0 ? `note: ${count(summary.droppedAliases)} aliases equal to their own row's username were left out (see the note column)\n` : '') +
+      (summary.enrollmentsRefused > 0 ? `warning: Duo refused ${count(summary.enrollmentsRefused)} enrollment emails; those users were created without one (see the note column)\n` : ''));
     return summary.failed > 0 || summary.skipped > 0 ? 1 : 0;
   },
 };

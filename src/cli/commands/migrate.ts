@@ -53,7 +53,7 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     const failed = result.results.filter((r) => !r.ok);
     for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
     for (const f of result.attachFailures.slice(0, 20)) io.err(`renamed, but: ${f.userId}: ${f.error}\n`);
-    const undo = result.results.length > 0 ? `journal: ${journalPath} (rollback --journal ${journalPath} undoes it)` : 'nothing to rename';
+    const undo = result.results.length > 0 ? `journal: ${journalPath} (rollback ${journalPath} undoes it)` : 'nothing to rename';
     io.err(`migrated ${count(result.results.length - failed.length)} users, ${count(failed.length)} failed · ` +
       `${count(result.plan.summary.conflict)} conflicts left untouched · ${undo}\n`);
     return failed.length > 0 || result.attachFailures.length > 0 || result.plan.summary.conflict > 0 ? 1 : 0;

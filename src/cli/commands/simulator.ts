@@ -42,10 +42,10 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
     const port = parseIntegerOption('port', args.port, 0, 65535) ?? state?.header.port ?? 0;
     const keys = state?.header ?? newKeys();
     const simulator = new DuoSimulator({ ikey: keys.ikey, skey: keys.skey, ...(writeLimitPerMinute === undefined ? {} : { writeLimitPerMinute }) });
-    simulator.seedSnapshot(snapshot);
+    simulator.engine.seedSnapshot(snapshot);
     (state?.writes ?? []).forEach((write, i) => {
       try {
-        simulator.apply(write);
+        simulator.engine.apply(write);
       } catch (error) {
         // Every logged write was applied once onto this same seed: one that no longer applies means the file was edited.
         throw new UsageError('STATE_DAMAGED', `--state ${args.state}:${i + 2} no longer applies (${(error as Error).message}): was the file edited?`, { cause: error });
@@ -59,7 +59,7 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
     }
     state?.begin(Number(new URL(simulator.url).port));
     io.err(`duo-bridge simulator: a local model of the Duo Admin API, seeded from ${args.tenant} (${count(snapshot.users.length)} users, ` +
-      `${count(simulator.groups.size)} groups, ${count(simulator.phones.size)} phones)` +
+      `${count(simulator.engine.groups.size)} groups, ${count(simulator.engine.phones.size)} phones)` +
       `${state && state.writes.length > 0 ? `, with ${count(state.writes.length)} writes replayed from ${args.state}` : ''}, on ${simulator.url} (127.0.0.1 only).\n` +
       `It is NOT Duo: it is strict (one namespace, limits${writeLimitPerMinute ? `, 429 beyond ${count(writeLimitPerMinute)} writes a minute` : ''}) and assumes these behaviours no official source confirms:\n` +
       `${describeAssumptions()}\nPaste these lines into the shell that runs duo-bridge; Ctrl-C stops the simulator.\n`);

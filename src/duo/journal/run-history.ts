@@ -44,6 +44,7 @@ export class RunHistory {
   private readonly createdIds = new Set<string>();
   private readonly uncertainUsers = new Map<string, Uncertain>();
   readonly aliasesDone = new Set<string>();
+  /** Groups this run created: name key → the name as created. */
   readonly groupsCreated = new Map<string, string>();
   private readonly uncertainGroups = new Map<string, Uncertain>();
   readonly phonesCreated = new Map<string, string>();
@@ -86,7 +87,7 @@ export class RunHistory {
         this.userCreated(record.username, record.user_id);
         break;
       case 'claim_group':
-        this.groupCreated(record.name, record.group_id);
+        this.groupCreated(record.name);
         break;
       case 'claim_phone':
         this.phoneCreated(record, record.phone_id);
@@ -237,7 +238,7 @@ export class RunHistory {
           this.aliasesDone.add(nameKey(effect.username));
           break;
         case 'group':
-          if (effect.group_id !== undefined) this.groupCreated(effect.name, effect.group_id);
+          if (effect.group_id !== undefined) this.groupCreated(effect.name);
           break;
         case 'phone':
           if (effect.deleted && effect.phone_id) this.deletedPhones.add(effect.phone_id);
@@ -313,8 +314,8 @@ export class RunHistory {
     this.uncertainUsers.delete(nameKey(username));
   }
 
-  groupCreated(name: string, groupId: string): void {
-    this.groupsCreated.set(nameKey(name), groupId);
+  private groupCreated(name: string): void {
+    this.groupsCreated.set(nameKey(name), name);
     this.uncertainGroups.delete(nameKey(name));
   }
 

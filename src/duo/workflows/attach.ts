@@ -52,6 +52,9 @@ const ATTEMPTS = 2;
  * with --share-phones. Every write is a guarded write; an answer lost is settled by reading Duo.
  */
 export class Attacher {
+  /** Enrollment emails Duo refused (it is reported to refuse some for users that exist: assumptions.ts). */
+  enrollmentsRefused = 0;
+
   constructor(
     private readonly client: DuoClient,
     private readonly journal: Journal,
@@ -177,6 +180,7 @@ export class Attacher {
     const { username, email, phones } = item.row;
     if (!item.created || email === '' || phones.length > 0 || item.hasPhone || this.history.wasSent(enrollmentKey(username))) return;
     const sent = await this.once({ op: 'enroll', username, email }, () => sendEnrollmentEmail(this.client, username, email));
+    if (sent.status === 'refused') this.enrollmentsRefused++;
     notes.push(sent.status === 'refused' ? `enrollment email not sent: ${sent.error.message}` : `enrollment email sent to ${email}`);
   }
 

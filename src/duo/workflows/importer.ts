@@ -77,6 +77,8 @@ export interface ImportSummary extends Readonly<ImportCounts> {
   readonly rateLimited: number;
   /** Aliases left out because they equal their row's username. */
   readonly droppedAliases: number;
+  /** Enrollment emails Duo refused: the row's user was created; its note says why. */
+  readonly enrollmentsRefused: number;
 }
 
 interface Outcome {
@@ -114,7 +116,7 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
     await journal.append({ t: 'done', at: new Date().toISOString() });
     const { calls, writes, rateLimited } = options.client.stats;
-    return { ...run.counts, resumed, calls, writes, rateLimited, droppedAliases: run.droppedAliases };
+    return { ...run.counts, resumed, calls, writes, rateLimited, droppedAliases: run.droppedAliases, enrollmentsRefused: run.enrollmentsRefused };
   } finally {
     await journal.close();
   }
@@ -123,6 +125,7 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
 class ImportRun {
   readonly counts: ImportCounts = { created: 0, updated: 0, restored: 0, exists: 0, failed: 0, skipped: 0 };
   droppedAliases = 0;
+  enrollmentsRefused = 0;
   private done = 0;
   private readonly total: number;
   private readonly attachOptions: AttachOptions;
@@ -263,7 +266,9 @@ class ImportRun {
     }
     if (items.length === 0) return;
     const attacher = new Attacher(this.options.client, this.journal, this.bulk, this.history, this.attachOptions, this.groups, this.phones);
-    for (const [row, result] of await attacher.attach(items)) {
+    const attached = await attacher.attach(items);
+    this.enrollmentsRefused += attacher.enrollmentsRefused;
+    for (const [row, result] of attached) {
       const outcome = outcomes.get(row)!;
       outcomes.set(row, result.error === null
         ? { ...outcome, notes: result.notes }

@@ -3,7 +3,7 @@ import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { bindJournal, Journal } from '../journal/journal.js';
 import { RunHistory } from '../journal/run-history.js';
-import { assertions, hasAdditions, planRows, type Plan } from '../plan/decide.js';
+import { assertions, hasAdditions, planRows, userChanges, type Plan } from '../plan/decide.js';
 import { Attacher, type AttachOptions } from './attach.js';
 import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
@@ -70,7 +70,11 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
       hints, syncDeleted: run.syncDeleted ?? false, groups: groups?.groups, createGroups: options.createGroups, phoneOwners: phones?.owners, sharePhones: options.sharePhones,
     });
     const renames = migrationsOf(plan);
-    const migrating = plan.rows.filter((p) => p.action === 'migrate');
+    // Users an interrupted run of this migrate already renamed plan as `update` when all they lack is
+    // the row's memberships or phones: this run finishes them.
+    const renamedEarlier = new Set(hints.values());
+    const migrating = plan.rows.filter((p) => p.action === 'migrate' ||
+      (p.action === 'update' && renamedEarlier.has(p.user!.user_id) && userChanges(p.row, p.user!) === null && hasAdditions(p.adds)));
     if (!(await run.confirm(plan))) return { plan, results: [], confirmed: false, attachFailures: [] };
     if (migrating.length > 0) await bindJournal(journal, { kind: 'migrate', input: run.input, host: run.host, assertions: assertions(run) });
     await groups?.settle(journal, history);
@@ -78,7 +82,7 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
     const bulk = new BulkMode(run.bulkSize ?? MAX_BULK_OPERATIONS, history.bulkRefused, run.onNotice);
     const results = await applyRenames(run.client, journal, renames, (done) => run.onStep?.(done, renames.length), bulk);
     // The renamed users' memberships and phones: a row whose rename failed gets none.
-    const renamed = new Set(results.filter((r) => r.ok).map((r) => r.userId));
+    const renamed = new Set([...results.filter((r) => r.ok).map((r) => r.userId), ...renamedEarlier]);
     const items = migrating.filter((p) => renamed.has(p.user!.user_id) && hasAdditions(p.adds))
       .map((p) => ({ row: p.row, userId: p.user!.user_id, adds: p.adds, created: false, hasPhone: p.user!.phones.length > 0 }));
     const attacher = new Attacher(run.client, journal, bulk, history, options, groups, phones);

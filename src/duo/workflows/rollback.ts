@@ -115,7 +115,7 @@ function planOf(path: string, journal: Journal, history: RunHistory): RollbackPl
       memberships: history.addedMemberships().filter((m) => !gone.has(m.user_id)),
       phonesCreated: [...phones],
       phonesAttached: history.attachedPhones().filter((a) => !gone.has(a.user_id) && !phones.has(a.phone_id)),
-      groupsCreated: [...history.groupsCreated.keys()].map((key) => key),
+      groupsCreated: [...history.groupsCreated.values()],
     },
     unsettled: history.uncertainUserNames().length + history.uncertainPhoneKeys().length + history.uncertainGroupNames().length,
   };
