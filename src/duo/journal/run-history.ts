@@ -224,10 +224,13 @@ export class RunHistory {
     if (outcome.status === 'refused') return this.withdraw(id, announced);
     const closed = outcome.at === undefined ? window : { from: window.from, to: Math.min(window.to, outcome.at) };
     if (outcome.status === 'unknown') return this.narrow(id, announced, closed);
+    // ok: what its answer says happened (the ids Duo returned, the operations it listed as failed left out).
     const applied = effectsOf(intent, outcome);
     // Operations Duo's answer listed as failed: what they announced did not happen.
-    const kept = new Set(applied.map(effectKey));
-    this.withdraw(id, announced.filter((effect) => !kept.has(effectKey(effect))));
+    if ((outcome.failed_operations?.length ?? 0) > 0) {
+      const kept = new Set(applied.map(effectKey));
+      this.withdraw(id, announced.filter((effect) => !kept.has(effectKey(effect))));
+    }
     this.narrow(id, applied, closed);
     for (const effect of applied) {
       switch (effect.kind) {
