@@ -1,16 +1,31 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { UsageError } from './errors.js';
 
-/** Opens a file the user named, turning "not there / not a file / not readable" into one clear UsageError. */
-export async function openInputFile(path: string): Promise<AsyncIterable<Buffer>> {
-  let info;
+/**
+ * A file the user named as input: it must exist and be a regular file. A directory, and a named
+ * pipe, socket or device (opening a FIFO blocks until someone writes to it; /dev/zero never ends)
+ * are refused at once with one clear UsageError (exit 2).
+ */
+export async function regularFile(path: string, what = 'input'): Promise<Stats> {
+  let info: Stats;
   try {
     info = await stat(path);
   } catch (error) {
     throw new UsageError('INPUT_UNREADABLE', `${path}: ${describeFsError(error)}`, { cause: error });
   }
   if (info.isDirectory()) throw new UsageError('INPUT_UNREADABLE', `${path}: is a directory, not a file`);
+  if (!info.isFile()) {
+    const kind = info.isFIFO() ? 'a named pipe' : info.isSocket() ? 'a socket' : info.isCharacterDevice() || info.isBlockDevice() ? 'a device' : 'something else';
+    throw new UsageError('INPUT_UNREADABLE', `${path}: is ${kind}, not a regular file: give the ${what} as a file`);
+  }
+  return info;
+}
+
+/** Opens a file the user named, turning "not there / not a file / not readable" into one clear UsageError. */
+export async function openInputFile(path: string): Promise<AsyncIterable<Buffer>> {
+  await regularFile(path);
   const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());

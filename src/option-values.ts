@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from './errors.js';
-import { describeFsError } from './input-file.js';
+import { describeFsError, regularFile } from './input-file.js';
 
 /**
  * Checks a numeric option once, with a message naming the flag, the range and what was given.
@@ -16,6 +16,11 @@ export function wholeNumber(name: string, value: number | string, min: number, m
 
 /** Reads a file an option names (a CA, a password file, a config); a failure names the option. */
 export async function readOptionFile(path: string, option: string): Promise<string> {
+  try {
+    await regularFile(path, option);
+  } catch (error) {
+    throw new UsageError('BAD_OPTION', `${option} ${(error as Error).message}`, { cause: error });
+  }
   try {
     return await readFile(path, 'utf8');
   } catch (error) {

@@ -59,16 +59,21 @@ export async function* readLdifEntries(
     return { dn: done.dn, attributes: done.attributes };
   };
 
-  for await (const raw of lines(source)) {
+  let logicalBytes = 0;
+  for await (const raw of lines(source, file)) {
     lineNumber++;
     if (raw.length === 0) {
       const entry = endRecord();
       if (entry) yield entry;
     } else if (raw[0] === 0x20 /* folded continuation */) {
-      if (logical.length > 0) logical.push(raw.subarray(1));
+      if (logical.length === 0) continue;
+      logicalBytes += raw.length - 1;
+      if (logicalBytes > MAX_LDIF_LINE_BYTES) throw tooLong(file, logicalLine);
+      logical.push(raw.subarray(1));
     } else {
       parseLogical();
       logical = [raw];
+      logicalBytes = raw.length;
       logicalLine = lineNumber;
     }
   }
@@ -90,9 +95,25 @@ function decodeValue(bytes: Buffer, colon: number, key: string, file: string, li
   return BINARY_ATTRIBUTE_KEYS.has(key) ? decoded : decoded.toString('utf8');
 }
 
-/** Physical lines as bytes, without their CR/LF; a UTF-8 BOM dropped, UTF-16 transcoded to UTF-8. */
-async function* lines(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
-  let carry = Buffer.alloc(0);
+/**
+ * The longest line, and the longest value folded over several lines, read: a user's largest
+ * attributes (a photo, certificates) are far below it. Past it the file is refused, in linear time.
+ */
+export const MAX_LDIF_LINE_BYTES = 16 * 1024 * 1024;
+
+function tooLong(file: string, line: number): DataError {
+  return new DataError('BAD_LDIF', `${file}:${line}: a line (or folded value) longer than ${MAX_LDIF_LINE_BYTES / 1024 / 1024} MiB: not an LDIF dump of users`);
+}
+
+/**
+ * Physical lines as bytes, without their CR/LF; a UTF-8 BOM dropped, UTF-16 transcoded to UTF-8.
+ * A line's pieces are gathered and joined once, when its end arrives: a long line costs its length,
+ * not its length times the chunks it spans.
+ */
+async function* lines(source: AsyncIterable<Buffer | string>, file: string): AsyncGenerator<Buffer> {
+  let pieces: Buffer[] = [];
+  let pending = 0;
+  let line = 1;
   let decoder: TextDecoder | null | undefined;
   let head = Buffer.alloc(0);
   for await (const chunk of source) {
@@ -106,16 +127,24 @@ async function* lines(source: AsyncIterable<Buffer | string>): AsyncGenerator<Bu
       if (decoder === null && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
     }
     if (decoder) bytes = Buffer.from(decoder.decode(bytes, { stream: true }));
-    const data = carry.length > 0 ? Buffer.concat([carry, bytes]) : bytes;
     let from = 0;
-    for (let at = data.indexOf(0x0a); at !== -1; at = data.indexOf(0x0a, from)) {
-      yield withoutCR(data.subarray(from, at));
+    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, from)) {
+      const tail = bytes.subarray(from, at);
+      if (pending + tail.length > MAX_LDIF_LINE_BYTES) throw tooLong(file, line);
+      yield withoutCR(pieces.length === 0 ? tail : Buffer.concat([...pieces, tail]));
+      pieces = [];
+      pending = 0;
+      line++;
       from = at + 1;
     }
-    carry = Buffer.from(data.subarray(from));
+    if (from < bytes.length) {
+      pieces.push(Buffer.from(bytes.subarray(from)));
+      pending += bytes.length - from;
+      if (pending > MAX_LDIF_LINE_BYTES) throw tooLong(file, line);
+    }
   }
-  if (decoder === undefined && head.length > 0) carry = head;
-  if (carry.length > 0) yield withoutCR(carry);
+  if (decoder === undefined && head.length > 0) pieces = [head];
+  if (pieces.length > 0) yield withoutCR(Buffer.concat(pieces));
 }
 
 function utf16Decoder(bytes: Buffer): TextDecoder | null {

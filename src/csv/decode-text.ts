@@ -7,6 +7,8 @@ export interface EncodingReport {
   binaryAtLine: number | null;
   /** First physical line holding bytes that are not UTF-8, and how many lines do. */
   invalidUtf8: { firstLine: number; lines: number } | null;
+  /** The file's encoding, when its BOM says UTF-16. */
+  utf16?: 'UTF-16LE' | 'UTF-16BE';
 }
 
 const BINARY_SNIFF_BYTES = 8192;
@@ -46,6 +48,7 @@ export async function* decodeToUtf8(source: AsyncIterable<Buffer | string>, repo
     if (!opened) {
       opened = true;
       ({ utf16, bytes } = openDecoder(bytes));
+      if (utf16 !== null) report.utf16 = utf16.encoding === 'utf-16be' ? 'UTF-16BE' : 'UTF-16LE';
       if (utf16 === null && bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
         report.binaryAtLine = countNewlines(bytes.subarray(0, bytes.indexOf(0))) + 1;
         return;
@@ -53,6 +56,8 @@ export async function* decodeToUtf8(source: AsyncIterable<Buffer | string>, repo
     }
     if (utf16 !== null) {
       const text = utf16.decode(bytes, { stream: true });
+      // A lone surrogate (or a cut-off code unit) decodes to U+FFFD: the same damage as bad UTF-8, said the same way.
+      if (text.includes(REPLACEMENT)) lastInvalidLine = noteInvalidLines((pendingCR ? '\r' : '') + text, line, lastInvalidLine, report);
       if (text.length > 0) yield emit(Buffer.from(text, 'utf8'));
       continue;
     }
@@ -70,7 +75,10 @@ export async function* decodeToUtf8(source: AsyncIterable<Buffer | string>, repo
     }
   }
   let tail = '';
-  if (utf16 !== null) tail = utf16.decode();
+  if (utf16 !== null) {
+    tail = utf16.decode();
+    if (tail.includes(REPLACEMENT)) noteInvalidLines(tail, line, lastInvalidLine, report);
+  }
   else if (carry.length > 0) {
     // A character cut off by the end of the file.
     tail = new TextDecoder('utf-8', { ignoreBOM: true }).decode(carry);

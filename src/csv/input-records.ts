@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { describeFsError, openInputFile } from '../input-file.js';
+import { openInputFile, regularFile } from '../input-file.js';
 import { readCsvRecordBatches, type CsvReadEvent } from './read-records.js';
 import { readXlsxRecordBatches } from './xlsx-records.js';
 
@@ -23,12 +22,7 @@ export async function openRecordBatches(path: string, options: InputOptions = {}
     return readCsvRecordBatches(await openInputFile(path), { delimiter: options.delimiter });
   }
   if (options.delimiter !== undefined) throw new UsageError('BAD_OPTION', `--delimiter is for CSV files; ${path} is a spreadsheet`);
-  try {
-    if ((await stat(path)).isDirectory()) throw new UsageError('INPUT_UNREADABLE', `${path}: is a directory, not a file`);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError('INPUT_UNREADABLE', `${path}: ${describeFsError(error)}`, { cause: error });
-  }
+  await regularFile(path, 'workbook');
   return readXlsxRecordBatches(path, { sheet: options.sheet });
 }
 

@@ -127,7 +127,9 @@ export async function* readCsvRecordBatches(
     yield [problem(
       'INVALID_ENCODING',
       firstLine,
-      `not valid UTF-8 (${where}); save it from Excel as "CSV UTF-8 (Comma delimited)"`,
+      encoding.utf16
+        ? `not valid ${encoding.utf16} (${where}: a broken character, e.g. half of a surrogate pair); save it from Excel as "CSV UTF-8 (Comma delimited)"`
+        : `not valid UTF-8 (${where}); save it from Excel as "CSV UTF-8 (Comma delimited)"`,
       false,
     )];
   }

@@ -155,8 +155,9 @@ export class DuoEngine {
       }
     }
     if (snapshot.settings?.pending_deletion_days !== undefined) this.settings.pending_deletion_days = snapshot.settings.pending_deletion_days;
-    const ids = [...this.users.keys(), ...this.groups.keys(), ...this.phones.keys()].map(idNumber);
-    this.nextId = Math.max(this.nextId, ...ids) + 1;
+    let highest = this.nextId;
+    for (const ids of [this.users.keys(), this.groups.keys(), this.phones.keys()]) for (const id of ids) highest = Math.max(highest, idNumber(id));
+    this.nextId = highest + 1;
   }
 
   /** Adds a group directly, as an admin or a directory sync would have. */

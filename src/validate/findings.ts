@@ -34,6 +34,7 @@ export const FINDING_SEVERITY = {
   NUMBER_CELL: 'warning',
   SPREADSHEET_DAMAGE: 'error',
   CHANGED_SINCE_EXPORT: 'warning',
+  CONTROL_CHARACTER: 'error',
 } as const satisfies Record<string, Severity>;
 
 export type FindingCode = keyof typeof FINDING_SEVERITY;

@@ -77,13 +77,18 @@ export class NameRegistry {
     return out;
   }
 
-  private linesOf(occurrences: readonly Occurrence[], except: Occurrence): number[] {
-    const lines: number[] = [];
-    for (const o of occurrences) if (o !== except) lines.push(this.lineOfRow[o.row]!);
-    return lines.sort((a, b) => a - b);
+  /**
+   * The lines of `occurrences` other than `except`: the first few for the finding, and how many in
+   * all. Occurrences are kept in file order, so this is linear in what it shows, never in the set:
+   * 32,000 rows sharing a name cost 32,000 short lists, not 32,000 sorted copies of the set.
+   */
+  private linesOf(occurrences: readonly Occurrence[], except: Occurrence): RelatedLines {
+    // The lists are all usernames or all aliases: `except` is one of them when it is of their kind.
+    const contains = (except.slot === 0) === (occurrences[0]!.slot === 0);
+    return relatedLines(occurrences, except, (o) => this.lineOfRow[o.row]!, contains);
   }
 
-  private flag(code: Finding['code'], o: Occurrence, others: number[], message: string, fix: string): Finding {
+  private flag(code: Finding['code'], o: Occurrence, others: RelatedLines, message: string, fix: string): Finding {
     return finding({
       code,
       line: this.lineOfRow[o.row]!,
@@ -92,15 +97,35 @@ export class NameRegistry {
       value: o.value,
       message,
       fix,
-      related_lines: others.slice(0, MAX_RELATED_LINES),
+      related_lines: others.shown,
     });
   }
 }
 
+/** Some of the other lines of a set (ascending, at most MAX_RELATED_LINES) and how many there are. */
+export interface RelatedLines {
+  readonly shown: readonly number[];
+  readonly total: number;
+}
+
+/**
+ * The lines of a set's members other than `except`, the set kept in file order (so their lines
+ * ascend). `contains`: whether `except` is one of `members` (it is not when a username is listed
+ * against the aliases that repeat it).
+ */
+export function relatedLines<T>(members: readonly T[], except: T, lineOf: (member: T) => number, contains = true): RelatedLines {
+  const shown: number[] = [];
+  for (const member of members) {
+    if (shown.length === MAX_RELATED_LINES) break;
+    if (member !== except) shown.push(lineOf(member));
+  }
+  return { shown, total: members.length - (contains ? 1 : 0) };
+}
+
 /** "line 3", "lines 3, 9", "lines 3, 9, … and 9,980 more" */
-export function lineList(lines: readonly number[]): string {
-  if (lines.length === 1) return `line ${lines[0]}`;
-  const shown = lines.slice(0, 5).join(', ');
-  const more = lines.length - 5;
-  return more > 0 ? `lines ${shown} and ${more.toLocaleString('en-US')} more` : `lines ${shown}`;
+export function lineList({ shown, total }: RelatedLines): string {
+  if (total === 1) return `line ${shown[0]}`;
+  const more = total - Math.min(shown.length, 5);
+  const listed = shown.slice(0, 5).join(', ');
+  return more > 0 ? `lines ${listed} and ${more.toLocaleString('en-US')} more` : `lines ${listed}`;
 }

@@ -1,5 +1,5 @@
-import { finding, MAX_RELATED_LINES, type Finding } from './findings.js';
-import { lineList } from './name-registry.js';
+import { finding, type Finding } from './findings.js';
+import { lineList, relatedLines } from './name-registry.js';
 import { NameTable } from './name-table.js';
 
 interface Occurrence {
@@ -41,12 +41,12 @@ export class PhoneRegistry {
     const out: Finding[] = [];
     for (const occurrences of this.repeated.values()) {
       for (const o of occurrences) {
-        const others = occurrences.filter((x) => x !== o).map((x) => this.lineOfRow[x.row]!).sort((a, b) => a - b);
+        const others = relatedLines(occurrences, o, (x) => this.lineOfRow[x.row]!);
         out.push(finding({
           code: 'SHARED_PHONE', line: this.lineOfRow[o.row]!, row: o.row, column: this.columnOf(o.n), value: o.text,
           message: `phone ${o.text} is also on ${lineList(others)}: its device could approve logins for each of these users`,
           fix: 'give each person their own phone, or import with --share-phones if this really is a shared device',
-          related_lines: others.slice(0, MAX_RELATED_LINES),
+          related_lines: others.shown,
         }));
       }
     }

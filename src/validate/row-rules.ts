@@ -23,6 +23,23 @@ const SCIENTIFIC = /^[+-]?\d(?:[.,]\d+)?E[+-]\d+$/i;
 // How Duo decodes these in the `aliases` parameter is unconfirmed (no official source says).
 const RISKY_ALIAS_CHARACTERS = /[&=%]/;
 
+// NUL and the other C0/C1 controls are damage in any cell; in a name or email, so are tab and line breaks.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const NAME_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const NAME_COLUMNS = new WeakMap<ColumnLayout, readonly boolean[]>();
+
+/** Per cell: is it the username, an alias or the email (where no control character may stand). */
+function nameColumns(layout: ColumnLayout): readonly boolean[] {
+  let flags = NAME_COLUMNS.get(layout);
+  if (flags === undefined) {
+    const marked = new Array<boolean>(layout.names.length).fill(false);
+    for (const at of [layout.index.username, layout.index.email, ...layout.aliases.map(([, cellAt]) => cellAt)]) if (at !== undefined) marked[at] = true;
+    NAME_COLUMNS.set(layout, (flags = marked));
+  }
+  return flags;
+}
+
 /** Checks one data row; cross-row name checks are fed to the registry and reported at the end. */
 export function checkRow(
   cells: readonly string[],
@@ -53,6 +70,12 @@ export function checkRow(
       if (cleaned.trimmed) out.push(at(names[i]!, { code: 'WHITESPACE', value, message: 'leading or trailing white space was trimmed' }));
     }
     values[i] = value;
+    const control = (nameColumns(layout)[i] ? NAME_CONTROL : CONTROL).exec(value);
+    if (control !== null) {
+      const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      out.push(at(names[i]!, { code: 'CONTROL_CHARACTER', value, message: `the value holds a control character (${code}${code === 'U+0000' ? ', NUL' : ''}) at position ${control.index + 1}`,
+        fix: 'retype the value: a control character (or a line break in a name) is damage, and Duo would store it as it is' }));
+    }
     if (value.length > 0 && mayBeNumber(value) && SCIENTIFIC.test(value)) {
       out.push(at(names[i]!, { code: 'SCIENTIFIC_NOTATION', value, message: `"${value}" looks like a number Excel rewrote in scientific notation`,
         fix: 'format the column as Text in Excel and restore the original value' }));

@@ -83,7 +83,8 @@ export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, op
             delimiter = event.delimiter;
             sheet = event.sheet ?? null;
             if (sheet !== null) located = cellLocator(layout);
-            fileFindings.push(...checkHeader(layout, event.line, event.delimiter));
+            // Never spread a list whose length the input decides (a header of 130,000 columns): push one by one.
+            for (const f of checkHeader(layout, event.line, event.delimiter)) fileFindings.push(f);
             if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
             if (layout.phones.length > 0) rowOptions = { ...rowOptions, phones: new PhoneRegistry(phoneColumns(layout)) };
             break;
@@ -92,7 +93,7 @@ export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, op
             if (layout !== null && registry !== null) {
               checkRow(event.cells, event.line, event.row, layout, registry, rowOptions, rowFindings);
               if (event.kinds !== undefined) checkCellKinds(event.cells, event.kinds, event.line, event.row, layout, rowFindings);
-              if (options.baseline) rowFindings.push(...options.baseline.compare(event.cells.map((c) => cleanCell(c).value), event.line, event.row, layout));
+              if (options.baseline) for (const f of options.baseline.compare(event.cells.map((c) => cleanCell(c).value), event.line, event.row, layout)) rowFindings.push(f);
               if (rowFindings.length > 0) {
                 rowFindings.sort(order);
                 for (const raw of rowFindings) {
@@ -114,9 +115,9 @@ export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, op
     if (layout === null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV' || f.code === 'INVALID_ENCODING')) fileFindings.push(emptyFile());
     const broken = fileFindings.some((f) => f.code === 'MALFORMED_CSV');
     const names = registry !== null && !broken ? [...registry.findings(), ...(rowOptions.phones?.findings() ?? [])].map(located).sort(order) : [];
-    if (options.baseline && !broken) fileFindings.push(...options.baseline.missing());
+    if (options.baseline && !broken) for (const f of options.baseline.missing()) fileFindings.push(f);
     fileFindings.sort(order);
-    fileFindings.splice(0, fileFindings.length, ...fileFindings.map(located));
+    fileFindings.forEach((f, i) => (fileFindings[i] = located(f)));
     for (const f of [...fileFindings, ...names]) tally.add(f, order);
     const held = [fileFindings, names].map((list) => list.map((f) => spooled(f, columnRank(f), CODE_RANK.get(f.code)!)));
     const entries = (): AsyncIterable<SpooledFinding> => mergeSorted([spool.read(), ...held], entryOrder);

@@ -199,7 +199,8 @@ describe('tenant diff', () => {
     expect(report.differences).toBe(7);
     expect(report.changes).toContainEqual(expect.objectContaining({ kind: 'changed', username: email(3), changes: [{ field: 'status', before: 'active', after: 'pending deletion' }] }));
     writeFileSync(join(dir, 'bad.json'), 'not json');
-    expect((await runCli(['tenant', 'diff', join(dir, 'bad.json'), join(dir, 'a.json')])).exitCode).toBe(1);
+    // 2, not 1: a file that is not a snapshot must never read as "they differ".
+    expect((await runCli(['tenant', 'diff', join(dir, 'bad.json'), join(dir, 'a.json')])).exitCode).toBe(2);
     expect((await runCli(['tenant', 'diff'])).exitCode).toBe(2);
   });
 });

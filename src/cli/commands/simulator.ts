@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { loadTenantSnapshot } from '../../duo/tenant/tenant.js';
-import { UsageError } from '../../errors.js';
+import { DataError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
 import { describeAssumptions } from '../../simulator/assumptions.js';
+import { Refusal } from '../../simulator/duo-engine.js';
 import { DuoSimulator } from '../../simulator/duo-simulator.js';
 import { newKeys, StateLog } from '../../simulator/state-log.js';
 import type { CliIo } from '../io.js';
@@ -30,19 +31,25 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
       .example('$0 simulator --tenant tenant-before.json --state rehearsal.state', 'then paste the DUO_* lines it prints, and run the real commands against it')
       .epilogue(`It is a model of Duo, not Duo. It assumes these behaviours, which no official source confirms:\n${describeAssumptions()}`),
   run: async (args, io: CliIo) => {
+    const snapshot = await loadTenantSnapshot(args.tenant);
     let text: string;
     try {
       text = await readFile(args.tenant, 'utf8');
     } catch (error) {
       throw new UsageError('INPUT_UNREADABLE', `--tenant ${args.tenant}: ${describeFsError(error)}`, { cause: error });
     }
-    const snapshot = await loadTenantSnapshot(args.tenant);
     const writeLimitPerMinute = parseIntegerOption('rate-limit', args['rate-limit'], 1, 1_000_000);
     const state = args.state === undefined ? null : StateLog.open(args.state, text);
     const port = parseIntegerOption('port', args.port, 0, 65535) ?? state?.header.port ?? 0;
     const keys = state?.header ?? newKeys();
     const simulator = new DuoSimulator({ ikey: keys.ikey, skey: keys.skey, ...(writeLimitPerMinute === undefined ? {} : { writeLimitPerMinute }) });
-    simulator.engine.seedSnapshot(snapshot);
+    try {
+      simulator.engine.seedSnapshot(snapshot);
+    } catch (error) {
+      // Duo would never have answered such a tenant: two users holding one name, say.
+      if (error instanceof Refusal) throw new DataError('BAD_SNAPSHOT', `--tenant ${args.tenant}: not a tenant Duo could hold: ${error.message}`, { cause: error });
+      throw error;
+    }
     (state?.writes ?? []).forEach((write, i) => {
       try {
         simulator.engine.apply(write);

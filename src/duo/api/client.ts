@@ -79,9 +79,6 @@ export class DuoClient {
     return this.now() + this.clockOffsetMs;
   }
 
-  /** The largest error of duoNow(): the Date header's resolution. */
-  static readonly CLOCK_TOLERANCE_MS = 2000;
-
   /** How long one attempt may take: a write not answered within it was applied by then or never. */
   get timeoutMs(): number {
     return this.options.timeoutMs;

@@ -87,7 +87,7 @@ function additions(row: DuoUserRow, user: TenantUser | null): Additions {
 }
 
 /** Groups that are missing or synced, a phone that is someone else's, Duo's per-user limits. */
-function deviceConflict(m: Match, phoneOwners: (key: string) => readonly string[], byId: ReadonlyMap<string, TenantUser>, options: DecideOptions): string | null {
+function deviceConflict(m: Match, otherOwner: (key: string, userId: string | undefined) => string | undefined, byId: ReadonlyMap<string, TenantUser>, options: DecideOptions): string | null {
   const { groups, phones } = m.adds;
   const known = options.groups;
   for (const name of known === undefined ? [] : groups) {
@@ -99,10 +99,10 @@ function deviceConflict(m: Match, phoneOwners: (key: string) => readonly string[
   if ((m.user?.phones.length ?? 0) + phones.length > MAX_PHONES) return `the user would have more than Duo's ${MAX_PHONES} phones`;
   if (options.sharePhones) return null;
   for (const phone of phones) {
-    const others = phoneOwners(phoneKey(phone.phone!)).filter((id) => id !== m.user?.user_id);
-    if (others.length === 0) continue;
-    const owner = byId.get(others[0]!);
-    return `phone ${phone.phone!.number}${phone.phone!.extension ? ` x${phone.phone!.extension}` : ''} belongs to Duo user ${owner ? describe(owner) : others[0]}: ` +
+    const other = otherOwner(phoneKey(phone.phone!), m.user?.user_id);
+    if (other === undefined) continue;
+    const owner = byId.get(other);
+    return `phone ${phone.phone!.number}${phone.phone!.extension ? ` x${phone.phone!.extension}` : ''} belongs to Duo user ${owner ? describe(owner) : other}: ` +
       'attaching it would let that device approve this user\'s logins too (--share-phones allows it)';
   }
   return null;
@@ -161,27 +161,30 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
   for (const user of tenant) {
     byId.set(user.user_id, user);
     for (const name of namesOf(user)) byName.set(nameKey(name), user);
-    if (user.email) byEmail.set(nameKey(user.email), [...(byEmail.get(nameKey(user.email)) ?? []), user]);
+    if (user.email) append(byEmail, nameKey(user.email), user);
   }
 
   const byPhone = new Map<string, string[]>();
-  for (const user of byId.values()) for (const phone of user.phones) byPhone.set(phoneKey(phone), [...(byPhone.get(phoneKey(phone)) ?? []), user.user_id]);
-  const phoneOwners = (key: string): string[] => [...new Set([...(byPhone.get(key) ?? []), ...(options.phoneOwners?.(key) ?? [])])];
+  for (const user of byId.values()) for (const phone of user.phones) append(byPhone, phoneKey(phone), user.user_id);
+  // The first holder other than the row's own user: a number 100,000 users share costs one step, not a copy.
+  const otherOwner = (key: string, userId: string | undefined): string | undefined =>
+    byPhone.get(key)?.find((id) => id !== userId) ?? options.phoneOwners?.(key).find((id) => id !== userId);
 
   const matches = rows.map((row) => identify(row, byName, byEmail, byId, options));
   for (const m of matches) {
     m.adds = additions(m.row, m.user);
-    m.conflict ??= deviceConflict(m, phoneOwners, byId, options);
+    m.conflict ??= deviceConflict(m, otherOwner, byId, options);
   }
 
   // Two rows cannot both become the same Duo user.
   const claims = new Map<string, Match[]>();
-  for (const m of matches) if (m.user && !m.conflict) claims.set(m.user.user_id, [...(claims.get(m.user.user_id) ?? []), m]);
+  for (const m of matches) if (m.user && !m.conflict) append(claims, m.user.user_id, m);
   for (const claimants of claims.values()) {
     if (claimants.length < 2) continue;
     for (const m of claimants) {
-      const others = claimants.filter((c) => c !== m).map((c) => c.row.line).join(', ');
-      m.conflict = `rows on lines ${m.row.line} and ${others} both match Duo user ${describe(m.user!)}`;
+      const others = claimants.slice(0, 6).filter((c) => c !== m).slice(0, 5).map((c) => c.row.line).join(', ');
+      const more = claimants.length - 1 - Math.min(5, claimants.length - 1);
+      m.conflict = `rows on lines ${m.row.line} and ${others}${more > 0 ? ` and ${more} more` : ''} both match Duo user ${describe(m.user!)}`;
     }
   }
   for (const m of matches) m.synced = m.user !== null && !m.conflict && m.how !== 'ours' && m.user.last_directory_sync != null && needsChange(m);
@@ -200,6 +203,13 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
   const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   for (const p of planned) summary[p.action]++;
   return { rows: planned, summary };
+}
+
+/** Adds to a list in a map of lists: in place, so a key shared by n users costs n, not n². */
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }
 
 function syncConflict(user: TenantUser, onlyObstacle: boolean): string {
@@ -253,13 +263,16 @@ function identify(
     const user = byName.get(nameKey(alias));
     if (user && !evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `alias "${alias}"` });
   }
-  for (const user of row.email ? byEmail.get(nameKey(row.email)) ?? [] : []) {
+  const sharing = row.email ? byEmail.get(nameKey(row.email)) ?? [] : [];
+  // Enough to tell one match from several: a tenant where thousands share an email costs this row a few steps.
+  for (const user of sharing.slice(0, 4)) {
     if (!evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `email ${row.email}` });
   }
   if (sameUsername && (evidence.size === 0 || evidence.has(sameUsername.user_id))) return found(sameUsername, 'username', 'same username');
   if (evidence.size > 1) {
-    const users = [...evidence.values()].map((e) => `${describe(e.user)} by ${e.why}`).join(' and ');
-    return found(null, null, '', `the row matches several Duo users: ${users}`);
+    const users = [...evidence.values()].slice(0, 3).map((e) => `${describe(e.user)} by ${e.why}`).join(' and ');
+    const more = sharing.length > 3 ? ` (${sharing.length.toLocaleString('en-US')} Duo users have that email)` : '';
+    return found(null, null, '', `the row matches several Duo users: ${users}${more}`);
   }
   const only = [...evidence.values()][0];
   if (only) return found(only.user, 'evidence', `matched by ${only.why}`);

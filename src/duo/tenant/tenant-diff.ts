@@ -77,9 +77,9 @@ function userChanges(before: TenantUser, after: TenantUser): FieldChange[] {
     if (field === 'email' ? nameKey(was) !== nameKey(is) : was !== is) out.push({ field, before: was, after: is });
   }
   const groups = (user: TenantUser): Map<string, string> => new Map(user.groups.map((g) => [nameKey(g.name), g.name]));
-  out.push(...setChanges('group', groups(before), groups(after)));
+  for (const change of setChanges('group', groups(before), groups(after))) out.push(change);
   const phones = (user: TenantUser): Map<string, string> => new Map(user.phones.map((p) => [phoneKey(p), p.extension ? `${p.number} x${p.extension}` : p.number]));
-  out.push(...setChanges('phone', phones(before), phones(after)));
+  for (const change of setChanges('phone', phones(before), phones(after))) out.push(change);
   return out;
 }
 

@@ -5,8 +5,9 @@ import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { ALIAS_COLUMNS } from '../../csv/columns.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
-import { DataError, UsageError } from '../../errors.js';
-import { describeFsError } from '../../input-file.js';
+import { UsageError } from '../../errors.js';
+import { describeFsError, regularFile } from '../../input-file.js';
+import { snapshotProblem } from './snapshot-schema.js';
 import type { DuoClient } from '../api/client.js';
 import { listAllUsers, type DuoUser } from '../api/users-api.js';
 import type { TenantDiff } from './tenant-diff.js';
@@ -132,27 +133,38 @@ export async function writeTenantSnapshot(
   return count;
 }
 
+/** Larger snapshots are refused before they are read (a 100,000-user tenant export is about 40 MB). */
+export const MAX_SNAPSHOT_BYTES = 400 * 1024 * 1024;
+
+/**
+ * Reads a `tenant export` snapshot: a regular file, at most MAX_SNAPSHOT_BYTES, UTF-8 with or
+ * without a BOM (Windows tools write one), JSON of a snapshot's shape (./snapshot-schema.ts). Any
+ * other file is refused with one line naming the file and its first bad value (exit 2).
+ */
 export async function loadTenantSnapshot(path: string): Promise<TenantSnapshot> {
+  const size = (await regularFile(path, 'tenant snapshot')).size;
+  if (size > MAX_SNAPSHOT_BYTES) {
+    throw new UsageError('BAD_SNAPSHOT', `${path}: ${(size / 1024 / 1024).toFixed(0)} MiB is larger than a tenant snapshot can be here (${MAX_SNAPSHOT_BYTES / 1024 / 1024} MiB)`);
+  }
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new UsageError('INPUT_UNREADABLE', `${path}: ${describeFsError(error)}`, { cause: error });
   }
-  let data: Partial<TenantSnapshot>;
+  let data: unknown;
   try {
-    data = JSON.parse(text) as Partial<TenantSnapshot>;
+    data = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch {
-    throw new DataError('BAD_SNAPSHOT', `${path}: not a tenant snapshot (not JSON; make one with "duo-bridge tenant export --out FILE")`);
+    throw new UsageError('BAD_SNAPSHOT', `${path}: not a tenant snapshot (not JSON; make one with "duo-bridge tenant export --out FILE")`);
   }
-  if (!Array.isArray(data.users) || data.users.some((u) => typeof u?.user_id !== 'string' || typeof u?.username !== 'string')) {
-    throw new DataError('BAD_SNAPSHOT', `${path}: not a tenant snapshot (no "users" list of Duo users)`);
-  }
-  const groups = Array.isArray(data.groups) ? data.groups.filter((g) => typeof g?.group_id === 'string' && typeof g?.name === 'string') : null;
-  const days = data.settings?.pending_deletion_days;
+  const problem = snapshotProblem(data);
+  if (problem !== null) throw new UsageError('BAD_SNAPSHOT', `${path}: not a tenant snapshot: ${problem}`);
+  const snapshot = data as Partial<TenantSnapshot> & { users: TenantUser[] };
+  const days = snapshot.settings?.pending_deletion_days;
   return {
-    host: String(data.host ?? ''), exported_at: String(data.exported_at ?? ''), users: data.users.map((u) => toTenantUser(u as unknown as DuoUser)), groups,
-    ...(typeof days === 'number' ? { settings: { pending_deletion_days: days } } : {}),
+    host: String(snapshot.host ?? ''), exported_at: String(snapshot.exported_at ?? ''), users: snapshot.users.map((u) => toTenantUser(u as unknown as DuoUser)),
+    groups: snapshot.groups ?? null, ...(typeof days === 'number' ? { settings: { pending_deletion_days: days } } : {}),
   };
 }
 
