@@ -61,6 +61,7 @@ export function checkRow(
   const width = Math.min(cells.length, names.length);
   // Each cell cleaned once; the checks below read the cleaned values from here.
   const values: string[] = new Array<string>(width);
+  const nameCells = nameColumns(layout);
   for (let i = 0; i < width; i++) {
     const raw = cells[i]!;
     let value = raw;
@@ -70,7 +71,8 @@ export function checkRow(
       if (cleaned.trimmed) out.push(at(names[i]!, { code: 'WHITESPACE', value, message: 'leading or trailing white space was trimmed' }));
     }
     values[i] = value;
-    const control = (nameColumns(layout)[i] ? NAME_CONTROL : CONTROL).exec(value);
+    const rule = nameCells[i] ? NAME_CONTROL : CONTROL;
+    const control = rule.test(value) ? rule.exec(value) : null;
     if (control !== null) {
       const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
       out.push(at(names[i]!, { code: 'CONTROL_CHARACTER', value, message: `the value holds a control character (${code}${code === 'U+0000' ? ', NUL' : ''}) at position ${control.index + 1}`,
