@@ -19,18 +19,18 @@ export async function* readXlsxRecordBatches(path: string, options: XlsxReadOpti
   const seen: string[] = [];
   let found = false;
   try {
-    for await (const sheet of reader as unknown as AsyncIterable<ExcelJS.Worksheet & AsyncIterable<ExcelJS.Row>>) {
+    for await (const sheet of watched(reader as unknown as AsyncIterable<ExcelJS.Worksheet & AsyncIterable<ExcelJS.Row>>)) {
       const name = (sheet as unknown as { name: string }).name;
       seen.push(name);
       if (found || (options.sheet !== undefined ? name.toLowerCase() !== options.sheet.toLowerCase() : seen.length > 1)) {
         // Not the sheet wanted: its rows must still be read past.
-        for await (const _ of sheet) void _;
+        for await (const _ of watched(sheet)) void _;
         continue;
       }
       found = true;
       let width = 0;
       let row = 0;
-      for await (const sheetRow of sheet) {
+      for await (const sheetRow of watched(sheet)) {
         const { cells, kinds } = rowCells(sheetRow, width);
         if (row === 0 && width === 0) {
           width = cells.length;
@@ -48,6 +48,26 @@ export async function* readXlsxRecordBatches(path: string, options: XlsxReadOpti
     return;
   }
   if (!found && seen.length > 0) throw new UsageError('BAD_OPTION', `${path} has no sheet "${options.sheet}"; its sheets: ${seen.map((s) => `"${s}"`).join(', ')}`);
+}
+
+/**
+ * The reader's items, or an error when it goes silent. exceljs drops some errors of a damaged zip
+ * (a flipped byte in a deflate stream): its iteration then never settles, the event loop runs dry
+ * and Node would exit 13 without a word. 'beforeExit' fires exactly then, and ends the wait.
+ */
+async function* watched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  for (;;) {
+    let onStall = (): void => undefined;
+    const stalled = new Promise<'stalled'>((resolve) => {
+      onStall = () => resolve('stalled');
+      process.once('beforeExit', onStall);
+    });
+    const next = await Promise.race([iterator.next(), stalled]).finally(() => process.removeListener('beforeExit', onStall));
+    if (next === 'stalled') throw new Error('its compressed data is damaged: the reader stopped without an error');
+    if (next.done) return;
+    yield next.value;
+  }
 }
 
 /** A row's values as text, left to right (at least `width` cells), and what each cell was. */

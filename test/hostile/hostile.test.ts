@@ -122,6 +122,26 @@ describe('hostile inputs', () => {
     expect(result.rssMiB).toBeLessThan(400);
   }, HANG);
 
+  it('8. a workbook with a byte flipped in its compressed data: exit 0 or 1, never a silent exit 13 (25 seeded flips)', async () => {
+    const dir = tmpFiles();
+    const book = join(dir, 'users.xlsx');
+    expect((await run(['export', '--from-ldif', join(REPO, 'samples/directory.ldif'), '--out', book], dir)).exitCode).toBe(0);
+    const bytes = readFileSync(book);
+    let seed = 1;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const outcomes: (number | null)[] = [];
+    for (let flip = 0; flip < 25; flip++) {
+      const damaged = Buffer.from(bytes);
+      damaged[200 + Math.floor(random() * (damaged.length - 400))]! ^= 0xff;
+      writeFileSync(join(dir, 'flipped.xlsx'), damaged);
+      const result = await run(['validate', join(dir, 'flipped.xlsx')], dir);
+      outcomes.push(result.exitCode);
+      expect(result.stderr === '' || result.stderr.split('\n').length === 2).toBe(true);
+      if (result.exitCode === 1 && result.stdout.includes('not a readable .xlsx workbook')) expect(result.stdout).toMatch(/flipped\.xlsx:1 not a readable \.xlsx workbook/);
+    }
+    expect(outcomes.every((code) => code === 0 || code === 1)).toBe(true);
+  }, HANG * 2);
+
   it('9. a header of 130,000 empty columns: findings, never a stack overflow', async () => {
     const dir = tmpFiles({ 'wide.csv': 'username' + ','.repeat(130_000) + '\nann\n' });
     const result = await run(['validate', join(dir, 'wide.csv')], dir);
