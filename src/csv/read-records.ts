@@ -6,11 +6,16 @@ export type CsvReadEvent =
   /** `delimiter` is '' for a spreadsheet, which names its `sheet` instead. */
   | { readonly type: 'header'; readonly cells: string[]; readonly line: number; readonly delimiter: string; readonly sheet?: string }
   /** `kinds`: from a spreadsheet, what each cell was besides text (a formula, a number, a date). */
-  | { readonly type: 'record'; readonly cells: string[]; readonly line: number; readonly row: number; readonly kinds?: readonly (CellKind | undefined)[] }
+  | {
+    readonly type: 'record'; readonly cells: string[]; readonly line: number; readonly row: number; readonly kinds?: readonly (CellKind | undefined)[];
+    /** A workbook row holding a cell beyond the header's width: how many columns it spans (its cells stop one past the header). */
+    readonly fields?: number;
+  }
   | { readonly type: 'problem'; readonly problem: CsvProblem };
 
 /** A spreadsheet cell that was not a text cell: what a spreadsheet may have done to the value. */
-export type CellKind = 'formula' | 'number' | 'date' | 'boolean';
+/** What a workbook cell was, when not plain text; 'unreadable': its value could not be resolved. */
+export type CellKind = 'formula' | 'number' | 'date' | 'boolean' | 'unreadable';
 
 export interface CsvProblem {
   readonly code: 'MALFORMED_CSV' | 'INVALID_ENCODING';

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { UsageError } from '../errors.js';
 import type { CellKind, CsvReadEvent } from './read-records.js';
+import { workbookProblem } from './xlsx-guard.js';
 
 export interface XlsxReadOptions {
   /** The worksheet to read (by name, case-insensitive); default the first. */
@@ -15,6 +16,11 @@ export interface XlsxReadOptions {
  * is read first); rows are not held.
  */
 export async function* readXlsxRecordBatches(path: string, options: XlsxReadOptions = {}): AsyncGenerator<CsvReadEvent[]> {
+  const problem = await workbookProblem(path);
+  if (problem !== null) {
+    yield [{ type: 'problem', problem: { code: 'MALFORMED_CSV', line: 1, message: `not a readable .xlsx workbook: ${problem}`, fatal: true } }];
+    return;
+  }
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
   const seen: string[] = [];
   let found = false;
@@ -31,15 +37,16 @@ export async function* readXlsxRecordBatches(path: string, options: XlsxReadOpti
       let width = 0;
       let row = 0;
       for await (const sheetRow of watched(sheet)) {
-        const { cells, kinds } = rowCells(sheetRow, width);
+        const { cells, kinds, fields } = rowCells(sheetRow, width);
         if (row === 0 && width === 0) {
           width = cells.length;
           yield [{ type: 'header', cells, line: sheetRow.number, delimiter: '', sheet: name }];
           continue;
         }
-        if (cells.every((c) => c.trim() === '')) continue;
+        // An empty row is skipped; one whose only cells could not be read is not empty.
+        if (cells.every((c) => c.trim() === '') && !kinds.includes('unreadable')) continue;
         row++;
-        yield [{ type: 'record', cells, line: sheetRow.number, row, ...(kinds.some((k) => k !== undefined) ? { kinds } : {}) }];
+        yield [{ type: 'record', cells, line: sheetRow.number, row, ...(kinds.some((k) => k !== undefined) ? { kinds } : {}), ...(fields > cells.length ? { fields } : {}) }];
       }
     }
   } catch (error) {
@@ -70,22 +77,30 @@ async function* watched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   }
 }
 
-/** A row's values as text, left to right (at least `width` cells), and what each cell was. */
-function rowCells(row: ExcelJS.Row, width: number): { cells: string[]; kinds: (CellKind | undefined)[] } {
-  const cells: string[] = [];
-  const kinds: (CellKind | undefined)[] = [];
-  const count = Math.max(width, row.cellCount);
-  for (let column = 1; column <= count; column++) {
-    const cell = row.getCell(column);
+/**
+ * A row's values as text, left to right, and what each cell was: the header's `width` cells (the
+ * header row: up to its last cell). Cells are visited where they exist, never by column number: a
+ * row holding one cell in column XFD costs one cell, not 16,384. A cell beyond the header's width
+ * makes the row one cell wider than the header (its value kept) and `fields` says how far it spans.
+ */
+function rowCells(row: ExcelJS.Row, width: number): { cells: string[]; kinds: (CellKind | undefined)[]; fields: number } {
+  const cells: string[] = new Array<string>(width).fill('');
+  const kinds: (CellKind | undefined)[] = new Array<CellKind | undefined>(width).fill(undefined);
+  let fields = 0;
+  row.eachCell({ includeEmpty: false }, (cell, column) => {
     const [text, kind] = cellText(cell);
-    cells.push(text);
-    kinds.push(kind);
-  }
-  while (cells.length > width && width > 0 && cells[cells.length - 1] === '') {
-    cells.pop();
-    kinds.pop();
-  }
-  return { cells, kinds };
+    if (text === '' && kind === undefined) return;
+    fields = Math.max(fields, column);
+    const at = width > 0 ? Math.min(column, width + 1) - 1 : column - 1;
+    if (at === width && width > 0 && cells[at] !== undefined) return;
+    while (cells.length < at) {
+      cells.push('');
+      kinds.push(undefined);
+    }
+    cells[at] = text;
+    kinds[at] = kind;
+  });
+  return { cells, kinds, fields: Math.max(fields, width) };
 }
 
 function cellText(cell: ExcelJS.Cell): [string, CellKind | undefined] {
@@ -112,6 +127,8 @@ function cellText(cell: ExcelJS.Cell): [string, CellKind | undefined] {
     case ExcelJS.ValueType.Error:
       return [String((value as ExcelJS.CellErrorValue).error), 'formula'];
     default:
+      // A value exceljs could not resolve (a shared-string cell in a workbook without shared strings) is an object, not text.
+      if (value !== null && typeof value === 'object') return ['', 'unreadable'];
       return [String(value ?? ''), undefined];
   }
 }

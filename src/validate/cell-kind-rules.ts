@@ -26,6 +26,9 @@ export function checkCellKinds(
     } else if (kind === 'date') {
       out.push(finding({ ...at, code: 'DATE_CELL', message: `the spreadsheet turned this cell into a date (${value})`,
         fix: 'format the column as Text and type the original value again' }));
+    } else if (kind === 'unreadable') {
+      out.push(finding({ ...at, code: 'XLSX_UNREADABLE_CELL', message: 'the cell\'s value cannot be read from the workbook (a shared string the file does not hold?)',
+        fix: 'open the workbook in Excel or LibreOffice, retype the cell and save it again' }));
     } else if (kind === 'number' || kind === 'boolean') {
       out.push(finding({ ...at, code: 'NUMBER_CELL', message: `the cell is stored as a ${kind}, not text: ${probably(column, value)}`,
         fix: 'format the column as Text and check the value against the directory' }));

@@ -35,6 +35,7 @@ export const FINDING_SEVERITY = {
   SPREADSHEET_DAMAGE: 'error',
   CHANGED_SINCE_EXPORT: 'warning',
   CONTROL_CHARACTER: 'error',
+  XLSX_UNREADABLE_CELL: 'error',
 } as const satisfies Record<string, Severity>;
 
 export type FindingCode = keyof typeof FINDING_SEVERITY;

@@ -49,13 +49,14 @@ export function checkRow(
   registry: NameRegistry,
   options: RowCheckOptions,
   out: Finding[],
+  fields = cells.length,
 ): void {
   const at = (column: string | null, init: Omit<FindingInit, 'line' | 'row' | 'column'>): Finding =>
     finding({ line, row, column, ...init });
   const names = layout.names;
 
-  if (cells.length > names.length) {
-    out.push(at(null, { code: 'FIELD_COUNT', message: `the record has ${cells.length} fields but the header has ${names.length}`,
+  if (fields > names.length) {
+    out.push(at(null, { code: 'FIELD_COUNT', message: `the record has ${fields} fields but the header has ${names.length}`,
       fix: 'quote values that contain the delimiter, or remove the extra cells' }));
   }
   const width = Math.min(cells.length, names.length);

@@ -91,7 +91,7 @@ export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, op
           case 'record':
             rows++;
             if (layout !== null && registry !== null) {
-              checkRow(event.cells, event.line, event.row, layout, registry, rowOptions, rowFindings);
+              checkRow(event.cells, event.line, event.row, layout, registry, rowOptions, rowFindings, event.fields);
               if (event.kinds !== undefined) checkCellKinds(event.cells, event.kinds, event.line, event.row, layout, rowFindings);
               if (options.baseline) for (const f of options.baseline.compare(event.cells.map((c) => cleanCell(c).value), event.line, event.row, layout)) rowFindings.push(f);
               if (rowFindings.length > 0) {
