@@ -13,7 +13,7 @@ export interface SendWindow {
 const ANY_TIME: SendWindow = { from: -Infinity, to: Infinity };
 
 /** Duo's `created` has whole seconds and its Date header too: what a comparison allows either side. */
-export const CLOCK_TOLERANCE_MS = 2000;
+const CLOCK_TOLERANCE_MS = 2000;
 
 export interface FinalRow {
   readonly result: RowResult;
