@@ -116,11 +116,6 @@ export class DuoEngine {
     return this.nextId;
   }
 
-  /** Answers one request (its parameters decoded); throws a Refusal where Duo would refuse. */
-  handle(method: string, path: string, params: Record<string, string>): { response?: unknown; metadata?: unknown } {
-    return this.route(method, path, params);
-  }
-
   /** Adds a user directly, as an earlier sync or admin would have. */
   seed(fields: Partial<SimulatedUser> & { username: string }, aliases: string[] = []): SimulatedUser {
     const user = this.newUser(fields);
@@ -187,10 +182,11 @@ export class DuoEngine {
   /** Applies a write as if it had been requested (replaying a --state log); Duo's refusals are thrown. */
   apply(write: AppliedWrite): void {
     if (write.nextId !== undefined) this.nextId = write.nextId;
-    this.route(write.method, write.path, write.params);
+    this.handle(write.method, write.path, write.params);
   }
 
-  private route(method: string, path: string, params: Record<string, string>): { response?: unknown; metadata?: unknown } {
+  /** Answers one request (its parameters decoded); throws a Refusal where Duo would refuse. */
+  handle(method: string, path: string, params: Record<string, string>): { response?: unknown; metadata?: unknown } {
     const userPath = /^\/admin\/v1\/users\/([A-Z0-9]+)$/.exec(path);
     if (method === 'GET' && path === '/admin/v1/users') return this.listUsers(params);
     if (method === 'GET' && path === '/admin/v1/settings') return { response: { ...this.settings } };
@@ -393,7 +389,7 @@ export class DuoEngine {
     // In order, each on its own: one refused operation does not stop the others.
     const results = operations.map(({ method, path, body }) => {
       try {
-        return { status: 'OK', response: this.route(method, path, body).response };
+        return { status: 'OK', response: this.handle(method, path, body).response };
       } catch (error) {
         if (!(error instanceof Refusal)) throw error;
         return { status: 'FAIL', code: error.code, message: error.message };

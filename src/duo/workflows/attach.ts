@@ -1,6 +1,5 @@
 import type { DuoUserRow, RowPhone } from '../../csv/duo-row.js';
 import { phoneKey } from '../../phone.js';
-import { isBulkRefusal, sendBulk, type BulkOperation } from '../api/bulk-api.js';
 import type { DuoClient } from '../api/client.js';
 import { addUserToGroup, addUserToGroupOperation } from '../api/groups-api.js';
 import { attachPhone, createPhone, findPhones, sendEnrollmentEmail, sendSmsActivation } from '../api/phones-api.js';
@@ -96,19 +95,7 @@ export class Attacher {
 
   private async addMemberships(memberships: readonly Membership[], fail: (item: AttachItem, error: string) => void): Promise<void> {
     if (memberships.length === 0) return;
-    let unsent = [...memberships];
-    while (unsent.length > 0 && this.bulk.size > 0) {
-      const chunk = unsent.slice(0, this.bulk.size);
-      const operations: BulkOperation[] = chunk.map((m) => addUserToGroupOperation(m.item.userId, m.group.group_id));
-      try {
-        await guardedWrite(this.journal, { op: 'bulk', operations }, () => sendBulk(this.client, operations));
-      } catch (error) {
-        if (!isBulkRefusal(error) || !(await this.bulk.refusedBy(error, this.journal))) throw error;
-        break;
-      }
-      unsent = unsent.slice(chunk.length);
-    }
-    const sent = memberships.slice(0, memberships.length - unsent.length);
+    const { sent, unsent } = await this.bulk.send(this.client, this.journal, memberships, (m) => addUserToGroupOperation(m.item.userId, m.group.group_id));
     // Whatever the bulk answers said, Duo is read back: a membership not in place gets a single call.
     const missing = [...unsent, ...(await this.notInPlace(sent))];
     for (const m of missing) {

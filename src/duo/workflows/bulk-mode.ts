@@ -1,4 +1,6 @@
-import { isBulkRefusal, MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
+import { isBulkRefusal, MAX_BULK_OPERATIONS, sendBulk, type BulkOperation } from '../api/bulk-api.js';
+import type { DuoClient } from '../api/client.js';
+import { guardedWrite } from '../journal/guarded-write.js';
 import type { Journal } from '../journal/journal.js';
 
 /**
@@ -26,5 +28,29 @@ export class BulkMode {
     this.refused = reason;
     this.onNotice(reason);
     return true;
+  }
+
+  /**
+   * Sends one operation per item, in bulk calls of `size`, while Duo takes the endpoint. A refusal
+   * of the endpoint itself, thrown or answered, switches the run to single calls (journaled). The
+   * caller reads Duo back for `sent` and uses single calls for `unsent`: a bulk answer is never believed.
+   */
+  async send<T>(client: DuoClient, journal: Journal, items: readonly T[], operation: (item: T) => BulkOperation): Promise<{ sent: T[]; unsent: T[] }> {
+    let at = 0;
+    while (at < items.length && this.size > 0) {
+      const chunk = items.slice(at, at + this.size);
+      const operations = chunk.map(operation);
+      let refusal: unknown = null;
+      try {
+        const write = await guardedWrite(journal, { op: 'bulk', operations }, () => sendBulk(client, operations));
+        if (write.status === 'refused') refusal = write.error;
+      } catch (error) {
+        if (!isBulkRefusal(error)) throw error;
+        refusal = error;
+      }
+      if (refusal !== null && (await this.refusedBy(refusal, journal))) break;
+      at += chunk.length;
+    }
+    return { sent: items.slice(0, at), unsent: items.slice(at) };
   }
 }

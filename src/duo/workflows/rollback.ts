@@ -3,13 +3,14 @@ import type { DuoClient } from '../api/client.js';
 import { findUsersByNames, getUser, modifyUser } from '../api/users-api.js';
 import { BulkMode } from './bulk-mode.js';
 import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
-import { isBulkRefusal, MAX_BULK_OPERATIONS, modifyUserOperation, sendBulk, type BulkOperation } from '../api/bulk-api.js';
-import { listGroups, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
+import { MAX_BULK_OPERATIONS, modifyUserOperation } from '../api/bulk-api.js';
+import { removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
 import { deletePhone, detachPhone } from '../api/phones-api.js';
 import { pendingDeletionDays } from '../api/settings-api.js';
 import { bindJournal, Journal, type JournalKind, type JournalNames } from '../journal/journal.js';
 import { RunHistory } from '../journal/run-history.js';
 import { nameKey } from '../../names.js';
+import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
 import { applyRenames, namesOf, same, type Rename, type RenameResult } from './renames.js';
 
@@ -98,16 +99,22 @@ export async function readRollbackPlan(path: string, host?: string): Promise<Rol
   }
 }
 
-function planOf(path: string, journal: Journal, history: RunHistory): RollbackPlan {
+/** The kind of run a journal records, if it is one rollback undoes. */
+function rolledBackKind(path: string, journal: Journal): RollbackPlan['kind'] {
   const start = journal.startRecord;
   if (start === null) throw new DataError('JOURNAL_EMPTY', `journal ${path} records no change to Duo: nothing to roll back`);
   if (start.kind !== 'import' && start.kind !== 'migrate') throw new DataError('JOURNAL_KIND', `journal ${path} is a ${start.kind} journal, which cannot be rolled back`);
+  return start.kind;
+}
+
+function planOf(path: string, journal: Journal, history: RunHistory): RollbackPlan {
+  const kind = rolledBackKind(path, journal);
   const trash = [...new Set([...history.createdUserIds(), ...history.restored])];
   const gone = new Set(trash);
   const phones = new Set(history.createdPhoneIds());
   return {
-    kind: start.kind,
-    host: start.host,
+    kind,
+    host: journal.startRecord!.host,
     trash,
     usernames: history.createdUsernames(),
     restore: [...history.originalNames].map(([userId, original]) => ({ userId, original, last: history.lastNames.get(userId) ?? original })),
@@ -136,7 +143,7 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
   const source = (await Journal.open(options.journal, { mustExist: true, replay: history.replay, host })).timeWith(client);
   let plan: RollbackPlan;
   try {
-    planOf(options.journal, source, history);
+    rolledBackKind(options.journal, source);
     await settleCreates(client, source, history);
     plan = planOf(options.journal, source, history);
   } finally {
@@ -172,16 +179,12 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
 async function settleCreates(client: DuoClient, journal: Journal, history: RunHistory): Promise<void> {
   const names = history.uncertainUserNames();
   if (names.length > 0) {
+    const wanted = new Set(names);
     for (const user of await findUsersByNames(client, names)) {
-      if (names.includes(nameKey(user.username)) && history.needsClaim(user)) await journal.append({ t: 'claim', username: user.username, user_id: user.user_id });
+      if (wanted.has(nameKey(user.username)) && history.needsClaim(user)) await journal.append({ t: 'claim', username: user.username, user_id: user.user_id });
     }
   }
-  const groups = history.uncertainGroupNames();
-  if (groups.length > 0) {
-    for await (const group of listGroups(client)) {
-      if (groups.includes(nameKey(group.name))) await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
-    }
-  }
+  if (history.uncertainGroupNames().length > 0) await (await GroupDirectory.load(client)).settle(journal, history);
   if (history.uncertainPhoneKeys().length > 0) await (await PhoneBook.load(client)).settle(journal, history);
 }
 
@@ -202,7 +205,7 @@ export async function undoDevices(client: DuoClient, journal: Journal, undo: Dev
     if (write.status === 'ok' || (write.status === 'refused' && write.error.status === 404)) done++;
     else failed.push({ what, error: write.status === 'refused' ? write.error.message : 'Duo did not answer; re-run the same rollback to resume' });
   };
-  const { sent, unsent } = await sendInBulk(client, journal, bulk, undo.memberships, (m) => removeUserFromGroupOperation(m.user_id, m.group_id));
+  const { sent, unsent } = await bulk.send(client, journal, undo.memberships, (m) => removeUserFromGroupOperation(m.user_id, m.group_id));
   // Whatever the bulk answers said, each user is read back: a membership still there gets a single call.
   const left = await stillMembers(client, sent);
   done += sent.length - left.length;
@@ -218,31 +221,6 @@ export async function undoDevices(client: DuoClient, journal: Journal, undo: Dev
     settle(`phone ${phoneId}`, await guardedWrite(journal, { op: 'phone_delete', phone_id: phoneId }, () => deletePhone(client, phoneId)));
   }
   return { done, failed };
-}
-
-/**
- * Sends items as bulk operations, 50 a call, while Duo takes the endpoint. A refusal of the endpoint
- * itself, thrown or answered, switches the run to single calls (journaled, so a resume does too).
- */
-async function sendInBulk<T>(client: DuoClient, journal: Journal, bulk: BulkMode, items: readonly T[], operation: (item: T) => BulkOperation): Promise<{ sent: T[]; unsent: T[] }> {
-  let unsent = [...items];
-  const sent: T[] = [];
-  while (unsent.length > 0 && bulk.size > 0) {
-    const chunk = unsent.slice(0, bulk.size);
-    const operations = chunk.map(operation);
-    let refusal: unknown = null;
-    try {
-      const write = await guardedWrite(journal, { op: 'bulk', operations }, () => sendBulk(client, operations));
-      if (write.status === 'refused') refusal = write.error;
-    } catch (error) {
-      if (!isBulkRefusal(error)) throw error;
-      refusal = error;
-    }
-    if (refusal !== null && (await bulk.refusedBy(refusal, journal))) break;
-    unsent = unsent.slice(chunk.length);
-    sent.push(...chunk);
-  }
-  return { sent, unsent };
 }
 
 async function stillMembers<T extends { user_id: string; group_id: string }>(client: DuoClient, memberships: readonly T[]): Promise<T[]> {
@@ -262,7 +240,7 @@ async function stillMembers<T extends { user_id: string; group_id: string }>(cli
  */
 async function disableUsers(client: DuoClient, journal: Journal, users: readonly TrashUser[], progress: RunHistory, bulk: BulkMode): Promise<number> {
   const todo = users.filter((u) => progress.statuses.get(u.user_id) !== 'disabled' && !progress.trashed.has(u.user_id));
-  await sendInBulk(client, journal, bulk, todo, (u) => modifyUserOperation(u.user_id, { status: 'disabled' }));
+  await bulk.send(client, journal, todo, (u) => modifyUserOperation(u.user_id, { status: 'disabled' }));
   const read = new Map((await findUsersByNames(client, todo.flatMap((u) => (u.username ? [u.username] : [])))).map((u) => [u.user_id, u]));
   let disabled = 0;
   for (const { user_id } of todo) {
