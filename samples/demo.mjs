@@ -2,7 +2,7 @@
 // Plain Node (no shell), so it runs the same on Windows, macOS and Linux.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,34 @@ try {
   bridge('rollback', join(out, 'users.journal.jsonl'), '--apply', '--yes', ...fast);
   bridge('rollback', join(out, 'users.migrate.jsonl'), '--apply', '--yes', ...fast);
   bridge('tenant', 'diff', join(out, 'tenant-before.json'), ...fast);
+
+  step('9. From day 2 on, "duo-bridge sync" keeps Duo in step with AD (here a fresh local Duo). Plain sync only plans; --apply applies.');
+  simulator.kill('SIGTERM');
+  await once(simulator, 'exit');
+  writeFileSync(join(out, 'empty-tenant.json'), JSON.stringify({ host: 'demo', exported_at: new Date().toISOString(), users: [], groups: [] }));
+  simulator = await startSimulator('--tenant', join(out, 'empty-tenant.json'));
+  const day = join(out, 'directory-today.ldif');
+  const sync = ['sync', '--from-ldif', day, '--duo-group', 'CN=VPN Users,OU=Groups,DC=corp,DC=example', '--state', join(out, 'sync.state.json'), ...fast];
+  const directory = readFileSync(sample('directory.ldif'), 'utf8');
+  writeFileSync(day, directory);
+  bridge(...sync);
+  bridge(...sync, '--apply', '--yes');
+
+  step('10. The next day in AD: a joiner, Bob disabled, Alice renamed (married: adavis → asmith) and out of VPN Users. sync applies it; the run after says "in sync".');
+  writeFileSync(day, directory
+    .replace(/(sAMAccountName: bbrown\n(?:[^\n]+\n)*?userAccountControl: )512/, '$1514')
+    .replace('sAMAccountName: adavis', 'sAMAccountName: asmith')
+    .replace(/(dn: CN=Alice Davis,[^]*?)memberOf: CN=VPN Users,OU=Groups,DC=corp,DC=example\n/, '$1')
+    + ['', 'dn: CN=Zoe Jones,OU=People,DC=corp,DC=example', 'objectClass: user', 'objectCategory: CN=Person,CN=Schema,CN=Configuration,DC=corp,DC=example',
+      'sAMAccountName: zjones', 'givenName: Zoe', 'sn: Jones', 'displayName: Zoe Jones', 'mail: zoe.jones@corp.example',
+      'memberOf: CN=VPN Users,OU=Groups,DC=corp,DC=example', 'userAccountControl: 512', 'objectGUID:: 7q3AvH5M7UWq1x9K2lC0jw==', ''].join('\n'));
+  bridge(...sync, '--apply', '--yes');
+  bridge(...sync);
+  const runs = join(out, 'sync.state.runs');
+  const journal = join(runs, readdirSync(runs).filter((f) => f.endsWith('.jsonl')).sort().at(-1));
+  step('11. Every sync run can be undone from its journal: Bob enabled, Alice\'s name and group back, Zoe to the Trash.');
+  bridge('rollback', journal, '--apply', '--yes', ...fast);
+  console.log('(a leaver is disabled at once and sent to the Trash after trash-after-days; mass changes are held by the safeguards: see "Running sync on a schedule" in the README)');
   console.log('\nThe same commands run against your real tenant once the rehearsal looks right: see "A dress rehearsal" in the README.');
 } finally {
   simulator?.kill('SIGTERM');

@@ -59,12 +59,16 @@ export type ExportSource =
     }
   | { readonly kind: 'ldif'; readonly file: string };
 
-export interface ExportOptions {
-  readonly out: string;
+/** Where the users come from and how they map to Duo: what export and sync share. */
+export interface DirectoryOptions {
   readonly source: ExportSource;
   readonly selection: UserSelection;
   readonly mapping: UserMapping;
   readonly duoGroups: readonly DuoGroupMapping[];
+}
+
+export interface ExportOptions extends DirectoryOptions {
+  readonly out: string;
   readonly format: TableFormat;
   readonly crlf: boolean;
 }
@@ -85,12 +89,27 @@ export async function resolveExportOptions(
 
   const out = pick('out');
   if (out === undefined || out === '') throw usage('--out FILE is required: where to write the CSV');
+  const directory = await resolveDirectoryOptions(cli, env, config);
+  const format = pick('format');
+  if (format !== undefined && format !== 'csv' && format !== 'xlsx') throw usage(`--format is csv or xlsx, got ${JSON.stringify(format)}`);
+  return Object.freeze({ ...directory, out, format: formatOf(out, format), crlf: pick('crlf') ?? false });
+}
+
+/** The source, selection and mapping options, as export and sync read them (flags > environment > config file). */
+export async function resolveDirectoryOptions(
+  cli: ExportArgs,
+  env: NodeJS.ProcessEnv,
+  config: ExportArgs = {},
+  forced: { includeDisabled?: boolean } = {},
+): Promise<DirectoryOptions> {
+  const pick = <K extends keyof ExportArgs>(key: K, envName?: string): ExportArgs[K] =>
+    cli[key] ?? (envName !== undefined && env[envName] ? (env[envName] as ExportArgs[K]) : undefined) ?? config[key];
   const aliasAttributes = pick('alias-attr') ?? [];
   if (aliasAttributes.length > 8) throw usage(`--alias-attr can be given at most 8 times (Duo has alias1..alias8), got ${aliasAttributes.length}`);
   const selection: UserSelection = {
     filter: pick('filter'),
     groups: pick('group') ?? [],
-    includeDisabled: pick('include-disabled') ?? false,
+    includeDisabled: forced.includeDisabled ?? pick('include-disabled') ?? false,
   };
   const phoneAttributes = pick('phone-attr') ?? [];
   if (phoneAttributes.length > MAX_PHONES) throw usage(`--phone-attr can be given at most ${MAX_PHONES} times (Duo's phones per user)`);
@@ -116,9 +135,7 @@ export async function resolveExportOptions(
   } else {
     throw usage('name a source: --url ldaps://dc.example (or LDAP_URL), or --from-ldif FILE');
   }
-  const format = pick('format');
-  if (format !== undefined && format !== 'csv' && format !== 'xlsx') throw usage(`--format is csv or xlsx, got ${JSON.stringify(format)}`);
-  return Object.freeze({ out, source, selection, mapping, duoGroups, format: formatOf(out, format), crlf: pick('crlf') ?? false });
+  return { source, selection, mapping, duoGroups };
 }
 
 /** --duo-group DN (the Duo group is named after the group's cn), or a config map of DN → Duo name. */
@@ -186,9 +203,8 @@ function usage(message: string): UsageError {
 
 const stringList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 8 }] };
 const ajv = new Ajv({ allErrors: true, strict: true });
-const validateConfig = ajv.compile({
-  type: 'object',
-  properties: {
+/** The config keys of export (and, but for the output ones, of sync), as JSON Schema. */
+export const exportConfigProperties = {
     out: { type: 'string' },
     url: { type: 'string' },
     'bind-dn': { type: 'string' },
@@ -211,7 +227,10 @@ const validateConfig = ajv.compile({
     'phone-attr': { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
     'default-country': { type: 'string' },
     'duo-group': { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'object', additionalProperties: { type: 'string' } }] },
-  },
+};
+const validateConfig = ajv.compile({
+  type: 'object',
+  properties: exportConfigProperties,
   // Keys starting with "//" are comments, as in templates/export.config.json.
   patternProperties: { '^//': {} },
   additionalProperties: false,

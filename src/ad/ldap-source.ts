@@ -25,7 +25,15 @@ export interface LdapSearchProgress {
   entries: number;
   pages: number;
   referrals: number;
+  /**
+   * Referrals to somewhere users may live: not the DNS or configuration partitions AD always
+   * refers a domain-wide search to. The search did not follow them, so it may have missed users.
+   */
+  userReferrals?: number;
 }
+
+/** The partitions an AD search from the domain root always refers to: never users. */
+const NON_USER_PARTITIONS = /\/(?:DC=(?:Domain|Forest)DnsZones|CN=Configuration|CN=Schema),/i;
 
 /**
  * Streams the entries of a paged subtree search, one page at a time: memory holds one page,
@@ -69,6 +77,9 @@ export async function* searchLdap(options: LdapSourceOptions, progress: LdapSear
       progress.pages++;
       // Referrals to other naming contexts (DomainDnsZones, Configuration) are not users: not chased.
       progress.referrals += page.searchReferences.length;
+      for (const uri of page.searchReferences) {
+        if (!NON_USER_PARTITIONS.test(safeDecode(uri))) progress.userReferrals = (progress.userReferrals ?? 0) + 1;
+      }
       for (const entry of page.searchEntries) {
         progress.entries++;
         yield toDirectoryEntry(entry);
@@ -90,4 +101,12 @@ function toDirectoryEntry(entry: Entry): DirectoryEntry {
     attributes.set(name.toLowerCase(), values);
   }
   return { dn: entry.dn, attributes };
+}
+
+function safeDecode(uri: string): string {
+  try {
+    return decodeURIComponent(uri);
+  } catch {
+    return uri;
+  }
 }

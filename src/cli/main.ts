@@ -8,13 +8,14 @@ import { migrateCommand } from './commands/migrate.js';
 import { planCommand } from './commands/plan.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { simulatorCommand } from './commands/simulator.js';
+import { syncCommand } from './commands/sync.js';
 import { tenantCommand } from './commands/tenant.js';
 import { validateCommand } from './commands/validate.js';
 import { processIo, type CliIo } from './io.js';
 
 const debug = debuglog('duo-bridge');
 
-const COMMANDS: readonly CommandModule<never>[] = [exportCommand, validateCommand, importCommand, planCommand, migrateCommand, rollbackCommand, tenantCommand, simulatorCommand];
+const COMMANDS: readonly CommandModule<never>[] = [exportCommand, validateCommand, importCommand, planCommand, migrateCommand, rollbackCommand, syncCommand, tenantCommand, simulatorCommand];
 
 /** yargs turns a scalar option given twice into an array; say so instead of guessing which one was meant. */
 function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): void {
@@ -49,7 +50,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       })),
     )
     .middleware(rejectRepeatedOptions as never, true)
-    .demandCommand(1, 'name a command: export, validate, import, plan, migrate, rollback, tenant, simulator')
+    .demandCommand(1, 'name a command: export, validate, import, plan, migrate, rollback, sync, tenant, simulator')
     .recommendCommands()
     .strict()
     .fail((message, error) => {
@@ -64,7 +65,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .example('$0 export --from-ldif dump.ldf --alias-attr mail --out users.csv', 'AD dump → Duo CSV')
     .example('$0 validate users.csv', 'check the list before anything is sent')
     .example('$0 import users.csv --apply', 'create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)')
-    .epilogue('Exit codes: 0 success, 1 data problems, 2 usage, 3 a remote system failed.\n' +
+    .epilogue('Exit codes: 0 success, 1 data problems, 2 usage, 3 a remote system failed, 4 a sync safeguard held destructive actions.\n' +
       'Secrets come from the environment or files only: LDAP_BIND_PASSWORD / --password-file, DUO_SKEY / --skey-file.');
   try {
     await parser.parseAsync();

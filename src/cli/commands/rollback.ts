@@ -18,14 +18,15 @@ const LISTED = 20;
 
 export const rollbackCommand: CommandModule<RollbackArgs> = {
   command: 'rollback [journal]',
-  describe: 'Undo an import (its users disabled and sent to Duo\'s Trash) or a migrate (names restored), from its journal',
+  describe: 'Undo an import (its users disabled and sent to Duo\'s Trash), a migrate (names restored) or a sync run (everything it did), from its journal',
   builder: (yargs: Argv) =>
     bulkOptions(duoOptions(yargs))
-      .positional('journal', { type: 'string', describe: 'the journal of the import or migrate to undo (or --journal)' })
+      .positional('journal', { type: 'string', describe: 'the journal of the import, migrate or sync run to undo (or --journal)' })
       .option('apply', { type: 'boolean', describe: 'do it (without it: show what would be done)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
       .example('$0 rollback users.journal.jsonl', 'show what undoing the import would do')
-      .example('$0 rollback users.migrate.jsonl --apply', 'restore the names a migrate changed; re-run to resume'),
+      .example('$0 rollback users.migrate.jsonl --apply', 'restore the names a migrate changed; re-run to resume')
+      .example('$0 rollback ~/.local/state/duo-bridge/sync-api-xxxxxxxx-….state.runs/2026-12-02T06-00-00-000Z-3f2a9c1b7d4e.jsonl --apply', 'undo one sync run (re-enable, restore from the Trash, names, fields and memberships back)'),
   run: async (args, io: CliIo) => {
     const path = args.journal;
     if (path === undefined || path === '') throw new UsageError('BAD_OPTION', 'rollback needs the journal of the run to undo: duo-bridge rollback users.journal.jsonl');
@@ -59,7 +60,9 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       },
     });
     if (result === null) return 0;
-    const { devices, trash, names, disabled, preview } = result;
+    const { devices, trash, names, disabled, preview, untrashed, fieldsRestored } = result;
+    if (untrashed > 0) io.err(`took ${count(untrashed)} users out of the Trash\n`);
+    if (fieldsRestored > 0) io.err(`set back the fields of ${count(fieldsRestored)} users\n`);
     for (const f of devices.failed.slice(0, LISTED)) io.err(`failed: ${f.what}: ${f.error}\n`);
     if (devices.done + devices.failed.length > 0) io.err(`memberships and phones: ${count(devices.done)} undone, ${count(devices.failed.length)} failed\n`);
     if (preview.plan.devices.groupsCreated.length > 0) {
@@ -88,12 +91,15 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
 function describe(plan: RollbackPlan, pendingTrash: readonly string[]): string {
   const { devices } = plan;
   const work = [
+    plan.untrash.length > 0 ? `take ${count(plan.untrash.length)} users it sent to the Trash back out (disabled, as they were)` : '',
     devices.memberships.length > 0 ? `remove ${count(devices.memberships.length)} group memberships it added` : '',
+    devices.removedMemberships.length > 0 ? `add back ${count(devices.removedMemberships.length)} group memberships it removed` : '',
     devices.phonesAttached.length > 0 ? `detach ${count(devices.phonesAttached.length)} phones it attached` : '',
     devices.phonesCreated.length > 0 ? `delete ${count(devices.phonesCreated.length)} phones it created` : '',
     plan.trash.length > 0 ? `disable ${count(pendingTrash.length)} users it created or restored and send them to Duo's Trash` +
       (pendingTrash.length < plan.trash.length ? ` (${count(plan.trash.length - pendingTrash.length)} more already sent by an earlier rollback)` : '') : '',
     plan.restore.length > 0 ? `restore the original username and aliases of ${count(plan.restore.length)} renamed users` : '',
+    plan.fields.length > 0 ? `set back the fields (status, names, email) it changed on ${count(plan.fields.length)} users` : '',
   ].filter(Boolean);
   return work.length === 0 ? 'nothing to undo' : work.join(', ');
 }

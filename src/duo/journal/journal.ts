@@ -7,7 +7,7 @@ import { describeFsError } from '../../input-file.js';
 import type { BulkOperation } from '../api/bulk-api.js';
 import { lockFile, type FileLock } from './lock.js';
 
-export type JournalKind = 'import' | 'migrate' | 'rollback';
+export type JournalKind = 'import' | 'migrate' | 'rollback' | 'sync';
 
 /** A user's names in a rename step: the username and alias1..alias8 by slot. */
 export interface JournalNames {
@@ -26,8 +26,13 @@ export type Intent =
   | { op: 'bulk_create'; usernames: string[] }
   | { op: 'create'; usernames: [string] }
   | { op: 'aliases'; usernames: [string]; user_id: string; aliases: string }
-  /** One call to /admin/v1/bulk, with every operation it holds (and, for renames, each user's names before and after). */
-  | { op: 'bulk'; operations: BulkOperation[]; renames?: RenameStep[] }
+  /** One user's fields (realname, email, status…) changed: the values before, for a rollback, and after. */
+  | ({ op: 'update' } & FieldStep)
+  /**
+   * One call to /admin/v1/bulk, with every operation it holds (and, for renames, each user's names
+   * before and after; for field changes, each user's values before and after).
+   */
+  | { op: 'bulk'; operations: BulkOperation[]; renames?: RenameStep[]; updates?: FieldStep[] }
   | { op: 'group_create'; name: string }
   | { op: 'membership'; user_id: string; group_id: string }
   | { op: 'membership_remove'; user_id: string; group_id: string }
@@ -38,6 +43,13 @@ export type Intent =
   /** Sent at most once: a resume never sends an email or a text twice, even when Duo's answer was lost. */
   | { op: 'enroll'; username: string; email: string }
   | { op: 'sms_activation'; phone_id: string };
+
+/** A user's fields moved from some values to others (only the fields that change). */
+export interface FieldStep {
+  user_id: string;
+  before: Record<string, string>;
+  after: Record<string, string>;
+}
 
 /** A user moved from one set of names to another: what migrate resumes and rollback undoes. */
 export interface RenameStep {

@@ -58,6 +58,10 @@ export class RunHistory {
   /** Renamed users: their names before the first rename, and where the last one left them. */
   readonly originalNames = new Map<string, JournalNames>();
   readonly lastNames = new Map<string, JournalNames>();
+  /** Users whose fields this run changed: each field's value before the run's first change of it. */
+  readonly originalFields = new Map<string, Record<string, string>>();
+  /** Memberships this run removed (that it had not added itself): a rollback adds them back. */
+  private readonly removedMemberships = new Map<string, { user_id: string; group_id: string }>();
   /** Users whose status this run set, and to what. */
   readonly statuses = new Map<string, string>();
   readonly trashed = new Set<string>();
@@ -169,6 +173,11 @@ export class RunHistory {
     return [...this.memberships.values()];
   }
 
+  /** Memberships this run removed or may have removed, that were there before it. */
+  removedMembershipsBefore(): { user_id: string; group_id: string }[] {
+    return [...this.removedMemberships.values()];
+  }
+
   /** Phones this run attached or may have attached. */
   attachedPhones(): { user_id: string; phone_id: string }[] {
     return [...this.attachments.values()];
@@ -193,9 +202,18 @@ export class RunHistory {
         case 'phone':
           if (!effect.deleted && !this.phonesCreated.has(phoneKey(effect))) addWindow(this.uncertainPhones, phoneKey(effect), id, window);
           break;
-        case 'membership':
-          if (!effect.removed) this.memberships.set(`${effect.user_id} ${effect.group_id}`, { user_id: effect.user_id, group_id: effect.group_id });
+        case 'membership': {
+          const key = `${effect.user_id} ${effect.group_id}`;
+          if (!effect.removed) this.memberships.set(key, { user_id: effect.user_id, group_id: effect.group_id });
+          else if (!this.memberships.has(key)) this.removedMemberships.set(key, { user_id: effect.user_id, group_id: effect.group_id });
           break;
+        }
+        case 'fields': {
+          const first = this.originalFields.get(effect.user_id) ?? {};
+          for (const [field, value] of Object.entries(effect.before)) if (!(field in first)) first[field] = value;
+          this.originalFields.set(effect.user_id, first);
+          break;
+        }
         case 'attach':
           if (!effect.removed) this.attachments.set(`${effect.user_id} ${effect.phone_id}`, { user_id: effect.user_id, phone_id: effect.phone_id });
           break;
@@ -263,6 +281,7 @@ export class RunHistory {
         case 'restore':
         case 'rename':
         case 'message':
+        case 'fields':
           break;
       }
     }
@@ -283,6 +302,7 @@ export class RunHistory {
           break;
         case 'membership':
           if (!effect.removed) this.memberships.delete(`${effect.user_id} ${effect.group_id}`);
+          else this.removedMemberships.delete(`${effect.user_id} ${effect.group_id}`);
           break;
         case 'attach':
           if (!effect.removed) this.attachments.delete(`${effect.user_id} ${effect.phone_id}`);

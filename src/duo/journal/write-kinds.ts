@@ -1,7 +1,7 @@
 import { nameKey } from '../../names.js';
 import type { BulkOperation } from '../api/bulk-api.js';
 import { membershipOf } from '../api/groups-api.js';
-import type { Intent, JournalNames, JournalRecord, RenameStep } from './journal.js';
+import type { FieldStep, Intent, JournalNames, JournalRecord, RenameStep } from './journal.js';
 
 /**
  * What one write may have changed in Duo, in the terms a resume and a rollback reason about. Each
@@ -13,12 +13,13 @@ import type { Intent, JournalNames, JournalRecord, RenameStep } from './journal.
  * | aliases    | repeating it (idempotent)                                  | —                                      | goes with its user                |
  * | rename     | reading the user back                                      | —                                      | renaming back to the first names  |
  * | status     | reading the user back                                      | —                                      | (rollback's own step)             |
- * | membership | nothing: undone anyway, a 404 counts as done               | announced and not refused              | removing it (if the user stays)   |
+ * | fields     | reading the user back                                      | —                                      | writing the first values back     |
+ * | membership | nothing: undone anyway, a 404 counts as done               | announced and not refused              | removing it (if the user stays); a removal: adding it back |
  * | group      | listing groups: that name found later is the run's         | its group_id came back, or was claimed | named, never deleted              |
  * | phone      | finding an unattached phone of that number                 | its phone_id came back, or was claimed | deleting the phone                |
  * | attach     | nothing: undone anyway, a 404 counts as done               | announced and not refused              | detaching (if user and phone stay)|
  * | message    | never: an unanswered email or text counts as sent          | —                                      | cannot be                         |
- * | trash      | reading the user: "pending deletion" or gone               | —                                      | (rollback's own step)             |
+ * | trash      | reading the user: "pending deletion" or gone               | —                                      | restoring it (sync); rollback's own step otherwise |
  * | restore    | reading the user                                           | announced and not refused              | back to the Trash                 |
  *
  * `WRITE_KINDS` maps every journaled intent to its effects: a new kind of write is one entry there
@@ -29,6 +30,7 @@ export type Effect =
   | { readonly kind: 'aliases'; readonly username: string }
   | { readonly kind: 'rename'; readonly user_id: string; readonly before: JournalNames; readonly after: JournalNames }
   | { readonly kind: 'status'; readonly user_id: string; readonly status: string }
+  | { readonly kind: 'fields'; readonly user_id: string; readonly before: Readonly<Record<string, string>>; readonly after: Readonly<Record<string, string>> }
   | { readonly kind: 'membership'; readonly user_id: string; readonly group_id: string; readonly removed: boolean }
   | { readonly kind: 'group'; readonly name: string; readonly group_id?: string }
   | { readonly kind: 'phone'; readonly number: string; readonly extension: string; readonly phone_id?: string; readonly deleted?: boolean }
@@ -57,7 +59,8 @@ export const WRITE_KINDS: KindTable = {
   bulk: (intent, answer) => {
     const failed = new Set(answer?.status === 'ok' ? answer.failed_operations ?? [] : []);
     const renames = new Map((intent.renames ?? []).map((step) => [step.user_id, step]));
-    return intent.operations.flatMap((operation, i) => (failed.has(i) ? [] : operationEffects(operation, renames, answer)));
+    const updates = new Map((intent.updates ?? []).map((step) => [step.user_id, step]));
+    return intent.operations.flatMap((operation, i) => (failed.has(i) ? [] : operationEffects(operation, renames, updates, answer)));
   },
   group_create: (intent, answer) => [{ kind: 'group', name: intent.name, ...(answer?.group_id ? { group_id: answer.group_id } : {}) }],
   membership: (intent) => [{ kind: 'membership', user_id: intent.user_id, group_id: intent.group_id, removed: false }],
@@ -71,7 +74,14 @@ export const WRITE_KINDS: KindTable = {
   trash: (intent) => intent.user_ids.map((user_id) => ({ kind: 'trash', user_id })),
   restore: (intent) => intent.user_ids.map((user_id) => ({ kind: 'restore', user_id })),
   status: (intent) => [{ kind: 'status', user_id: intent.user_id, status: intent.status }],
+  update: (intent) => fieldEffects(intent),
 };
+
+function fieldEffects(step: FieldStep): Effect[] {
+  const effects: Effect[] = [{ kind: 'fields', user_id: step.user_id, before: step.before, after: step.after }];
+  if (step.after.status !== undefined) effects.push({ kind: 'status', user_id: step.user_id, status: step.after.status });
+  return effects;
+}
 
 export const enrollmentKey = (username: string): string => `enroll ${nameKey(username)}`;
 export const activationKey = (phoneId: string): string => `sms ${phoneId}`;
@@ -89,7 +99,12 @@ function usersOf(usernames: readonly string[], answer: OutcomeRecord | null): Ef
   });
 }
 
-function operationEffects(operation: BulkOperation, renames: ReadonlyMap<string, RenameStep>, answer: OutcomeRecord | null): Effect[] {
+function operationEffects(
+  operation: BulkOperation,
+  renames: ReadonlyMap<string, RenameStep>,
+  updates: ReadonlyMap<string, FieldStep>,
+  answer: OutcomeRecord | null,
+): Effect[] {
   const membership = membershipOf(operation);
   if (membership) return [{ kind: 'membership', ...membership, removed: false }];
   const removal = /^\/admin\/v1\/users\/([^/]+)\/groups\/([^/]+)$/.exec(operation.path);
@@ -98,6 +113,8 @@ function operationEffects(operation: BulkOperation, renames: ReadonlyMap<string,
   const modify = /^\/admin\/v1\/users\/([^/]+)$/.exec(operation.path);
   if (operation.method === 'POST' && modify) {
     const user_id = decodeURIComponent(modify[1]!);
+    const update = updates.get(user_id);
+    if (update) return fieldEffects(update);
     const step = renames.get(user_id);
     const effects: Effect[] = step ? [{ kind: 'rename', ...step }] : [];
     if (operation.body.status !== undefined) effects.push({ kind: 'status', user_id, status: operation.body.status });

@@ -1,7 +1,7 @@
 import { isBulkRefusal, MAX_BULK_OPERATIONS, sendBulk, type BulkOperation } from '../api/bulk-api.js';
 import type { DuoClient } from '../api/client.js';
 import { guardedWrite } from '../journal/guarded-write.js';
-import type { Journal } from '../journal/journal.js';
+import type { Intent, Journal } from '../journal/journal.js';
 
 /**
  * Whether a run writes through /admin/v1/bulk, and how many operations a call holds. Once Duo
@@ -35,14 +35,21 @@ export class BulkMode {
    * of the endpoint itself, thrown or answered, switches the run to single calls (journaled). The
    * caller reads Duo back for `sent` and uses single calls for `unsent`: a bulk answer is never believed.
    */
-  async send<T>(client: DuoClient, journal: Journal, items: readonly T[], operation: (item: T) => BulkOperation): Promise<{ sent: T[]; unsent: T[] }> {
+  async send<T>(
+    client: DuoClient,
+    journal: Journal,
+    items: readonly T[],
+    operation: (item: T) => BulkOperation,
+    /** What the intent records besides the operations (each user's values before, for a rollback). */
+    annotate: (chunk: readonly T[]) => Pick<Extract<Intent, { op: 'bulk' }>, 'updates' | 'renames'> = () => ({}),
+  ): Promise<{ sent: T[]; unsent: T[] }> {
     let at = 0;
     while (at < items.length && this.size > 0) {
       const chunk = items.slice(at, at + this.size);
       const operations = chunk.map(operation);
       let refusal: unknown = null;
       try {
-        const write = await guardedWrite(journal, { op: 'bulk', operations }, () => sendBulk(client, operations));
+        const write = await guardedWrite(journal, { op: 'bulk', operations, ...annotate(chunk) }, () => sendBulk(client, operations));
         if (write.status === 'refused') refusal = write.error;
       } catch (error) {
         if (!isBulkRefusal(error)) throw error;

@@ -4,10 +4,10 @@ import { findUsersByNames, getUser, modifyUser } from '../api/users-api.js';
 import { BulkMode } from './bulk-mode.js';
 import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
 import { MAX_BULK_OPERATIONS, modifyUserOperation } from '../api/bulk-api.js';
-import { removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
+import { addUserToGroup, addUserToGroupOperation, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
 import { deletePhone, detachPhone } from '../api/phones-api.js';
 import { pendingDeletionDays } from '../api/settings-api.js';
-import { bindJournal, Journal, type JournalKind, type JournalNames } from '../journal/journal.js';
+import { bindJournal, Journal, type FieldStep, type JournalKind, type JournalNames } from '../journal/journal.js';
 import { RunHistory } from '../journal/run-history.js';
 import { nameKey } from '../../names.js';
 import { GroupDirectory } from './group-directory.js';
@@ -23,7 +23,7 @@ export interface Restore {
 
 /** What undoing a run means, as its journal (settled by reading Duo) says. */
 export interface RollbackPlan {
-  readonly kind: Extract<JournalKind, 'import' | 'migrate'>;
+  readonly kind: Extract<JournalKind, 'import' | 'migrate' | 'sync'>;
   /** The Duo host the run wrote to. */
   readonly host: string;
   /** Users the run created or took out of the Trash: disabled, then sent (back) to the Trash. */
@@ -32,6 +32,10 @@ export interface RollbackPlan {
   readonly usernames: ReadonlyMap<string, string>;
   /** Users a migrate (or an import's --update) renamed: their names before the first rename. */
   readonly restore: readonly Restore[];
+  /** Users the run (a sync) sent to the Trash: restored, and disabled as they were when trashed. */
+  readonly untrash: readonly string[];
+  /** Users whose fields (status included) the run changed: each field's value before the run. */
+  readonly fields: readonly { readonly userId: string; readonly before: Readonly<Record<string, string>> }[];
   readonly devices: DeviceUndo;
   /** Creates whose answer was lost and that reading Duo has not settled yet (a preview without Duo). */
   readonly unsettled: number;
@@ -41,6 +45,8 @@ export interface RollbackPlan {
 export interface DeviceUndo {
   /** Memberships it added to users it did not create (a trashed user's memberships go with it). */
   readonly memberships: readonly { readonly user_id: string; readonly group_id: string }[];
+  /** Memberships it removed (a sync): added back. */
+  readonly removedMemberships: readonly { readonly user_id: string; readonly group_id: string }[];
   /** Phones it created: deleted (which also takes them off their users). */
   readonly phonesCreated: readonly string[];
   /** Phones it attached that it did not create, to users it did not create: detached. */
@@ -78,6 +84,10 @@ export interface RollbackResult {
   readonly disabled: number;
   readonly trash: TrashResult | null;
   readonly names: { readonly results: readonly RenameResult[]; readonly already: number; readonly missing: readonly string[] } | null;
+  /** Users taken back out of the Trash (a sync's trash undone). */
+  readonly untrashed: number;
+  /** Users whose fields got their values from before the run. */
+  readonly fieldsRestored: number;
 }
 
 /** The journal a rollback of `journal` keeps: a second run resumes it instead of repeating it. */
@@ -103,7 +113,7 @@ export async function readRollbackPlan(path: string, host?: string): Promise<Rol
 function rolledBackKind(path: string, journal: Journal): RollbackPlan['kind'] {
   const start = journal.startRecord;
   if (start === null) throw new DataError('JOURNAL_EMPTY', `journal ${path} records no change to Duo: nothing to roll back`);
-  if (start.kind !== 'import' && start.kind !== 'migrate') throw new DataError('JOURNAL_KIND', `journal ${path} is a ${start.kind} journal, which cannot be rolled back`);
+  if (start.kind === 'rollback') throw new DataError('JOURNAL_KIND', `journal ${path} is a ${start.kind} journal, which cannot be rolled back`);
   return start.kind;
 }
 
@@ -118,8 +128,11 @@ function planOf(path: string, journal: Journal, history: RunHistory): RollbackPl
     trash,
     usernames: history.createdUsernames(),
     restore: [...history.originalNames].map(([userId, original]) => ({ userId, original, last: history.lastNames.get(userId) ?? original })),
+    untrash: [...new Set([...history.trashed, ...history.uncertainTrash])].filter((id) => !gone.has(id)),
+    fields: [...history.originalFields].filter(([userId]) => !gone.has(userId)).map(([userId, before]) => ({ userId, before })),
     devices: {
       memberships: history.addedMemberships().filter((m) => !gone.has(m.user_id)),
+      removedMemberships: history.removedMembershipsBefore().filter((m) => !gone.has(m.user_id)),
       phonesCreated: [...phones],
       phonesAttached: history.attachedPhones().filter((a) => !gone.has(a.user_id) && !phones.has(a.phone_id)),
       groupsCreated: [...history.groupsCreated.values()],
@@ -162,11 +175,18 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
     if (options.confirm && !(await options.confirm(preview))) return null;
     await bindJournal(journal, { kind: 'rollback', input: options.journal, host });
     const bulk = new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, progress.bulkRefused, options.onNotice);
+    // Out of the Trash first: the memberships and fields restored below are theirs too.
+    const untrashed = await untrashUsers(client, journal, plan.untrash, progress);
     const devices = await undoDevices(client, journal, plan.devices, bulk);
     const disabled = await disableUsers(client, journal, plan.trash.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), progress, bulk);
     const trash = plan.trash.length > 0 ? await trashUsers(client, journal, plan.trash, progress) : null;
     const names = plan.restore.length > 0 ? await restoreNames(client, journal, plan.restore, bulk) : null;
-    return { preview, devices, disabled, trash, names };
+    const fieldsRestored = await restoreFields(client, journal, [
+      ...plan.fields,
+      // A sync trashes only users it disabled: they come back disabled, as they were.
+      ...plan.untrash.filter((id) => !plan.fields.some((f) => f.userId === id && 'status' in f.before)).map((userId) => ({ userId, before: { status: 'disabled' } })),
+    ], bulk);
+    return { preview, devices, disabled, trash, names, untrashed, fieldsRestored };
   } finally {
     await journal.close();
   }
@@ -176,7 +196,7 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
  * The run's creates whose answer was lost, settled by reading Duo and journaled in the run's own
  * journal (claims), so that the resume and the rollback reach the same verdict.
  */
-async function settleCreates(client: DuoClient, journal: Journal, history: RunHistory): Promise<void> {
+export async function settleCreates(client: DuoClient, journal: Journal, history: RunHistory): Promise<void> {
   const names = history.uncertainUserNames();
   if (names.length > 0) {
     const wanted = new Set(names);
@@ -186,6 +206,36 @@ async function settleCreates(client: DuoClient, journal: Journal, history: RunHi
   }
   if (history.uncertainGroupNames().length > 0) await (await GroupDirectory.load(client)).settle(journal, history);
   if (history.uncertainPhoneKeys().length > 0) await (await PhoneBook.load(client)).settle(journal, history);
+}
+
+/** Takes users out of the Trash (bulk_restore, 100 a call); users this rollback restored already are skipped. */
+async function untrashUsers(client: DuoClient, journal: Journal, userIds: readonly string[], progress: RunHistory): Promise<number> {
+  const todo: string[] = [];
+  for (const id of userIds) {
+    if (progress.restored.has(id)) continue;
+    const user = await userOrNull(client, id);
+    if (user !== null && user.status === 'pending deletion') todo.push(id);
+  }
+  for (let i = 0; i < todo.length; i += TRASH_CHUNK) {
+    const chunk = todo.slice(i, i + TRASH_CHUNK);
+    await guardedWrite(journal, { op: 'restore', user_ids: chunk }, () => client.post('/admin/v1/users/bulk_restore', { user_id_list: JSON.stringify(chunk) }));
+  }
+  return todo.length;
+}
+
+/** Writes back each user's fields as they were before the run (modify operations in bulk, single calls for the rest). */
+async function restoreFields(client: DuoClient, journal: Journal, fields: readonly { userId: string; before: Readonly<Record<string, string>> }[], bulk: BulkMode): Promise<number> {
+  const steps: FieldStep[] = [];
+  for (const { userId, before } of fields) {
+    const user = await userOrNull(client, userId);
+    if (user === null || user.status === 'pending deletion') continue;
+    const current = user as unknown as Record<string, unknown>;
+    const changed = Object.entries(before).filter(([field, value]) => String(current[field] ?? '') !== value);
+    if (changed.length > 0) steps.push({ user_id: userId, before: Object.fromEntries(changed.map(([f]) => [f, String(current[f] ?? '')])), after: Object.fromEntries(changed) });
+  }
+  const { unsent } = await bulk.send(client, journal, steps, (s) => modifyUserOperation(s.user_id, s.after), (chunk) => ({ updates: [...chunk] }));
+  for (const step of unsent) await guardedWrite(journal, { op: 'update', ...step }, () => modifyUser(client, step.user_id, step.after));
+  return steps.length;
 }
 
 export interface DeviceUndoResult {
@@ -212,6 +262,12 @@ export async function undoDevices(client: DuoClient, journal: Journal, undo: Dev
   for (const m of [...left, ...unsent]) {
     settle(`membership of ${m.user_id} in group ${m.group_id}`, await guardedWrite(journal, { op: 'membership_remove', user_id: m.user_id, group_id: m.group_id },
       () => removeUserFromGroup(client, m.user_id, m.group_id)));
+  }
+  const { sent: readded, unsent: notReadded } = await bulk.send(client, journal, undo.removedMemberships, (m) => addUserToGroupOperation(m.user_id, m.group_id));
+  done += readded.length;
+  for (const m of notReadded) {
+    settle(`membership of ${m.user_id} in group ${m.group_id}`, await guardedWrite(journal, { op: 'membership', user_id: m.user_id, group_id: m.group_id },
+      () => addUserToGroup(client, m.user_id, m.group_id)));
   }
   for (const a of undo.phonesAttached) {
     settle(`phone ${a.phone_id} of ${a.user_id}`, await guardedWrite(journal, { op: 'phone_detach', user_id: a.user_id, phone_id: a.phone_id },

@@ -1,0 +1,65 @@
+import { openInputFile } from '../input-file.js';
+import type { DirectoryEntry } from './directory-entry.js';
+import type { DirectoryOptions } from './export-options.js';
+import { searchLdap, type LdapSearchProgress } from './ldap-source.js';
+import { readLdifEntries, type LdifStats } from './ldif-reader.js';
+import { attributesToRead, mapUser, type ExportedUser } from './map-user.js';
+import { buildUserFilter } from './user-filter.js';
+import { resolveGroupMembership } from './duo-groups.js';
+
+/** One selected user of the directory, mapped to Duo's fields, with the Duo groups its AD groups give it. */
+export interface DirectoryUser {
+  readonly user: ExportedUser;
+  readonly groups: readonly string[];
+}
+
+/** What a read of the directory saw besides the users: counted as it streams. */
+export interface DirectoryReadStats {
+  readonly ldap: LdapSearchProgress;
+  readonly ldif: LdifStats;
+  /** LDIF entries that are not selected users (other objects, disabled accounts when not included). */
+  skipped: number;
+  /** Mapped groups no selected user is a member of (known once the read is done). */
+  emptyGroups: readonly string[];
+}
+
+export function newReadStats(): DirectoryReadStats {
+  return { ldap: { entries: 0, pages: 0, referrals: 0, userReferrals: 0 }, ldif: { changeRecords: 0 }, skipped: 0, emptyGroups: [] };
+}
+
+const ACCOUNT_DISABLED = 0x2;
+
+/**
+ * The selected users of a directory (LDAP, paged, or an LDIF dump), streamed: one LDAP page in
+ * memory at a time. The one reading that `export` writes to a CSV and `sync` compares with Duo.
+ */
+export async function* readDirectoryUsers(options: DirectoryOptions, stats: DirectoryReadStats = newReadStats()): AsyncGenerator<DirectoryUser> {
+  const membership = await resolveGroupMembership(options.source, options.duoGroups, stats.ldap);
+  for await (const entry of await openSource(options, stats)) {
+    if (options.source.kind === 'ldif' && !isSelectedLdifUser(entry, options.selection.includeDisabled)) {
+      stats.skipped++;
+      continue;
+    }
+    yield { user: mapUser(entry, options.mapping), groups: membership.groupsOf(entry) };
+  }
+  stats.emptyGroups = membership.empty;
+}
+
+async function openSource(options: DirectoryOptions, stats: DirectoryReadStats): Promise<AsyncIterable<DirectoryEntry>> {
+  const { source } = options;
+  if (source.kind === 'ldif') return readLdifEntries(await openInputFile(source.file), source.file, stats.ldif);
+  return searchLdap({ ...source, filter: buildUserFilter(options.selection), attributes: attributesToRead(options.mapping) }, stats.ldap);
+}
+
+/**
+ * The LDAP filter's user selection, applied to a dump that may hold every kind of object.
+ * A dump made without objectClass was selected by its own filter: its entries are taken as users.
+ */
+function isSelectedLdifUser(entry: DirectoryEntry, includeDisabled: boolean): boolean {
+  const classes = (entry.attributes.get('objectclass') ?? []).map((c) => c.toString().toLowerCase());
+  if (classes.length > 0 && (!classes.includes('user') || classes.includes('computer'))) return false;
+  const category = entry.attributes.get('objectcategory')?.[0]?.toString().toLowerCase();
+  if (category !== undefined && !category.startsWith('cn=person,')) return false;
+  const uac = Number(entry.attributes.get('useraccountcontrol')?.[0]?.toString() ?? '0');
+  return includeDisabled || (uac & ACCOUNT_DISABLED) === 0;
+}

@@ -1,0 +1,208 @@
+import type { Argv } from 'yargs';
+import { writeFileAtomically } from '../../atomic-file.js';
+import type { DuoArgs } from '../../duo/api/connection.js';
+import { runSync, type SyncRunResult } from '../../duo/sync/run-sync.js';
+import { loadSyncConfig, overridesOf, resolveSyncSettings, type SyncArgs } from '../../duo/sync/sync-options.js';
+import { ACTION_KINDS, type SyncPlan } from '../../duo/sync/sync-plan.js';
+import { defaultStatePath } from '../../duo/sync/sync-state.js';
+import { UsageError } from '../../errors.js';
+import { styler, type CliIo } from '../io.js';
+import { count, ProgressLine } from '../progress.js';
+import type { CommandModule } from './command.js';
+import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, type BulkArgs } from './duo-connection.js';
+
+type SyncCliArgs = SyncArgs & DuoArgs & BulkArgs & {
+  config?: string;
+  apply?: boolean;
+  plan?: string;
+  approve?: string;
+  adopt?: boolean;
+  yes?: boolean;
+  out?: string;
+  'summary-json'?: string;
+  'max-disables'?: string;
+  'max-trashes'?: string;
+  'max-removals'?: string;
+  'max-renames'?: string;
+  'ldap-timeout'?: string;
+};
+
+const LISTED = 20;
+const LABEL: Record<string, string> = {
+  adopt: 'adopt', create: 'create', restore: 'restore', enable: 'enable', update: 'update', rename: 'rename',
+  add_membership: 'add to group', remove_membership: 'remove from group', disable: 'disable', trash: 'send to Trash',
+};
+
+export const syncCommand: CommandModule<SyncCliArgs> = {
+  command: 'sync',
+  describe: 'Keep Duo in step with AD: plan (default), or --apply; deprovisioning by disable, then Trash; safeguards hold mass changes',
+  builder: (yargs: Argv) =>
+    bulkOptions(duoOptions(yargs))
+      .option('config', { type: 'string', describe: 'JSON file with any of these options (no secrets); flags win (see templates/sync.config.json)' })
+      .option('apply', { type: 'boolean', describe: 'apply the plan (what a scheduler runs); without it, only plan' })
+      .option('plan', { type: 'string', describe: 'with --apply: apply exactly this saved plan (from --out), refused if AD or Duo changed since' })
+      .option('out', { type: 'string', describe: 'write the plan as JSON (for review, then --apply --plan FILE)' })
+      .option('format', { choices: ['text', 'json'], describe: 'the report on stdout (default text)' })
+      .option('summary-json', { type: 'string', describe: 'write the run\'s summary as JSON (for monitoring)' })
+      .option('state', { type: 'string', describe: 'the sync state file (default: one per tenant and source under ~/.local/state/duo-bridge)' })
+      .option('adopt', { type: 'boolean', describe: 'take over Duo users that match an AD user by username or alias (listed in the plan)' })
+      .option('approve', { type: 'string', describe: 'with --apply: release the destructive actions the safeguards held in plan PLAN_ID (once)' })
+      .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })
+      .group(['trash-after-days', 'threshold-count', 'threshold-percent', 'max-shrink-percent', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'protect-user', 'protect-group', 'assert-sync-deleted'], 'Safeguards:')
+      .option('trash-after-days', { type: 'string', describe: 'days a user stays disabled after leaving AD before it goes to the Trash (default 30)' })
+      .option('threshold-count', { type: 'string', describe: 'a destructive kind (disable, trash, removal, rename) is held when more than this many… (default 10)' })
+      .option('threshold-percent', { type: 'string', describe: '…and more than this % of managed users (default 5)' })
+      .option('max-shrink-percent', { type: 'string', describe: 'nothing destructive when AD shrank more than this % since the last run (default 20)' })
+      .option('max-disables', { type: 'string', describe: 'this run only: allow up to N disables (lifts an earlier hold for disables)' })
+      .option('max-trashes', { type: 'string', describe: 'this run only: allow up to N sends to the Trash' })
+      .option('max-removals', { type: 'string', describe: 'this run only: allow up to N group membership removals' })
+      .option('max-renames', { type: 'string', describe: 'this run only: allow up to N renames' })
+      .option('protect-user', { type: 'string', array: true, describe: 'a Duo username never touched (break-glass, service accounts; repeatable)' })
+      .option('protect-group', { type: 'string', array: true, describe: 'a Duo group whose memberships are never changed (repeatable)' })
+      .option('assert-sync-deleted', { type: 'boolean', describe: 'the Duo directory sync that created users is deleted: last_directory_sync no longer protects them' })
+      .group(['drift-status', 'drift-fields', 'drift-names', 'drift-groups'], 'Changes made in Duo by others:')
+      .option('drift-status', { choices: ['report', 'ad-wins'], describe: 'a status changed in Duo (default report)' })
+      .option('drift-fields', { choices: ['report', 'ad-wins'], describe: 'a name or email edited in Duo (default ad-wins)' })
+      .option('drift-names', { choices: ['report', 'ad-wins'], describe: 'a username or alias changed in Duo (default ad-wins)' })
+      .option('drift-groups', { choices: ['report', 'ad-wins'], describe: 'a mapped group membership added in Duo (default ad-wins)' })
+      .group(['url', 'bind-dn', 'base', 'starttls', 'ca', 'insecure-plaintext-bind', 'password-file', 'page-size', 'ldap-timeout', 'connect-timeout', 'from-ldif'], 'AD source (as for export):')
+      .option('url', { type: 'string', describe: 'ldaps://dc:636 (env LDAP_URL)' })
+      .option('bind-dn', { type: 'string', describe: 'env LDAP_BIND_DN' })
+      .option('base', { type: 'string', describe: 'env LDAP_BASE' })
+      .option('starttls', { type: 'boolean' })
+      .option('ca', { type: 'string', describe: 'PEM of the DC\'s CA' })
+      .option('insecure-plaintext-bind', { type: 'boolean' })
+      .option('password-file', { type: 'string', describe: 'else env LDAP_BIND_PASSWORD' })
+      .option('page-size', { type: 'string' })
+      .option('ldap-timeout', { type: 'string', describe: 'seconds per LDAP operation (default 120)' })
+      .option('connect-timeout', { type: 'string' })
+      .option('from-ldif', { type: 'string', describe: 'an LDIF dump instead of LDAP (with objectGUID)' })
+      .group(['filter', 'group', 'username-attr', 'alias-attr', 'duo-group', 'lowercase'], 'Selection and mapping (as for export):')
+      .option('filter', { type: 'string' })
+      .option('group', { type: 'string', array: true })
+      .option('username-attr', { type: 'string', describe: 'default sAMAccountName' })
+      .option('alias-attr', { type: 'string', array: true })
+      .option('duo-group', { type: 'string', array: true, describe: 'AD group DN whose members get its cn as a Duo group: the groups the sync keeps in step' })
+      .option('lowercase', { type: 'boolean' })
+      .example('$0 sync --config sync.json', 'plan: what a sync would do, nothing changed')
+      .example('$0 sync --config sync.json --adopt --out plan.json', 'first run: match existing Duo users, save the plan for review')
+      .example('$0 sync --config sync.json --apply --plan plan.json --yes', 'apply exactly the reviewed plan')
+      .example('$0 sync --config sync.json --apply --yes --summary-json last-run.json', 'the scheduled run')
+      .example('$0 sync --config sync.json --apply --approve 3f2a9c1b7d4e --yes', 'release what a safeguard held'),
+  run: async (args, io: CliIo) => {
+    for (const flag of ['plan', 'approve', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'yes'] as const) {
+      if (args[flag] !== undefined && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
+    }
+    if (args.plan !== undefined && args.adopt) throw new UsageError('BAD_OPTION', '--adopt makes a new plan; a saved plan already says whom it adopts');
+    if (args.apply) refuseWithoutPrompt(io, args.yes);
+    const config = args.config === undefined ? {} : await loadSyncConfig(args.config);
+    const cli = { ...args, timeout: args['ldap-timeout'] } as SyncArgs;
+    const settings = await resolveSyncSettings(cli, io.env, config);
+    const overrides = overridesOf(args);
+    const progress = new ProgressLine(io);
+    const duo = await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`));
+    const source = settings.directory.source;
+    const statePath = settings.statePath ?? defaultStatePath(io.env, duo.host, {
+      base: source.kind === 'ldap' ? source.base : '', filter: settings.directory.selection.filter ?? '', usernameAttribute: settings.directory.mapping.usernameAttribute, ldif: source.kind === 'ldif',
+    });
+    const clock = io.env.DUO_BRIDGE_SYNC_NOW;
+    if (clock !== undefined && Number.isNaN(Date.parse(clock))) throw new UsageError('BAD_OPTION', `DUO_BRIDGE_SYNC_NOW must be an ISO time, got ${JSON.stringify(clock)}`);
+    const style = styler(io.outIsTTY);
+
+    const result = await runSync({
+      directory: settings.directory, policy: { ...settings.policy, adopt: args.adopt ?? false }, client: duo.client, host: duo.host, statePath,
+      mode: args.apply ? 'apply' : 'plan', savedPlan: args.plan, approve: args.approve, overrides, bulkSize: bulkSizeOf(args),
+      ...(clock === undefined ? {} : { now: () => new Date(clock) }),
+      onNotice: (message) => progress.note(message),
+      onStage: (stage) => progress.update(() => `sync: ${stage}`),
+      confirm: async (plan) => {
+        progress.done();
+        if (args.format !== 'json') printPlan(io, plan, style);
+        await confirmWrites(io, args.yes, `Apply ${count(plan.actions.length)} actions to ${duo.host}?`);
+        return true;
+      },
+    }).finally(() => progress.done());
+    if (result === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
+
+    if (args.out !== undefined) await writeJson(args.out, result.plan);
+    const summary = { ...summaryOf(result, duo.host, statePath), duo_calls: duo.client.stats.calls, duo_writes: duo.client.stats.writes, seconds: Number(progress.elapsedSeconds().toFixed(1)) };
+    if (args['summary-json'] !== undefined) await writeJson(args['summary-json'], summary);
+    if (args.format === 'json') io.out(JSON.stringify({ ...summary, plan: result.plan, results: result.applied?.results ?? null }, null, 1) + '\n');
+    else {
+      if (result.applied === null) printPlan(io, result.plan, style);
+      printOutcome(io, result, style);
+    }
+    if (result.stateProblem !== null) io.err(`warning: the sync state was unreadable: ${result.stateProblem}; this run managed only what it adopted\n`);
+    if (result.recovered !== null) io.err(`note: the run recorded in ${result.recovered} had stopped part-way; what it did is now in the state\n`);
+    io.err(`${oneLine(result, duo.host)}\n`);
+    return result.exitCode;
+  },
+};
+
+function summaryOf(result: SyncRunResult, host: string, statePath: string) {
+  const counts: Record<string, number> = {};
+  for (const a of result.plan.actions) counts[a.kind] = (counts[a.kind] ?? 0) + 1;
+  return {
+    host, plan_id: result.plan.plan_id, mode: result.applied === null && result.journal === null ? 'plan' : 'apply', exit: result.exitCode,
+    ad_users: result.plan.ad_users, duo_users: result.plan.duo_users, managed: result.plan.managed, counts,
+    failed: result.failed, held: result.plan.held.length, hold_reasons: result.plan.hold_reasons, conflicts: result.plan.conflicts.length, drift: result.plan.drift.length,
+    state: statePath, journal: result.journal, plan_file: result.planFile, held_file: result.heldFile,
+  };
+}
+
+function oneLine(result: SyncRunResult, host: string): string {
+  const plan = result.plan;
+  const inSync = plan.actions.length === 0 && plan.held.length === 0 && plan.conflicts.length === 0;
+  const what = inSync ? 'in sync' : plan.actions.length === 0 && plan.held.length === 0 ? 'nothing to change' : `${result.journal === null ? 'planned' : 'applied'} ${plan.actions.length} actions` +
+    `${result.failed > 0 ? `, ${result.failed} failed` : ''}${plan.held.length > 0 ? `, ${plan.held.length} held by a safeguard` : ''}`;
+  return `sync ${plan.plan_id} ${host}: ${what} · AD ${count(plan.ad_users)} users, ${count(plan.managed)} managed` +
+    `${plan.conflicts.length > 0 ? ` · ${count(plan.conflicts.length)} conflicts` : ''}${plan.drift.length > 0 ? ` · ${count(plan.drift.length)} drift` : ''} (exit ${result.exitCode})`;
+}
+
+function printPlan(io: CliIo, plan: SyncPlan, style: ReturnType<typeof styler>): void {
+  const counts = ACTION_KINDS.map((kind) => [kind, plan.actions.filter((a) => a.kind === kind).length] as const).filter(([, n]) => n > 0);
+  io.out(`sync plan ${plan.plan_id}: AD ${count(plan.ad_users)} users · Duo ${count(plan.duo_users)} users · ${count(plan.managed)} managed\n`);
+  io.out(counts.length === 0 ? 'nothing to change\n' : `${counts.map(([kind, n]) => `${LABEL[kind]} ${count(n)}`).join(' · ')}\n`);
+  if (plan.held.length > 0) {
+    io.out(style('red', `held by a safeguard: ${count(plan.held.length)} destructive actions\n`));
+    for (const reason of plan.hold_reasons) io.out(`  because ${reason}\n`);
+    for (const a of plan.held.slice(0, LISTED)) io.out(`  ${LABEL[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : ''}\n`);
+    if (plan.held.length > LISTED) io.out(`  … and ${count(plan.held.length - LISTED)} more\n`);
+  }
+  const destructive = plan.actions.filter((a) => a.kind === 'disable' || a.kind === 'trash' || a.kind === 'remove_membership' || a.kind === 'rename');
+  for (const a of destructive.slice(0, LISTED)) {
+    io.out(`  ${LABEL[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : a.kind === 'rename' ? ` → ${a.to.username}` : ''}\n`);
+  }
+  if (destructive.length > LISTED) io.out(`  … and ${count(destructive.length - LISTED)} more\n`);
+  for (const a of plan.actions.filter((x) => x.kind === 'adopt').slice(0, LISTED)) io.out(`  adopt ${a.username} ${a.kind === 'adopt' ? a.how : ''}\n`);
+  if (plan.conflicts.length > 0) {
+    io.out(style('yellow', `conflicts: ${count(plan.conflicts.length)} AD users not synced\n`));
+    for (const c of plan.conflicts.slice(0, LISTED)) io.out(`  ${c.username}: ${c.reason}\n`);
+    if (plan.conflicts.length > LISTED) io.out(`  … and ${count(plan.conflicts.length - LISTED)} more\n`);
+  }
+  if (plan.drift.length > 0) {
+    io.out(style('yellow', `changed in Duo by someone else: ${count(plan.drift.length)}\n`));
+    for (const d of plan.drift.slice(0, LISTED)) io.out(`  ${d.username}: ${d.detail} (${d.policy === 'report' ? 'reported only' : 'AD wins'})\n`);
+    if (plan.drift.length > LISTED) io.out(`  … and ${count(plan.drift.length - LISTED)} more\n`);
+  }
+  if (plan.ad_unusable > 0) io.out(style('yellow', `${count(plan.ad_unusable)} AD users have no objectGUID or no username: not synced (add objectGUID to the dump, or choose another --username-attr)\n`));
+  for (const g of plan.gone.slice(0, LISTED)) io.out(`  forgotten: ${g.username} is no longer in Duo\n`);
+  for (const u of plan.untouched.slice(0, LISTED)) io.out(`  left alone: ${u.username} (${u.reason})\n`);
+}
+
+function printOutcome(io: CliIo, result: SyncRunResult, style: ReturnType<typeof styler>): void {
+  if (result.applied !== null) {
+    const failed = result.applied.results.filter((r) => !r.ok);
+    io.out(`applied: ${count(result.applied.results.length - failed.length)} done, ${style(failed.length > 0 ? 'red' : 'green', `${count(failed.length)} failed`)}\n`);
+    for (const f of failed.slice(0, LISTED)) io.out(`  failed: ${LABEL[f.action.kind]} ${f.action.username}: ${f.error}\n`);
+    if (failed.length > LISTED) io.out(`  … and ${count(failed.length - LISTED)} more\n`);
+    io.out(`journal: ${result.journal} (undo with "duo-bridge rollback ${result.journal} --apply")\n`);
+  }
+  if (result.heldFile !== null) io.out(`held actions: ${result.heldFile}; review them, then "duo-bridge sync --apply --approve ${result.plan.approve_id}"\n`);
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFileAtomically(path, async (out) => {
+    out.write(JSON.stringify(value, null, 1) + '\n');
+  });
+}

@@ -1,0 +1,205 @@
+import { nameKey } from '../../names.js';
+import { createUserOperation, modifyUserOperation } from '../api/bulk-api.js';
+import type { DuoClient } from '../api/client.js';
+import { addUserToGroup, addUserToGroupOperation, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
+import { aliasesParam, findUsersByNames, getUser, modifyUser, type DuoUser } from '../api/users-api.js';
+import { DuoRequestError } from '../../errors.js';
+import { guardedWrite } from '../journal/guarded-write.js';
+import type { FieldStep, Journal } from '../journal/journal.js';
+import type { RunHistory } from '../journal/run-history.js';
+import { TRASHED_STATUS } from '../plan/decide.js';
+import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
+import type { BulkMode } from '../workflows/bulk-mode.js';
+import type { GroupDirectory } from '../workflows/group-directory.js';
+import { applyRenames } from '../workflows/renames.js';
+import { FIELD_NAMES, sameNames, type SyncAction } from './sync-plan.js';
+
+export interface ActionResult {
+  readonly action: SyncAction;
+  readonly ok: boolean;
+  readonly error: string | null;
+  /** The user's id after the run (a created user's new id). */
+  readonly user_id: string | null;
+}
+
+export interface ApplyOutcome {
+  readonly results: readonly ActionResult[];
+  /** Every user the run acted on, as Duo shows it afterwards (null: no longer in Duo). */
+  readonly after: ReadonlyMap<string, TenantUser | null>;
+}
+
+const LIST_CHUNK = 100;
+
+/**
+ * Applies a plan's actions through the journal, the non-destructive ones first: groups, restores,
+ * creates, field changes and re-enables, renames, memberships added; then removals, disables and
+ * sends to the Trash. Bulk calls where Duo takes them; every answer is checked by reading the users
+ * back afterwards, which is what each action's result says.
+ */
+export async function applySyncActions(
+  client: DuoClient,
+  journal: Journal,
+  history: RunHistory,
+  actions: readonly SyncAction[],
+  groups: GroupDirectory,
+  bulk: BulkMode,
+): Promise<ApplyOutcome> {
+  const errors = new Map<SyncAction, string>();
+  const of = <K extends SyncAction['kind']>(...kinds: K[]): Extract<SyncAction, { kind: K }>[] =>
+    actions.filter((a): a is Extract<SyncAction, { kind: K }> => (kinds as string[]).includes(a.kind));
+
+  // Groups the plan adds members to: created when missing.
+  const groupIds = new Map<string, string>();
+  for (const name of new Set([...of('add_membership', 'remove_membership').map((a) => a.group), ...of('create').flatMap((a) => a.groups)])) {
+    const group = await groups.ensure(client, journal, name);
+    if (typeof group !== 'string') groupIds.set(nameKey(name), group.group_id);
+  }
+
+  await sendInChunks(client, journal, of('restore').map((a) => a.user_id), 'restore', '/admin/v1/users/bulk_restore');
+
+  // Creates: bulk operations carry the aliases; the users are read back and claimed by their creation time.
+  const creates = of('create');
+  const createOperation = (a: (typeof creates)[number]) => createUserOperation({ username: a.names.username, ...nonEmpty({ ...a.fields }) }, aliasesParam(Object.entries(a.names.aliases).map(([slot, v]) => [Number(slot.slice(5)), v])));
+  const { unsent: singleCreates } = await bulk.send(client, journal, creates, createOperation);
+  for (const a of singleCreates) {
+    const operation = createOperation(a);
+    const write = await guardedWrite(journal, { op: 'create', usernames: [a.names.username] }, () => client.post('/admin/v1/users', { ...operation.body }),
+      (value) => ({ created: [{ username: a.names.username, user_id: (value.response as DuoUser).user_id }] }));
+    if (write.status === 'refused') errors.set(a, write.error.message);
+  }
+  const createdIds = new Map<SyncAction, string>();
+  if (creates.length > 0) {
+    const found = await findUsersByNames(client, creates.map((a) => a.names.username));
+    for (const a of creates) {
+      const user = found.find((u) => nameKey(u.username) === nameKey(a.names.username));
+      if (user === undefined) continue;
+      if (history.needsClaim(user)) await journal.append({ t: 'claim', username: user.username, user_id: user.user_id });
+      if (history.isOurs(user)) createdIds.set(a, user.user_id);
+      else errors.set(a, `a Duo user named ${user.username} exists that this run did not create`);
+    }
+  }
+  for (const a of creates) {
+    const userId = createdIds.get(a);
+    if (userId === undefined) continue;
+    await addMemberships(client, journal, bulk, a.groups.map((g) => ({ user_id: userId, group_id: groupIds.get(nameKey(g)) ?? '' })).filter((m) => m.group_id !== ''));
+  }
+
+  // Field changes and re-enables, one modify per user.
+  const fieldSteps = (list: readonly SyncAction[]): FieldStep[] => {
+    const steps = new Map<string, FieldStep>();
+    for (const a of list) {
+      const step = steps.get(a.user_id!) ?? { user_id: a.user_id!, before: {}, after: {} };
+      if (a.kind === 'update') Object.assign(step.before, a.before), Object.assign(step.after, a.after);
+      if (a.kind === 'enable' || a.kind === 'disable') {
+        step.before.status = a.kind === 'enable' ? 'disabled' : 'active';
+        step.after.status = a.kind === 'enable' ? 'active' : 'disabled';
+      }
+      steps.set(a.user_id!, step);
+    }
+    return [...steps.values()];
+  };
+  await modifyFields(client, journal, bulk, fieldSteps(of('update', 'enable')));
+
+  const renames = of('rename');
+  for (const result of await applyRenames(client, journal, renames.map((a) => ({ userId: a.user_id, from: a.from, to: a.to })), undefined, bulk)) {
+    if (!result.ok) for (const a of renames) if (a.user_id === result.userId) errors.set(a, result.error ?? 'not renamed');
+  }
+
+  const membershipOf = (a: Extract<SyncAction, { kind: 'add_membership' | 'remove_membership' }>) => ({ user_id: a.user_id, group_id: groupIds.get(nameKey(a.group)) ?? '' });
+  await addMemberships(client, journal, bulk, of('add_membership').map(membershipOf).filter((m) => m.group_id !== ''));
+
+  // What takes access away comes last: a run cut short has added before it removed.
+  const removals = of('remove_membership').map(membershipOf).filter((m) => m.group_id !== '');
+  const { unsent: singleRemovals } = await bulk.send(client, journal, removals, (m) => removeUserFromGroupOperation(m.user_id, m.group_id));
+  for (const m of singleRemovals) {
+    await guardedWrite(journal, { op: 'membership_remove', ...m }, () => removeUserFromGroup(client, m.user_id, m.group_id).catch(notFoundIsDone));
+  }
+  await modifyFields(client, journal, bulk, fieldSteps(of('disable')));
+  await sendInChunks(client, journal, of('trash').map((a) => a.user_id), 'trash', '/admin/v1/users/bulk_send_to_trash');
+
+  const after = await readBack(client, actions, createdIds);
+  const results = actions.map((action): ActionResult => {
+    const userId = action.kind === 'create' ? createdIds.get(action) ?? null : action.user_id;
+    const user = userId === null ? null : after.get(userId) ?? null;
+    const error = errors.get(action) ?? verify(action, user);
+    return { action, ok: error === null, error, user_id: userId };
+  });
+  return { results, after };
+}
+
+function nonEmpty(fields: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
+}
+
+async function modifyFields(client: DuoClient, journal: Journal, bulk: BulkMode, steps: readonly FieldStep[]): Promise<void> {
+  const { unsent } = await bulk.send(client, journal, steps, (s) => modifyUserOperation(s.user_id, s.after), (chunk) => ({ updates: [...chunk] }));
+  for (const step of unsent) await guardedWrite(journal, { op: 'update', ...step }, () => modifyUser(client, step.user_id, step.after));
+}
+
+async function addMemberships(client: DuoClient, journal: Journal, bulk: BulkMode, memberships: readonly { user_id: string; group_id: string }[]): Promise<void> {
+  const { unsent } = await bulk.send(client, journal, memberships, (m) => addUserToGroupOperation(m.user_id, m.group_id));
+  for (const m of unsent) await guardedWrite(journal, { op: 'membership', ...m }, () => addUserToGroup(client, m.user_id, m.group_id));
+}
+
+async function sendInChunks(client: DuoClient, journal: Journal, userIds: readonly string[], op: 'trash' | 'restore', path: string): Promise<void> {
+  for (let i = 0; i < userIds.length; i += LIST_CHUNK) {
+    const chunk = userIds.slice(i, i + LIST_CHUNK);
+    await guardedWrite(journal, { op, user_ids: chunk }, () => client.post(path, { user_id_list: JSON.stringify(chunk) }));
+  }
+}
+
+function notFoundIsDone(error: unknown): null {
+  if (error instanceof DuoRequestError && error.status === 404) return null;
+  throw error;
+}
+
+/** The users the run acted on, read back: 100 names a call by the names they should have now, then one by one for the rest. */
+async function readBack(client: DuoClient, actions: readonly SyncAction[], createdIds: ReadonlyMap<SyncAction, string>): Promise<Map<string, TenantUser | null>> {
+  const names = new Map<string, string>();
+  for (const a of actions) {
+    const id = a.kind === 'create' ? createdIds.get(a) : a.user_id;
+    if (id === undefined || id === null) continue;
+    names.set(id, a.kind === 'rename' ? a.to.username : a.kind === 'create' ? a.names.username : names.get(id) ?? a.username);
+  }
+  const after = new Map<string, TenantUser | null>();
+  for (const user of await findUsersByNames(client, [...new Set(names.values())])) if (names.has(user.user_id)) after.set(user.user_id, toTenantUser(user));
+  for (const id of names.keys()) {
+    if (after.has(id)) continue;
+    try {
+      after.set(id, toTenantUser(await getUser(client, id)));
+    } catch (error) {
+      if (!(error instanceof DuoRequestError && error.status === 404)) throw error;
+      after.set(id, null);
+    }
+  }
+  return after;
+}
+
+/** Whether Duo now shows what the action meant; null when it does. */
+function verify(action: SyncAction, user: TenantUser | null): string | null {
+  if (action.kind === 'adopt') return null;
+  if (user === null) return action.kind === 'trash' ? null : 'the user is not in Duo';
+  const groups = new Set(user.groups.map((g) => nameKey(g.name)));
+  switch (action.kind) {
+    case 'create':
+      return sameNames({ username: user.username, aliases: { ...user.aliases } }, action.names) ? null : 'created with other names';
+    case 'restore':
+      return user.status !== TRASHED_STATUS ? null : 'still in the Trash';
+    case 'enable':
+      return user.status === 'active' ? null : `status is ${user.status}`;
+    case 'disable':
+      return user.status === 'disabled' ? null : `status is ${user.status}`;
+    case 'trash':
+      return user.status === TRASHED_STATUS ? null : `status is ${user.status}`;
+    case 'update': {
+      const wrong = FIELD_NAMES.filter((f) => f in action.after && (user[f] ?? '') !== action.after[f]);
+      return wrong.length === 0 ? null : `${wrong.join(', ')} not changed`;
+    }
+    case 'rename':
+      return sameNames({ username: user.username, aliases: { ...user.aliases } }, action.to) ? null : 'not renamed';
+    case 'add_membership':
+      return groups.has(nameKey(action.group)) ? null : `not in ${action.group}`;
+    case 'remove_membership':
+      return groups.has(nameKey(action.group)) ? `still in ${action.group}` : null;
+  }
+}

@@ -1,0 +1,64 @@
+import { readDirectoryUsers, newReadStats } from '../../ad/directory-users.js';
+import type { DirectoryOptions } from '../../ad/export-options.js';
+import { buildUserFilter } from '../../ad/user-filter.js';
+import type { DuoClient } from '../api/client.js';
+import type { DuoUser } from '../api/users-api.js';
+import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
+import type { AdRead, AdUser, DuoRead } from './sync-plan.js';
+
+/**
+ * Every selected AD user, disabled ones included (a sync must tell "disabled" from "gone"), by
+ * objectGUID; and what may make the read incomplete. A user without an objectGUID or a username
+ * cannot be anchored or named: counted, never guessed.
+ */
+export async function readAdUsers(options: DirectoryOptions): Promise<{ users: Map<string, AdUser>; read: AdRead }> {
+  const stats = newReadStats();
+  const users = new Map<string, AdUser>();
+  let unusable = 0;
+  const domains = new Map<string, number>();
+  for await (const { user, groups } of readDirectoryUsers(options, stats)) {
+    if (user.adGuid === '' || user.username === '' || users.has(user.adGuid)) {
+      unusable++;
+      continue;
+    }
+    const domain = domainOf(user.adDn);
+    domains.set(domain, (domains.get(domain) ?? 0) + 1);
+    users.set(user.adGuid, {
+      guid: user.adGuid, dn: user.adDn, username: user.username, aliases: user.aliases, realname: user.realname, firstname: user.firstname,
+      lastname: user.lastname, email: user.email, enabled: user.status !== 'disabled', groups,
+    });
+  }
+  const problems: string[] = [];
+  if ((stats.ldap.userReferrals ?? 0) > 0) problems.push(`${stats.ldap.userReferrals} referrals to other directories were not followed`);
+  const doubts = stats.emptyGroups.map((dn) => `the mapped group ${dn} has no member (missing, or a typo in its DN)`);
+  const domain = [...domains].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+  const base = options.source.kind === 'ldap' ? options.source.base : '';
+  return { users, read: { identity: { domain, base, filter: buildUserFilter(options.selection) }, problems, doubts, unusable } };
+}
+
+/** The DC= suffix of a DN, lower-cased: corp.example for CN=x,OU=y,DC=corp,DC=example. */
+function domainOf(dn: string): string {
+  return [...dn.matchAll(/(?:^|,)\s*DC=((?:\\.|[^,\\])+)/gi)].map((m) => m[1]!.toLowerCase()).join('.');
+}
+
+/** Duo's page size for the user listing. */
+const PAGE = 300;
+
+/**
+ * Every Duo user, 300 a call, and the total Duo says it holds (`metadata.total_objects`): a listing
+ * that returns fewer users than that is incomplete, and no one is taken away on its word.
+ */
+export async function readDuoUsers(client: DuoClient): Promise<DuoRead> {
+  const users = new Map<string, TenantUser>();
+  let total: number | null = null;
+  for (let offset: number | undefined = 0; offset !== undefined; ) {
+    const { response, metadata } = await client.get('/admin/v1/users', { limit: String(PAGE), offset: String(offset) });
+    for (const user of response as DuoUser[]) users.set(user.user_id, toTenantUser(user));
+    const reported = metadata?.total_objects;
+    if (typeof reported === 'number') total = reported;
+    const next = metadata?.next_offset;
+    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
+  }
+  return { users, total };
+}
+

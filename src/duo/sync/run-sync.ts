@@ -1,0 +1,345 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { DirectoryOptions } from '../../ad/export-options.js';
+import { writeFileAtomically } from '../../atomic-file.js';
+import { DataError, UsageError } from '../../errors.js';
+import { nameKey } from '../../names.js';
+import type { DuoClient } from '../api/client.js';
+import { bindJournal, Journal } from '../journal/journal.js';
+import { lockFile } from '../journal/lock.js';
+import { RunHistory } from '../journal/run-history.js';
+import { BulkMode } from '../workflows/bulk-mode.js';
+import { GroupDirectory } from '../workflows/group-directory.js';
+import { settleCreates } from '../workflows/rollback.js';
+import { applySyncActions, type ApplyOutcome } from './apply-sync.js';
+import { readAdUsers, readDuoUsers } from './read-sides.js';
+import { appliedFrom, fingerprint, heldActionOf, planSync, stateFingerprint, type AdUser, type SyncPlan, type SyncPolicy, type ThresholdKind } from './sync-plan.js';
+import { loadSyncState, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
+import type { TenantUser } from '../tenant/tenant.js';
+
+export interface SyncRunOptions {
+  readonly directory: DirectoryOptions;
+  readonly policy: SyncPolicy;
+  readonly client: DuoClient;
+  readonly host: string;
+  readonly statePath: string;
+  /** plan: read both sides and plan, change nothing · apply: plan (or take a saved plan) and apply. */
+  readonly mode: 'plan' | 'apply';
+  /** --plan FILE: apply exactly this saved plan, refused when what it was made from has changed. */
+  readonly savedPlan?: string | undefined;
+  readonly approve?: string | undefined;
+  readonly overrides?: Partial<Record<ThresholdKind, number>>;
+  /** The clock the grace period is measured with (tests move it; an admin never needs to). */
+  readonly now?: () => Date;
+  readonly bulkSize: number;
+  readonly onNotice?: (message: string) => void;
+  readonly onStage?: (stage: string) => void;
+  /** Shown the plan before the first write; false stops there. */
+  readonly confirm?: (plan: SyncPlan) => Promise<boolean>;
+}
+
+export interface SyncRunResult {
+  readonly plan: SyncPlan;
+  readonly applied: ApplyOutcome | null;
+  readonly state: LoadedState['status'];
+  readonly stateProblem: string | null;
+  /** An earlier run that stopped part-way, whose effects this run first recorded. */
+  readonly recovered: string | null;
+  readonly journal: string | null;
+  readonly planFile: string | null;
+  readonly heldFile: string | null;
+  readonly failed: number;
+  /** 0 in sync or applied · 1 some actions failed, or AD users conflict with Duo's · 4 a safeguard held destructive actions. */
+  readonly exitCode: 0 | 1 | 4;
+}
+
+/**
+ * One sync run: lock the state, record what an interrupted run did, read AD and Duo in full,
+ * plan, and (apply) write the plan beside the run's journal, apply it, read the users back and
+ * record the outcome in the state. Nothing destructive passes a safeguard that held it.
+ */
+export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | null> {
+  const { client, host, statePath } = options;
+  const now = options.now ?? (() => new Date());
+  await mkdir(dirname(statePath), { recursive: true }).catch(() => undefined);
+  const lock = await lockFile(statePath, 'sync state');
+  try {
+    const loaded = await loadSyncState(statePath, host);
+    let state = loaded.state;
+    let recovered: string | null = null;
+    if (state.last_journal !== null && !state.last_journal.finished) {
+      options.onStage?.(`recording what the interrupted run ${state.last_journal.path} did`);
+      state = await recoverInterruptedRun(client, host, state, now());
+      recovered = state.last_journal!.path;
+      await saveSyncState(statePath, state);
+    }
+
+    options.onStage?.('reading AD');
+    const { users: ad, read: adRead } = await readAdUsers(options.directory);
+    options.onStage?.('reading Duo');
+    const duo = await readDuoUsers(client);
+    const fresh = planSync({
+      // Nobody managed yet (a first run, or a lost state): only adoptions and creates go without approval.
+      ad, adRead, duo, state, firstRun: Object.keys(state.users).length === 0, policy: options.policy, now: now(),
+      approve: options.approve, ...(options.overrides ? { overrides: options.overrides } : {}),
+    });
+    if (options.approve !== undefined && fresh.approved === null && state.blocked?.plan_id !== options.approve) {
+      throw new UsageError('BAD_OPTION', state.blocked === null
+        ? `--approve ${options.approve}: nothing is held; there is nothing to approve`
+        : `--approve ${options.approve}: the held actions are those of plan ${state.blocked.plan_id}`);
+    }
+    const plan = options.savedPlan === undefined ? fresh : await checkSavedPlan(options.savedPlan, host, state, ad, duo.users);
+
+    const result = (applied: ApplyOutcome | null, files: { journal: string | null; planFile: string | null; heldFile: string | null }): SyncRunResult => {
+      const failed = applied?.results.filter((r) => !r.ok).length ?? 0;
+      return {
+        plan, applied, state: loaded.status, stateProblem: loaded.status === 'unreadable' ? `${loaded.problem} (set aside as ${loaded.setAside})` : null, recovered,
+        ...files, failed, exitCode: plan.held.length > 0 ? 4 : failed > 0 || plan.conflicts.length > 0 ? 1 : 0,
+      };
+    };
+    if (options.mode === 'plan') {
+      const out = result(null, { journal: null, planFile: null, heldFile: null });
+      await saveSyncState(statePath, withRun(state, plan, 'plan', out.exitCode, now()));
+      return out;
+    }
+
+    const stamp = now().toISOString().replace(/[:.]/g, '-');
+    const runs = `${statePath.replace(/\.json$/, '')}.runs`;
+    await mkdir(runs, { recursive: true });
+    const base = join(runs, `${stamp}-${plan.plan_id}`);
+    const heldFile = plan.held.length > 0 ? `${base}.held.json` : null;
+    if (heldFile !== null) await writeJson(heldFile, { plan_id: plan.plan_id, reasons: plan.hold_reasons, held: plan.held.map(heldActionOf), approve_with: `duo-bridge sync --apply --approve ${plan.approve_id}` });
+
+    if (plan.actions.length === 0) {
+      const out = result(null, { journal: null, planFile: null, heldFile });
+      await saveSyncState(statePath, withRun(settle(state, plan, ad, null, now(), mappedGroupIds(duo.users.values(), options.policy)), plan, 'apply', out.exitCode, now()));
+      return out;
+    }
+    if (options.confirm && !(await options.confirm(plan))) return null;
+
+    const planFile = `${base}.plan.json`;
+    await writeJson(planFile, plan);
+    const journalPath = `${base}.jsonl`;
+    // Adoptions and the journal's name are on disk before the first write: a crash loses neither.
+    state = { ...adopt(state, plan, duo.users, options.policy), last_journal: { path: journalPath, plan: planFile, finished: false } };
+    await saveSyncState(statePath, state);
+
+    const history = new RunHistory();
+    const journal = (await Journal.open(journalPath, { host, replay: history.replay })).timeWith(client);
+    let applied: ApplyOutcome;
+    try {
+      await bindJournal(journal, { kind: 'sync', input: planFile, host });
+      options.onStage?.(`applying ${plan.actions.length} actions`);
+      const groups = await GroupDirectory.load(client);
+      applied = await applySyncActions(client, journal, history, plan.actions, groups, new BulkMode(options.bulkSize, null, options.onNotice));
+      await journal.append({ t: 'done', at: now().toISOString() });
+    } finally {
+      await journal.close();
+    }
+    const settled = settle(state, plan, ad, applied, now(), mappedGroupIds([...duo.users.values(), ...applied.after.values()], options.policy));
+    const out = result(applied, { journal: journalPath, planFile, heldFile });
+    await saveSyncState(statePath, withRun({ ...settled, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now()));
+    return out;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFileAtomically(path, async (out) => {
+    out.write(JSON.stringify(value, null, 1) + '\n');
+  });
+}
+
+/** The plan's adoptions, recorded as managed users whose applied values are what Duo has now. */
+function adopt(state: SyncState, plan: SyncPlan, duoUsers: ReadonlyMap<string, TenantUser>, policy: SyncPolicy): SyncState {
+  const users = { ...state.users };
+  const mapped = new Set(policy.mappedGroups.map(nameKey));
+  for (const a of plan.actions) {
+    if (a.kind !== 'adopt') continue;
+    const user = duoUsers.get(a.user_id);
+    if (user !== undefined) users[a.guid] = { user_id: a.user_id, origin: 'adopted', applied: appliedFrom(user, mapped) };
+  }
+  return { ...state, users };
+}
+
+/**
+ * The state after a run: created users recorded, gone users forgotten, each acted-on user's applied
+ * values moved to what Duo now shows where that is what AD wants, and the deprovisioning ladder's
+ * times. Absences count only on a trusted read; the hold (blocked) is set or cleared with the plan.
+ */
+/** The mapped Duo groups' ids, as the listing's users show them (groups nobody is in yet are learned when first used). */
+function mappedGroupIds(users: Iterable<TenantUser | null>, policy: SyncPolicy): Record<string, string> {
+  const mapped = new Set(policy.mappedGroups.map(nameKey));
+  const ids: Record<string, string> = {};
+  for (const user of users) for (const g of user?.groups ?? []) if (mapped.has(nameKey(g.name))) ids[nameKey(g.name)] = g.group_id;
+  return ids;
+}
+
+function settle(state: SyncState, plan: SyncPlan, ad: ReadonlyMap<string, AdUser>, applied: ApplyOutcome | null, now: Date, groups: Record<string, string>): SyncState {
+  const at = now.toISOString();
+  const users: Record<string, ManagedUser> = { ...state.users };
+  for (const g of plan.gone) delete users[g.guid];
+  const results = new Map<string, Map<string, boolean>>();
+  for (const r of applied?.results ?? []) {
+    const kinds = results.get(r.action.guid) ?? new Map<string, boolean>();
+    kinds.set(r.action.kind, (kinds.get(r.action.kind) ?? true) && r.ok);
+    results.set(r.action.guid, kinds);
+    if (r.action.kind === 'create' && r.ok && r.user_id !== null) {
+      users[r.action.guid] = { user_id: r.user_id, origin: 'created', applied: desiredApplied(ad.get(r.action.guid)!) };
+    }
+  }
+  for (const [guid, m] of Object.entries(users)) {
+    const done = results.get(guid);
+    const adUser = ad.get(guid);
+    let next: ManagedUser = m;
+    if (adUser === undefined) {
+      // An absence counts from a read the sync trusts, or one the admin approved, or once it acted on it.
+      const counted = plan.source_trusted || plan.approved !== null || done?.get('disable') === true;
+      if (counted && next.missing_since === undefined) next = { ...next, missing_since: at };
+    } else if (next.missing_since !== undefined) {
+      const { missing_since: _gone, ...rest } = next;
+      next = rest;
+    }
+    if (done?.get('disable')) next = { ...next, disabled_by_sync: at };
+    if (done?.get('enable')) next = without(next, 'disabled_by_sync');
+    if (done?.get('trash')) next = { ...next, trashed_by_sync: at };
+    if (done?.get('restore')) next = without(next, 'trashed_by_sync');
+    const after = applied?.after.get(next.user_id);
+    if (adUser !== undefined && after) next = { ...next, applied: mergeApplied(next.applied, desiredApplied(adUser), after) };
+    users[guid] = next;
+  }
+  const held = plan.held.map(heldActionOf);
+  return {
+    ...state,
+    users,
+    groups: { ...state.groups, ...groups },
+    source: plan.source_trusted || state.source === null || plan.approved !== null ? plan.source : state.source,
+    ad_users: plan.source_trusted || plan.approved !== null ? plan.ad_users : state.ad_users,
+    blocked: held.length > 0 ? { plan_id: plan.approve_id ?? plan.plan_id, since: (plan.approve_id === state.blocked?.plan_id ? state.blocked?.since : undefined) ?? at, reasons: [...plan.hold_reasons], held } : null,
+  };
+}
+
+function without(user: ManagedUser, key: 'disabled_by_sync' | 'trashed_by_sync'): ManagedUser {
+  const copy = { ...user };
+  delete copy[key];
+  return copy;
+}
+
+/** What AD wants a user to have in Duo, in the terms of AppliedValues. */
+function desiredApplied(user: AdUser): AppliedValues {
+  return {
+    username: user.username, aliases: Object.fromEntries(user.aliases.map((a, i) => [`alias${i + 1}`, a])), realname: user.realname, firstname: user.firstname,
+    lastname: user.lastname, email: user.email, status: user.enabled ? 'active' : 'disabled', groups: user.groups.map(nameKey).sort(),
+  };
+}
+
+/** Per value: AD's, where Duo now has it; the old applied value where it does not (held, failed or drift). */
+function mergeApplied(old: AppliedValues, want: AppliedValues, now: TenantUser): AppliedValues {
+  const names = nameKey(now.username) === nameKey(want.username) && JSON.stringify(Object.values(now.aliases).map(nameKey).sort()) === JSON.stringify(Object.values(want.aliases).map(nameKey).sort());
+  const pick = (field: 'realname' | 'firstname' | 'lastname' | 'email'): string => ((now[field] ?? '') === want[field] ? want[field] : old[field]);
+  const groups = new Set(now.groups.map((g) => nameKey(g.name)));
+  return {
+    username: names ? want.username : old.username,
+    aliases: names ? want.aliases : old.aliases,
+    realname: pick('realname'), firstname: pick('firstname'), lastname: pick('lastname'), email: pick('email'),
+    status: now.status === want.status ? want.status : old.status,
+    groups: [...new Set([...want.groups, ...old.groups])].filter((g) => groups.has(g)).sort(),
+  };
+}
+
+function withRun(state: SyncState, plan: SyncPlan, mode: 'plan' | 'apply', exit: number, now: Date): SyncState {
+  const counts: Record<string, number> = {};
+  for (const a of plan.actions) counts[a.kind] = (counts[a.kind] ?? 0) + 1;
+  return { ...state, runs: [...state.runs, { at: now.toISOString(), plan_id: plan.plan_id, mode, exit, counts, held: plan.held.length }] };
+}
+
+/**
+ * A run that stopped part-way (killed, a lost connection) left its journal unfinished: what it
+ * did is read from the journal (unanswered creates settled by reading Duo, as a resume and a
+ * rollback settle them) and recorded in the state, so the users it created are managed and the
+ * ladder's times are kept. The fresh plan that follows finishes the work.
+ */
+async function recoverInterruptedRun(client: DuoClient, host: string, state: SyncState, now: Date): Promise<SyncState> {
+  const { path, plan: planPath } = state.last_journal!;
+  const history = new RunHistory();
+  const journal = (await Journal.open(path, { host, replay: history.replay })).timeWith(client);
+  let plan: SyncPlan | null = null;
+  try {
+    plan = JSON.parse(await readFile(planPath, 'utf8')) as SyncPlan;
+  } catch {
+    plan = null;
+  }
+  try {
+    await settleCreates(client, journal, history);
+    await journal.append({ t: 'done', at: now.toISOString() });
+  } finally {
+    await journal.close();
+  }
+  const at = now.toISOString();
+  const users: Record<string, ManagedUser> = { ...state.users };
+  const created = new Map([...history.createdUsernames()].map(([id, name]) => [nameKey(name), id]));
+  const guidOf = new Map(Object.entries(users).map(([guid, m]) => [m.user_id, guid]));
+  for (const a of plan?.actions ?? []) {
+    if (a.kind !== 'create') continue;
+    const id = created.get(nameKey(a.names.username));
+    if (id === undefined) continue;
+    users[a.guid] = {
+      user_id: id, origin: 'created',
+      applied: { username: a.names.username, aliases: a.names.aliases, ...a.fields, status: 'active', groups: a.groups.map(nameKey).sort() },
+    };
+    guidOf.set(id, a.guid);
+  }
+  for (const [userId, status] of history.statuses) {
+    const guid = guidOf.get(userId);
+    if (guid === undefined) continue;
+    users[guid] = status === 'disabled' ? { ...users[guid]!, disabled_by_sync: at } : without(users[guid]!, 'disabled_by_sync');
+  }
+  for (const userId of history.trashed) {
+    const guid = guidOf.get(userId);
+    if (guid !== undefined) users[guid] = { ...users[guid]!, trashed_by_sync: at };
+  }
+  for (const userId of history.restored) {
+    const guid = guidOf.get(userId);
+    if (guid !== undefined) users[guid] = without(users[guid]!, 'trashed_by_sync');
+  }
+  return { ...state, users, last_journal: { ...state.last_journal!, finished: true } };
+}
+
+/**
+ * A saved plan applies only to what it was made from: the same state, and, for every user it acts
+ * on, the same AD values and the same Duo user. Anything else is refused, naming the users.
+ */
+async function checkSavedPlan(
+  path: string,
+  host: string,
+  state: SyncState,
+  ad: ReadonlyMap<string, AdUser>,
+  duo: ReadonlyMap<string, TenantUser>,
+): Promise<SyncPlan> {
+  let plan: SyncPlan;
+  try {
+    plan = JSON.parse(await readFile(path, 'utf8')) as SyncPlan;
+  } catch (error) {
+    throw new UsageError('BAD_PLAN', `--plan ${path}: not a sync plan (${(error as Error).message})`);
+  }
+  if (typeof plan?.plan_id !== 'string' || !Array.isArray(plan.actions) || typeof plan.basis !== 'object') throw new UsageError('BAD_PLAN', `--plan ${path}: not a sync plan (make one with "sync --out FILE")`);
+  if (plan.host !== host) throw new UsageError('BAD_PLAN', `--plan ${path} was made for Duo host ${plan.host}, not ${host}`);
+  if (plan.state_sha256 !== stateFingerprint(state)) {
+    throw new DataError('STALE_PLAN', `saved plan ${plan.plan_id} is stale: the sync state changed since it was made (another sync ran); nothing was changed — plan again`);
+  }
+  const stale: string[] = [];
+  const userIdOf = new Map<string, string | null>();
+  for (const a of [...plan.actions, ...plan.held]) userIdOf.set(a.guid, a.user_id);
+  for (const [guid, print] of Object.entries(plan.basis)) {
+    const userId = userIdOf.get(guid) ?? null;
+    if (fingerprint(ad.get(guid), userId === null ? undefined : duo.get(userId)) !== print) {
+      stale.push([...plan.actions, ...plan.held].find((a) => a.guid === guid)?.username ?? guid);
+    }
+  }
+  if (stale.length > 0) {
+    throw new DataError('STALE_PLAN', `saved plan ${plan.plan_id} is stale: AD or Duo changed since it was made for ${stale.length} users ` +
+      `(${stale.slice(0, 10).join(', ')}${stale.length > 10 ? `, … and ${stale.length - 10} more` : ''}); nothing was changed — plan again`);
+  }
+  return plan;
+}

@@ -1,0 +1,138 @@
+import { Ajv } from 'ajv';
+import { exportConfigProperties, resolveDirectoryOptions, type DirectoryOptions, type ExportArgs } from '../../ad/export-options.js';
+import { UsageError } from '../../errors.js';
+import { nameKey } from '../../names.js';
+import { readOptionFile, wholeNumber } from '../../option-values.js';
+import { THRESHOLD_KINDS, type DriftKind, type DriftPolicy, type SyncPolicy, type ThresholdKind } from './sync-plan.js';
+
+/** The sync's own keys, as flags or in --config (the same names); the directory keys are export's. */
+export interface SyncArgs extends ExportArgs {
+  readonly state?: string | undefined;
+  readonly 'trash-after-days'?: number | string | undefined;
+  readonly 'max-shrink-percent'?: number | string | undefined;
+  readonly 'threshold-count'?: number | string | undefined;
+  readonly 'threshold-percent'?: number | string | undefined;
+  /** Config only: per kind, { "disable": { "count": 10, "percent": 5 } }. */
+  readonly thresholds?: Partial<Record<ThresholdKind, { count?: number; percent?: number }>> | undefined;
+  readonly 'protect-user'?: readonly string[] | undefined;
+  readonly 'protect-group'?: readonly string[] | undefined;
+  readonly 'drift-status'?: string | undefined;
+  readonly 'drift-fields'?: string | undefined;
+  readonly 'drift-names'?: string | undefined;
+  readonly 'drift-groups'?: string | undefined;
+  readonly 'assert-sync-deleted'?: boolean | undefined;
+}
+
+export interface SyncSettings {
+  readonly directory: DirectoryOptions;
+  readonly policy: Omit<SyncPolicy, 'adopt'>;
+  /** --state, else the default under the user's state directory (chosen once the Duo host is known). */
+  readonly statePath: string | undefined;
+}
+
+export const DEFAULT_THRESHOLD = { count: 10, percent: 5 } as const;
+const DRIFT_DEFAULTS: Readonly<Record<DriftKind, DriftPolicy>> = { status: 'report', fields: 'ad-wins', names: 'ad-wins', groups: 'ad-wins' };
+
+/** Flags > environment > config file > defaults, checked once. Disabled accounts are always read: a sync must tell them from leavers. */
+export async function resolveSyncSettings(cli: SyncArgs, env: NodeJS.ProcessEnv, config: SyncArgs = {}): Promise<SyncSettings> {
+  if (cli['include-disabled'] !== undefined || config['include-disabled'] !== undefined) {
+    throw usage('sync always reads disabled accounts (that is how it knows whom to disable): drop include-disabled');
+  }
+  const directory = await resolveDirectoryOptions(cli, env, config, { includeDisabled: true });
+  const pick = <K extends keyof SyncArgs>(key: K): SyncArgs[K] => cli[key] ?? config[key];
+  const count = wholeNumber('threshold-count', pick('threshold-count') ?? DEFAULT_THRESHOLD.count, 0, 10_000_000);
+  const percent = wholeNumber('threshold-percent', pick('threshold-percent') ?? DEFAULT_THRESHOLD.percent, 0, 100);
+  const perKind = config.thresholds ?? {};
+  const thresholds = Object.fromEntries(THRESHOLD_KINDS.map((kind) => [kind, {
+    count: wholeNumber(`thresholds.${kind}.count`, perKind[kind]?.count ?? count, 0, 10_000_000),
+    percent: wholeNumber(`thresholds.${kind}.percent`, perKind[kind]?.percent ?? percent, 0, 100),
+  }])) as SyncPolicy['thresholds'];
+  const drift = Object.fromEntries((Object.keys(DRIFT_DEFAULTS) as DriftKind[]).map((kind) => {
+    const value = pick(`drift-${kind}`) ?? DRIFT_DEFAULTS[kind];
+    if (value !== 'ad-wins' && value !== 'report') throw usage(`--drift-${kind} is ad-wins or report, got ${JSON.stringify(value)}`);
+    return [kind, value];
+  })) as SyncPolicy['drift'];
+  return {
+    directory,
+    statePath: pick('state'),
+    policy: {
+      trashAfterDays: wholeNumber('trash-after-days', pick('trash-after-days') ?? 30, 0, 3650),
+      maxShrinkPercent: wholeNumber('max-shrink-percent', pick('max-shrink-percent') ?? 20, 0, 100),
+      thresholds,
+      protectUsers: new Set((pick('protect-user') ?? []).map(nameKey)),
+      protectGroups: new Set((pick('protect-group') ?? []).map(nameKey)),
+      drift,
+      mappedGroups: directory.duoGroups.map((g) => g.name),
+      syncDeleted: pick('assert-sync-deleted') ?? false,
+    },
+  };
+}
+
+/** --max-disables N and its kin: one run's threshold for one kind. */
+export function overridesOf(args: Partial<Record<`max-${'disables' | 'trashes' | 'removals' | 'renames'}`, string | undefined>>): Partial<Record<ThresholdKind, number>> {
+  const flags: Record<ThresholdKind, `max-${'disables' | 'trashes' | 'removals' | 'renames'}`> = { disable: 'max-disables', trash: 'max-trashes', removal: 'max-removals', rename: 'max-renames' };
+  const overrides: Partial<Record<ThresholdKind, number>> = {};
+  for (const kind of THRESHOLD_KINDS) {
+    const value = args[flags[kind]];
+    if (value !== undefined) overrides[kind] = wholeNumber(flags[kind], value, 0, 10_000_000);
+  }
+  return overrides;
+}
+
+function usage(message: string): UsageError {
+  return new UsageError('BAD_OPTION', message);
+}
+
+const names = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
+const threshold = { type: 'object', properties: { count: { type: 'integer', minimum: 0 }, percent: { type: 'number', minimum: 0, maximum: 100 } }, additionalProperties: false };
+const drift = { enum: ['ad-wins', 'report'] };
+const ajv = new Ajv({ allErrors: true, strict: true });
+const { out: _out, format: _format, crlf: _crlf, 'include-disabled': _disabled, ...directoryKeys } = exportConfigProperties;
+const validateConfig = ajv.compile({
+  type: 'object',
+  properties: {
+    ...directoryKeys,
+    state: { type: 'string' },
+    'trash-after-days': { type: 'integer', minimum: 0 },
+    'max-shrink-percent': { type: 'integer', minimum: 0, maximum: 100 },
+    'threshold-count': { type: 'integer', minimum: 0 },
+    'threshold-percent': { type: 'integer', minimum: 0, maximum: 100 },
+    thresholds: { type: 'object', properties: Object.fromEntries(THRESHOLD_KINDS.map((k) => [k, threshold])), additionalProperties: false },
+    'protect-user': names,
+    'protect-group': names,
+    'drift-status': drift,
+    'drift-fields': drift,
+    'drift-names': drift,
+    'drift-groups': drift,
+    'assert-sync-deleted': { type: 'boolean' },
+  },
+  patternProperties: { '^//': {} },
+  additionalProperties: false,
+});
+
+/** Reads and checks `sync --config`: export's keys plus the sync's; every message names the file and the key. */
+export async function loadSyncConfig(path: string): Promise<SyncArgs> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readOptionFile(path, '--config'));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw usage(`--config ${path}: not valid JSON (${(error as Error).message})`);
+  }
+  if (data !== null && typeof data === 'object' && ['password', 'bind-password', 'bindPassword', 'skey', 'secret-key'].some((key) => key in data)) {
+    throw usage(`--config ${path}: secrets do not belong in a config file; use LDAP_BIND_PASSWORD / --password-file and DUO_SKEY / --skey-file`);
+  }
+  if (!validateConfig(data)) {
+    const problems = (validateConfig.errors ?? []).filter((e) => e.keyword !== 'anyOf').map((e) =>
+      e.keyword === 'additionalProperties' ? `unknown key "${String(e.params.additionalProperty)}"${e.instancePath ? ` in ${e.instancePath.slice(1)}` : ''}` : `"${e.instancePath.slice(1)}" ${e.message}`);
+    throw usage(`--config ${path}: ${[...new Set(problems)].join('; ') || 'must be a JSON object'}`);
+  }
+  const config = data as Record<string, unknown>;
+  const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as string[]).concat(value as string | string[]));
+  const duoGroup = config['duo-group'];
+  return {
+    ...(config as SyncArgs), group: list(config.group), 'alias-attr': list(config['alias-attr']), 'phone-attr': list(config['phone-attr']),
+    'protect-user': list(config['protect-user']), 'protect-group': list(config['protect-group']),
+    'duo-group': typeof duoGroup === 'string' ? [duoGroup] : (duoGroup as ExportArgs['duo-group']),
+  };
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSyncConfig, overridesOf, resolveSyncSettings } from '../../../src/duo/sync/sync-options.js';
+import { UsageError } from '../../../src/errors.js';
+import { REPO } from '../../helpers/run-cli.js';
+import { tmpFiles } from '../../helpers/tmp-files.js';
+
+const config = (data: unknown) => join(tmpFiles({ 'sync.json': JSON.stringify(data) }), 'sync.json');
+
+describe('sync options', () => {
+  it('reads the template config, and the options resolve with their defaults', async () => {
+    const template = await loadSyncConfig(join(REPO, 'templates', 'sync.config.json'));
+    expect(template['alias-attr']).toEqual(['mail']);
+    const settings = await resolveSyncSettings({ 'from-ldif': 'ad.ldif', ca: undefined }, {}, { ...template, url: undefined, ca: undefined, 'bind-dn': undefined, base: undefined, filter: undefined });
+    expect(settings.policy.thresholds.trash).toEqual({ count: 5, percent: 2 });
+    expect(settings.policy.thresholds.disable).toEqual({ count: 10, percent: 5 });
+    expect(settings.policy.drift.status).toBe('report');
+    expect([...settings.policy.protectUsers]).toEqual(['breakglass-admin', 'svc-monitoring']);
+    expect(settings.policy.mappedGroups).toEqual(['VPN Users']);
+    expect(settings.directory.selection.includeDisabled).toBe(true);
+  });
+
+  it('refuses what a sync cannot honour, naming the key', async () => {
+    await expect(loadSyncConfig(config({ 'trash-after-day': 3 }))).rejects.toThrow(/unknown key "trash-after-day"/);
+    await expect(loadSyncConfig(config({ 'drift-status': 'ignore' }))).rejects.toThrow(/drift-status/);
+    await expect(loadSyncConfig(config({ skey: 'x' }))).rejects.toThrow(/secrets do not belong in a config file/);
+    await expect(loadSyncConfig(config({ out: 'users.csv' }))).rejects.toThrow(/unknown key "out"/);
+    await expect(resolveSyncSettings({ 'from-ldif': 'a.ldif', 'include-disabled': true }, {})).rejects.toThrow(/sync always reads disabled accounts/);
+    await expect(resolveSyncSettings({ 'from-ldif': 'a.ldif', 'threshold-percent': '101' }, {})).rejects.toThrow(UsageError);
+    expect(() => overridesOf({ 'max-disables': 'many' })).toThrow(/--max-disables must be a whole number/);
+    expect(overridesOf({ 'max-disables': '25', 'max-renames': '0' })).toEqual({ disable: 25, rename: 0 });
+  });
+
+  it('ships a Task Scheduler definition as schtasks writes one (UTF-16 with a BOM) and a systemd timer', () => {
+    const xml = readFileSync(join(REPO, 'templates', 'duo-bridge-sync.task.xml'));
+    expect([xml[0], xml[1]]).toEqual([0xff, 0xfe]);
+    const text = xml.toString('utf16le');
+    expect(text).toMatch(/<MultipleInstancesPolicy>IgnoreNew<\/MultipleInstancesPolicy>/);
+    expect(text).toMatch(/sync --config .* --apply --yes --summary-json/);
+    expect(readFileSync(join(REPO, 'templates', 'duo-bridge-sync.timer'), 'utf8')).toMatch(/OnCalendar=hourly/);
+    expect(readFileSync(join(REPO, 'templates', 'duo-bridge-sync.service'), 'utf8')).toMatch(/ExecStart=.*sync --config .* --apply --yes/);
+  });
+});

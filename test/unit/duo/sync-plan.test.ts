@@ -1,0 +1,209 @@
+import { describe, expect, it } from '@jest/globals';
+import { planSync, type AdUser, type PlanContext, type SyncPolicy } from '../../../src/duo/sync/sync-plan.js';
+import { emptyState, type ManagedUser, type SyncState } from '../../../src/duo/sync/sync-state.js';
+import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
+
+const NOW = new Date('2026-12-02T12:00:00Z');
+const DAY = 86_400_000;
+const SOURCE = { domain: 'corp.example', base: '', filter: '(objectClass=user)' };
+
+const POLICY: SyncPolicy = {
+  trashAfterDays: 30,
+  thresholds: { disable: { count: 10, percent: 5 }, trash: { count: 10, percent: 5 }, removal: { count: 10, percent: 5 }, rename: { count: 10, percent: 5 } },
+  maxShrinkPercent: 20,
+  protectUsers: new Set(['breakglass']),
+  protectGroups: new Set(),
+  drift: { status: 'report', fields: 'ad-wins', names: 'ad-wins', groups: 'ad-wins' },
+  mappedGroups: ['VPN'],
+  adopt: false,
+  syncDeleted: false,
+};
+
+const guid = (i: number) => `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`;
+const adUser = (i: number, extra: Partial<AdUser> = {}): AdUser => ({
+  guid: guid(i), dn: `CN=u${i},DC=corp,DC=example`, username: `u${i}`, aliases: [], realname: `User ${i}`, firstname: 'User', lastname: String(i),
+  email: `u${i}@corp.example`, enabled: true, groups: [], ...extra,
+});
+const duoUser = (i: number, extra: Partial<TenantUser> = {}): TenantUser => ({
+  user_id: `DU${i}`, username: `u${i}`, aliases: {}, email: `u${i}@corp.example`, realname: `User ${i}`, firstname: 'User', lastname: String(i), status: 'active',
+  notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], ...extra,
+});
+const managed = (i: number, extra: Partial<ManagedUser> = {}): ManagedUser => ({
+  user_id: `DU${i}`, origin: 'created',
+  applied: { username: `u${i}`, aliases: {}, realname: `User ${i}`, firstname: 'User', lastname: String(i), email: `u${i}@corp.example`, status: 'active', groups: [] },
+  ...extra,
+});
+
+/** n managed users, all in AD and Duo, in sync; `change` edits the picture. */
+function world(n: number, change: (w: { ad: Map<string, AdUser>; duo: Map<string, TenantUser>; state: SyncState }) => void = () => undefined, context: Partial<PlanContext> = {}) {
+  const ad = new Map<string, AdUser>();
+  const duo = new Map<string, TenantUser>();
+  const users: Record<string, ManagedUser> = {};
+  for (let i = 1; i <= n; i++) {
+    ad.set(guid(i), adUser(i));
+    duo.set(`DU${i}`, duoUser(i));
+    users[guid(i)] = managed(i);
+  }
+  const w = { ad, duo, state: { ...emptyState('api-test.duosecurity.com'), source: SOURCE, users, ad_users: n } as SyncState };
+  change(w);
+  return planSync({
+    ad: w.ad, adRead: { identity: SOURCE, problems: [], doubts: [], unusable: 0 }, duo: { users: w.duo, total: w.duo.size }, state: w.state,
+    firstRun: false, policy: POLICY, now: NOW, ...context,
+  });
+}
+
+const kinds = (plan: ReturnType<typeof planSync>, list: 'actions' | 'held' = 'actions') => plan[list].map((a) => `${a.kind} ${a.username}`);
+const leave = (w: { ad: Map<string, AdUser> }, ...ids: number[]) => ids.forEach((i) => w.ad.delete(guid(i)));
+
+describe('sync plan: what changes', () => {
+  it('is empty when AD and Duo agree', () => {
+    const plan = world(5);
+    expect(plan.actions).toEqual([]);
+    expect(plan.held).toEqual([]);
+  });
+
+  it('creates, updates, renames and moves group memberships, anchored on objectGUID', () => {
+    const plan = world(5, (w) => {
+      w.ad.set(guid(9), adUser(9, { groups: ['VPN'] }));
+      w.ad.set(guid(2), adUser(2, { realname: 'New Name' }));
+      w.ad.set(guid(3), adUser(3, { username: 'u3-renamed' }));
+      w.ad.set(guid(4), adUser(4, { groups: ['VPN'] }));
+      w.duo.set('DU5', duoUser(5, { groups: [{ group_id: 'G1', name: 'VPN' }] }));
+      (w.state.users as Record<string, ManagedUser>)[guid(5)] = managed(5, { applied: { ...managed(5).applied, groups: ['vpn'] } });
+    });
+    expect(kinds(plan).sort()).toEqual(['add_membership u4', 'create u9', 'remove_membership u5', 'rename u3', 'update u2'].sort());
+  });
+
+  it('disables a leaver at once, sends it to the Trash only after the grace period, and never deletes', () => {
+    expect(kinds(world(5, (w) => leave(w, 2)))).toEqual(['disable u2']);
+    const disabled = (days: number) => world(5, (w) => {
+      leave(w, 2);
+      w.duo.set('DU2', duoUser(2, { status: 'disabled' }));
+      (w.state.users as Record<string, ManagedUser>)[guid(2)] = managed(2, { missing_since: new Date(NOW.getTime() - days * DAY).toISOString(), disabled_by_sync: NOW.toISOString() });
+    });
+    expect(kinds(disabled(29))).toEqual([]);
+    expect(kinds(disabled(30))).toEqual(['trash u2']);
+  });
+
+  it('re-enables a user the sync disabled, and restores one it trashed, when AD has it enabled again', () => {
+    const plan = world(3, (w) => {
+      w.duo.set('DU1', duoUser(1, { status: 'disabled' }));
+      (w.state.users as Record<string, ManagedUser>)[guid(1)] = managed(1, { disabled_by_sync: NOW.toISOString() });
+      w.duo.set('DU2', duoUser(2, { status: 'pending deletion' }));
+      (w.state.users as Record<string, ManagedUser>)[guid(2)] = managed(2, { disabled_by_sync: NOW.toISOString(), trashed_by_sync: NOW.toISOString() });
+    });
+    expect(kinds(plan)).toEqual(['enable u1', 'restore u2', 'enable u2']);
+  });
+
+  it('reports a leaver someone re-enabled in Duo instead of disabling it again (status drift: report by default)', () => {
+    const plan = world(3, (w) => {
+      leave(w, 1);
+      (w.state.users as Record<string, ManagedUser>)[guid(1)] = managed(1, { disabled_by_sync: NOW.toISOString(), missing_since: NOW.toISOString() });
+    });
+    expect(plan.actions).toEqual([]);
+    expect(plan.drift.map((d) => `${d.kind} ${d.username}`)).toEqual(['status u1']);
+  });
+
+  it('writes AD back over a name edited in Duo (fields drift: AD wins), and reports it', () => {
+    const plan = world(3, (w) => w.duo.set('DU1', duoUser(1, { realname: 'Edited In Duo' })));
+    expect(kinds(plan)).toEqual(['update u1']);
+    expect(plan.drift.map((d) => d.detail)).toEqual(['realname changed in Duo to "Edited In Duo"']);
+  });
+
+  it('never touches a protected user or a user a Duo directory sync manages', () => {
+    const plan = world(3, (w) => {
+      leave(w, 1, 2);
+      w.duo.set('DU1', duoUser(1, { username: 'breakglass' }));
+      w.duo.set('DU2', duoUser(2, { last_directory_sync: 1_700_000_000 }));
+    });
+    expect(plan.actions).toEqual([]);
+    expect(plan.untouched.map((u) => u.reason)).toEqual(['protected by the config', expect.stringMatching(/directory sync manages it/)]);
+  });
+
+  it('lists an unmanaged Duo user with an AD user\'s name as a conflict, and adopts it with --adopt', () => {
+    const unmanaged = (adopt: boolean) => world(2, (w) => w.duo.set('DU9', duoUser(9)) && w.ad.set(guid(9), adUser(9)), { policy: { ...POLICY, adopt } });
+    expect(unmanaged(false).conflicts.map((c) => c.username)).toEqual(['u9']);
+    expect(kinds(unmanaged(false))).toEqual([]);
+    expect(kinds(unmanaged(true))).toEqual(['adopt u9']);
+  });
+});
+
+describe('sync plan: safeguards, decided before any write', () => {
+  it('holds a kind past its threshold: more than 10 and more than 5 % of managed users', () => {
+    expect(world(200, (w) => leave(w, ...range(1, 10))).held).toHaveLength(0);
+    const eleven = world(200, (w) => leave(w, ...range(1, 11)));
+    expect(eleven.held).toHaveLength(11);
+    expect(eleven.hold_reasons).toEqual(['11 disables (5.5% of 200 managed users) is more than 10 and 5%']);
+    // 11 of 400 is 2.75 %: not a breach of the percentage.
+    expect(world(400, (w) => leave(w, ...range(1, 11))).held).toHaveLength(0);
+  });
+
+  it('applies the non-destructive part of a plan whose destructive part is held', () => {
+    const plan = world(100, (w) => {
+      leave(w, ...range(1, 30));
+      w.ad.set(guid(500), adUser(500));
+    });
+    expect(kinds(plan)).toEqual(['create u500']);
+    expect(plan.held).toHaveLength(30);
+  });
+
+  it('holds everything destructive when AD returned no users, shrank past max-shrink-percent, or is another source', () => {
+    const empty = world(20, (w) => leave(w, ...range(1, 20)));
+    expect(empty.hold_reasons).toContainEqual(expect.stringMatching(/AD returned no users/));
+    expect(empty.held).toHaveLength(20);
+    // Three leavers of 100 is no shrink worth a hold (the last run saw 100).
+    expect(world(100, (w) => leave(w, ...range(1, 3))).held).toHaveLength(0);
+    const shrunk = world(100, (w) => {
+      leave(w, ...range(1, 3));
+      (w.state as { ad_users: number }).ad_users = 130;
+    });
+    expect(shrunk.hold_reasons).toEqual([expect.stringMatching(/25% fewer than the last run's 130/)]);
+    const moved = world(100, (w) => {
+      leave(w, 1);
+      (w.state as { source: unknown }).source = { ...SOURCE, filter: '(department=Sales)' };
+    });
+    expect(moved.hold_reasons).toEqual([expect.stringMatching(/source differs/)]);
+  });
+
+  it('holds everything destructive when a read is incomplete, and no approval releases it', () => {
+    const partial = world(100, (w) => leave(w, 1), { adRead: { identity: SOURCE, problems: ['2 referrals to other directories were not followed'], doubts: [], unusable: 0 } });
+    expect(partial.hold_reasons).toEqual(['the AD read is incomplete: 2 referrals to other directories were not followed']);
+    const short = planSync({
+      ad: new Map([[guid(2), adUser(2)]]), adRead: { identity: SOURCE, problems: [], doubts: [], unusable: 0 }, duo: { users: new Map([['DU1', duoUser(1)], ['DU2', duoUser(2)]]), total: 300 },
+      state: { ...emptyState('h'), source: SOURCE, users: { [guid(1)]: managed(1), [guid(2)]: managed(2) }, ad_users: 2 }, firstRun: false, policy: POLICY, now: NOW,
+    });
+    expect(short.hold_reasons).toEqual(["Duo's listing returned 2 users but says it holds 300"]);
+  });
+
+  it('keeps holding while an earlier hold is unapproved; --approve releases exactly that plan\'s held actions; --max-disables lifts one kind for one run', () => {
+    const first = world(100, (w) => leave(w, ...range(1, 12)));
+    expect(first.held).toHaveLength(12);
+    const blocked = (change: (w: { ad: Map<string, AdUser> }) => void, context: Partial<PlanContext> = {}) => world(100, (w) => {
+      change(w);
+      (w.state as { blocked: SyncState['blocked'] }).blocked = { plan_id: first.plan_id, since: NOW.toISOString(), reasons: first.hold_reasons, held: first.held.map((a) => ({ kind: a.kind, guid: a.guid, user_id: a.user_id, username: a.username, detail: 'not in AD' })) };
+    }, context);
+    // A later run with one small leaver is still held: the state is blocked.
+    expect(blocked((w) => leave(w, 1)).hold_reasons).toEqual([expect.stringMatching(/earlier run's hold \(plan [0-9a-f]{12}\) is not approved/)]);
+    const approved = blocked((w) => leave(w, ...range(1, 13)), { approve: first.plan_id });
+    expect(approved.approved).toBe(first.plan_id);
+    expect(kinds(approved)).toHaveLength(13);
+    expect(approved.held).toHaveLength(0);
+    const overridden = blocked((w) => leave(w, ...range(1, 12)), { overrides: { disable: 12 } });
+    expect(overridden.held).toHaveLength(0);
+    expect(blocked((w) => leave(w, ...range(1, 12)), { overrides: { disable: 11 } }).held).toHaveLength(12);
+  });
+
+  it('deprovisions nothing on a first run (no state): what it adopts waits for approval', () => {
+    const plan = planSync({
+      ad: new Map([[guid(1), adUser(1, { enabled: false })]]), adRead: { identity: SOURCE, problems: [], doubts: [], unusable: 0 }, duo: { users: new Map([['DU1', duoUser(1)]]), total: 1 },
+      state: emptyState('h'), firstRun: true, policy: { ...POLICY, adopt: true }, now: NOW,
+    });
+    expect(kinds(plan)).toEqual(['adopt u1']);
+    expect(kinds(plan, 'held')).toEqual(['disable u1']);
+    expect(plan.hold_reasons).toEqual([expect.stringMatching(/no sync state yet/)]);
+  });
+});
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
