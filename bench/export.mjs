@@ -1,5 +1,5 @@
 // npm run bench:export — duo-bridge export against ldapsearch on the same Samba AD DC, same filter,
-// attributes and page size, at 5,000 and 50,000 users. Needs root (the lab installs Samba if missing).
+// attributes and page size, over LDAP and LDAPS, at 5,000 and 50,000 users (BENCH_USERS). Needs root (the lab installs Samba if missing).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,25 +27,28 @@ try {
     console.error(`starting a lab DC with ${users.toLocaleString('en-US')} users …`);
     const ad = Object.fromEntries(execFileSync('bash', [lab, 'up', String(users)], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
       .trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
-    const ldapsearch = [], exporter = [], rss = [];
-    let exported = '';
-    for (let run = 0; run < RUNS; run++) {
-      ldapsearch.push(seconds(() => execFileSync('sh', ['-c', 'ldapsearch "$@" > /dev/null', 'ldapsearch', '-x', '-LLL', '-H', ad.AD_URL,
-        '-D', ad.AD_EXPORT_USER, '-w', ad.AD_EXPORT_PASSWORD, '-b', ad.AD_BASE, '-E', 'pr=500/noprompt', FILTER, ...ATTRS])));
-      const result = spawnSync(process.execPath, [child, 'export', '--url', ad.AD_URL, '--insecure-plaintext-bind', '--bind-dn', ad.AD_EXPORT_USER, '--base', ad.AD_BASE,
-        '--page-size', '500', '--alias-attr', 'mail', '--out', join(work, 'users.csv')], {
-        env: { ...process.env, LDAP_BIND_PASSWORD: ad.AD_EXPORT_PASSWORD }, stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
-      });
-      const measured = JSON.parse(result.output[3].toString());
-      if (measured.exitCode !== 0) throw new Error(`export failed: ${measured.stderr}`);
-      exporter.push(measured.seconds);
-      rss.push(measured.maxRssMB);
-      exported = measured.stderr.split('\n').find((line) => line.startsWith('exported'));
+    for (const tls of [false, true]) {
+      const url = tls ? ad.AD_URL_TLS : ad.AD_URL;
+      const ldapsearch = [], exporter = [], rss = [];
+      let exported = '';
+      for (let run = 0; run < RUNS; run++) {
+        ldapsearch.push(seconds(() => execFileSync('sh', ['-c', 'ldapsearch "$@" > /dev/null', 'ldapsearch', '-x', '-LLL', '-H', url,
+          '-D', ad.AD_EXPORT_USER, '-w', ad.AD_EXPORT_PASSWORD, '-b', ad.AD_BASE, '-E', 'pr=500/noprompt', FILTER, ...ATTRS], { env: { ...process.env, LDAPTLS_CACERT: ad.AD_CA } })));
+        const result = spawnSync(process.execPath, [child, 'export', '--url', url, ...(tls ? ['--ca', ad.AD_CA] : ['--insecure-plaintext-bind']), '--bind-dn', ad.AD_EXPORT_USER, '--base', ad.AD_BASE,
+          '--page-size', '500', '--alias-attr', 'mail', '--out', join(work, 'users.csv')], {
+          env: { ...process.env, LDAP_BIND_PASSWORD: ad.AD_EXPORT_PASSWORD }, stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+        });
+        const measured = JSON.parse(result.output[3].toString());
+        if (measured.exitCode !== 0) throw new Error(`export failed: ${measured.stderr}`);
+        exporter.push(measured.seconds);
+        rss.push(measured.maxRssMB);
+        exported = measured.stderr.split('\n').find((line) => line.startsWith('exported'));
+      }
+      const [l, e] = [median(ldapsearch), median(exporter)];
+      console.log(`${users.toLocaleString('en-US')} users over ${tls ? 'LDAPS' : 'LDAP'} (${RUNS} runs, medians): ldapsearch ${l.toFixed(2)} s · duo-bridge export ${e.toFixed(2)} s` +
+        ` · throughput ratio export/ldapsearch ${(l / e).toFixed(2)} (goal ≥ 0.8) · export peak RSS ${Math.max(...rss).toFixed(0)} MB (goal < 150)`);
+      console.log(`  ${exported}`);
     }
-    const [l, e] = [median(ldapsearch), median(exporter)];
-    console.log(`${users.toLocaleString('en-US')} users (${RUNS} runs, medians): ldapsearch ${l.toFixed(2)} s · duo-bridge export ${e.toFixed(2)} s` +
-      ` · throughput ratio export/ldapsearch ${(l / e).toFixed(2)} (goal ≥ 0.8) · export peak RSS ${Math.max(...rss).toFixed(0)} MB (goal < 150)`);
-    console.log(`  ${exported}`);
   }
 } finally {
   execFileSync('bash', [lab, 'down'], { env, stdio: 'inherit' });

@@ -1,4 +1,5 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { lazyValidator } from '../lazy-validator.js';
 import { UsageError } from '../errors.js';
 import { readOptionFile, wholeNumber } from '../option-values.js';
 import { MAX_GROUPS, MAX_PHONES } from '../csv/columns.js';
@@ -202,7 +203,6 @@ function usage(message: string): UsageError {
 }
 
 const stringList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 8 }] };
-const ajv = new Ajv({ allErrors: true, strict: true });
 /** The config keys of export (and, but for the output ones, of sync), as JSON Schema. */
 export const exportConfigProperties = {
     out: { type: 'string' },
@@ -228,16 +228,27 @@ export const exportConfigProperties = {
     'default-country': { type: 'string' },
     'duo-group': { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'object', additionalProperties: { type: 'string' } }] },
 };
-const validateConfig = ajv.compile({
+const validateConfig = lazyValidator(() => new Ajv({ allErrors: true, strict: true }).compile({
   type: 'object',
   properties: exportConfigProperties,
   // Keys starting with "//" are comments, as in templates/export.config.json.
   patternProperties: { '^//': {} },
   additionalProperties: false,
-});
+}));
 
 /** Reads and checks a --config file; every message names the file and the bad key. */
 export async function loadExportConfig(path: string): Promise<ExportArgs> {
+  return directoryLists(await readConfigFile(path, validateConfig, 'passwords do not belong in a config file; use LDAP_BIND_PASSWORD or --password-file'));
+}
+
+/** Keys that hold a secret: refused in any config file, whatever else it holds. */
+const SECRET_KEYS = ['password', 'bind-password', 'bindPassword', 'skey', 'secret-key'];
+
+/**
+ * A JSON config file, checked against its schema: one line naming the file and every bad key
+ * (unknown, or of the wrong type), and a refusal of any key that would hold a secret.
+ */
+export async function readConfigFile(path: string, validate: ValidateFunction, secretAdvice: string): Promise<Record<string, unknown>> {
   let data: unknown;
   try {
     data = JSON.parse(await readOptionFile(path, '--config'));
@@ -245,21 +256,22 @@ export async function loadExportConfig(path: string): Promise<ExportArgs> {
     if (error instanceof UsageError) throw error;
     throw usage(`--config ${path}: not valid JSON (${(error as Error).message})`);
   }
-  if (data !== null && typeof data === 'object' && ['password', 'bind-password', 'bindPassword'].some((key) => key in data)) {
-    throw usage(`--config ${path}: passwords do not belong in a config file; use LDAP_BIND_PASSWORD or --password-file`);
-  }
-  if (!validateConfig(data)) {
-    const problems = (validateConfig.errors ?? []).filter((e) => e.keyword !== 'anyOf').map((e) => {
-      const key = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : e.instancePath.slice(1).split('/')[0];
-      return e.keyword === 'additionalProperties' ? `unknown key "${key}"` : `"${key}" ${e.message}`;
-    });
+  if (data !== null && typeof data === 'object' && SECRET_KEYS.some((key) => key in data)) throw usage(`--config ${path}: ${secretAdvice}`);
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf').map((e) => e.keyword === 'additionalProperties'
+      ? `unknown key "${String(e.params.additionalProperty)}"${e.instancePath ? ` in ${e.instancePath.slice(1)}` : ''}`
+      : `"${e.instancePath.slice(1)}" ${e.message}`);
     throw usage(`--config ${path}: ${[...new Set(problems)].join('; ') || 'must be a JSON object'}`);
   }
-  const config = data as Record<string, unknown>;
+  return data as Record<string, unknown>;
+}
+
+/** The directory keys a config may give as one string or a list, as lists (what the flags give). */
+export function directoryLists<T extends ExportArgs>(config: Record<string, unknown>): T {
   const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as string[]).concat(value as string | string[]));
   const duoGroup = config['duo-group'];
   return {
-    ...(config as ExportArgs), group: list(config.group), 'alias-attr': list(config['alias-attr']), 'phone-attr': list(config['phone-attr']),
+    ...(config as T), group: list(config.group), 'alias-attr': list(config['alias-attr']), 'phone-attr': list(config['phone-attr']),
     'duo-group': typeof duoGroup === 'string' ? [duoGroup] : (duoGroup as ExportArgs['duo-group']),
   };
 }

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { excelModule } from './excel-module.js';
 import { createCsvWriter } from './write-csv.js';
 
 /** Rows out, one at a time, to a CSV or a worksheet: what export and the reports write through. */
@@ -49,19 +50,25 @@ export function columnWidth(name: string): number {
  * memory holds a row, not the sheet).
  */
 export function xlsxRowWriter(out: Writable, columns: readonly string[], sheetName = 'Users'): RowWriter {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
-  const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = columns.map((name) => ({ header: name, key: name, width: columnWidth(name), style: { numFmt: '@' } }));
-  sheet.getRow(1).font = { bold: true };
-  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: Math.max(1, columns.length) } };
+  let opened: Promise<{ workbook: ExcelJS.stream.xlsx.WorkbookWriter; sheet: ExcelJS.Worksheet }> | null = null;
+  const open = () => (opened ??= excelModule().then((excel) => {
+    const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+    const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
+    sheet.columns = columns.map((name) => ({ header: name, key: name, width: columnWidth(name), style: { numFmt: '@' } }));
+    sheet.getRow(1).font = { bold: true };
+    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: Math.max(1, columns.length) } };
+    return { workbook, sheet };
+  }));
   let pending = 0;
   return {
     write: async (cells) => {
+      const { sheet } = await open();
       sheet.addRow([...cells]).commit();
       // The zip stream is fed as rows commit: let it drain now and then.
       if (++pending % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
     },
     end: async () => {
+      const { workbook, sheet } = await open();
       sheet.commit();
       await workbook.commit();
     },

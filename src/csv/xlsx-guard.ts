@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 
 /** The most one part of a workbook may inflate to: a 1,000,000-row sheet of users is about 300 MiB. */
 export const MAX_PART_BYTES = 512 * 1024 * 1024;
@@ -51,9 +51,11 @@ function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(0);
 }
 
-function openZip(path: string): Promise<yauzl.ZipFile> {
+async function openZip(path: string): Promise<yauzl.ZipFile> {
+  // Loaded with the first workbook: commands that read none do not carry it.
+  const { default: zipReader } = await import('yauzl');
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, zip) => (error ? reject(error) : resolve(zip!)));
+    zipReader.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, zip) => (error ? reject(error) : resolve(zip!)));
   });
 }
 

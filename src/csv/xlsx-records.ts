@@ -1,4 +1,5 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { excelModule } from './excel-module.js';
 import { UsageError } from '../errors.js';
 import type { CellKind, CsvReadEvent } from './read-records.js';
 import { workbookProblem } from './xlsx-guard.js';
@@ -21,7 +22,8 @@ export async function* readXlsxRecordBatches(path: string, options: XlsxReadOpti
     yield [{ type: 'problem', problem: { code: 'MALFORMED_CSV', line: 1, message: `not a readable .xlsx workbook: ${problem}`, fatal: true } }];
     return;
   }
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  const excel = await excelModule();
+  const reader = new excel.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
   const seen: string[] = [];
   let found = false;
   try {
@@ -37,7 +39,7 @@ export async function* readXlsxRecordBatches(path: string, options: XlsxReadOpti
       let width = 0;
       let row = 0;
       for await (const sheetRow of watched(sheet)) {
-        const { cells, kinds, fields } = rowCells(sheetRow, width);
+        const { cells, kinds, fields } = rowCells(sheetRow, width, excel.ValueType);
         if (row === 0 && width === 0) {
           width = cells.length;
           yield [{ type: 'header', cells, line: sheetRow.number, delimiter: '', sheet: name }];
@@ -83,12 +85,12 @@ async function* watched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
  * row holding one cell in column XFD costs one cell, not 16,384. A cell beyond the header's width
  * makes the row one cell wider than the header (its value kept) and `fields` says how far it spans.
  */
-function rowCells(row: ExcelJS.Row, width: number): { cells: string[]; kinds: (CellKind | undefined)[]; fields: number } {
+function rowCells(row: ExcelJS.Row, width: number, types: typeof ExcelJS.ValueType): { cells: string[]; kinds: (CellKind | undefined)[]; fields: number } {
   const cells: string[] = new Array<string>(width).fill('');
   const kinds: (CellKind | undefined)[] = new Array<CellKind | undefined>(width).fill(undefined);
   let fields = 0;
   row.eachCell({ includeEmpty: false }, (cell, column) => {
-    const [text, kind] = cellText(cell);
+    const [text, kind] = cellText(cell, types);
     if (text === '' && kind === undefined) return;
     fields = Math.max(fields, column);
     const at = width > 0 ? Math.min(column, width + 1) - 1 : column - 1;
@@ -103,28 +105,28 @@ function rowCells(row: ExcelJS.Row, width: number): { cells: string[]; kinds: (C
   return { cells, kinds, fields: Math.max(fields, width) };
 }
 
-function cellText(cell: ExcelJS.Cell): [string, CellKind | undefined] {
+function cellText(cell: ExcelJS.Cell, types: typeof ExcelJS.ValueType): [string, CellKind | undefined] {
   const value = cell.value;
   switch (cell.type) {
-    case ExcelJS.ValueType.Null:
-    case ExcelJS.ValueType.Merge:
+    case types.Null:
+    case types.Merge:
       return ['', undefined];
-    case ExcelJS.ValueType.Number:
+    case types.Number:
       return [numberText(value as number), 'number'];
-    case ExcelJS.ValueType.Date:
+    case types.Date:
       return [(value as Date).toISOString().replace(/T00:00:00\.000Z$/, ''), 'date'];
-    case ExcelJS.ValueType.Boolean:
+    case types.Boolean:
       return [String(value).toUpperCase(), 'boolean'];
-    case ExcelJS.ValueType.Formula: {
+    case types.Formula: {
       const result = (value as ExcelJS.CellFormulaValue).result;
       const shown = result instanceof Date ? result.toISOString() : result === undefined || result === null || typeof result === 'object' ? '' : String(result);
       return [shown, 'formula'];
     }
-    case ExcelJS.ValueType.RichText:
+    case types.RichText:
       return [(value as ExcelJS.CellRichTextValue).richText.map((r) => r.text).join(''), undefined];
-    case ExcelJS.ValueType.Hyperlink:
+    case types.Hyperlink:
       return [String((value as ExcelJS.CellHyperlinkValue).text ?? ''), undefined];
-    case ExcelJS.ValueType.Error:
+    case types.Error:
       return [String((value as ExcelJS.CellErrorValue).error), 'formula'];
     default:
       // A value exceljs could not resolve (a shared-string cell in a workbook without shared strings) is an object, not text.

@@ -1,4 +1,5 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { excelModule } from '../csv/excel-module.js';
 import { writeFileAtomically } from '../atomic-file.js';
 import { cellRef } from '../csv/cell-ref.js';
 import { openRecords, type InputOptions } from '../csv/input-records.js';
@@ -17,7 +18,8 @@ const FILL = { error: 'FFFFC7CE', warning: 'FFFFEB9C' } as const;
  */
 export async function writeFindingsWorkbook(path: string, input: string, read: InputOptions, result: ValidationResult): Promise<void> {
   await writeFileAtomically(path, async (out) => {
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+    const excel = await excelModule();
+    const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
     const sheetName = (result.sheet ?? 'Users').replace(/[\\/?*[\]:]/g, ' ').slice(0, 31);
     const rows = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
     const sheetRowOf = new LineIndex();

@@ -1,6 +1,12 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import type { FindingCode } from './findings.js';
+import { lazyValidator } from '../lazy-validator.js';
+
+function withEmail(ajv: Ajv): Ajv {
+  formats.default(ajv, ['email']);
+  return ajv;
+}
 
 /** The per-row shape rules; only cells that hold a value are passed in, so "empty" never fails. */
 interface RowShape {
@@ -8,18 +14,15 @@ interface RowShape {
   status?: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-formats.default(ajv, ['email']);
-
-// Compiled once at module scope: ajv recompiles for every new schema object.
-const validateShape = ajv.compile<RowShape>({
+// Compiled once, on first use: ajv recompiles for every new schema object.
+const validateShape = lazyValidator(() => withEmail(new Ajv({ allErrors: true, strict: true })).compile<RowShape>({
   type: 'object',
   properties: {
     email: { type: 'string', format: 'email', maxLength: 254 },
     status: { type: 'string', enum: ['active', 'bypass', 'disabled'] },
   },
   additionalProperties: false,
-});
+}));
 
 export interface ShapeViolation {
   readonly code: FindingCode;

@@ -60,7 +60,7 @@ function dayTwo(): LabUser[] {
   return ad;
 }
 
-describe.each([['single calls', ['--no-bulk']], ['bulk calls', []]])('sync killed at every write (%s)', (_title, extra) => {
+describe.each([['single calls', ['--no-bulk']], ['bulk calls', []]])('sync killed at every write (%s)', (title, extra) => {
   // Shared by the two tests of a block (tmpFiles' folders last one test).
   const dir = mkdtempSync(join(tmpdir(), 'duo-bridge-sync-crash-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -100,6 +100,7 @@ describe.each([['single calls', ['--no-bulk']], ['bulk calls', []]])('sync kille
     expected = picture();
     writes = duo.log.filter((r) => r.method !== 'GET').length;
     expect(writes).toBeGreaterThan(3);
+    console.log(`sync run with ${title}: ${writes} writes; each killed after it was applied and before, then resumed, and again then rolled back`);
   });
 
   const points = (): { k: number; point: KillPoint }[] =>

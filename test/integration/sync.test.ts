@@ -240,6 +240,21 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     expect(userNamed('user004')!.realname).toBe('Renamed Sur4');
   });
 
+  it('two runs never overlap: one started while another holds the state is refused (exit 2); --format json is the plan and the summary', async () => {
+    const l = await synced();
+    const lock = join(l.dir, 'sync.state.json.lock');
+    writeFileSync(lock, String(process.pid));
+    const second = await l.sync(['--apply', '--yes']);
+    expect(second.exitCode).toBe(2);
+    expect(second.stderr).toMatch(/sync state .*sync\.state\.json is in use by another duo-bridge \(pid \d+\)/);
+    rmSync(lock);
+    l.ad = l.ad.filter((u) => u.id !== 1);
+    const json = await l.sync(['--format', 'json']);
+    const report = JSON.parse(json.stdout);
+    expect(report.plan.actions.map((a: any) => `${a.kind} ${a.username}`)).toEqual(['disable user001']);
+    expect(report).toEqual(expect.objectContaining({ mode: 'plan', exit: 0, ad_users: 39, managed: 40, counts: { disable: 1 }, duo_writes: 0 }));
+  });
+
   it('reports a leaver an admin re-enabled in Duo, and with --drift-status ad-wins disables it again', async () => {
     const l = await synced();
     l.ad = l.ad.filter((u) => u.id !== 2);

@@ -5,6 +5,7 @@ import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
 import { count, ProgressLine, rate } from '../progress.js';
 import type { CommandModule } from './command.js';
+import { directoryOptions } from './directory-options.js';
 
 type ExportCliArgs = ExportArgs & { config?: string };
 
@@ -12,34 +13,10 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
   command: 'export',
   describe: 'Export users from Active Directory (LDAP or an LDIF file) to a Duo CSV',
   builder: (yargs: Argv) =>
-    yargs
+    directoryOptions(yargs, 'export')
       .option('out', { type: 'string', describe: 'the file to write: users.csv, or users.xlsx for a spreadsheet (appears only when the export is complete)' })
       .option('format', { choices: ['csv', 'xlsx'], describe: 'csv or xlsx (default: from --out\'s extension)' })
       .option('config', { type: 'string', describe: 'JSON file with any of these options (no secrets); flags win' })
-      .group(['url', 'bind-dn', 'base', 'starttls', 'ca', 'insecure-plaintext-bind', 'password-file', 'page-size', 'timeout', 'connect-timeout'], 'LDAP source:')
-      .option('url', { type: 'string', describe: 'ldaps://dc:636 or ldap://dc:389 (env LDAP_URL)' })
-      .option('bind-dn', { type: 'string', describe: 'DN, UPN (svc@corp.example) or DOMAIN\\user (env LDAP_BIND_DN)' })
-      .option('base', { type: 'string', describe: 'search base, e.g. "DC=corp,DC=example" (env LDAP_BASE)' })
-      .option('starttls', { type: 'boolean', describe: 'upgrade ldap:// with StartTLS before binding' })
-      .option('ca', { type: 'string', describe: 'PEM file of the CA that issued the DC certificate (TLS is always verified)' })
-      .option('insecure-plaintext-bind', { type: 'boolean', describe: 'allow a simple bind over plain ldap:// (the password travels in clear)' })
-      .option('password-file', { type: 'string', describe: 'file holding the bind password (else env LDAP_BIND_PASSWORD)' })
-      .option('page-size', { type: 'string', describe: 'entries per LDAP page (default 500, at most 1000)' })
-      .option('timeout', { type: 'string', describe: 'seconds per LDAP operation (default 120)' })
-      .option('connect-timeout', { type: 'string', describe: 'seconds to connect (default 10)' })
-      .group(['from-ldif'], 'File source:')
-      .option('from-ldif', { type: 'string', describe: 'read an LDIF dump (ldifde -f, ldapsearch -LLL) instead of LDAP' })
-      .group(['filter', 'group', 'include-disabled'], 'Selection:')
-      .option('filter', { type: 'string', describe: 'LDAP filter ANDed with "user objects", e.g. "(department=Sales)"' })
-      .option('group', { type: 'string', array: true, describe: 'group DN; members at any depth (repeatable)' })
-      .option('include-disabled', { type: 'boolean', describe: 'also export disabled accounts, with status "disabled"' })
-      .group(['username-attr', 'alias-attr', 'phone-attr', 'default-country', 'duo-group', 'lowercase', 'crlf'], 'Mapping:')
-      .option('username-attr', { type: 'string', describe: 'attribute for the Duo username (default sAMAccountName)' })
-      .option('alias-attr', { type: 'string', array: true, describe: 'attribute for alias1.. in order (repeatable, at most 8)' })
-      .option('phone-attr', { type: 'string', array: true, describe: 'attribute for phone1.. in order, e.g. mobile, telephoneNumber (repeatable); normalised to +E.164' })
-      .option('default-country', { type: 'string', describe: 'country of phone numbers written without +CC (e.g. US, DE)' })
-      .option('duo-group', { type: 'string', array: true, describe: 'AD group DN: its members (at any depth) get its cn as a Duo group in group1.. (repeatable; a config file may map DN to another name)' })
-      .option('lowercase', { type: 'boolean', describe: 'lower-case usernames and aliases' })
       .option('crlf', { type: 'boolean', describe: 'CRLF line ends (default LF)' })
       .example('LDAP_BIND_PASSWORD=… $0 export --url ldaps://dc1.corp.example --ca corp-ca.pem --bind-dn svc-duo@corp.example --base "DC=corp,DC=example" --alias-attr mail --out users.csv', 'export over LDAPS')
       .example('$0 export --from-ldif dump.ldf --username-attr sAMAccountName --alias-attr mail --out users.csv', 'export from an LDIF dump')

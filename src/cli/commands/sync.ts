@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import { styler, type CliIo } from '../io.js';
 import { count, ProgressLine } from '../progress.js';
 import type { CommandModule } from './command.js';
+import { directoryOptions } from './directory-options.js';
 import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, type BulkArgs } from './duo-connection.js';
 
 type SyncCliArgs = SyncArgs & DuoArgs & BulkArgs & {
@@ -37,7 +38,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
   command: 'sync',
   describe: 'Keep Duo in step with AD: plan (default), or --apply; deprovisioning by disable, then Trash; safeguards hold mass changes',
   builder: (yargs: Argv) =>
-    bulkOptions(duoOptions(yargs))
+    directoryOptions(bulkOptions(duoOptions(yargs)), 'sync')
       .option('config', { type: 'string', describe: 'JSON file with any of these options (no secrets); flags win (see templates/sync.config.json)' })
       .option('apply', { type: 'boolean', describe: 'apply the plan (what a scheduler runs); without it, only plan' })
       .option('plan', { type: 'string', describe: 'with --apply: apply exactly this saved plan (from --out), refused if AD or Duo changed since' })
@@ -65,25 +66,6 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       .option('drift-fields', { choices: ['report', 'ad-wins'], describe: 'a name or email edited in Duo (default ad-wins)' })
       .option('drift-names', { choices: ['report', 'ad-wins'], describe: 'a username or alias changed in Duo (default ad-wins)' })
       .option('drift-groups', { choices: ['report', 'ad-wins'], describe: 'a mapped group membership added in Duo (default ad-wins)' })
-      .group(['url', 'bind-dn', 'base', 'starttls', 'ca', 'insecure-plaintext-bind', 'password-file', 'page-size', 'ldap-timeout', 'connect-timeout', 'from-ldif'], 'AD source (as for export):')
-      .option('url', { type: 'string', describe: 'ldaps://dc:636 (env LDAP_URL)' })
-      .option('bind-dn', { type: 'string', describe: 'env LDAP_BIND_DN' })
-      .option('base', { type: 'string', describe: 'env LDAP_BASE' })
-      .option('starttls', { type: 'boolean' })
-      .option('ca', { type: 'string', describe: 'PEM of the DC\'s CA' })
-      .option('insecure-plaintext-bind', { type: 'boolean' })
-      .option('password-file', { type: 'string', describe: 'else env LDAP_BIND_PASSWORD' })
-      .option('page-size', { type: 'string' })
-      .option('ldap-timeout', { type: 'string', describe: 'seconds per LDAP operation (default 120)' })
-      .option('connect-timeout', { type: 'string' })
-      .option('from-ldif', { type: 'string', describe: 'an LDIF dump instead of LDAP (with objectGUID)' })
-      .group(['filter', 'group', 'username-attr', 'alias-attr', 'duo-group', 'lowercase'], 'Selection and mapping (as for export):')
-      .option('filter', { type: 'string' })
-      .option('group', { type: 'string', array: true })
-      .option('username-attr', { type: 'string', describe: 'default sAMAccountName' })
-      .option('alias-attr', { type: 'string', array: true })
-      .option('duo-group', { type: 'string', array: true, describe: 'AD group DN whose members get its cn as a Duo group: the groups the sync keeps in step' })
-      .option('lowercase', { type: 'boolean' })
       .example('$0 sync --config sync.json', 'plan: what a sync would do, nothing changed')
       .example('$0 sync --config sync.json --adopt --out plan.json', 'first run: match existing Duo users, save the plan for review')
       .example('$0 sync --config sync.json --apply --plan plan.json --yes', 'apply exactly the reviewed plan')

@@ -1,8 +1,9 @@
 import { Ajv } from 'ajv';
-import { exportConfigProperties, resolveDirectoryOptions, type DirectoryOptions, type ExportArgs } from '../../ad/export-options.js';
+import { lazyValidator } from '../../lazy-validator.js';
+import { directoryLists, exportConfigProperties, readConfigFile, resolveDirectoryOptions, type DirectoryOptions, type ExportArgs } from '../../ad/export-options.js';
 import { UsageError } from '../../errors.js';
 import { nameKey } from '../../names.js';
-import { readOptionFile, wholeNumber } from '../../option-values.js';
+import { wholeNumber } from '../../option-values.js';
 import { THRESHOLD_KINDS, type DriftKind, type DriftPolicy, type SyncPolicy, type ThresholdKind } from './sync-plan.js';
 
 /** The sync's own keys, as flags or in --config (the same names); the directory keys are export's. */
@@ -37,6 +38,9 @@ const DRIFT_DEFAULTS: Readonly<Record<DriftKind, DriftPolicy>> = { status: 'repo
 export async function resolveSyncSettings(cli: SyncArgs, env: NodeJS.ProcessEnv, config: SyncArgs = {}): Promise<SyncSettings> {
   if (cli['include-disabled'] !== undefined || config['include-disabled'] !== undefined) {
     throw usage('sync always reads disabled accounts (that is how it knows whom to disable): drop include-disabled');
+  }
+  if ((cli['phone-attr'] ?? config['phone-attr'] ?? []).length > 0) {
+    throw usage('sync does not manage phones (only users, their names, status and mapped groups): attach phones with "import --apply"; drop phone-attr');
   }
   const directory = await resolveDirectoryOptions(cli, env, config, { includeDisabled: true });
   const pick = <K extends keyof SyncArgs>(key: K): SyncArgs[K] => cli[key] ?? config[key];
@@ -86,9 +90,8 @@ function usage(message: string): UsageError {
 const names = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const threshold = { type: 'object', properties: { count: { type: 'integer', minimum: 0 }, percent: { type: 'number', minimum: 0, maximum: 100 } }, additionalProperties: false };
 const drift = { enum: ['ad-wins', 'report'] };
-const ajv = new Ajv({ allErrors: true, strict: true });
 const { out: _out, format: _format, crlf: _crlf, 'include-disabled': _disabled, ...directoryKeys } = exportConfigProperties;
-const validateConfig = ajv.compile({
+const validateConfig = lazyValidator(() => new Ajv({ allErrors: true, strict: true }).compile({
   type: 'object',
   properties: {
     ...directoryKeys,
@@ -108,31 +111,11 @@ const validateConfig = ajv.compile({
   },
   patternProperties: { '^//': {} },
   additionalProperties: false,
-});
+}));
 
 /** Reads and checks `sync --config`: export's keys plus the sync's; every message names the file and the key. */
 export async function loadSyncConfig(path: string): Promise<SyncArgs> {
-  let data: unknown;
-  try {
-    data = JSON.parse(await readOptionFile(path, '--config'));
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw usage(`--config ${path}: not valid JSON (${(error as Error).message})`);
-  }
-  if (data !== null && typeof data === 'object' && ['password', 'bind-password', 'bindPassword', 'skey', 'secret-key'].some((key) => key in data)) {
-    throw usage(`--config ${path}: secrets do not belong in a config file; use LDAP_BIND_PASSWORD / --password-file and DUO_SKEY / --skey-file`);
-  }
-  if (!validateConfig(data)) {
-    const problems = (validateConfig.errors ?? []).filter((e) => e.keyword !== 'anyOf').map((e) =>
-      e.keyword === 'additionalProperties' ? `unknown key "${String(e.params.additionalProperty)}"${e.instancePath ? ` in ${e.instancePath.slice(1)}` : ''}` : `"${e.instancePath.slice(1)}" ${e.message}`);
-    throw usage(`--config ${path}: ${[...new Set(problems)].join('; ') || 'must be a JSON object'}`);
-  }
-  const config = data as Record<string, unknown>;
+  const config = await readConfigFile(path, validateConfig, 'secrets do not belong in a config file; use LDAP_BIND_PASSWORD / --password-file and DUO_SKEY / --skey-file');
   const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as string[]).concat(value as string | string[]));
-  const duoGroup = config['duo-group'];
-  return {
-    ...(config as SyncArgs), group: list(config.group), 'alias-attr': list(config['alias-attr']), 'phone-attr': list(config['phone-attr']),
-    'protect-user': list(config['protect-user']), 'protect-group': list(config['protect-group']),
-    'duo-group': typeof duoGroup === 'string' ? [duoGroup] : (duoGroup as ExportArgs['duo-group']),
-  };
+  return { ...directoryLists<SyncArgs>(config), 'protect-user': list(config['protect-user']), 'protect-group': list(config['protect-group']) };
 }

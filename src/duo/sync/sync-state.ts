@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Ajv } from 'ajv';
+import { lazyValidator } from '../../lazy-validator.js';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
@@ -176,8 +177,7 @@ export function stateDigest(state: SyncState, leaveOut: readonly (keyof SyncStat
 
 const text = { type: 'string' };
 const iso = { type: 'string' };
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validateState = ajv.compile({
+const validateState = lazyValidator(() => new Ajv({ allErrors: false, strict: true }).compile({
   type: 'object',
   required: ['version', 'host', 'source', 'users', 'groups', 'blocked', 'ad_users', 'last_journal', 'runs'],
   properties: {
@@ -222,4 +222,4 @@ const validateState = ajv.compile({
     runs: { type: 'array', items: { type: 'object' } },
   },
   additionalProperties: false,
-});
+}));

@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import { lazyValidator } from '../../lazy-validator.js';
 
 /**
  * What a `tenant export` snapshot may hold, checked once when a snapshot is read (plan --tenant,
@@ -61,7 +62,7 @@ const snapshotSchema = {
   },
 } as const;
 
-const validateSnapshot = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(snapshotSchema);
+const validateSnapshot = lazyValidator(() => new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(snapshotSchema));
 
 /** Null when `data` has a snapshot's shape; otherwise where and what the first bad value is. */
 export function snapshotProblem(data: unknown): string | null {

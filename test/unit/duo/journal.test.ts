@@ -215,4 +215,31 @@ describe('RunHistory', () => {
     expect(history.wasSent('enroll ann')).toBe(true);
     expect(history.wasSent('enroll bob')).toBe(false);
   });
+
+  it('keeps each field\'s value from before the run\'s first change of it (a sync\'s updates, in bulk or alone), and a status set', () => {
+    const history = new RunHistory();
+    const modify = (id: string, body: Record<string, string>) => ({ method: 'POST' as const, path: `/admin/v1/users/${id}`, body });
+    history.replay({ t: 'intent', id: 1, op: 'bulk', operations: [modify('DU1', { realname: 'B', status: 'disabled' })],
+      updates: [{ user_id: 'DU1', before: { realname: 'A', status: 'active' }, after: { realname: 'B', status: 'disabled' } }] });
+    history.replay({ t: 'outcome', id: 1, status: 'ok' });
+    history.replay({ t: 'intent', id: 2, op: 'update', user_id: 'DU1', before: { realname: 'B', email: 'a@x' }, after: { realname: 'C', email: 'c@x' } });
+    history.replay({ t: 'outcome', id: 2, status: 'unknown' });
+    expect(history.originalFields.get('DU1')).toEqual({ realname: 'A', status: 'active', email: 'a@x' });
+    expect(history.statuses.get('DU1')).toBe('disabled');
+  });
+
+  it('knows the memberships a run removed that it had not added, so a rollback adds them back; a refused removal removed nothing', () => {
+    const history = new RunHistory();
+    history.replay({ t: 'intent', id: 1, op: 'membership', user_id: 'DU1', group_id: 'DG1' });
+    history.replay({ t: 'outcome', id: 1, status: 'ok' });
+    history.replay({ t: 'intent', id: 2, op: 'bulk', operations: [
+      { method: 'DELETE', path: '/admin/v1/users/DU1/groups/DG1', body: {} },
+      { method: 'DELETE', path: '/admin/v1/users/DU2/groups/DG1', body: {} },
+    ] });
+    history.replay({ t: 'outcome', id: 2, status: 'ok' });
+    history.replay({ t: 'intent', id: 3, op: 'membership_remove', user_id: 'DU3', group_id: 'DG1' });
+    history.replay({ t: 'outcome', id: 3, status: 'refused', error: 'no' });
+    expect(history.removedMembershipsBefore()).toEqual([{ user_id: 'DU2', group_id: 'DG1' }]);
+    expect(history.addedMemberships()).toEqual([]);
+  });
 });

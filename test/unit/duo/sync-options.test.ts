@@ -28,6 +28,7 @@ describe('sync options', () => {
     await expect(loadSyncConfig(config({ out: 'users.csv' }))).rejects.toThrow(/unknown key "out"/);
     await expect(resolveSyncSettings({ 'from-ldif': 'a.ldif', 'include-disabled': true }, {})).rejects.toThrow(/sync always reads disabled accounts/);
     await expect(resolveSyncSettings({ 'from-ldif': 'a.ldif', 'threshold-percent': '101' }, {})).rejects.toThrow(UsageError);
+    await expect(resolveSyncSettings({ 'from-ldif': 'a.ldif' }, {}, { 'phone-attr': ['mobile'] })).rejects.toThrow(/sync does not manage phones/);
     expect(() => overridesOf({ 'max-disables': 'many' })).toThrow(/--max-disables must be a whole number/);
     expect(overridesOf({ 'max-disables': '25', 'max-renames': '0' })).toEqual({ disable: 25, rename: 0 });
   });

@@ -120,6 +120,14 @@ describe('sync plan: what changes', () => {
     expect(plan.untouched.map((u) => u.reason)).toEqual(['protected by the config', expect.stringMatching(/directory sync manages it/)]);
   });
 
+  it('leaves a protected group\'s memberships alone, in both directions', () => {
+    const plan = world(3, (w) => {
+      w.ad.set(guid(1), adUser(1, { groups: ['VPN'] }));
+      w.duo.set('DU2', duoUser(2, { groups: [{ group_id: 'G1', name: 'VPN' }] }));
+    }, { policy: { ...POLICY, protectGroups: new Set(['vpn']) } });
+    expect(plan.actions).toEqual([]);
+  });
+
   it('lists an unmanaged Duo user with an AD user\'s name as a conflict, and adopts it with --adopt', () => {
     const unmanaged = (adopt: boolean) => world(2, (w) => w.duo.set('DU9', duoUser(9)) && w.ad.set(guid(9), adUser(9)), { policy: { ...POLICY, adopt } });
     expect(unmanaged(false).conflicts.map((c) => c.username)).toEqual(['u9']);
