@@ -37,7 +37,7 @@ export async function* validRowBatches(input: string, gate: ImportGate, batchSiz
 export async function lookupBatch(client: DuoClient, rows: readonly DuoUserRow[], include: { aliases?: boolean } = {}): Promise<Map<string, TenantUser>> {
   const names = new Map<string, string>();
   for (const row of rows) {
-    const candidates = include.aliases === false ? [row.username] : [row.username, ...row.aliases.map(([, alias]) => alias), row.email];
+    const candidates = include.aliases === false ? [row.username] : candidateNames(row);
     for (const name of candidates) if (name !== '') names.set(nameKey(name), name);
   }
   const owners = new Map<string, TenantUser>();
@@ -46,6 +46,11 @@ export async function lookupBatch(client: DuoClient, rows: readonly DuoUserRow[]
     for (const name of namesOfDuoUser(user)) owners.set(nameKey(name), tenantUser);
   }
   return owners;
+}
+
+/** The names under which a Duo user may already stand for a row: its username, aliases and email. */
+export function candidateNames(row: DuoUserRow): string[] {
+  return [row.username, ...row.aliases.map(([, alias]) => alias), row.email].filter((name) => name !== '');
 }
 
 /** Each user once. */

@@ -21,7 +21,8 @@ import { RunHistory } from '../journal/run-history.js';
 import { Attacher, type AttachItem, type AttachOptions } from './attach.js';
 import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
-import { lookupBatch, usersOf, validRowBatches } from './import-batches.js';
+import { candidateNames, lookupBatch, usersOf, validRowBatches } from './import-batches.js';
+import { TenantNames } from './tenant-names.js';
 import { applyRenames } from './renames.js';
 
 export interface LiveImportOptions {
@@ -109,6 +110,8 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
   try {
     const resuming = journal.startRecord !== null;
     const run = new ImportRun(options, journal, history, new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, history.bulkRefused, options.onNotice));
+    // The preview and the run each look the rows' names up: listing the tenant once may cost less.
+    await run.readTenantNames(options.confirm !== undefined && !resuming ? 2 : 1);
     if (options.confirm && !(await options.confirm(resuming, () => previewImport(options, (rows) => run.planBatch(rows))))) return null;
     const resumed = await bindJournal(journal, { kind: 'import', input: options.input, host: options.host, assertions: assertions(options) });
     // An earlier run's results must not outlive a run that stops half-way, looking current: the journal holds the truth.
@@ -133,6 +136,8 @@ class ImportRun {
   private phones: PhoneBook | null = null;
   /** Duo users a row of this run matched, and that row's line. */
   private readonly matchedUsers = new Map<string, number>();
+  /** The tenant's names, when listing it was cheaper than looking every row up (then only rows whose names Duo holds are). */
+  private tenantNames: TenantNames | null = null;
 
   constructor(
     private readonly options: LiveImportOptions,
@@ -145,10 +150,19 @@ class ImportRun {
     this.attachOptions = { createGroups, sharePhones, enroll, sendActivation };
   }
 
-  /** The decision engine on the Duo users holding the rows' names (one lookup per 100 names). */
+  async readTenantNames(passes: number): Promise<void> {
+    this.tenantNames = await TenantNames.listIfCheaper(this.options.client, this.total, passes);
+  }
+
+  /**
+   * The decision engine on the Duo users holding the rows' names (one lookup per 100 names; with
+   * the tenant's names listed, only for the rows whose names Duo holds).
+   */
   async planBatch(rows: readonly DuoUserRow[]): Promise<Plan> {
     await this.directories(rows);
-    return planRows(rows, usersOf(await lookupBatch(this.options.client, rows)), {
+    const names = this.tenantNames;
+    const lookedUp = names === null ? rows : rows.filter((row) => candidateNames(row).some((name) => names.mayHold(name)));
+    return planRows(rows, usersOf(await lookupBatch(this.options.client, lookedUp)), {
       ours: (user) => this.history.isOurs(user),
       syncDeleted: this.options.syncDeleted ?? false,
       groups: this.groups?.groups,
@@ -241,6 +255,8 @@ class ImportRun {
       this.report(++finishedRows);
     }
     await this.attach(open, plannedByRow, outcomes);
+    // Whatever happened to them, these rows' names may be Duo's now.
+    this.tenantNames?.add(open.flatMap(candidateNames));
     // One flush for the batch's final results: until it is on disk, a resume re-derives them from Duo.
     await this.journal.append(...open.flatMap((row): JournalRecord[] => {
       const outcome = outcomes.get(row)!;

@@ -1,0 +1,53 @@
+import { nameKey } from '../../names.js';
+import type { DuoClient } from '../api/client.js';
+import { LOOKUP_CHUNK, type DuoUser } from '../api/users-api.js';
+
+/** Duo's page size for the user listing. */
+const PAGE = 300;
+
+/**
+ * Every name (username or alias) the tenant holds, learned by listing it once: it tells which rows
+ * need a look-up at all. A row none of whose names Duo holds is planned as a create without one;
+ * should one of its names appear in Duo after the listing (another admin), Duo refuses the create
+ * (one namespace) and the import settles it as any refused create. Only the names are kept (about
+ * 40 bytes each), never the users.
+ */
+export class TenantNames {
+  private constructor(private readonly names: Set<string>) {}
+
+  /**
+   * Lists the tenant when that costs fewer calls than looking the rows' names up, 100 a call, in
+   * each of `passes` (the preview and the run): ⌈T / 300⌉ against about `passes` × ⌈2 × rows / 100⌉.
+   * Duo's first page says T (`metadata.total_objects`); when listing is dearer, that one call is all
+   * it cost, and null says: look the names up.
+   */
+  static async listIfCheaper(client: DuoClient, rows: number, passes: number): Promise<TenantNames | null> {
+    const lookups = passes * Math.ceil((2 * rows) / LOOKUP_CHUNK);
+    if (lookups <= 1) return null;
+    const names = new Set<string>();
+    for (let offset: number | undefined = 0; offset !== undefined; ) {
+      const { response, metadata } = await client.get('/admin/v1/users', { limit: String(PAGE), offset: String(offset) });
+      if (offset === 0) {
+        const total = Number(metadata?.total_objects);
+        if (!Number.isFinite(total) || Math.ceil(total / PAGE) >= lookups) return null;
+      }
+      for (const user of response as DuoUser[]) {
+        names.add(nameKey(user.username));
+        for (const alias of Object.values(user.aliases ?? {})) if (typeof alias === 'string' && alias !== '') names.add(nameKey(alias));
+      }
+      const next = metadata?.next_offset;
+      offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
+    }
+    return new TenantNames(names);
+  }
+
+  /** Whether Duo may hold this name (it did when listed, or this run may have given it to someone since). */
+  mayHold(name: string): boolean {
+    return this.names.has(nameKey(name));
+  }
+
+  /** Names this run may have put into Duo (its rows' names, once processed). */
+  add(names: Iterable<string>): void {
+    for (const name of names) if (name !== '') this.names.add(nameKey(name));
+  }
+}
