@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeDuo } from '../fake-duo/fake-duo.js';
 import { runKilledAtWrite, type KillPoint } from '../helpers/kill-at-write.js';
@@ -63,6 +63,7 @@ describe('duo-bridge sync: the days of a directory', () => {
     expect(planned.stdout).toMatch(/conflicts: 3 AD users not synced/);
     expect(planned.stdout).toMatch(/create 37/);
     expect(duo.users.size).toBe(4);
+    expect(existsSync(join(l.dir, 'sync.state.json'))).toBe(false);
 
     const day1 = await l.sync(['--adopt', '--apply', '--yes', '--protect-user', 'breakglass']);
     expect(day1.stderr).toMatch(/applied \d+ actions/);

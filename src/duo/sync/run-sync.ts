@@ -64,7 +64,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
   await mkdir(dirname(statePath), { recursive: true }).catch(() => undefined);
   const lock = await lockFile(statePath, 'sync state');
   try {
-    const loaded = await loadSyncState(statePath, host);
+    const loaded = await loadSyncState(statePath, host, { setAside: options.mode === 'apply' });
     let state = loaded.state;
     let recovered: string | null = null;
     if (state.last_journal !== null && !state.last_journal.finished) {
@@ -97,11 +97,8 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
         ...files, failed, exitCode: plan.held.length > 0 ? 4 : failed > 0 || plan.conflicts.length > 0 ? 1 : 0,
       };
     };
-    if (options.mode === 'plan') {
-      const out = result(null, { journal: null, planFile: null, heldFile: null });
-      await saveSyncState(statePath, withRun(state, plan, 'plan', out.exitCode, now()));
-      return out;
-    }
+    // Plain sync only plans: Duo and the state stay as they are (an interrupted run's facts aside).
+    if (options.mode === 'plan') return result(null, { journal: null, planFile: null, heldFile: null });
 
     const stamp = now().toISOString().replace(/[:.]/g, '-');
     const runs = `${statePath.replace(/\.json$/, '')}.runs`;
@@ -248,7 +245,7 @@ function mergeApplied(old: AppliedValues, want: AppliedValues, now: TenantUser):
   };
 }
 
-function withRun(state: SyncState, plan: SyncPlan, mode: 'plan' | 'apply', exit: number, now: Date): SyncState {
+function withRun(state: SyncState, plan: SyncPlan, mode: 'apply', exit: number, now: Date): SyncState {
   const counts: Record<string, number> = {};
   for (const a of plan.actions) counts[a.kind] = (counts[a.kind] ?? 0) + 1;
   return { ...state, runs: [...state.runs, { at: now.toISOString(), plan_id: plan.plan_id, mode, exit, counts, held: plan.held.length }] };

@@ -58,7 +58,7 @@ export interface HeldAction {
 export interface RunSummary {
   readonly at: string;
   readonly plan_id: string;
-  readonly mode: 'plan' | 'apply';
+  readonly mode: 'apply';
   readonly exit: number;
   readonly counts: Readonly<Record<string, number>>;
   readonly held: number;
@@ -109,9 +109,10 @@ export type LoadedState =
 /**
  * Reads the state. A missing or unreadable file is never a license to deprovision: the run starts
  * from an empty state, which manages nobody until users are adopted again. An unreadable file is
- * kept beside it (renamed), never overwritten. A state of another Duo host is refused.
+ * kept beside it (renamed; left in place by a run that only plans), never overwritten. A state of
+ * another Duo host is refused.
  */
-export async function loadSyncState(path: string, host: string): Promise<LoadedState> {
+export async function loadSyncState(path: string, host: string, options: { setAside: boolean } = { setAside: true }): Promise<LoadedState> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -137,6 +138,7 @@ export async function loadSyncState(path: string, host: string): Promise<LoadedS
     }
     return { status: 'ok', state };
   }
+  if (!options.setAside) return { status: 'unreadable', state: emptyState(host), problem, setAside: '(left in place: a plan changes nothing)' };
   const setAside = `${path}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   await rename(path, setAside).catch((error: unknown) => {
     throw new UsageError('STATE_UNREADABLE', `sync state ${path}: ${describeFsError(error)}`, { cause: error });
