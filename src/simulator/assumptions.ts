@@ -39,6 +39,7 @@ export const ASSUMED: readonly Belief[] = [
   { behaviour: 'a user\'s created (Unix seconds) is the time Duo applied the create, on the clock its Date header shows; a write is applied within the client\'s timeout of being sent, or never', source: 'the user object\'s fields (duo_client_python docstrings); the timing is none (duo-bridge claims an unanswered create only inside that window, ±2 s)', confidence: 'low' },
   { behaviour: 'bulk_restore sets a trashed user active again', source: 'none (duo-bridge reads the user back and sets the row\'s status itself)', confidence: 'low' },
   { behaviour: 'a user in the Trash can still authenticate, with its memberships, until it is purged', source: 'Duo community (t/12617); duo-bridge disables users before trashing them', confidence: 'medium' },
+  { behaviour: 'the user listing\'s metadata.total_objects is the number of users the tenant holds, Trash included', source: 'Duo\'s paged responses carry total_objects (Postman, duo_client_python); for users it is unconfirmed (sync.md) — sync holds deprovisioning when a listing returns fewer users than it says, and checks nothing when Duo does not say', confidence: 'medium' },
 ];
 
 /** The list as text, for the simulator's banner and --help. */
