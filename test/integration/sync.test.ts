@@ -292,6 +292,18 @@ describe('duo-bridge sync: every run undoable, every crash recoverable', () => {
     expect(diff.exitCode).toBe(0);
   });
 
+  it('a run killed before its first write (its journal never created) is recorded as finished, and nothing is made up', async () => {
+    const l = await synced();
+    const state = stateOf(l);
+    const nowhere = join(l.dir, 'sync.state.runs', 'never-written.jsonl');
+    writeFileSync(join(l.dir, 'sync.state.json'), JSON.stringify({ ...state, last_journal: { path: nowhere, plan: `${nowhere}.plan.json`, finished: false } }));
+    const next = await l.sync(['--apply', '--yes']);
+    expect(next.stderr).toMatch(/had stopped part-way/);
+    expect(next.stderr).toMatch(/: in sync/);
+    expect(existsSync(nowhere)).toBe(false);
+    expect(stateOf(l).last_journal.finished).toBe(true);
+  });
+
   it('killed at any write, the next run records what the killed one did and converges; no user is created twice', async () => {
     const l = await synced();
     const start = saveState(duo);

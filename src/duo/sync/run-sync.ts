@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DirectoryOptions } from '../../ad/export-options.js';
 import { writeFileAtomically } from '../../atomic-file.js';
@@ -259,6 +259,8 @@ function withRun(state: SyncState, plan: SyncPlan, mode: 'apply', exit: number, 
  */
 async function recoverInterruptedRun(client: DuoClient, host: string, state: SyncState, now: Date): Promise<SyncState> {
   const { path, plan: planPath } = state.last_journal!;
+  // Killed before its first write: the journal file was never created, and there is nothing to record.
+  if (!(await stat(path).then(() => true, () => false))) return { ...state, last_journal: { ...state.last_journal!, finished: true } };
   const history = new RunHistory();
   const journal = (await Journal.open(path, { host, replay: history.replay })).timeWith(client);
   let plan: SyncPlan | null = null;
