@@ -15,10 +15,13 @@ export async function readAdUsers(options: DirectoryOptions): Promise<{ users: M
   const stats = newReadStats();
   const users = new Map<string, AdUser>();
   let unusable = 0;
+  const present = new Set<string>();
   const domains = new Map<string, number>();
   for await (const { user, groups } of readDirectoryUsers(options, stats)) {
     if (user.adGuid === '' || user.username === '' || users.has(user.adGuid)) {
       unusable++;
+      // In AD all the same: a user without a username now is not a leaver.
+      if (user.adGuid !== '') present.add(user.adGuid);
       continue;
     }
     const domain = domainOf(user.adDn);
@@ -33,7 +36,7 @@ export async function readAdUsers(options: DirectoryOptions): Promise<{ users: M
   const doubts = stats.emptyGroups.map((dn) => `the mapped group ${dn} has no member (missing, or a typo in its DN)`);
   const domain = [...domains].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
   const base = options.source.kind === 'ldap' ? options.source.base : '';
-  return { users, read: { identity: { domain, base, filter: buildUserFilter(options.selection) }, problems, doubts, unusable } };
+  return { users, read: { identity: { domain, base, filter: buildUserFilter(options.selection) }, problems, doubts, unusable, unnamed: present } };
 }
 
 /** The DC= suffix of a DN, lower-cased: corp.example for CN=x,OU=y,DC=corp,DC=example. */

@@ -29,6 +29,8 @@ export interface AdRead {
   readonly doubts: readonly string[];
   /** Users without an objectGUID or without a username: cannot be anchored or named. */
   readonly unusable: number;
+  /** The objectGUIDs of AD users read without a username: present, so never taken for leavers. */
+  readonly unnamed?: ReadonlySet<string>;
 }
 
 /** What the Duo listing returned, and what it said it held. */
@@ -204,6 +206,10 @@ export function planSync(context: PlanContext): SyncPlan {
       return;
     }
     const base = { guid, username: user.username, user_id: user.user_id };
+    if (adUser === undefined && context.adRead.unnamed?.has(guid)) {
+      untouched.push({ guid, username: user.username, reason: `in AD without a value in the username attribute: left as it is` });
+      return;
+    }
     if (adUser === undefined) return deprovision(base, user, m);
     reconcile(base, adUser, user, m);
   };

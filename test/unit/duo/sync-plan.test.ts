@@ -85,6 +85,12 @@ describe('sync plan: what changes', () => {
     expect(kinds(disabled(30))).toEqual(['trash u2']);
   });
 
+  it('never takes an AD user whose username attribute went empty for a leaver', () => {
+    const plan = world(3, (w) => leave(w, 2), { adRead: { identity: SOURCE, problems: [], doubts: [], unusable: 1, unnamed: new Set([guid(2)]) } });
+    expect(plan.actions).toEqual([]);
+    expect(plan.untouched.map((u) => `${u.username}: ${u.reason}`)).toEqual(['u2: in AD without a value in the username attribute: left as it is']);
+  });
+
   it('re-enables a user the sync disabled, and restores one it trashed, when AD has it enabled again', () => {
     const plan = world(3, (w) => {
       w.duo.set('DU1', duoUser(1, { status: 'disabled' }));
