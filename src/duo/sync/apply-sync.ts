@@ -89,7 +89,10 @@ export async function applySyncActions(
     const steps = new Map<string, FieldStep>();
     for (const a of list) {
       const step = steps.get(a.user_id!) ?? { user_id: a.user_id!, before: {}, after: {} };
-      if (a.kind === 'update') Object.assign(step.before, a.before), Object.assign(step.after, a.after);
+      if (a.kind === 'update') {
+        Object.assign(step.before, a.before);
+        Object.assign(step.after, a.after);
+      }
       if (a.kind === 'enable' || a.kind === 'disable') {
         step.before.status = a.kind === 'enable' ? 'disabled' : 'active';
         step.after.status = a.kind === 'enable' ? 'active' : 'disabled';
