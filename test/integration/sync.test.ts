@@ -227,6 +227,10 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     const saved = JSON.parse(readFileSync(planFile, 'utf8'));
     expect(saved.actions.map((a: any) => `${a.kind} ${a.username}`).sort()).toEqual(['disable user005', 'update user004']);
 
+    const mixed = await l.sync(['--apply', '--plan', planFile, '--yes', '--max-disables', '50']);
+    expect(mixed.stderr).toMatch(/a saved plan is applied as it was made, holds included/);
+    expect(mixed.exitCode).toBe(2);
+
     // Someone edits user005 in Duo after the review: the plan is stale for that user.
     userNamed('user005')!.realname = 'Changed Meanwhile';
     const stale = await l.sync(['--apply', '--plan', planFile, '--yes']);

@@ -76,6 +76,9 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       if (args[flag] !== undefined && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
     }
     if (args.plan !== undefined && args.adopt) throw new UsageError('BAD_OPTION', '--adopt makes a new plan; a saved plan already says whom it adopts');
+    if (args.plan !== undefined && (args.approve !== undefined || Object.keys(overridesOf(args)).length > 0)) {
+      throw new UsageError('BAD_OPTION', 'a saved plan is applied as it was made, holds included: --approve and --max-* go with a new plan (drop --plan)');
+    }
     if (args.apply) refuseWithoutPrompt(io, args.yes);
     const config = args.config === undefined ? {} : await loadSyncConfig(args.config);
     const cli = { ...args, timeout: args['ldap-timeout'] } as SyncArgs;
