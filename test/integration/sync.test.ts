@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FakeDuo } from '../fake-duo/fake-duo.js';
+import { fakeDuoPerTest } from '../helpers/fake-duo-per-test.js';
 import { runKilledAtWrite, type KillPoint } from '../helpers/kill-at-write.js';
 import { restoreState, saveState } from '../helpers/fake-state.js';
 import { runCli } from '../helpers/run-cli.js';
 import { labUsers, VPN, writeLdif, type LabUser } from '../helpers/sync-ldif.js';
 import { tmpFiles } from '../helpers/tmp-files.js';
 
-let duo: FakeDuo;
-beforeEach(async () => {
-  duo = await new FakeDuo().start();
-});
-afterEach(async () => {
-  await duo.stop();
-});
+const fake = fakeDuoPerTest();
 
 const FAST = ['--rate', '100000', '--timeout', '5'];
 const DAY = 86_400_000;
@@ -35,21 +29,21 @@ function lab(users: LabUser[]): Lab {
     args: ['sync', '--from-ldif', join(dir, 'ad.ldif'), '--state', state, '--duo-group', VPN, ...FAST],
     sync: (args = [], options = {}) => {
       writeLdif(join(dir, 'ad.ldif'), options.ldif ?? lab.ad);
-      const env = { ...duo.env(), ...(options.at ? { DUO_BRIDGE_SYNC_NOW: options.at.toISOString() } : {}) };
+      const env = { ...fake.duo.env(), ...(options.at ? { DUO_BRIDGE_SYNC_NOW: options.at.toISOString() } : {}) };
       return runCli([...lab.args, ...args], { env });
     },
   };
   return lab;
 }
 
-const userNamed = (name: string) => [...duo.users.values()].find((u) => u.username === name);
-const groupsOf = (name: string) => duo.groupNamesOf(userNamed(name)!);
+const userNamed = (name: string) => [...fake.duo.users.values()].find((u) => u.username === name);
+const groupsOf = (name: string) => fake.duo.groupNamesOf(userNamed(name)!);
 const stateOf = (l: Lab) => JSON.parse(readFileSync(join(l.dir, 'sync.state.json'), 'utf8'));
 
 /** Three users already in Duo (as an earlier import left them), and a break-glass account. */
 function seedTenant(): void {
-  for (const i of [1, 2, 3]) duo.seed({ username: `user00${i}`, realname: `Given${i} Sur${i}`, firstname: `Given${i}`, lastname: `Sur${i}`, email: `user${i}@corp.example` });
-  duo.seed({ username: 'breakglass', realname: 'Break Glass' });
+  for (const i of [1, 2, 3]) fake.duo.seed({ username: `user00${i}`, realname: `Given${i} Sur${i}`, firstname: `Given${i}`, lastname: `Sur${i}`, email: `user${i}@corp.example` });
+  fake.duo.seed({ username: 'breakglass', realname: 'Break Glass' });
 }
 
 describe('duo-bridge sync: the days of a directory', () => {
@@ -62,13 +56,13 @@ describe('duo-bridge sync: the days of a directory', () => {
     expect(planned.exitCode).toBe(1);
     expect(planned.stdout).toMatch(/conflicts: 3 AD users not synced/);
     expect(planned.stdout).toMatch(/create 37/);
-    expect(duo.users.size).toBe(4);
+    expect(fake.duo.users.size).toBe(4);
     expect(existsSync(join(l.dir, 'sync.state.json'))).toBe(false);
 
     const day1 = await l.sync(['--adopt', '--apply', '--yes', '--protect-user', 'breakglass']);
     expect(day1.stderr).toMatch(/applied \d+ actions/);
     expect(day1.exitCode).toBe(0);
-    expect(duo.users.size).toBe(41);
+    expect(fake.duo.users.size).toBe(41);
     expect(groupsOf('user002')).toEqual(['VPN']);
     expect(groupsOf('user001')).toEqual([]);
     const state1 = stateOf(l);
@@ -104,7 +98,7 @@ describe('duo-bridge sync: the days of a directory', () => {
     const grace = await l.sync(['--apply', '--yes'], { at: new Date(start + 31 * DAY) });
     expect(grace.stdout).toMatch(/send to Trash user005/);
     expect(userNamed('user005')!.status).toBe('pending deletion');
-    expect(duo.log.some((r) => r.method === 'DELETE' && /^\/admin\/v1\/users\/[^/]+$/.test(r.path))).toBe(false);
+    expect(fake.duo.log.some((r) => r.method === 'DELETE' && /^\/admin\/v1\/users\/[^/]+$/.test(r.path))).toBe(false);
 
     // The leaver comes back: restored from the Trash and enabled again.
     l.ad.push(...labUsers(1, 5));
@@ -121,7 +115,7 @@ async function synced(): Promise<Lab> {
   const l = lab(labUsers(40));
   const first = await l.sync(['--apply', '--yes']);
   expect(first.exitCode).toBe(0);
-  expect(duo.users.size).toBe(40);
+  expect(fake.duo.users.size).toBe(40);
   expect((await l.sync(['--apply', '--yes'])).stderr).toMatch(/in sync/);
   return l;
 }
@@ -140,7 +134,7 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     expect(held.stdout).toMatch(/12 disables \(30\.0% of 40 managed users\) is more than 10 and 5%/);
     // The non-destructive part went ahead; nobody was disabled.
     expect(status('user100')).toBe('active');
-    expect([...duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(0);
+    expect([...fake.duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(0);
     const planId = /--approve ([0-9a-f]{12})/.exec(held.stdout)![1]!;
     const heldFile = JSON.parse(readFileSync(readdirSync(join(l.dir, 'sync.state.runs')).filter((f) => f.endsWith('.held.json')).map((f) => join(l.dir, 'sync.state.runs', f))[0]!, 'utf8'));
     expect(heldFile.held).toHaveLength(12);
@@ -154,7 +148,7 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
 
     const approved = await l.sync(['--apply', '--yes', '--approve', planId]);
     expect(approved.exitCode).toBe(0);
-    expect([...duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(12);
+    expect([...fake.duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(12);
     expect(stateOf(l).blocked).toBeNull();
     // An approval is used once: nothing more is held or pending.
     expect((await l.sync(['--apply', '--yes'])).stderr).toMatch(/in sync/);
@@ -168,7 +162,7 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     expect((await l.sync([...args, '--max-disables', '11'])).exitCode).toBe(4);
     const through = await l.sync([...args, '--max-disables', '12']);
     expect(through.exitCode).toBe(0);
-    expect([...duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(12);
+    expect([...fake.duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(12);
   });
 
   it('an empty AD answer, a mapped group gone: nothing destructive, nothing disabled', async () => {
@@ -176,7 +170,7 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     const empty = await l.sync(['--apply', '--yes'], { ldif: [] });
     expect(empty.exitCode).toBe(4);
     expect(empty.stdout).toMatch(/AD returned no users/);
-    expect([...duo.users.values()].every((u) => u.status === 'active')).toBe(true);
+    expect([...fake.duo.users.values()].every((u) => u.status === 'active')).toBe(true);
 
     // The VPN group's DN no longer matches (renamed in AD): its members would all be removed.
     const renamed = await l.sync(['--apply', '--yes', '--threshold-count', '100'], { ldif: l.ad.map((u) => ({ ...u, groups: [] })) });
@@ -191,7 +185,7 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     const shrunk = await l.sync(['--apply', '--yes', '--threshold-count', '100']);
     expect(shrunk.exitCode).toBe(4);
     expect(shrunk.stdout).toMatch(/23% fewer than the last run's 40/);
-    expect([...duo.users.values()].every((u) => u.status === 'active')).toBe(true);
+    expect([...fake.duo.users.values()].every((u) => u.status === 'active')).toBe(true);
   });
 
   it('a lost state file is never a license to deprovision: the run adopts and holds', async () => {
@@ -278,7 +272,7 @@ describe('duo-bridge sync: every run undoable, every crash recoverable', () => {
   it('a day\'s run rolled back leaves the tenant as it was (tenant diff empty)', async () => {
     const l = await synced();
     const before = join(l.dir, 'before.json');
-    expect((await runCli(['tenant', 'export', '--out', before, ...FAST], { env: duo.env() })).exitCode).toBe(0);
+    expect((await runCli(['tenant', 'export', '--out', before, ...FAST], { env: fake.duo.env() })).exitCode).toBe(0);
     l.ad = l.ad.filter((u) => u.id !== 5);
     l.ad.find((u) => u.id === 6)!.disabled = true;
     l.ad.find((u) => u.id === 7)!.sam = 'user007-renamed';
@@ -288,10 +282,10 @@ describe('duo-bridge sync: every run undoable, every crash recoverable', () => {
     const day = await l.sync(['--apply', '--yes']);
     expect(day.exitCode).toBe(0);
     const journal = journals(l).at(-1)!;
-    const rollback = await runCli(['rollback', journal, '--apply', '--yes', ...FAST], { env: duo.env() });
+    const rollback = await runCli(['rollback', journal, '--apply', '--yes', ...FAST], { env: fake.duo.env() });
     expect(rollback.stderr).not.toMatch(/failed [1-9]/);
     expect(rollback.exitCode).toBe(0);
-    const diff = await runCli(['tenant', 'diff', before, ...FAST], { env: duo.env() });
+    const diff = await runCli(['tenant', 'diff', before, ...FAST], { env: fake.duo.env() });
     expect(diff.stdout).toMatch(/no differences|0 changes/i);
     expect(diff.exitCode).toBe(0);
   });
@@ -310,7 +304,7 @@ describe('duo-bridge sync: every run undoable, every crash recoverable', () => {
 
   it('killed at any write, the next run records what the killed one did and converges; no user is created twice', async () => {
     const l = await synced();
-    const start = saveState(duo);
+    const start = saveState(fake.duo);
     const startState = readFileSync(join(l.dir, 'sync.state.json'));
     const change = () => {
       l.ad = labUsers(40).filter((u) => u.id > 3);
@@ -323,43 +317,43 @@ describe('duo-bridge sync: every run undoable, every crash recoverable', () => {
     // Single calls: one write per change, so the kills land between every kind of step.
     l.args.push('--no-bulk');
     change();
-    duo.log.length = 0;
+    fake.duo.log.length = 0;
     expect((await l.sync(['--apply', '--yes'])).exitCode).toBe(0);
-    const expected = [...duo.users.values()].map((u) => `${u.username} ${u.status} ${duo.groupNamesOf(u).join(',')}`).sort();
-    const writes = duo.log.filter((r) => r.method !== 'GET').length;
+    const expected = [...fake.duo.users.values()].map((u) => `${u.username} ${u.status} ${fake.duo.groupNamesOf(u).join(',')}`).sort();
+    const writes = fake.duo.log.filter((r) => r.method !== 'GET').length;
 
     // A sample here (creates, memberships, the rename, removals, disables); every write in `npm run test:crash`.
     const sample: { k: number; point: KillPoint }[] = [{ k: 1, point: 'after' }, { k: 2, point: 'before' }, { k: 3, point: 'after' }, { k: 5, point: 'before' }, { k: 8, point: 'after' }, { k: writes, point: 'after' }];
     for (const { k, point } of sample) {
-      restoreState(duo, start);
+      restoreState(fake.duo, start);
       writeFileSync(join(l.dir, 'sync.state.json'), startState);
       rmSync(join(l.dir, 'sync.state.runs'), { recursive: true, force: true });
-      duo.log.length = 0;
+      fake.duo.log.length = 0;
       change();
-      const { killed } = await runKilledAtWrite(duo, [...l.args, '--apply', '--yes'], k, point);
+      const { killed } = await runKilledAtWrite(fake.duo, [...l.args, '--apply', '--yes'], k, point);
       expect(killed).toBe(true);
       const resumed = await l.sync(['--apply', '--yes']);
       expect(resumed.stderr).toMatch(/had stopped part-way/);
       expect(resumed.stdout).not.toMatch(/conflicts/);
       expect(resumed.exitCode).toBe(0);
       expect((await l.sync(['--apply', '--yes'])).stderr).toMatch(/in sync/);
-      expect([...duo.users.values()].map((u) => `${u.username} ${u.status} ${duo.groupNamesOf(u).join(',')}`).sort()).toEqual(expected);
+      expect([...fake.duo.users.values()].map((u) => `${u.username} ${u.status} ${fake.duo.groupNamesOf(u).join(',')}`).sort()).toEqual(expected);
     }
     expect(writes).toBeGreaterThan(10);
 
     // Killed, then rolled back instead of resumed: the tenant is as it was before the run.
     const before = join(l.dir, 'before.json');
-    restoreState(duo, start);
-    expect((await runCli(['tenant', 'export', '--out', before, ...FAST], { env: duo.env() })).exitCode).toBe(0);
+    restoreState(fake.duo, start);
+    expect((await runCli(['tenant', 'export', '--out', before, ...FAST], { env: fake.duo.env() })).exitCode).toBe(0);
     for (const { k, point } of sample.slice(1, 5)) {
-      restoreState(duo, start);
+      restoreState(fake.duo, start);
       writeFileSync(join(l.dir, 'sync.state.json'), startState);
       rmSync(join(l.dir, 'sync.state.runs'), { recursive: true, force: true });
       change();
-      expect((await runKilledAtWrite(duo, [...l.args, '--apply', '--yes'], k, point)).killed).toBe(true);
-      const rollback = await runCli(['rollback', journals(l)[0]!, '--apply', '--yes', ...FAST], { env: duo.env() });
+      expect((await runKilledAtWrite(fake.duo, [...l.args, '--apply', '--yes'], k, point)).killed).toBe(true);
+      const rollback = await runCli(['rollback', journals(l)[0]!, '--apply', '--yes', ...FAST], { env: fake.duo.env() });
       expect(rollback.exitCode).toBe(0);
-      const diff = await runCli(['tenant', 'diff', before, ...FAST], { env: duo.env() });
+      const diff = await runCli(['tenant', 'diff', before, ...FAST], { env: fake.duo.env() });
       expect({ k, point, diff: diff.stdout }).toEqual({ k, point, diff: expect.stringMatching(/no differences|0 changes/i) });
     }
   });
