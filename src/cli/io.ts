@@ -18,6 +18,12 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  // `duo-bridge validate … | head`: once the reader has gone, the rest of the report has nowhere to
+  // go. Stop quietly, as other command-line tools do, instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   return {
     out: (text) => process.stdout.write(text),
     outDrained: () => new Promise((resolve) => process.stdout.once('drain', resolve)),

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, type CliRun } from '../helpers/run-cli.js';
+import { BIN, runCli, type CliRun } from '../helpers/run-cli.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpFiles } from '../helpers/tmp-files.js';
 
 /** One line on stderr, no stack trace. */
@@ -155,5 +157,20 @@ describe('bad input: one clear line and the right exit code', () => {
     const run = await runCli(['validate', join(dir, 'missing.csv'), '--report', join(dir, 'r.csv')]);
     expect(run.exitCode).toBe(2);
     expect(existsSync(join(dir, 'r.csv'))).toBe(false);
+  });
+});
+
+describe('validate … | head', () => {
+  it('stops quietly when the reader of its output goes away: no EPIPE stack trace', async () => {
+    const dir = tmpFiles({ 'bad.csv': ['username,email', ...Array.from({ length: 20_000 }, (_, i) => `u${i},not-an-email`)].join('\n') + '\n' });
+    const child = spawn(process.execPath, [BIN, 'validate', join(dir, 'bad.csv'), '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // The first chunk read, the reader leaves (what `| head -c 100` does).
+    await once(child.stdout, 'data');
+    child.stdout.destroy();
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
