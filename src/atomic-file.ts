@@ -34,6 +34,13 @@ export async function writeFileAtomically(path: string, produce: (out: Writable)
   }
 }
 
+/** A value as indented JSON, written as writeFileAtomically writes. */
+export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
+  await writeFileAtomically(path, async (out) => {
+    out.write(JSON.stringify(value, null, 1) + '\n');
+  });
+}
+
 /**
  * Checked before a command does its work: an output that cannot be written (a directory in the
  * way, a missing folder) is a usage error now, not after a long export.

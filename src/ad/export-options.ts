@@ -266,12 +266,16 @@ export async function readConfigFile(path: string, validate: ValidateFunction, s
   return data as Record<string, unknown>;
 }
 
+/** A config value given as one string or a list, as a list (what a repeatable flag gives). */
+export function listOf(value: unknown): string[] | undefined {
+  return value === undefined ? undefined : ([] as string[]).concat(value as string | string[]);
+}
+
 /** The directory keys a config may give as one string or a list, as lists (what the flags give). */
 export function directoryLists<T extends ExportArgs>(config: Record<string, unknown>): T {
-  const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as string[]).concat(value as string | string[]));
   const duoGroup = config['duo-group'];
   return {
-    ...(config as T), group: list(config.group), 'alias-attr': list(config['alias-attr']), 'phone-attr': list(config['phone-attr']),
+    ...(config as T), group: listOf(config.group), 'alias-attr': listOf(config['alias-attr']), 'phone-attr': listOf(config['phone-attr']),
     'duo-group': typeof duoGroup === 'string' ? [duoGroup] : (duoGroup as ExportArgs['duo-group']),
   };
 }

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { writeFileAtomically } from '../../atomic-file.js';
+import { writeJsonAtomically } from '../../atomic-file.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { runSync, type SyncRunResult } from '../../duo/sync/run-sync.js';
 import { loadSyncConfig, overridesOf, resolveSyncSettings, type SyncArgs } from '../../duo/sync/sync-options.js';
@@ -109,9 +109,9 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     }).finally(() => progress.done());
     if (result === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
 
-    if (args.out !== undefined) await writeJson(args.out, result.plan);
+    if (args.out !== undefined) await writeJsonAtomically(args.out, result.plan);
     const summary = { ...summaryOf(result, duo.host, statePath), duo_calls: duo.client.stats.calls, duo_writes: duo.client.stats.writes, seconds: Number(progress.elapsedSeconds().toFixed(1)) };
-    if (args['summary-json'] !== undefined) await writeJson(args['summary-json'], summary);
+    if (args['summary-json'] !== undefined) await writeJsonAtomically(args['summary-json'], summary);
     if (args.format === 'json') io.out(JSON.stringify({ ...summary, plan: result.plan, results: result.applied?.results ?? null }, null, 1) + '\n');
     else {
       if (result.applied === null) printPlan(io, result.plan, style);
@@ -186,8 +186,3 @@ function printOutcome(io: CliIo, result: SyncRunResult, style: ReturnType<typeof
   if (result.heldFile !== null) io.out(`held actions: ${result.heldFile}; review them, then "duo-bridge sync --apply --approve ${result.plan.approve_id}"\n`);
 }
 
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFileAtomically(path, async (out) => {
-    out.write(JSON.stringify(value, null, 1) + '\n');
-  });
-}

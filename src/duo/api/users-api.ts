@@ -1,5 +1,6 @@
 import type { DuoClient } from './client.js';
-import { pagedList } from './paging.js';
+import { DuoRequestError } from '../../errors.js';
+import { pagedList, pages as listingPages } from './paging.js';
 
 /** The parts of Duo's user object that duo-bridge reads. */
 export interface DuoUser {
@@ -74,6 +75,16 @@ export async function getUser(client: DuoClient, userId: string): Promise<DuoUse
   return response as DuoUser;
 }
 
+/** The user, or null when Duo no longer has it (404). */
+export async function getUserOrNull(client: DuoClient, userId: string): Promise<DuoUser | null> {
+  try {
+    return await getUser(client, userId);
+  } catch (error) {
+    if (error instanceof DuoRequestError && error.status === 404) return null;
+    throw error;
+  }
+}
+
 export async function modifyUser(client: DuoClient, userId: string, changes: Record<string, string>): Promise<DuoUser> {
   const { response } = await client.post(`/admin/v1/users/${encodeURIComponent(userId)}`, changes);
   return response as DuoUser;
@@ -87,7 +98,15 @@ export function aliasesParam(aliases: readonly (readonly [number, string])[]): s
   return aliases.map(([n, value]) => `alias${n}=${encodeURIComponent(value)}`).join('&');
 }
 
+/** Duo's largest page of users. */
+export const USER_PAGE = 300;
+
 /** Every user of the tenant, a page of 300 at a time. */
 export function listAllUsers(client: DuoClient): AsyncGenerator<DuoUser> {
-  return pages(client, (offset) => ({ limit: '300', offset: String(offset) }));
+  return pages(client, (offset) => ({ limit: String(USER_PAGE), offset: String(offset) }));
+}
+
+/** The same listing a page at a time, with the total Duo says the tenant holds. */
+export function userPages(client: DuoClient): AsyncGenerator<{ items: DuoUser[]; total: number | null }> {
+  return listingPages<DuoUser>(client, '/admin/v1/users', (offset) => ({ limit: String(USER_PAGE), offset: String(offset) }));
 }

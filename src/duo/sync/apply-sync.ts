@@ -1,8 +1,8 @@
 import { nameKey } from '../../names.js';
-import { createUserOperation, modifyUserOperation } from '../api/bulk-api.js';
+import { createUserOperation } from '../api/bulk-api.js';
 import type { DuoClient } from '../api/client.js';
 import { addUserToGroup, addUserToGroupOperation, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
-import { aliasesParam, findUsersByNames, getUser, modifyUser, type DuoUser } from '../api/users-api.js';
+import { aliasesParam, findUsersByNames, getUserOrNull, type DuoUser } from '../api/users-api.js';
 import { DuoRequestError } from '../../errors.js';
 import { guardedWrite } from '../journal/guarded-write.js';
 import type { FieldStep, Journal } from '../journal/journal.js';
@@ -11,8 +11,9 @@ import { TRASHED_STATUS } from '../plan/decide.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
 import type { BulkMode } from '../workflows/bulk-mode.js';
 import type { GroupDirectory } from '../workflows/group-directory.js';
-import { applyRenames } from '../workflows/renames.js';
-import { FIELD_NAMES, sameNames, type SyncAction } from './sync-plan.js';
+import { applyRenames, same } from '../workflows/renames.js';
+import { sendUserLists, writeFieldSteps } from '../workflows/user-writes.js';
+import { FIELD_NAMES, type SyncAction } from './sync-plan.js';
 
 export interface ActionResult {
   readonly action: SyncAction;
@@ -27,8 +28,6 @@ export interface ApplyOutcome {
   /** Every user the run acted on, as Duo shows it afterwards (null: no longer in Duo). */
   readonly after: ReadonlyMap<string, TenantUser | null>;
 }
-
-const LIST_CHUNK = 100;
 
 /**
  * Applies a plan's actions through the journal, the non-destructive ones first: groups, restores,
@@ -55,7 +54,7 @@ export async function applySyncActions(
     if (typeof group !== 'string') groupIds.set(nameKey(name), group.group_id);
   }
 
-  await sendInChunks(client, journal, of('restore').map((a) => a.user_id), 'restore', '/admin/v1/users/bulk_restore');
+  await sendUserLists(client, journal, 'restore', of('restore').map((a) => a.user_id));
 
   // Creates: bulk operations carry the aliases; the users are read back and claimed by their creation time.
   const creates = of('create');
@@ -101,7 +100,7 @@ export async function applySyncActions(
     }
     return [...steps.values()];
   };
-  await modifyFields(client, journal, bulk, fieldSteps(of('update', 'enable')));
+  await writeFieldSteps(client, journal, bulk, fieldSteps(of('update', 'enable')));
 
   const renames = of('rename');
   for (const result of await applyRenames(client, journal, renames.map((a) => ({ userId: a.user_id, from: a.from, to: a.to })), undefined, bulk)) {
@@ -117,8 +116,8 @@ export async function applySyncActions(
   for (const m of singleRemovals) {
     await guardedWrite(journal, { op: 'membership_remove', ...m }, () => removeUserFromGroup(client, m.user_id, m.group_id).catch(notFoundIsDone));
   }
-  await modifyFields(client, journal, bulk, fieldSteps(of('disable')));
-  await sendInChunks(client, journal, of('trash').map((a) => a.user_id), 'trash', '/admin/v1/users/bulk_send_to_trash');
+  await writeFieldSteps(client, journal, bulk, fieldSteps(of('disable')));
+  await sendUserLists(client, journal, 'trash', of('trash').map((a) => a.user_id));
 
   const after = await readBack(client, actions, createdIds);
   const results = actions.map((action): ActionResult => {
@@ -134,22 +133,12 @@ function nonEmpty(fields: Readonly<Record<string, string>>): Record<string, stri
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
 }
 
-async function modifyFields(client: DuoClient, journal: Journal, bulk: BulkMode, steps: readonly FieldStep[]): Promise<void> {
-  const { unsent } = await bulk.send(client, journal, steps, (s) => modifyUserOperation(s.user_id, s.after), (chunk) => ({ updates: [...chunk] }));
-  for (const step of unsent) await guardedWrite(journal, { op: 'update', ...step }, () => modifyUser(client, step.user_id, step.after));
-}
 
 async function addMemberships(client: DuoClient, journal: Journal, bulk: BulkMode, memberships: readonly { user_id: string; group_id: string }[]): Promise<void> {
   const { unsent } = await bulk.send(client, journal, memberships, (m) => addUserToGroupOperation(m.user_id, m.group_id));
   for (const m of unsent) await guardedWrite(journal, { op: 'membership', ...m }, () => addUserToGroup(client, m.user_id, m.group_id));
 }
 
-async function sendInChunks(client: DuoClient, journal: Journal, userIds: readonly string[], op: 'trash' | 'restore', path: string): Promise<void> {
-  for (let i = 0; i < userIds.length; i += LIST_CHUNK) {
-    const chunk = userIds.slice(i, i + LIST_CHUNK);
-    await guardedWrite(journal, { op, user_ids: chunk }, () => client.post(path, { user_id_list: JSON.stringify(chunk) }));
-  }
-}
 
 function notFoundIsDone(error: unknown): null {
   if (error instanceof DuoRequestError && error.status === 404) return null;
@@ -168,12 +157,8 @@ async function readBack(client: DuoClient, actions: readonly SyncAction[], creat
   for (const user of await findUsersByNames(client, [...new Set(names.values())])) if (names.has(user.user_id)) after.set(user.user_id, toTenantUser(user));
   for (const id of names.keys()) {
     if (after.has(id)) continue;
-    try {
-      after.set(id, toTenantUser(await getUser(client, id)));
-    } catch (error) {
-      if (!(error instanceof DuoRequestError && error.status === 404)) throw error;
-      after.set(id, null);
-    }
+    const user = await getUserOrNull(client, id);
+    after.set(id, user === null ? null : toTenantUser(user));
   }
   return after;
 }
@@ -185,7 +170,7 @@ function verify(action: SyncAction, user: TenantUser | null): string | null {
   const groups = new Set(user.groups.map((g) => nameKey(g.name)));
   switch (action.kind) {
     case 'create':
-      return sameNames({ username: user.username, aliases: { ...user.aliases } }, action.names) ? null : 'created with other names';
+      return same({ username: user.username, aliases: { ...user.aliases } }, action.names) ? null : 'created with other names';
     case 'restore':
       return user.status !== TRASHED_STATUS ? null : 'still in the Trash';
     case 'enable':
@@ -199,7 +184,7 @@ function verify(action: SyncAction, user: TenantUser | null): string | null {
       return wrong.length === 0 ? null : `${wrong.join(', ')} not changed`;
     }
     case 'rename':
-      return sameNames({ username: user.username, aliases: { ...user.aliases } }, action.to) ? null : 'not renamed';
+      return same({ username: user.username, aliases: { ...user.aliases } }, action.to) ? null : 'not renamed';
     case 'add_membership':
       return groups.has(nameKey(action.group)) ? null : `not in ${action.group}`;
     case 'remove_membership':

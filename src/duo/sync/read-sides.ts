@@ -2,7 +2,7 @@ import { readDirectoryUsers, newReadStats } from '../../ad/directory-users.js';
 import type { DirectoryOptions } from '../../ad/export-options.js';
 import { buildUserFilter } from '../../ad/user-filter.js';
 import type { DuoClient } from '../api/client.js';
-import type { DuoUser } from '../api/users-api.js';
+import { userPages } from '../api/users-api.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
 import type { AdRead, AdUser, DuoRead } from './sync-plan.js';
 
@@ -44,9 +44,6 @@ function domainOf(dn: string): string {
   return [...dn.matchAll(/(?:^|,)\s*DC=((?:\\.|[^,\\])+)/gi)].map((m) => m[1]!.toLowerCase()).join('.');
 }
 
-/** Duo's page size for the user listing. */
-const PAGE = 300;
-
 /**
  * Every Duo user, 300 a call, and the total Duo says it holds (`metadata.total_objects`): a listing
  * that returns fewer users than that is incomplete, and no one is taken away on its word.
@@ -54,13 +51,9 @@ const PAGE = 300;
 export async function readDuoUsers(client: DuoClient): Promise<DuoRead> {
   const users = new Map<string, TenantUser>();
   let total: number | null = null;
-  for (let offset: number | undefined = 0; offset !== undefined; ) {
-    const { response, metadata } = await client.get('/admin/v1/users', { limit: String(PAGE), offset: String(offset) });
-    for (const user of response as DuoUser[]) users.set(user.user_id, toTenantUser(user));
-    const reported = metadata?.total_objects;
-    if (typeof reported === 'number') total = reported;
-    const next = metadata?.next_offset;
-    offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
+  for await (const page of userPages(client)) {
+    for (const user of page.items) users.set(user.user_id, toTenantUser(user));
+    total = page.total ?? total;
   }
   return { users, total };
 }

@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DirectoryOptions } from '../../ad/export-options.js';
-import { writeFileAtomically } from '../../atomic-file.js';
+import { writeJsonAtomically } from '../../atomic-file.js';
 import { DataError, UsageError } from '../../errors.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
@@ -13,7 +13,7 @@ import { GroupDirectory } from '../workflows/group-directory.js';
 import { settleCreates } from '../workflows/rollback.js';
 import { applySyncActions, type ApplyOutcome } from './apply-sync.js';
 import { readAdUsers, readDuoUsers } from './read-sides.js';
-import { appliedFrom, fingerprint, heldActionOf, planSync, stateFingerprint, type AdUser, type SyncPlan, type SyncPolicy, type ThresholdKind } from './sync-plan.js';
+import { appliedFrom, fingerprint, heldActionOf, namesFor, planSync, stateFingerprint, type AdUser, type SyncPlan, type SyncPolicy, type ThresholdKind } from './sync-plan.js';
 import { loadSyncState, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
 import type { TenantUser } from '../tenant/tenant.js';
 
@@ -105,7 +105,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     await mkdir(runs, { recursive: true });
     const base = join(runs, `${stamp}-${plan.plan_id}`);
     const heldFile = plan.held.length > 0 ? `${base}.held.json` : null;
-    if (heldFile !== null) await writeJson(heldFile, { plan_id: plan.plan_id, reasons: plan.hold_reasons, held: plan.held.map(heldActionOf), approve_with: `duo-bridge sync --apply --approve ${plan.approve_id}` });
+    if (heldFile !== null) await writeJsonAtomically(heldFile, { plan_id: plan.plan_id, reasons: plan.hold_reasons, held: plan.held.map(heldActionOf), approve_with: `duo-bridge sync --apply --approve ${plan.approve_id}` });
 
     if (plan.actions.length === 0) {
       const out = result(null, { journal: null, planFile: null, heldFile });
@@ -115,7 +115,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     if (options.confirm && !(await options.confirm(plan))) return null;
 
     const planFile = `${base}.plan.json`;
-    await writeJson(planFile, plan);
+    await writeJsonAtomically(planFile, plan);
     const journalPath = `${base}.jsonl`;
     // Adoptions and the journal's name are on disk before the first write: a crash loses neither.
     state = { ...adopt(state, plan, duo.users, options.policy), last_journal: { path: journalPath, plan: planFile, finished: false } };
@@ -133,7 +133,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     } finally {
       await journal.close();
     }
-    const settled = settle(state, plan, ad, applied, now(), mappedGroupIds([...duo.users.values(), ...applied.after.values()], options.policy));
+    const settled = settle(state, plan, ad, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) });
     const out = result(applied, { journal: journalPath, planFile, heldFile });
     await saveSyncState(statePath, withRun({ ...settled, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now()));
     return out;
@@ -142,11 +142,6 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
   }
 }
 
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFileAtomically(path, async (out) => {
-    out.write(JSON.stringify(value, null, 1) + '\n');
-  });
-}
 
 /** The plan's adoptions, recorded as managed users whose applied values are what Duo has now. */
 function adopt(state: SyncState, plan: SyncPlan, duoUsers: ReadonlyMap<string, TenantUser>, policy: SyncPolicy): SyncState {
@@ -226,7 +221,7 @@ function without(user: ManagedUser, key: 'disabled_by_sync' | 'trashed_by_sync')
 /** What AD wants a user to have in Duo, in the terms of AppliedValues. */
 function desiredApplied(user: AdUser): AppliedValues {
   return {
-    username: user.username, aliases: Object.fromEntries(user.aliases.map((a, i) => [`alias${i + 1}`, a])), realname: user.realname, firstname: user.firstname,
+    ...namesFor(user), realname: user.realname, firstname: user.firstname,
     lastname: user.lastname, email: user.email, status: user.enabled ? 'active' : 'disabled', groups: user.groups.map(nameKey).sort(),
   };
 }

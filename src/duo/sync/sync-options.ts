@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { lazyValidator } from '../../lazy-validator.js';
-import { directoryLists, exportConfigProperties, readConfigFile, resolveDirectoryOptions, type DirectoryOptions, type ExportArgs } from '../../ad/export-options.js';
+import { directoryLists, exportConfigProperties, listOf, readConfigFile, resolveDirectoryOptions, type DirectoryOptions, type ExportArgs } from '../../ad/export-options.js';
 import { UsageError } from '../../errors.js';
 import { nameKey } from '../../names.js';
 import { wholeNumber } from '../../option-values.js';
@@ -116,6 +116,5 @@ const validateConfig = lazyValidator(() => new Ajv({ allErrors: true, strict: tr
 /** Reads and checks `sync --config`: export's keys plus the sync's; every message names the file and the key. */
 export async function loadSyncConfig(path: string): Promise<SyncArgs> {
   const config = await readConfigFile(path, validateConfig, 'secrets do not belong in a config file; use LDAP_BIND_PASSWORD / --password-file and DUO_SKEY / --skey-file');
-  const list = (value: unknown): string[] | undefined => (value === undefined ? undefined : ([] as string[]).concat(value as string | string[]));
-  return { ...directoryLists<SyncArgs>(config), 'protect-user': list(config['protect-user']), 'protect-group': list(config['protect-group']) };
+  return { ...directoryLists<SyncArgs>(config), 'protect-user': listOf(config['protect-user']), 'protect-group': listOf(config['protect-group']) };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { nameKey } from '../../names.js';
 import type { JournalNames } from '../journal/journal.js';
+import { same } from '../workflows/renames.js';
 import { TRASHED_STATUS } from '../plan/decide.js';
 import type { TenantUser } from '../tenant/tenant.js';
 import { stateDigest, type AppliedValues, type HeldAction, type ManagedUser, type SourceIdentity, type SyncState } from './sync-state.js';
@@ -259,9 +260,9 @@ export function planSync(context: PlanContext): SyncPlan {
     // Names: AD's username attribute (or an alias attribute) changed, or someone renamed the user in Duo.
     const want = namesFor(adUser);
     const have = tenantNames(user);
-    if (!sameNames(want, have)) {
-      const changedInDuo = !sameNames(have, { username: m.applied.username, aliases: { ...m.applied.aliases } });
-      const adChanged = !sameNames(want, { username: m.applied.username, aliases: { ...m.applied.aliases } });
+    if (!same(want, have)) {
+      const changedInDuo = !same(have, { username: m.applied.username, aliases: { ...m.applied.aliases } });
+      const adChanged = !same(want, { username: m.applied.username, aliases: { ...m.applied.aliases } });
       const taken = allNamesOf(want).find((n) => {
         const holder = byName().get(nameKey(n));
         return holder !== undefined && holder !== user.user_id && !managedIds().has(holder);
@@ -483,11 +484,6 @@ function allNames(user: TenantUser): string[] {
   return [user.username, ...Object.values(user.aliases)];
 }
 
-/** Names compare as Duo compares them (case-insensitive), slot by slot. */
-export function sameNames(a: JournalNames, b: JournalNames): boolean {
-  const key = (n: JournalNames): string => JSON.stringify([nameKey(n.username), Object.entries(n.aliases).filter(([, v]) => v !== '').map(([s, v]) => [s, nameKey(v)]).sort()]);
-  return key(a) === key(b);
-}
 
 function describeNames(names: JournalNames): string {
   const aliases = Object.values(names.aliases);

@@ -1,6 +1,6 @@
-import { DataError, DuoRequestError } from '../../errors.js';
+import { DataError } from '../../errors.js';
 import type { DuoClient } from '../api/client.js';
-import { findUsersByNames, getUser, modifyUser } from '../api/users-api.js';
+import { findUsersByNames, getUserOrNull, modifyUser } from '../api/users-api.js';
 import { BulkMode } from './bulk-mode.js';
 import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
 import { MAX_BULK_OPERATIONS, modifyUserOperation } from '../api/bulk-api.js';
@@ -13,6 +13,7 @@ import { nameKey } from '../../names.js';
 import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
 import { applyRenames, namesOf, same, type Rename, type RenameResult } from './renames.js';
+import { sendUserLists, USER_LIST_CHUNK, writeFieldSteps } from './user-writes.js';
 
 export interface Restore {
   readonly userId: string;
@@ -213,13 +214,10 @@ async function untrashUsers(client: DuoClient, journal: Journal, userIds: readon
   const todo: string[] = [];
   for (const id of userIds) {
     if (progress.restored.has(id)) continue;
-    const user = await userOrNull(client, id);
+    const user = await getUserOrNull(client, id);
     if (user !== null && user.status === 'pending deletion') todo.push(id);
   }
-  for (let i = 0; i < todo.length; i += TRASH_CHUNK) {
-    const chunk = todo.slice(i, i + TRASH_CHUNK);
-    await guardedWrite(journal, { op: 'restore', user_ids: chunk }, () => client.post('/admin/v1/users/bulk_restore', { user_id_list: JSON.stringify(chunk) }));
-  }
+  await sendUserLists(client, journal, 'restore', todo);
   return todo.length;
 }
 
@@ -227,14 +225,13 @@ async function untrashUsers(client: DuoClient, journal: Journal, userIds: readon
 async function restoreFields(client: DuoClient, journal: Journal, fields: readonly { userId: string; before: Readonly<Record<string, string>> }[], bulk: BulkMode): Promise<number> {
   const steps: FieldStep[] = [];
   for (const { userId, before } of fields) {
-    const user = await userOrNull(client, userId);
+    const user = await getUserOrNull(client, userId);
     if (user === null || user.status === 'pending deletion') continue;
     const current = user as unknown as Record<string, unknown>;
     const changed = Object.entries(before).filter(([field, value]) => String(current[field] ?? '') !== value);
     if (changed.length > 0) steps.push({ user_id: userId, before: Object.fromEntries(changed.map(([f]) => [f, String(current[f] ?? '')])), after: Object.fromEntries(changed) });
   }
-  const { unsent } = await bulk.send(client, journal, steps, (s) => modifyUserOperation(s.user_id, s.after), (chunk) => ({ updates: [...chunk] }));
-  for (const step of unsent) await guardedWrite(journal, { op: 'update', ...step }, () => modifyUser(client, step.user_id, step.after));
+  await writeFieldSteps(client, journal, bulk, steps);
   return steps.length;
 }
 
@@ -282,7 +279,7 @@ export async function undoDevices(client: DuoClient, journal: Journal, undo: Dev
 async function stillMembers<T extends { user_id: string; group_id: string }>(client: DuoClient, memberships: readonly T[]): Promise<T[]> {
   const groupsOf = new Map<string, Set<string>>();
   for (const userId of new Set(memberships.map((m) => m.user_id))) {
-    const user = await userOrNull(client, userId);
+    const user = await getUserOrNull(client, userId);
     if (user !== null) groupsOf.set(userId, new Set(((user.groups ?? []) as { group_id?: string }[]).map((g) => g.group_id ?? '')));
   }
   return memberships.filter((m) => groupsOf.get(m.user_id)?.has(m.group_id));
@@ -300,7 +297,7 @@ async function disableUsers(client: DuoClient, journal: Journal, users: readonly
   const read = new Map((await findUsersByNames(client, todo.flatMap((u) => (u.username ? [u.username] : [])))).map((u) => [u.user_id, u]));
   let disabled = 0;
   for (const { user_id } of todo) {
-    const user = read.get(user_id) ?? (await userOrNull(client, user_id));
+    const user = read.get(user_id) ?? (await getUserOrNull(client, user_id));
     if (user === null || user.status === 'pending deletion') continue;
     if (user.status === 'disabled') {
       disabled++;
@@ -324,8 +321,6 @@ export interface TrashResult {
   readonly failed: readonly { readonly userId: string; readonly error: string }[];
 }
 
-const TRASH_CHUNK = 100;
-
 /**
  * Sends users to Duo's Trash, 100 per call, through the guarded write. Users an earlier run of the
  * same rollback trashed are not sent again; an unanswered call is settled by reading the users back.
@@ -336,8 +331,8 @@ async function trashUsers(client: DuoClient, journal: Journal, userIds: readonly
   const todo = userIds.filter((id) => !done.has(id));
   let trashed = 0;
   const failed: { userId: string; error: string }[] = [];
-  for (let i = 0; i < todo.length; i += TRASH_CHUNK) {
-    const chunk = todo.slice(i, i + TRASH_CHUNK);
+  for (let i = 0; i < todo.length; i += USER_LIST_CHUNK) {
+    const chunk = todo.slice(i, i + USER_LIST_CHUNK);
     const write = await guardedWrite(journal, { op: 'trash', user_ids: chunk },
       () => client.post('/admin/v1/users/bulk_send_to_trash', { user_id_list: JSON.stringify(chunk) }));
     if (write.status === 'ok') {
@@ -354,18 +349,10 @@ async function trashUsers(client: DuoClient, journal: Journal, userIds: readonly
 
 /** Duo lists a trashed user with status "pending deletion"; one deleted for good is not found. */
 async function isTrashed(client: DuoClient, userId: string): Promise<boolean> {
-  const user = await userOrNull(client, userId);
+  const user = await getUserOrNull(client, userId);
   return user === null || user.status === 'pending deletion';
 }
 
-async function userOrNull(client: DuoClient, userId: string): Promise<Awaited<ReturnType<typeof getUser>> | null> {
-  try {
-    return await getUser(client, userId);
-  } catch (error) {
-    if (error instanceof DuoRequestError && error.status === 404) return null;
-    throw error;
-  }
-}
 
 /**
  * Renames users back to their original names, in a safe order; users already there are skipped,
@@ -383,7 +370,7 @@ export async function restoreNames(
   const renames: Rename[] = [];
   const missing: string[] = [];
   for (const { userId, original } of restore) {
-    const user = found.get(userId) ?? (await userOrNull(client, userId));
+    const user = found.get(userId) ?? (await getUserOrNull(client, userId));
     if (user === null) {
       missing.push(userId);
       continue;

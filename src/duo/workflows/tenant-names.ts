@@ -1,9 +1,6 @@
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import { LOOKUP_CHUNK, type DuoUser } from '../api/users-api.js';
-
-/** Duo's page size for the user listing. */
-const PAGE = 300;
+import { LOOKUP_CHUNK, namesOfDuoUser, USER_PAGE, userPages } from '../api/users-api.js';
 
 /**
  * Every name (username or alias) the tenant holds, learned by listing it once: it tells which rows
@@ -25,18 +22,11 @@ export class TenantNames {
     const lookups = passes * Math.ceil((2 * rows) / LOOKUP_CHUNK);
     if (lookups <= 1) return null;
     const names = new Set<string>();
-    for (let offset: number | undefined = 0; offset !== undefined; ) {
-      const { response, metadata } = await client.get('/admin/v1/users', { limit: String(PAGE), offset: String(offset) });
-      if (offset === 0) {
-        const total = Number(metadata?.total_objects);
-        if (!Number.isFinite(total) || Math.ceil(total / PAGE) >= lookups) return null;
-      }
-      for (const user of response as DuoUser[]) {
-        names.add(nameKey(user.username));
-        for (const alias of Object.values(user.aliases ?? {})) if (typeof alias === 'string' && alias !== '') names.add(nameKey(alias));
-      }
-      const next = metadata?.next_offset;
-      offset = typeof next === 'number' || (typeof next === 'string' && next !== '') ? Number(next) : undefined;
+    let first = true;
+    for await (const page of userPages(client)) {
+      if (first && (page.total === null || Math.ceil(page.total / USER_PAGE) >= lookups)) return null;
+      first = false;
+      for (const user of page.items) for (const name of namesOfDuoUser(user)) names.add(nameKey(name));
     }
     return new TenantNames(names);
   }
