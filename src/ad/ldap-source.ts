@@ -77,9 +77,7 @@ export async function* searchLdap(options: LdapSourceOptions, progress: LdapSear
       progress.pages++;
       // Referrals to other naming contexts (DomainDnsZones, Configuration) are not users: not chased.
       progress.referrals += page.searchReferences.length;
-      for (const uri of page.searchReferences) {
-        if (!NON_USER_PARTITIONS.test(safeDecode(uri))) progress.userReferrals = (progress.userReferrals ?? 0) + 1;
-      }
+      for (const uri of page.searchReferences) if (mayReferToUsers(uri)) progress.userReferrals = (progress.userReferrals ?? 0) + 1;
       for (const entry of page.searchEntries) {
         progress.entries++;
         yield toDirectoryEntry(entry);
@@ -101,6 +99,11 @@ function toDirectoryEntry(entry: Entry): DirectoryEntry {
     attributes.set(name.toLowerCase(), values);
   }
   return { dn: entry.dn, attributes };
+}
+
+/** Whether a search reference may lead to users: anything but the DNS, configuration and schema partitions. */
+export function mayReferToUsers(uri: string): boolean {
+  return !NON_USER_PARTITIONS.test(safeDecode(uri));
 }
 
 function safeDecode(uri: string): string {
