@@ -13,12 +13,13 @@ const config = {
   },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The AD suite needs a Samba DC, the office suite LibreOffice, the crash suite minutes:
-  // `npm run test:ad`, `npm run test:office` and `npm run test:crash` run them.
+  // The AD suite needs a Samba DC, the office suite LibreOffice, the browser suite Chromium, the crash suite minutes:
+  // `npm run test:ad`, `npm run test:office`, `npm run test:browser` and `npm run test:crash` run them.
   testPathIgnorePatterns: [
     ...(process.env.DUO_BRIDGE_AD_SUITE ? [] : ['/test/ad/']),
     ...(process.env.DUO_BRIDGE_OFFICE_SUITE ? [] : ['/test/office/']),
     ...(process.env.DUO_BRIDGE_CRASH_SUITE ? [] : ['/test/crash/']),
+    ...(process.env.DUO_BRIDGE_BROWSER_SUITE ? [] : ['/test/browser/']),
   ],
   testTimeout: 30000,
 };

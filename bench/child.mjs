@@ -30,7 +30,7 @@ if (task === 'csv-parse') {
     const field = (name) => Number(new RegExp(`"${name}": (\\d+)`).exec(head)?.[1]);
     detail = { exitCode, rows: field('rows'), errors: field('errors'), warnings: field('warnings'), outBytes };
   } else {
-    detail = { exitCode, stderr: err.trim() };
+    detail = { exitCode, stderr: err.trim(), outBytes };
   }
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;

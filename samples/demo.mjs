@@ -88,12 +88,12 @@ try {
   bridge('tenant', 'export', '--out', join(out, 'tenant-before.json'), ...fast);
   step('6. The plan: the sync\'s users are renamed in place (user_id, phones and enrolment kept), the others created; groups and phones added.');
   console.log('(the old sync was deleted, but Duo keeps its date on the users: --assert-sync-deleted says so, and the journal records it)');
-  bridge('plan', ...rows, ...fast);
+  bridge('plan', ...rows, ...fast, '--report', join('demo-output', 'plan.html'));
   step('7. migrate, then import, then what changed.');
   bridge('migrate', ...rows, '--apply', '--yes', ...fast);
   bridge('import', ...rows, '--apply', '--yes', ...fast);
   bridge('tenant', 'export', '--out', join(out, 'tenant-after.json'), ...fast);
-  bridge('tenant', 'diff', join(out, 'tenant-before.json'), join(out, 'tenant-after.json'));
+  bridge('tenant', 'diff', join(out, 'tenant-before.json'), join(out, 'tenant-after.json'), '--report', join('demo-output', 'diff.html'));
   step('8. Undo both (import first), and prove it: the diff against the first snapshot is empty.');
   bridge('rollback', join(out, 'users.journal.jsonl'), '--apply', '--yes', ...fast);
   bridge('rollback', join(out, 'users.migrate.jsonl'), '--apply', '--yes', ...fast);
@@ -119,13 +119,17 @@ try {
     + ['', 'dn: CN=Zoe Jones,OU=People,DC=corp,DC=example', 'objectClass: user', 'objectCategory: CN=Person,CN=Schema,CN=Configuration,DC=corp,DC=example',
       'sAMAccountName: zjones', 'givenName: Zoe', 'sn: Jones', 'displayName: Zoe Jones', 'mail: zoe.jones@corp.example',
       'memberOf: CN=VPN Users,OU=Groups,DC=corp,DC=example', 'userAccountControl: 512', 'objectGUID:: 7q3AvH5M7UWq1x9K2lC0jw==', ''].join('\n'));
-  bridge(...sync, '--apply', '--yes');
+  bridge(...sync, '--apply', '--yes', '--report', join('demo-output', 'sync.html'));
   bridge(...sync);
   const runs = join(out, 'sync.state.runs');
   const journal = join(runs, readdirSync(runs).filter((f) => f.endsWith('.jsonl')).sort().at(-1));
   step('11. Every sync run can be undone from its journal: Bob enabled, Alice\'s name and group back, Zoe to the Trash.');
   bridge('rollback', journal, '--apply', '--yes', ...fast);
   console.log('(a leaver is disabled at once and sent to the Trash after trash-after-days; mass changes are held by the safeguards: see "Running sync on a schedule" in the README)');
+  console.log('\nPages for the change ticket (open them in any browser; they load nothing from the network):');
+  console.log('  demo-output/plan.html  what the import and migrate would do, renames and conflicts first');
+  console.log('  demo-output/diff.html  what they changed in the tenant');
+  console.log('  demo-output/sync.html  the day-2 sync run: the disable and the group removal first');
   console.log('\nThe same commands run against your real tenant once the rehearsal looks right: see "A dress rehearsal" in the README.');
 } finally {
   simulator?.kill('SIGTERM');

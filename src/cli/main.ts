@@ -45,7 +45,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         describe: module.describe,
         builder: module.builder,
         handler: async (args: unknown) => {
-          exitCode = await module.run(args as never, io);
+          exitCode = await module.run(args as never, io, argv);
         },
       })),
     )

@@ -54,7 +54,8 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
     expect(live.exitCode).toBe(0);
     const plan = JSON.parse(live.stdout);
     expect(plan.summary).toEqual({ create: 60, unchanged: 0, update: 0, migrate: 500, restore: 0, conflict: 0 });
-    expect(plan.rows[0]).toEqual({ line: 2, username: sam(1), action: 'migrate', duo_user_id: duo.byUsername().get(email(1))!.user_id, reason: expect.stringContaining(`alias "${email(1)}"`), add_groups: [], add_phones: [] });
+    expect(plan.rows[0]).toEqual({ line: 2, username: sam(1), action: 'migrate', duo_user_id: duo.byUsername().get(email(1))!.user_id, reason: expect.stringContaining(`alias "${email(1)}"`), add_groups: [], add_phones: [],
+      changes: [{ field: 'username', before: email(1), after: sam(1) }, { field: 'aliases', before: '', after: email(1) }] });
 
     await snapshot(dir, 'tenant.json');
     const offline = await runCli(['plan', csv, '--tenant', join(dir, 'tenant.json'), '--format', 'json', '--out', join(dir, 'plan.csv')]);

@@ -6,5 +6,6 @@ export interface CommandModule<Args> {
   readonly command: string;
   readonly describe: string;
   readonly builder: (yargs: Argv) => Argv<unknown>;
-  readonly run: (args: Args, io: CliIo) => Promise<number>;
+  /** `argv` is the command line as given (after the program's name), for the reports that name it. */
+  readonly run: (args: Args, io: CliIo, argv: readonly string[]) => Promise<number>;
 }

@@ -13,10 +13,14 @@ import { bar, count, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import { parseCountry } from '../../phone.js';
 import type { CommandModule } from './command.js';
+import type { PlanAction } from '../../duo/plan/decide.js';
+import { importReport } from '../../report/import-report.js';
+import { checkReportPath } from '../../report/write-report.js';
+import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import { countryOption } from './csv-rows.js';
 import { attachOptions, restoreTrashedOption, bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type AttachArgs, type BulkArgs } from './duo-connection.js';
 
-interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs {
+interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs, ReportArgs {
   file: string;
   'out-dir'?: string;
   apply?: boolean;
@@ -39,7 +43,7 @@ export const importCommand: CommandModule<ImportArgs> = {
   command: 'import <file>',
   describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
-    restoreTrashedOption(attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs))))))
+    reportOption(restoreTrashedOption(attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs)))))))
       .positional('file', { type: 'string', demandOption: true, describe: 'the user list: a CSV, or an .xlsx workbook' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
@@ -56,13 +60,18 @@ export const importCommand: CommandModule<ImportArgs> = {
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
       .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
       .example('$0 import users.csv --apply --skip-invalid', 'import the valid rows, write users.rejected.csv')
-      .example('$0 import users.csv --apply --default-country US --create-groups --enroll', 'with groups and phones; enrollment emails to users without a phone'),
-  run: async (args, io: CliIo) => {
+      .example('$0 import users.csv --apply --default-country US --create-groups --enroll', 'with groups and phones; enrollment emails to users without a phone')
+      .example('$0 import users.csv --apply --report import.html', 'and a page of every row\'s outcome for the change ticket'),
+  run: async (args, io: CliIo, argv) => {
     if (Boolean(args['out-dir']) === Boolean(args.apply)) throw new UsageError('BAD_OPTION', 'give either --out-dir DIR (offline batches) or --apply (live import)');
     for (const flag of ['update', 'enroll', 'send-activation', 'create-groups', 'share-phones', 'restore-trashed'] as const) {
       if (args[flag] && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
     }
     if (args.apply) refuseWithoutPrompt(io, args.yes);
+    if (args.report !== undefined) {
+      if (!args.apply) throw new UsageError('BAD_OPTION', '--report goes with --apply (the page shows each row\'s outcome; "duo-bridge plan --report" shows what an import would do)');
+      await checkReportPath(args.report);
+    }
     const batchSize = parseIntegerOption('batch-size', args['batch-size'], 1, MAX_BATCH) ?? MAX_BATCH;
     const delimiter = parseDelimiter(args.delimiter);
     const maxAliases = parseIntegerOption('max-aliases', args['max-aliases'], 0, 8);
@@ -91,6 +100,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     }
 
     const syncDeleted = args['assert-sync-deleted'] ?? false;
+    let previewed: Record<PlanAction, number> | null = null;
     const summary = await applyImport({
       input: args.file, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, restoreTrashed: args['restore-trashed'] ?? false, bulkSize,
       onNotice: (message) => progress.note(message),
@@ -102,6 +112,7 @@ export const importCommand: CommandModule<ImportArgs> = {
         } else {
           progress.update(() => 'planning: looking up the rows\' names in Duo');
           const plan = await preview().finally(() => progress.done());
+          previewed = plan;
           io.err(`plan for ${duo.host}: ${shownActions(plan).map((a) => `${a} ${count(plan[a])}`).join(' · ')}` +
             ` (import creates the create rows${args.update ? ', updates the update rows' : ''}; see "duo-bridge plan" for details)\n`);
         }
@@ -116,6 +127,9 @@ export const importCommand: CommandModule<ImportArgs> = {
       }),
     }).finally(() => progress.done());
     if (summary === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
+    if (args.report !== undefined) {
+      await saveReport(io, args.report, await importReport({ summary, preview: previewed, results: files.results, journal: files.journal }, runInfo(argv, duo.host, [['CSV', args.file]])));
+    }
 
     const style = styler(io.errIsTTY);
     io.err(`${summary.resumed ? 'resumed import' : 'import'} of ${args.file}: created ${count(summary.created)}, ${summary.updated > 0 || args.update ? `updated ${count(summary.updated)}, ` : ''}${summary.restored > 0 ? `restored ${count(summary.restored)}, ` : ''}exists ${count(summary.exists)}, ` +

@@ -1,7 +1,10 @@
 import type { Argv } from 'yargs';
 import { runFileBase } from '../../duo/workflows/import-gate.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
-import { migrateUsers } from '../../duo/workflows/migrate.js';
+import { migrateJson, migrateUsers } from '../../duo/workflows/migrate.js';
+import { migrateReport } from '../../report/plan-report.js';
+import { checkReportPath } from '../../report/write-report.js';
+import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import type { CliIo } from '../io.js';
 import { count, ProgressLine } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
@@ -9,7 +12,8 @@ import type { CommandModule } from './command.js';
 import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
 import { attachOptions, bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, syncDeletedOption, type AttachArgs, type BulkArgs } from './duo-connection.js';
 
-interface MigrateArgs extends DuoArgs, CsvRowsArgs, BulkArgs, AttachArgs {
+interface MigrateArgs extends DuoArgs, CsvRowsArgs, BulkArgs, AttachArgs, ReportArgs {
+  format?: 'text' | 'json';
   apply?: boolean;
   yes?: boolean;
   journal?: string;
@@ -20,15 +24,18 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
   command: 'migrate <file>',
   describe: 'Rename existing Duo users in place (e.g. email username → sAMAccountName + email alias), journaled',
   builder: (yargs: Argv) =>
-    attachOptions(bulkOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs)))))
+    reportOption(attachOptions(bulkOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs))))))
+      .option('format', { choices: ['text', 'json'] as const, describe: 'the plan (and, with --apply, each rename\'s outcome) on stdout: text (default) or json' })
       .option('apply', { type: 'boolean', describe: 'perform the renames (without it: show the plan only)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
       .option('journal', { type: 'string', describe: 'journal file (default <name>.migrate.jsonl); re-running resumes, rollback undoes' })
       .example('$0 migrate users.csv', 'show which users would be renamed')
       .example('$0 migrate users.csv --apply', 'rename them; then "import --apply" creates the new users')
-      .example('$0 migrate users.csv --apply --assert-sync-deleted', 'the old email-username sync is deleted: its users may be renamed'),
-  run: async (args, io: CliIo) => {
+      .example('$0 migrate users.csv --apply --assert-sync-deleted', 'the old email-username sync is deleted: its users may be renamed')
+      .example('$0 migrate users.csv --report migrate.html', 'the renames as a page for the change ticket'),
+  run: async (args, io: CliIo, argv) => {
     if (args.apply) refuseWithoutPrompt(io, args.yes);
+    if (args.report !== undefined) await checkReportPath(args.report);
     bulkSizeOf(args);
     const journalPath = args.journal ?? `${runFileBase(args.file)}.migrate.jsonl`;
     const { client, host } = await connectToDuo(args, io);
@@ -39,13 +46,16 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
       bulkSize: bulkSizeOf(args), onNotice: (message) => progress.note(message),
       attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false },
       confirm: async (plan) => {
-        io.out(renderPlanText(plan, `live tenant ${host}`));
+        if (args.format !== 'json') io.out(renderPlanText(plan, `live tenant ${host}`));
         if (!args.apply) return false;
         if (plan.summary.migrate > 0) await confirmWrites(io, args.yes, `Rename ${count(plan.summary.migrate)} Duo users in ${host}?`);
         return true;
       },
       onStep: (done, total) => progress.update(() => `renaming: ${count(done)}/${count(total)}`),
     }).finally(() => progress.done());
+    const json = migrateJson(result);
+    if (args.report !== undefined) await saveReport(io, args.report, await migrateReport(json, runInfo(argv, host, [['CSV', args.file]])));
+    if (args.format === 'json') io.out(JSON.stringify(json, null, 2) + '\n');
     if (!result.confirmed) {
       io.err('nothing was changed: add --apply to perform the migrate rows\n');
       return result.plan.summary.conflict > 0 ? 1 : 0;

@@ -16,8 +16,11 @@ import { listGroups } from '../../duo/api/groups-api.js';
 import { knownGroup } from '../../duo/workflows/group-directory.js';
 import { nameKey } from '../../names.js';
 import type { KnownGroup } from '../../duo/plan/decide.js';
+import { planReport } from '../../report/plan-report.js';
+import { checkReportPath } from '../../report/write-report.js';
+import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 
-interface PlanArgs extends DuoArgs, CsvRowsArgs, AttachArgs {
+interface PlanArgs extends DuoArgs, CsvRowsArgs, AttachArgs, ReportArgs {
   tenant?: string;
   format: 'text' | 'json';
   out?: string;
@@ -29,14 +32,16 @@ export const planCommand: CommandModule<PlanArgs> = {
   command: 'plan <file>',
   describe: 'Show what import and migrate would do to the tenant (read-only): create, unchanged, update, migrate, conflict',
   builder: (yargs: Argv) =>
-    restoreTrashedOption(attachOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs)))))
+    reportOption(restoreTrashedOption(attachOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs))))))
       .option('tenant', { type: 'string', describe: 'plan against a snapshot from "tenant export" instead of the live tenant' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
       .option('out', { type: 'string', describe: 'also write the plan as a CSV' })
       .example('$0 plan users.csv', 'against the live tenant (DUO_HOST, DUO_IKEY, DUO_SKEY)')
-      .example('$0 plan users.csv --tenant tenant-before.json --out plan.csv', 'offline rehearsal against a snapshot'),
-  run: async (args, io: CliIo) => {
+      .example('$0 plan users.csv --tenant tenant-before.json --out plan.csv', 'offline rehearsal against a snapshot')
+      .example('$0 plan users.csv --report plan.html', 'the plan as a page for the change ticket'),
+  run: async (args, io: CliIo, argv) => {
     if (args.out !== undefined) await checkOutputPath(args.out, '--out');
+    if (args.report !== undefined) await checkReportPath(args.report);
     const duo = args.tenant === undefined ? await connectToDuo(args, io) : null;
     const rows = await readValidRows(args);
     const snapshot = duo === null ? await loadTenantSnapshot(args.tenant!) : null;
@@ -50,7 +55,12 @@ export const planCommand: CommandModule<PlanArgs> = {
     });
     if (args.out !== undefined) await writePlanCsv(args.out, plan);
     const source = duo === null ? `snapshot ${args.tenant}` : `live tenant ${duo.host}`;
-    if (args.format === 'json') io.out(JSON.stringify(planJson(plan), null, 2) + '\n');
+    const json = planJson(plan);
+    if (args.report !== undefined) {
+      const inputs: [string, string][] = [['CSV', args.file], ...(args.tenant === undefined ? [] : [['snapshot', args.tenant] as [string, string]])];
+      await saveReport(io, args.report, await planReport(json, runInfo(argv, duo?.host ?? snapshot?.host ?? null, inputs), `${source} (${count(tenant.length)} Duo users)`));
+    }
+    if (args.format === 'json') io.out(JSON.stringify(json, null, 2) + '\n');
     else io.out(renderPlanText(plan, `${source} (${count(tenant.length)} Duo users)`));
     return plan.summary.conflict > 0 ? 1 : 0;
   },

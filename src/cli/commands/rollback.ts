@@ -3,13 +3,18 @@ import type { DuoArgs } from '../../duo/api/connection.js';
 import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { UsageError } from '../../errors.js';
 import { readRollbackPlan, rollbackJournalPath, rollbackRun, type RollbackPlan } from '../../duo/workflows/rollback.js';
+import { rollbackJson, type RollbackJson } from '../../duo/workflows/rollback-json.js';
+import { rollbackReport } from '../../report/rollback-report.js';
+import { checkReportPath } from '../../report/write-report.js';
+import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import type { CommandModule } from './command.js';
 import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, type BulkArgs } from './duo-connection.js';
 
-interface RollbackArgs extends DuoArgs, BulkArgs {
+interface RollbackArgs extends DuoArgs, BulkArgs, ReportArgs {
   journal?: string;
+  format?: 'text' | 'json';
   apply?: boolean;
   yes?: boolean;
 }
@@ -20,27 +25,37 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
   command: 'rollback [journal]',
   describe: 'Undo an import (its users disabled and sent to Duo\'s Trash), a migrate (names restored) or a sync run (everything it did), from its journal',
   builder: (yargs: Argv) =>
-    bulkOptions(duoOptions(yargs))
+    reportOption(bulkOptions(duoOptions(yargs)))
       .positional('journal', { type: 'string', describe: 'the journal of the import, migrate or sync run to undo (or --journal)' })
+      .option('format', { choices: ['text', 'json'] as const, describe: 'what it does (and did, with --apply) on stdout: text (default) or json' })
       .option('apply', { type: 'boolean', describe: 'do it (without it: show what would be done)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })
       .example('$0 rollback users.journal.jsonl', 'show what undoing the import would do')
       .example('$0 rollback users.migrate.jsonl --apply', 'restore the names a migrate changed; re-run to resume')
+      .example('$0 rollback users.journal.jsonl --report rollback.html', 'what undoing the import does, as a page for the approver')
       .example('$0 rollback ~/.local/state/duo-bridge/sync-api-xxxxxxxx-….state.runs/2026-12-02T06-00-00-000Z-3f2a9c1b7d4e.jsonl --apply', 'undo one sync run (re-enable, restore from the Trash, names, fields and memberships back)'),
-  run: async (args, io: CliIo) => {
+  run: async (args, io: CliIo, argv) => {
     const path = args.journal;
     if (path === undefined || path === '') throw new UsageError('BAD_OPTION', 'rollback needs the journal of the run to undo: duo-bridge rollback users.journal.jsonl');
     if (args.apply) refuseWithoutPrompt(io, args.yes);
+    if (args.report !== undefined) await checkReportPath(args.report);
+    const json = args.format === 'json';
+    const emit = async (value: RollbackJson, host: string | null): Promise<void> => {
+      if (args.report !== undefined) await saveReport(io, args.report, await rollbackReport(value, runInfo(argv, host ?? value.host, [['journal', path]])));
+      if (json) io.out(JSON.stringify(value, null, 2) + '\n');
+    };
     const bulkSize = bulkSizeOf(args);
     if (!args.apply) {
       // Credentials are not needed for a preview; with them, it is checked against the tenant they name, and says its Trash period.
       const duo = await connectToDuo(args, io).catch((error: unknown) => (error instanceof UsageError ? null : Promise.reject(error)));
       const plan = await readRollbackPlan(path, duo?.host);
-      io.out(`rollback of ${path} (Duo host ${plan.host}): ${describe(plan, plan.trash)}\n`);
-      list(io, plan, plan.trash);
-      if (plan.unsettled > 0) io.out(`  and ${count(plan.unsettled)} creates whose answer was lost: --apply reads Duo first, and undoes those it created\n`);
-      if (duo !== null && plan.trash.length > 0) {
-        io.out(`Duo keeps users in its Trash for ${await pendingDeletionDays(duo.client)} days (the tenant's pending_deletion_days), then deletes them for good\n`);
+      const days = duo !== null && plan.trash.length > 0 ? await pendingDeletionDays(duo.client) : null;
+      await emit(rollbackJson(path, plan, { pendingDeletionDays: days }), duo?.host ?? null);
+      if (!json) {
+        io.out(`rollback of ${path} (Duo host ${plan.host}): ${describe(plan, plan.trash)}\n`);
+        list(io, plan, plan.trash);
+        if (plan.unsettled > 0) io.out(`  and ${count(plan.unsettled)} creates whose answer was lost: --apply reads Duo first, and undoes those it created\n`);
+        if (days !== null) io.out(`Duo keeps users in its Trash for ${days} days (the tenant's pending_deletion_days), then deletes them for good\n`);
       }
       io.err('nothing was changed: add --apply to roll back (Duo is read first, then you are asked)\n');
       return 0;
@@ -50,9 +65,11 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       journal: path, client, host, bulkSize, onNotice: (message) => io.err(`${message}\n`),
       confirm: async (preview) => {
         const what = describe(preview.plan, preview.pendingTrash);
-        io.out(`rollback of ${path}: ${what}\n`);
-        list(io, preview.plan, preview.pendingTrash);
-        if (preview.pendingDeletionDays !== null) {
+        if (!json) {
+          io.out(`rollback of ${path}: ${what}\n`);
+          list(io, preview.plan, preview.pendingTrash);
+        }
+        if (!json && preview.pendingDeletionDays !== null) {
           io.out(`Duo keeps users in its Trash for ${preview.pendingDeletionDays} days (the tenant's pending_deletion_days), then deletes them for good: restore them there until then\n`);
         }
         await confirmWrites(io, args.yes, `Roll back in ${host}: ${what}?`);
@@ -61,6 +78,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
     });
     if (result === null) return 0;
     const { devices, trash, names, disabled, preview, untrashed, fieldsRestored } = result;
+    await emit(rollbackJson(path, preview.plan, { pendingTrash: preview.pendingTrash, pendingDeletionDays: preview.pendingDeletionDays, result }), host);
     if (untrashed > 0) io.err(`took ${count(untrashed)} users out of the Trash\n`);
     if (fieldsRestored > 0) io.err(`set back the fields of ${count(fieldsRestored)} users\n`);
     for (const f of devices.failed.slice(0, LISTED)) io.err(`failed: ${f.what}: ${f.error}\n`);

@@ -5,6 +5,10 @@ import { runSync, type SyncRunResult } from '../../duo/sync/run-sync.js';
 import { loadSyncConfig, overridesOf, resolveSyncSettings, type SyncArgs } from '../../duo/sync/sync-options.js';
 import { ACTION_KINDS, type SyncPlan } from '../../duo/sync/sync-plan.js';
 import { defaultStatePath } from '../../duo/sync/sync-state.js';
+import { SYNC_LABELS, syncRunJson, syncSummary } from '../../duo/sync/sync-summary.js';
+import { syncReport } from '../../report/sync-report.js';
+import { checkReportPath } from '../../report/write-report.js';
+import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import { UsageError } from '../../errors.js';
 import { styler, type CliIo } from '../io.js';
 import { count, ProgressLine } from '../progress.js';
@@ -12,7 +16,7 @@ import type { CommandModule } from './command.js';
 import { directoryOptions } from './directory-options.js';
 import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, type BulkArgs } from './duo-connection.js';
 
-type SyncCliArgs = SyncArgs & DuoArgs & BulkArgs & {
+type SyncCliArgs = SyncArgs & DuoArgs & BulkArgs & ReportArgs & {
   config?: string;
   apply?: boolean;
   plan?: string;
@@ -29,16 +33,12 @@ type SyncCliArgs = SyncArgs & DuoArgs & BulkArgs & {
 };
 
 const LISTED = 20;
-const LABEL: Record<string, string> = {
-  adopt: 'adopt', create: 'create', restore: 'restore', enable: 'enable', update: 'update', rename: 'rename',
-  add_membership: 'add to group', remove_membership: 'remove from group', disable: 'disable', trash: 'send to Trash',
-};
 
 export const syncCommand: CommandModule<SyncCliArgs> = {
   command: 'sync',
   describe: 'Keep Duo in step with AD: plan (default), or --apply; deprovisioning by disable, then Trash; safeguards hold mass changes',
   builder: (yargs: Argv) =>
-    directoryOptions(bulkOptions(duoOptions(yargs)), 'sync')
+    reportOption(directoryOptions(bulkOptions(duoOptions(yargs)), 'sync'))
       .option('config', { type: 'string', describe: 'JSON file with any of these options (no secrets); flags win (see templates/sync.config.json)' })
       .option('apply', { type: 'boolean', describe: 'apply the plan (what a scheduler runs); without it, only plan' })
       .option('plan', { type: 'string', describe: 'with --apply: apply exactly this saved plan (from --out), refused if AD or Duo changed since' })
@@ -70,8 +70,9 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       .example('$0 sync --config sync.json --adopt --out plan.json', 'first run: match existing Duo users, save the plan for review')
       .example('$0 sync --config sync.json --apply --plan plan.json --yes', 'apply exactly the reviewed plan')
       .example('$0 sync --config sync.json --apply --yes --summary-json last-run.json', 'the scheduled run')
-      .example('$0 sync --config sync.json --apply --approve 3f2a9c1b7d4e --yes', 'release what a safeguard held'),
-  run: async (args, io: CliIo) => {
+      .example('$0 sync --config sync.json --apply --approve 3f2a9c1b7d4e --yes', 'release what a safeguard held')
+      .example('$0 sync --config sync.json --report sync.html', 'the plan as a page for the approver'),
+  run: async (args, io: CliIo, argv) => {
     for (const flag of ['plan', 'approve', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'yes'] as const) {
       if (args[flag] !== undefined && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
     }
@@ -80,6 +81,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       throw new UsageError('BAD_OPTION', 'a saved plan is applied as it was made, holds included: --approve and --max-* go with a new plan (drop --plan)');
     }
     if (args.apply) refuseWithoutPrompt(io, args.yes);
+    if (args.report !== undefined) await checkReportPath(args.report);
     const config = args.config === undefined ? {} : await loadSyncConfig(args.config);
     const cli = { ...args, timeout: args['ldap-timeout'] } as SyncArgs;
     const settings = await resolveSyncSettings(cli, io.env, config);
@@ -110,9 +112,13 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     if (result === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
 
     if (args.out !== undefined) await writeJsonAtomically(args.out, result.plan);
-    const summary = { ...summaryOf(result, duo.host, statePath), duo_calls: duo.client.stats.calls, duo_writes: duo.client.stats.writes, seconds: Number(progress.elapsedSeconds().toFixed(1)) };
+    const summary = syncSummary(result, { host: duo.host, statePath, calls: duo.client.stats.calls, writes: duo.client.stats.writes, seconds: Number(progress.elapsedSeconds().toFixed(1)) });
     if (args['summary-json'] !== undefined) await writeJsonAtomically(args['summary-json'], summary);
-    if (args.format === 'json') io.out(JSON.stringify({ ...summary, plan: result.plan, results: result.applied?.results ?? null }, null, 1) + '\n');
+    const json = syncRunJson(summary, result);
+    if (args.report !== undefined) {
+      await saveReport(io, args.report, await syncReport(json, runInfo(argv, duo.host, source.kind === 'ldif' ? [['LDIF dump', source.file]] : [])));
+    }
+    if (args.format === 'json') io.out(JSON.stringify(json, null, 1) + '\n');
     else {
       if (result.applied === null) printPlan(io, result.plan, style);
       printOutcome(io, result, style);
@@ -123,17 +129,6 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     return result.exitCode;
   },
 };
-
-function summaryOf(result: SyncRunResult, host: string, statePath: string) {
-  const counts: Record<string, number> = {};
-  for (const a of result.plan.actions) counts[a.kind] = (counts[a.kind] ?? 0) + 1;
-  return {
-    host, plan_id: result.plan.plan_id, mode: result.applied === null && result.journal === null ? 'plan' : 'apply', exit: result.exitCode,
-    ad_users: result.plan.ad_users, duo_users: result.plan.duo_users, managed: result.plan.managed, counts,
-    failed: result.failed, held: result.plan.held.length, hold_reasons: result.plan.hold_reasons, conflicts: result.plan.conflicts.length, drift: result.plan.drift.length,
-    state: statePath, journal: result.journal, plan_file: result.planFile, held_file: result.heldFile,
-  };
-}
 
 function oneLine(result: SyncRunResult, host: string): string {
   const plan = result.plan;
@@ -147,16 +142,16 @@ function oneLine(result: SyncRunResult, host: string): string {
 function printPlan(io: CliIo, plan: SyncPlan, style: ReturnType<typeof styler>): void {
   const counts = ACTION_KINDS.map((kind) => [kind, plan.actions.filter((a) => a.kind === kind).length] as const).filter(([, n]) => n > 0);
   io.out(`sync plan ${plan.plan_id}: AD ${count(plan.ad_users)} users · Duo ${count(plan.duo_users)} users · ${count(plan.managed)} managed\n`);
-  io.out(counts.length === 0 ? 'nothing to change\n' : `${counts.map(([kind, n]) => `${LABEL[kind]} ${count(n)}`).join(' · ')}\n`);
+  io.out(counts.length === 0 ? 'nothing to change\n' : `${counts.map(([kind, n]) => `${SYNC_LABELS[kind]} ${count(n)}`).join(' · ')}\n`);
   if (plan.held.length > 0) {
     io.out(style('red', `held by a safeguard: ${count(plan.held.length)} destructive actions\n`));
     for (const reason of plan.hold_reasons) io.out(`  because ${reason}\n`);
-    for (const a of plan.held.slice(0, LISTED)) io.out(`  ${LABEL[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : ''}\n`);
+    for (const a of plan.held.slice(0, LISTED)) io.out(`  ${SYNC_LABELS[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : ''}\n`);
     if (plan.held.length > LISTED) io.out(`  … and ${count(plan.held.length - LISTED)} more\n`);
   }
   const destructive = plan.actions.filter((a) => a.kind === 'disable' || a.kind === 'trash' || a.kind === 'remove_membership' || a.kind === 'rename');
   for (const a of destructive.slice(0, LISTED)) {
-    io.out(`  ${LABEL[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : a.kind === 'rename' ? ` → ${a.to.username}` : ''}\n`);
+    io.out(`  ${SYNC_LABELS[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : a.kind === 'rename' ? ` → ${a.to.username}` : ''}\n`);
   }
   if (destructive.length > LISTED) io.out(`  … and ${count(destructive.length - LISTED)} more\n`);
   for (const a of plan.actions.filter((x) => x.kind === 'adopt').slice(0, LISTED)) io.out(`  adopt ${a.username} ${a.kind === 'adopt' ? a.how : ''}\n`);
@@ -179,7 +174,7 @@ function printOutcome(io: CliIo, result: SyncRunResult, style: ReturnType<typeof
   if (result.applied !== null) {
     const failed = result.applied.results.filter((r) => !r.ok);
     io.out(`applied: ${count(result.applied.results.length - failed.length)} done, ${style(failed.length > 0 ? 'red' : 'green', `${count(failed.length)} failed`)}\n`);
-    for (const f of failed.slice(0, LISTED)) io.out(`  failed: ${LABEL[f.action.kind]} ${f.action.username}: ${f.error}\n`);
+    for (const f of failed.slice(0, LISTED)) io.out(`  failed: ${SYNC_LABELS[f.action.kind]} ${f.action.username}: ${f.error}\n`);
     if (failed.length > LISTED) io.out(`  … and ${count(failed.length - LISTED)} more\n`);
     io.out(`journal: ${result.journal} (undo with "duo-bridge rollback ${result.journal} --apply")\n`);
   }

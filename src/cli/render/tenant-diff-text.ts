@@ -1,4 +1,4 @@
-import { TRASHED, type FieldChange, type TenantChange, type TenantDiff } from '../../duo/tenant/tenant-diff.js';
+import { diffSummary, TRASHED, type FieldChange, type TenantChange, type TenantDiff } from '../../duo/tenant/tenant-diff.js';
 import { count } from '../progress.js';
 
 /** The differences user by user, the Trash apart, and a one-line summary. */
@@ -9,14 +9,8 @@ export function renderTenantDiffText(diff: TenantDiff, before: string, after: st
     lines.push(`in the Trash${includeTrash ? '' : ' (gone: not counted; --include-trash counts them)'}:`);
     for (const { user, until } of diff.trash) lines.push(`  ${user.username} (${user.user_id})${until ? ` in Trash until ${until} at the latest` : ''}`);
   }
-  lines.push(diff.changes.length === 0 ? 'no differences' : `${count(diff.changes.length)} differences: ${summary(diff.changes)}`);
+  lines.push(diff.changes.length === 0 ? 'no differences' : `${count(diff.changes.length)} differences: ${diffSummary(diff.changes)}`);
   return lines.join('\n') + '\n';
-}
-
-export function summary(changes: readonly TenantChange[]): string {
-  const counts = new Map<string, number>();
-  for (const c of changes) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
-  return [...counts].map(([kind, n]) => `${kind} ${count(n)}`).join(' · ');
 }
 
 function describeChange(change: TenantChange): string {

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { describeFsError } from '../../input-file.js';
+import { describeFsError, fileSha256 } from '../../input-file.js';
 import type { BulkOperation } from '../api/bulk-api.js';
 import { lockFile, type FileLock } from './lock.js';
 
@@ -305,8 +304,3 @@ export async function bindJournal(
   return true;
 }
 
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}

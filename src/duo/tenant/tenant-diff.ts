@@ -97,3 +97,32 @@ function trashedUntil(after: TenantSnapshot): string | null {
   if (days === undefined || Number.isNaN(taken)) return null;
   return new Date(taken + days * 86_400_000).toISOString().slice(0, 10);
 }
+
+/** The differences by kind, e.g. "changed 34 · created 6". */
+export function diffSummary(changes: readonly TenantChange[]): string {
+  const counts = new Map<string, number>();
+  for (const c of changes) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${kind} ${n.toLocaleString('en-US')}`).join(' · ');
+}
+
+export type TenantDiffJsonChange =
+  | { readonly kind: 'group created' | 'group deleted'; readonly group: string }
+  | { readonly kind: 'created' | 'deleted' | 'restored' | 'changed'; readonly user_id: string; readonly username: string; readonly changes?: readonly FieldChange[] };
+
+/** What `tenant diff --format json` prints. */
+export interface TenantDiffJson {
+  readonly before: string;
+  readonly after: string;
+  readonly differences: number;
+  readonly summary: string;
+  readonly changes: readonly TenantDiffJsonChange[];
+  readonly trash: readonly { readonly user_id: string; readonly username: string; readonly until: string | null }[];
+}
+
+export function tenantDiffJson(diff: TenantDiff, before: string, after: string): TenantDiffJson {
+  return {
+    before, after, differences: diff.changes.length, summary: diffSummary(diff.changes),
+    changes: diff.changes.map((c) => ('group' in c ? c : { kind: c.kind, user_id: c.user.user_id, username: c.user.username, ...('changes' in c ? { changes: c.changes } : {}) })),
+    trash: diff.trash.map((t) => ({ user_id: t.user.user_id, username: t.user.username, until: t.until })),
+  };
+}

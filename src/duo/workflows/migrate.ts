@@ -11,6 +11,7 @@ import { loadLiveTenant } from '../tenant/tenant.js';
 import { MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
 import { BulkMode } from './bulk-mode.js';
 import { applyRenames, type Rename, type RenameResult } from './renames.js';
+import { planJson, type PlanJson } from '../plan/plan-report.js';
 
 /** Row username → user_id of every user an earlier, interrupted migrate was renaming, from its journal. */
 export function migrateHints(history: RunHistory): Map<string, string> {
@@ -95,4 +96,16 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
   } finally {
     await journal.close();
   }
+}
+
+/** What `migrate --format json` prints: its plan, then (once applied) what each rename did. */
+export interface MigrateJson {
+  readonly plan: PlanJson;
+  readonly applied: boolean;
+  readonly results: readonly RenameResult[];
+  readonly attach_failures: readonly { readonly userId: string; readonly error: string }[];
+}
+
+export function migrateJson(result: MigrateResult): MigrateJson {
+  return { plan: planJson(result.plan), applied: result.confirmed, results: result.results, attach_failures: result.attachFailures };
 }

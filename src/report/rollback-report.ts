@@ -1,0 +1,52 @@
+import type { RollbackJson } from '../duo/workflows/rollback-json.js';
+import type { Report, ReportCount, ReportRow } from './report-model.js';
+import { runFacts, type RunInfo } from './run-facts.js';
+
+const names = (n: { username: string; aliases: Record<string, string> }): string => [n.username, ...Object.values(n.aliases)].join(', ');
+
+/** `rollback --report`: each undo step of `rollback --format json`, per user, with its failure once applied. */
+export async function rollbackReport(json: RollbackJson, run: RunInfo): Promise<Report> {
+  const failures = new Map((json.outcome?.failed ?? []).map((f) => [f.user_id, f.error]));
+  const missing = new Set(json.outcome?.names_missing ?? []);
+  const failedIf = (row: ReportRow): ReportRow => {
+    const error = failures.get(row.userId) ?? (missing.has(row.userId) ? 'no longer in Duo (deleted since the run)' : undefined);
+    return error === undefined ? row : { ...row, reason: `failed: ${error}`, risk: 'failed' };
+  };
+  const rows = function* (): Iterable<ReportRow> {
+    for (const t of json.trash) {
+      yield failedIf({ action: 'disable and send to Trash', user: t.username ?? t.user_id, userId: t.user_id, changes: [{ field: 'status', before: '', after: 'disabled, in the Trash' }], reason: `the ${json.kind} created or restored it`, where: '', risk: 'destructive' });
+    }
+    for (const id of json.untrash) yield failedIf({ action: 'take out of the Trash', user: id, userId: id, changes: [], reason: 'the run sent it to the Trash (it stays disabled, as it was)', where: '', risk: null });
+    for (const r of json.restore_names) {
+      yield failedIf({ action: 'restore names', user: r.to.username, userId: r.user_id, changes: [{ field: 'names', before: names(r.from), after: names(r.to) }], reason: 'the run renamed it', where: '', risk: null });
+    }
+    for (const f of json.restore_fields) {
+      yield failedIf({ action: 'set fields back', user: f.user_id, userId: f.user_id, changes: Object.entries(f.to).map(([field, after]) => ({ field, before: '', after })), reason: 'the values before the run', where: '', risk: null });
+    }
+    for (const m of json.remove_memberships) yield { action: 'remove from group', user: m.user_id, userId: m.user_id, changes: [{ field: 'group', before: m.group_id, after: '' }], reason: 'the run added it', where: '', risk: 'destructive' };
+    for (const m of json.add_back_memberships) yield { action: 'add back to group', user: m.user_id, userId: m.user_id, changes: [{ field: 'group', before: '', after: m.group_id }], reason: 'the run removed it', where: '', risk: null };
+    for (const p of json.delete_phones) yield { action: 'delete phone', user: p, userId: '', changes: [], reason: 'the run created it', where: '', risk: 'destructive' };
+    for (const p of json.detach_phones) yield { action: 'detach phone', user: p.user_id, userId: p.user_id, changes: [{ field: 'phone', before: p.phone_id, after: '' }], reason: 'the run attached it', where: '', risk: 'destructive' };
+  };
+  const tally = new Map<string, ReportCount>();
+  for (const row of rows()) tally.set(row.action, { action: row.action, count: (tally.get(row.action)?.count ?? 0) + 1, risk: tally.get(row.action)?.risk ?? row.risk });
+  const outcome = json.outcome;
+  return {
+    title: json.applied ? 'Rollback run' : 'Rollback plan',
+    facts: await runFacts(run, [
+      ['undoes', `the ${json.kind} recorded in ${json.journal}`],
+      ['outcome', outcome === null ? 'preview: nothing was changed (add --apply to roll back)'
+        : `disabled ${outcome.disabled}, sent ${outcome.trashed} to the Trash, took ${outcome.untrashed} out, fields back on ${outcome.fields_restored}, names back on ${outcome.names_restored}, ` +
+          `memberships and phones undone ${outcome.devices_done}, ${outcome.failed.length + outcome.failed_devices.length + outcome.names_missing.length} failed`],
+    ]),
+    counts: [...tally.values()],
+    warnings: [
+      ...(json.trash.length > 0 && json.pending_deletion_days !== null ? [`Duo keeps users in its Trash for ${json.pending_deletion_days} days, then deletes them for good.`] : []),
+      ...(json.unsettled > 0 ? [`${json.unsettled} creates whose answer was lost: --apply reads Duo first, and undoes those the run created.`] : []),
+      ...(json.groups_created.length > 0 ? [`The run created the groups ${json.groups_created.join(', ')}: left in place.`] : []),
+      ...(json.already_trashed > 0 ? [`${json.already_trashed} users were already sent to the Trash by an earlier rollback.`] : []),
+      ...(outcome?.failed_devices ?? []).map((f) => `Failed: ${f.what}: ${f.error}`),
+    ],
+    rows,
+  };
+}
