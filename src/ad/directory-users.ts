@@ -3,6 +3,7 @@ import type { DirectoryEntry } from './directory-entry.js';
 import type { DirectoryOptions } from './export-options.js';
 import { searchLdap, type LdapSearchProgress } from './ldap-source.js';
 import { readLdifEntries, type LdifStats } from './ldif-reader.js';
+import { classifyLdifEntry, NOT_A_USER, type NotAUser } from './ldif-entry-kind.js';
 import { attributesToRead, mapUser, type ExportedUser } from './map-user.js';
 import { buildUserFilter } from './user-filter.js';
 import { resolveGroupMembership } from './duo-groups.js';
@@ -17,17 +18,22 @@ export interface DirectoryUser {
 export interface DirectoryReadStats {
   readonly ldap: LdapSearchProgress;
   readonly ldif: LdifStats;
-  /** LDIF entries that are not selected users (other objects, disabled accounts when not included). */
-  skipped: number;
+  /** LDIF entries read (users or not). */
+  entries: number;
+  /** LDIF entries that are not selected users, by why. */
+  readonly notUsers: Record<NotAUser, number>;
+  /** LDIF entries without objectClass, objectCategory or sAMAccountType: nothing in the dump tells users from other objects. */
+  indistinct: number;
   /** Mapped groups no selected user is a member of (known once the read is done). */
   emptyGroups: readonly string[];
 }
 
 export function newReadStats(): DirectoryReadStats {
-  return { ldap: { entries: 0, pages: 0, referrals: 0, userReferrals: 0 }, ldif: { changeRecords: 0 }, skipped: 0, emptyGroups: [] };
+  return {
+    ldap: { entries: 0, pages: 0, referrals: 0, userReferrals: 0 }, ldif: { changeRecords: 0, searchResult: null }, entries: 0,
+    notUsers: Object.fromEntries(NOT_A_USER.map((why) => [why, 0])) as Record<NotAUser, number>, indistinct: 0, emptyGroups: [],
+  };
 }
-
-const ACCOUNT_DISABLED = 0x2;
 
 /**
  * The selected users of a directory (LDAP, paged, or an LDIF dump), streamed: one LDAP page in
@@ -36,9 +42,14 @@ const ACCOUNT_DISABLED = 0x2;
 export async function* readDirectoryUsers(options: DirectoryOptions, stats: DirectoryReadStats = newReadStats()): AsyncGenerator<DirectoryUser> {
   const membership = await resolveGroupMembership(options.source, options.duoGroups, stats.ldap);
   for await (const entry of await openSource(options, stats)) {
-    if (options.source.kind === 'ldif' && !isSelectedLdifUser(entry, options.selection.includeDisabled)) {
-      stats.skipped++;
-      continue;
+    if (options.source.kind === 'ldif') {
+      stats.entries++;
+      const kind = classifyLdifEntry(entry, options.selection.includeDisabled);
+      if (kind.indistinct) stats.indistinct++;
+      if (kind.notAUser !== null) {
+        stats.notUsers[kind.notAUser]++;
+        continue;
+      }
     }
     yield { user: mapUser(entry, options.mapping), groups: membership.groupsOf(entry) };
   }
@@ -49,17 +60,4 @@ async function openSource(options: DirectoryOptions, stats: DirectoryReadStats):
   const { source } = options;
   if (source.kind === 'ldif') return readLdifEntries(await openInputFile(source.file), source.file, stats.ldif);
   return searchLdap({ ...source, filter: buildUserFilter(options.selection), attributes: attributesToRead(options.mapping) }, stats.ldap);
-}
-
-/**
- * The LDAP filter's user selection, applied to a dump that may hold every kind of object.
- * A dump made without objectClass was selected by its own filter: its entries are taken as users.
- */
-function isSelectedLdifUser(entry: DirectoryEntry, includeDisabled: boolean): boolean {
-  const classes = (entry.attributes.get('objectclass') ?? []).map((c) => c.toString().toLowerCase());
-  if (classes.length > 0 && (!classes.includes('user') || classes.includes('computer'))) return false;
-  const category = entry.attributes.get('objectcategory')?.[0]?.toString().toLowerCase();
-  if (category !== undefined && !category.startsWith('cn=person,')) return false;
-  const uac = Number(entry.attributes.get('useraccountcontrol')?.[0]?.toString() ?? '0');
-  return includeDisabled || (uac & ACCOUNT_DISABLED) === 0;
 }

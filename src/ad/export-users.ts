@@ -3,6 +3,7 @@ import { ALIAS_COLUMNS, DUO_COLUMNS, TRACE_COLUMNS } from '../csv/columns.js';
 import { createRowWriter } from '../csv/row-writer.js';
 import type { ExportOptions } from './export-options.js';
 import { newReadStats, readDirectoryUsers } from './directory-users.js';
+import type { NotAUser } from './ldif-entry-kind.js';
 
 export interface ExportProgress {
   readonly users: number;
@@ -17,8 +18,14 @@ export interface ExportSummary extends ExportProgress {
   /** Users that had more than 8 aliases; the first 8 were kept. */
   readonly aliasOverflow: number;
   readonly referrals: number;
-  /** Entries of the LDIF that were not users (or were change records) and were skipped. */
-  readonly skipped: number;
+  /** LDIF entries read, users or not (0 for LDAP, whose filter selects the users). */
+  readonly entries: number;
+  /** LDIF entries not exported, by why (disabled accounts, computers, built-in accounts, deleted objects, entries that are only a DN, other objects). */
+  readonly notUsers: Readonly<Record<NotAUser, number>>;
+  /** LDIF entries without objectClass, objectCategory or sAMAccountType. */
+  readonly indistinct: number;
+  /** LDIF change records (changetype modify/delete/modrdn): not entries, skipped. */
+  readonly changeRecords: number;
   /** Phone values written as found, because they are not a possible number. */
   readonly unnormalisedPhones: number;
   /** Users given at least one Duo group. */
@@ -74,7 +81,7 @@ export async function exportUsers(
   });
   onProgress({ users, pages: stats.ldap.pages });
   return {
-    users, pages: stats.ldap.pages, missingUsername, disabled, aliasOverflow, referrals: stats.ldap.referrals, skipped: stats.skipped + stats.ldif.changeRecords,
+    users, pages: stats.ldap.pages, missingUsername, disabled, aliasOverflow, referrals: stats.ldap.referrals, entries: stats.entries, notUsers: stats.notUsers, indistinct: stats.indistinct, changeRecords: stats.ldif.changeRecords,
     unnormalisedPhones, inGroups, emptyGroups: stats.emptyGroups,
   };
 }

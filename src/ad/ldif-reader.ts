@@ -5,6 +5,8 @@ import { BINARY_ATTRIBUTE_KEYS, type DirectoryEntry } from './directory-entry.js
 export interface LdifStats {
   /** Records skipped because they change entries (changetype modify/delete/modrdn) instead of listing them. */
   changeRecords: number;
+  /** The `result:` of plain `ldapsearch` output (without -LLL), when the dump has one. */
+  searchResult: { readonly code: number; readonly text: string } | null;
 }
 
 /**
@@ -15,9 +17,11 @@ export interface LdifStats {
 export async function* readLdifEntries(
   source: AsyncIterable<Buffer | string>,
   file: string,
-  stats: LdifStats = { changeRecords: 0 },
+  stats: LdifStats = { changeRecords: 0, searchResult: null },
 ): AsyncGenerator<DirectoryEntry> {
   let record: { dn: string; line: number; attributes: Map<string, (string | Buffer)[]>; change: boolean } | null = null;
+  // Plain ldapsearch ends with a record of its own: "search: 2", "result: 0 Success" (then comments).
+  let resultRecord = false;
   let logical: Buffer[] = [];
   let logicalLine = 0;
   let lineNumber = 0;
@@ -34,6 +38,12 @@ export async function* readLdifEntries(
     const value = decodeValue(bytes, colon, key, file, logicalLine);
     if (record === null) {
       if (key === 'version') return;
+      if (resultRecord || key === 'search' || key === 'result') {
+        resultRecord = true;
+        const match = /^\s*(\d+)\s*(.*)$/.exec(value.toString());
+        if (key === 'result' && match) stats.searchResult = { code: Number(match[1]), text: match[2]!.trim() };
+        return;
+      }
       if (key !== 'dn') throw new DataError('BAD_LDIF', `${file}:${logicalLine}: a record must start with "dn:"`);
       record = { dn: value.toString(), line: logicalLine, attributes: new Map(), change: false };
       return;
@@ -51,6 +61,7 @@ export async function* readLdifEntries(
     parseLogical();
     const done = record;
     record = null;
+    resultRecord = false;
     if (done === null) return null;
     if (done.change) {
       stats.changeRecords++;
@@ -79,6 +90,11 @@ export async function* readLdifEntries(
   }
   const last = endRecord();
   if (last) yield last;
+  const result = stats.searchResult;
+  if (result !== null && result.code !== 0) {
+    throw new DataError('LDIF_INCOMPLETE', `${file}: the dump is incomplete: ldapsearch ended with "result: ${result.code} ${result.text}"; ` +
+      'make it again with paging (ldapsearch -E pr=500/noprompt) or without the size limit');
+  }
 }
 
 function decodeValue(bytes: Buffer, colon: number, key: string, file: string, line: number): string | Buffer {

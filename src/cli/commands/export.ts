@@ -5,6 +5,9 @@ import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
 import { count, ProgressLine, rate } from '../progress.js';
 import type { CommandModule } from './command.js';
+import { DataError } from '../../errors.js';
+import type { ExportSummary } from '../../ad/export-users.js';
+import type { NotAUser } from '../../ad/ldif-entry-kind.js';
 import { directoryOptions } from './directory-options.js';
 
 type ExportCliArgs = ExportArgs & { config?: string };
@@ -48,10 +51,45 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
     }
     if (options.duoGroups.length > 0) io.err(`note: ${count(summary.inGroups)} users are in at least one of the ${count(options.duoGroups.length)} mapped groups\n`);
     for (const dn of summary.emptyGroups) io.err(`warning: no exported user is a member of ${dn}: check the DN\n`);
-    if (summary.skipped > 0) io.err(`note: ${count(summary.skipped)} LDIF entries were not selected users and were skipped\n`);
+    for (const line of leftOutLines(summary)) io.err(`${line}\n`);
     if (options.selection.groups.some((dn) => /^CN=Domain Users,/i.test(dn))) {
       io.err('warning: "Domain Users" is usually a primary group, which AD does not list in memberOf; few users match it\n');
+    }
+    if (summary.users === 0) {
+      const source = options.source;
+      const seen = source.kind === 'ldif'
+        ? `${source.file} holds ${count(summary.entries)} entries${summary.entries > 0 ? ', none of them an enabled user account' : ''}`
+        : `the search under ${source.base} returned no user`;
+      throw new DataError('NO_USERS', `no users were exported: ${seen} (a wrong filter or base, an empty dump, or not an Active Directory one?)`);
     }
     return 0;
   },
 };
+
+const LEFT_OUT: readonly (readonly [NotAUser, string, string])[] = [
+  ['computer', 'computer', 'computers'], ['built-in', 'built-in account', 'built-in accounts'],
+  ['deleted', 'deleted object', 'deleted objects'], ['other', 'other object (group, contact, container …)', 'other objects (groups, contacts, containers …)'],
+];
+
+/** What an LDIF dump held besides the exported users, a line per reason an admin acts on differently. */
+function leftOutLines(summary: ExportSummary): string[] {
+  const { notUsers } = summary;
+  const lines: string[] = [];
+  const kinds = LEFT_OUT.filter(([why]) => notUsers[why] > 0);
+  if (kinds.length > 0) {
+    const total = kinds.reduce((sum, [why]) => sum + notUsers[why], 0);
+    lines.push(`note: ${count(total)} LDIF ${total === 1 ? 'entry is' : 'entries are'} not user accounts and were left out: ` +
+      `${kinds.map(([why, one, many]) => `${count(notUsers[why])} ${notUsers[why] === 1 ? one : many}`).join(', ')}` +
+      `${notUsers['built-in'] > 0 ? ' (built-in: Administrator, Guest, krbtgt, DefaultAccount, RID 500–503)' : ''}`);
+  }
+  if (notUsers.disabled > 0) lines.push(`note: ${count(notUsers.disabled)} disabled ${notUsers.disabled === 1 ? 'account was' : 'accounts were'} left out: --include-disabled exports them (status "disabled")`);
+  if (notUsers.unreadable > 0) {
+    lines.push(`warning: ${count(notUsers.unreadable)} LDIF entries are only a DN, without attributes: the account that made the dump may not read them (bind rights); left out`);
+  }
+  if (summary.indistinct > 0) {
+    lines.push(`warning: ${count(summary.indistinct)} LDIF entries have no objectClass, objectCategory or sAMAccountType: only a "$" name or a built-in RID tells a computer or a built-in account apart there; ` +
+      'make the dump with objectClass objectCategory sAMAccountType objectSid userAccountControl among its attributes');
+  }
+  if (summary.changeRecords > 0) lines.push(`note: ${count(summary.changeRecords)} LDIF change records (changetype modify, delete, modrdn) are not entries and were skipped`);
+  return lines;
+}

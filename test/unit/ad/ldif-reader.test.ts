@@ -63,7 +63,7 @@ describe('readLdifEntries', () => {
   });
 
   it('skips change records and counts them; changetype add is an entry', async () => {
-    const stats = { changeRecords: 0 };
+    const stats = { changeRecords: 0, searchResult: null };
     const result = await entries('dn: CN=a\nchangetype: add\nsn: A\n\ndn: CN=b\nchangetype: modify\nreplace: sn\nsn: B\n-\n', 0, stats);
     expect(result.map((e) => e.dn)).toEqual(['CN=a']);
     expect(stats.changeRecords).toBe(1);
