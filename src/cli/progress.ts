@@ -53,6 +53,11 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** "1 error", "2 errors": a count with its noun. */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
+
 /** `[########------------]` for a share from 0 to 1. */
 export function bar(share: number, width = 20): string {
   const filled = Math.round(Math.min(1, Math.max(0, share)) * width);

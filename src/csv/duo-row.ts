@@ -31,6 +31,8 @@ export interface DuoUserRow {
   readonly phones: readonly RowPhone[];
   readonly adGuid: string;
   readonly adDn: string;
+  /** The row's cells as the file has them, under its own header: what the rejected and results files carry over. */
+  readonly cells: readonly string[];
 }
 
 export interface RowPhone {
@@ -101,6 +103,7 @@ export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, lin
     phones: rowPhones(cells, layout, options.defaultCountry),
     adGuid: get('ad_guid'),
     adDn: get('ad_dn'),
+    cells,
   };
 }
 

@@ -18,7 +18,7 @@ export type CsvReadEvent =
 export type CellKind = 'formula' | 'number' | 'date' | 'boolean' | 'unreadable';
 
 export interface CsvProblem {
-  readonly code: 'MALFORMED_CSV' | 'INVALID_ENCODING';
+  readonly code: 'MALFORMED_CSV' | 'INVALID_ENCODING' | 'TYPE_LINE';
   readonly line: number;
   readonly message: string;
   /** Nothing after it can be trusted: the reader has stopped. */
@@ -68,10 +68,23 @@ export async function* readCsvRecordBatches(
     yield [problem('INVALID_ENCODING', encoding.binaryAtLine, 'not a text file: it contains NUL bytes (binary data?)', true)];
     return;
   }
+  // Windows PowerShell 5.1's Export-Csv (without -NoTypeInformation) writes "#TYPE <.NET type>" above the header.
+  const typeLine = /^#TYPE[ \t]/.test(prefix.subarray(0, 6).toString('latin1')) ? prefix.subarray(0, prefix.indexOf(0x0a) + 1 || prefix.length) : null;
+  const queue: CsvReadEvent[] = [];
+  let skippedLines = 0;
+  if (typeLine !== null) {
+    skippedLines = 1;
+    prefix = prefix.subarray(typeLine.length);
+    while (!done && !prefix.includes(0x0a) && prefix.length < SNIFF_BYTES) {
+      const next = await text.next();
+      if (next.done) done = true;
+      else prefix = Buffer.concat([prefix, next.value]);
+    }
+    queue.push(problem('TYPE_LINE', 1, `PowerShell's "${typeLine.toString('utf8').trim().slice(0, 120)}" line (Export-Csv without -NoTypeInformation) was skipped: the header is line 2`, false));
+  }
   const delimiter = options.delimiter ?? sniffDelimiter(prefix.subarray(0, SNIFF_BYTES).toString('utf8'));
 
-  const queue: CsvReadEvent[] = [];
-  let lastEndLine = 0;
+  let lastEndLine = skippedLines;
   let lastEmptyLines = 0;
   let seenHeader = false;
   let row = 0;
@@ -83,7 +96,7 @@ export async function* readCsvRecordBatches(
     on_record: (cells: string[], info) => {
       // info.lines is where the record ENDS; it starts after the previous one and any skipped blank lines.
       const line = lastEndLine + 1 + (info.empty_lines - lastEmptyLines);
-      lastEndLine = info.lines;
+      lastEndLine = info.lines + skippedLines;
       lastEmptyLines = info.empty_lines;
       if (!seenHeader) {
         seenHeader = true;
@@ -112,6 +125,7 @@ export async function* readCsvRecordBatches(
     });
 
   try {
+    if (queue.length > 0) yield queue.splice(0);
     await feed(prefix);
     if (queue.length > 0) yield queue.splice(0);
     while (failure === null && !done) {

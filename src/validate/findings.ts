@@ -36,6 +36,7 @@ export const FINDING_SEVERITY = {
   CHANGED_SINCE_EXPORT: 'warning',
   CONTROL_CHARACTER: 'error',
   XLSX_UNREADABLE_CELL: 'error',
+  TYPE_LINE: 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type FindingCode = keyof typeof FINDING_SEVERITY;

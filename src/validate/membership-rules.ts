@@ -45,7 +45,7 @@ export function checkGroupsAndPhones(
     if (!parsed.ok) {
       out.push(parsed.reason === 'needs-country'
         ? at(column, { code: 'PHONE_NEEDS_COUNTRY', value: text, message: parsed.message,
-          fix: 'write it with its country code (+44 …), or give --default-country CC for numbers written without one' })
+          fix: 'Duo itself reads a number without "+" as a US number: if these are US numbers, say so with --default-country US; otherwise write each with its country code (+44 …) or give --default-country CC' })
         : at(column, { code: 'INVALID_PHONE', value: text, message: parsed.message,
           fix: 'correct the number (E.164, e.g. +17345551234, with an extension as "x3243"), or clear the cell' }));
     }

@@ -27,7 +27,7 @@ describe('export with phones and Duo groups from a real Samba AD DC, round-tripp
       '--filter', firstUsers(100), '--alias-attr', 'mail', '--phone-attr', 'mobile', '--phone-attr', 'telephoneNumber', '--default-country', 'US',
       '--duo-group', `CN=GG-Top,OU=Groups,${AD.base}`, '--duo-group', `CN=GG-Other,OU=Groups,${AD.base}`], { env: ldapEnv() });
     expect(run.exitCode).toBe(0);
-    expect(run.stderr).toMatch(/warning: 1 phone numbers could not be normalised/);
+    expect(run.stderr).toMatch(/warning: 1 phone number could not be normalised/);
     const enabled = Array.from({ length: 100 }, (_, k) => k + 1).filter((i) => !isDisabled(i));
     expect(run.stderr).toMatch(new RegExp(`note: ${enabled.filter((i) => i <= 70).length} users are in at least one of the 2 mapped groups`));
 

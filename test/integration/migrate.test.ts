@@ -273,7 +273,7 @@ describe('plan and migrate validate the CSV first', () => {
     const dir = tmpFiles({ 'users.csv': 'username,email\na,a@example.com\n,b@example.com\n' });
     for (const command of ['plan', 'migrate']) {
       const run = await cli([command, join(dir, 'users.csv')]);
-      expect([run.exitCode, run.stderr]).toEqual([1, `duo-bridge: ${join(dir, 'users.csv')} has 1 errors: fix them, or use --skip-invalid\n`]);
+      expect([run.exitCode, run.stderr]).toEqual([1, `duo-bridge: ${join(dir, 'users.csv')} has 1 error: fix them, or use --skip-invalid\n`]);
     }
     const skipping = await cli(['plan', join(dir, 'users.csv'), '--skip-invalid', '--format', 'json']);
     expect(JSON.parse(skipping.stdout).summary.create).toBe(1);

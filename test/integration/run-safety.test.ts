@@ -76,7 +76,7 @@ describe('validate and import agree', () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(3) });
     const run = await cli(['import', join(dir, 'users.csv'), '--apply', '--yes', '--max-aliases', '1']);
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/has 1 errors; nothing was imported/);
+    expect(run.stderr).toMatch(/has 1 error; nothing was imported/);
     expect(run.stdout).toMatch(/TOO_MANY_ALIASES/);
   });
 });

@@ -41,7 +41,7 @@ describe('a real spreadsheet program: LibreOffice Calc', () => {
       reports.push(findings.map((f: { code: string; line: number; column: string; value: string }) => [f.code, f.line, f.column, f.value]));
       const out = join(dir, `batches-${i}`);
       const imported = await runCli(['import', file, '--out-dir', out, '--skip-invalid', '--default-country', 'US']);
-      expect(imported.stderr).toMatch(/wrote 40 users in 1 batch files/);
+      expect(imported.stderr).toMatch(/wrote 40 users in 1 batch file /);
       written.push(batches(out));
     }
     expect(reports[1]).toEqual(reports[0]);

@@ -3,7 +3,7 @@ import { exportUsers } from '../../ad/export-users.js';
 import { loadExportConfig, resolveExportOptions, type ExportArgs } from '../../ad/export-options.js';
 import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
-import { count, ProgressLine, rate } from '../progress.js';
+import { count, counted, ProgressLine, rate } from '../progress.js';
 import type { CommandModule } from './command.js';
 import { DataError } from '../../errors.js';
 import type { ExportSummary } from '../../ad/export-users.js';
@@ -46,7 +46,7 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
     if (summary.aliasOverflow > 0) io.err(`warning: ${count(summary.aliasOverflow)} users have more than 8 aliases; the first 8 were kept\n`);
     if (summary.disabled > 0) io.err(`note: ${count(summary.disabled)} disabled accounts exported with status "disabled"\n`);
     if (summary.unnormalisedPhones > 0) {
-      io.err(`warning: ${count(summary.unnormalisedPhones)} phone numbers could not be normalised and were written as found` +
+      io.err(`warning: ${counted(summary.unnormalisedPhones, 'phone number')} could not be normalised and were written as found` +
         `${options.mapping.defaultCountry ? '' : ' (numbers without +CC need --default-country)'}: validate lists them\n`);
     }
     if (options.duoGroups.length > 0) io.err(`note: ${count(summary.inGroups)} users are in at least one of the ${count(options.duoGroups.length)} mapped groups\n`);

@@ -4,12 +4,13 @@ import { writeBatchFiles } from '../../duo/workflows/batches.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { checkImportInput, gateRows, importFiles, writeRejectedRows, type ImportGate } from '../../duo/workflows/import-gate.js';
 import { applyImport } from '../../duo/workflows/importer.js';
+import { writeDuoCsv } from '../../duo/workflows/duo-csv.js';
 import { shownActions } from '../render/plan-text.js';
 import { MAX_BATCH } from '../../duo/api/users-api.js';
 import { checkOutputPath } from '../../atomic-file.js';
 import { printAll, styler, type CliIo } from '../io.js';
 import { parseDelimiter, parseIntegerOption } from '../options.js';
-import { bar, count, ProgressLine, rate } from '../progress.js';
+import { bar, count, counted, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import { parseCountry } from '../../phone.js';
 import type { CommandModule } from './command.js';
@@ -23,6 +24,7 @@ import { attachOptions, restoreTrashedOption, bulkOptions, bulkSizeOf, confirmWr
 interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs, ReportArgs {
   file: string;
   'out-dir'?: string;
+  'duo-csv'?: string;
   apply?: boolean;
   'batch-size'?: string;
   journal?: string;
@@ -46,6 +48,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     reportOption(restoreTrashedOption(attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs)))))))
       .positional('file', { type: 'string', demandOption: true, describe: 'the user list: a CSV, or an .xlsx workbook' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
+      .option('duo-csv', { type: 'string', describe: 'offline: write the validated list as a CSV for Duo\'s Admin Panel "Import Users" page (Duo\'s columns and conventions)' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
       .option('batch-size', { type: 'string', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
       .option('skip-invalid', { type: 'boolean', describe: 'import the valid rows; write the others to <name>.rejected.csv' })
@@ -58,12 +61,16 @@ export const importCommand: CommandModule<ImportArgs> = {
       .option('sheet', { type: 'string', describe: 'for an .xlsx file: the worksheet to read (default the first)' })
       .option('max-aliases', { type: 'string', describe: 'most aliases a row may have, as in validate (default 8)' })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
+      .example('$0 import users.csv --duo-csv duo-import.csv --default-country US', 'the cleaned list for Duo\'s Admin Panel "Import Users"')
       .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
       .example('$0 import users.csv --apply --skip-invalid', 'import the valid rows, write users.rejected.csv')
       .example('$0 import users.csv --apply --default-country US --create-groups --enroll', 'with groups and phones; enrollment emails to users without a phone')
       .example('$0 import users.csv --apply --report import.html', 'and a page of every row\'s outcome for the change ticket'),
   run: async (args, io: CliIo, argv) => {
-    if (Boolean(args['out-dir']) === Boolean(args.apply)) throw new UsageError('BAD_OPTION', 'give either --out-dir DIR (offline batches) or --apply (live import)');
+    if ([args['out-dir'], args['duo-csv'], args.apply].filter(Boolean).length !== 1) {
+      throw new UsageError('BAD_OPTION', 'give one of --out-dir DIR (offline batches), --duo-csv FILE (a CSV for Duo\'s Admin Panel import) or --apply (live import)');
+    }
+    if (args['duo-csv'] !== undefined) await checkOutputPath(args['duo-csv'], '--duo-csv');
     for (const flag of ['update', 'enroll', 'send-activation', 'create-groups', 'share-phones', 'restore-trashed'] as const) {
       if (args[flag] && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
     }
@@ -90,12 +97,25 @@ export const importCommand: CommandModule<ImportArgs> = {
       io.err(`skipping ${count(gate.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
     }
 
+    if (args['duo-csv'] !== undefined) {
+      const written = await writeDuoCsv(() => filterRows(args.file, gate), args['duo-csv']);
+      io.err(`wrote ${counted(written.users, 'user')} to ${args['duo-csv']} for Duo's Admin Panel (Users → Import Users), columns ${written.columns.join(', ')}` +
+        `${gate.invalidRows.size > 0 ? ` (${counted(gate.invalidRows.size, 'invalid row')} skipped)` : ''}\n` +
+        'note: Duo\'s import updates a user whose username or alias matches a row, and creates the others: "duo-bridge plan" shows which is which first\n');
+      return gate.invalidRows.size > 0 ? 1 : 0;
+    }
     if (duo === null) {
       const valid = filterRows(args.file, gate);
       const written = await writeBatchFiles(valid, args['out-dir']!, batchSize);
-      io.err(`wrote ${count(written.users)} users in ${written.files} batch files to ${args['out-dir']}` +
+      io.err(`wrote ${counted(written.users, 'user')} in ${counted(written.files, 'batch file')} to ${args['out-dir']}` +
         `${gate.invalidRows.size > 0 ? ` (${count(gate.invalidRows.size)} invalid rows skipped)` : ''}\n` +
-        (written.droppedAliases > 0 ? `note: ${count(written.droppedAliases)} aliases equal to their own row's username were left out\n` : ''));
+        (written.droppedAliases > 0 ? `note: ${count(written.droppedAliases)} aliases equal to their own row's username were left out\n` : '') +
+        (written.leftOut.groups + written.leftOut.phones > 0
+          ? `warning: bulk_create carries users only: ${[
+            written.leftOut.groups > 0 ? `${counted(written.leftOut.groups, 'group membership')} (${counted(written.leftOut.groupUsers, 'user')})` : '',
+            written.leftOut.phones > 0 ? `${counted(written.leftOut.phones, 'phone')} (${counted(written.leftOut.phoneUsers, 'user')})` : '',
+          ].filter(Boolean).join(' and ')} are not in the batch files; "import --apply" adds them, or Duo's Admin Panel import of --duo-csv\n`
+          : ''));
       return gate.invalidRows.size > 0 ? 1 : 0;
     }
 
@@ -151,5 +171,5 @@ async function* filterRows(file: string, gate: ImportGate) {
 async function refuse(file: string, gate: ImportGate, io: CliIo): Promise<never> {
   await printAll(io, renderFindingsText(file, gate.validation, { maxShown: 20, style: styler(io.outIsTTY) }));
   const hint = gate.fileErrors.length > 0 ? 'fix the file first' : 'fix them, or import the valid rows with --skip-invalid';
-  throw new DataError('IMPORT_REFUSED', `${file} has ${count(gate.validation.errors)} errors; nothing was imported: ${hint}`);
+  throw new DataError('IMPORT_REFUSED', `${file} has ${counted(gate.validation.errors, 'error')}; nothing was imported: ${hint}`);
 }

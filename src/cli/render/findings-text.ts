@@ -1,3 +1,4 @@
+import { counted } from '../progress.js';
 import { FINDING_SEVERITY, type Finding, type FindingCode } from '../../validate/findings.js';
 import type { ValidationResult } from '../../validate/validate-csv.js';
 import type { Style } from '../io.js';
@@ -41,7 +42,7 @@ export async function* renderFindingsText(file: string, result: ValidationResult
   }
   const verdict = result.errors > 0 ? style('red', 'NOT READY for import') : style('green', 'ready for import');
   const delimiter = result.sheet !== null ? `, sheet "${result.sheet}"` : result.delimiter === null ? '' : `, delimiter ${result.delimiter === '\t' ? 'tab' : `"${result.delimiter}"`}`;
-  yield `${file}: ${result.rows} rows, ${result.errors} errors, ${result.warnings} warnings${delimiter}: ${verdict}\n`;
+  yield `${file}: ${counted(result.rows, 'row')}, ${counted(result.errors, 'error')}, ${counted(result.warnings, 'warning')}${delimiter}: ${verdict}\n`;
 }
 
 async function* ofCode(result: ValidationResult, code: FindingCode): AsyncGenerator<Finding> {

@@ -36,7 +36,15 @@ export function batchFileName(index: number): string {
  * Writes rows as batch-0001.json, batch-0002.json, … of at most `batchSize` users, in file order.
  * Refuses a directory that already holds batches, so an old run's files never mix with a new one.
  */
-export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: string, batchSize: number): Promise<{ files: number; users: number; droppedAliases: number }> {
+export interface BatchFilesWritten {
+  readonly files: number;
+  readonly users: number;
+  readonly droppedAliases: number;
+  /** What bulk_create cannot carry, left out of the files: group memberships and phones (users with any, and how many). */
+  readonly leftOut: { readonly groups: number; readonly groupUsers: number; readonly phones: number; readonly phoneUsers: number };
+}
+
+export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: string, batchSize: number): Promise<BatchFilesWritten> {
   try {
     await mkdir(outDir, { recursive: true });
     const existing = (await readdir(outDir)).filter((name) => /^batch-\d+\.json$/.test(name));
@@ -49,6 +57,7 @@ export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: s
   let files = 0;
   let users = 0;
   let droppedAliases = 0;
+  const leftOut = { groups: 0, groupUsers: 0, phones: 0, phoneUsers: 0 };
   const flush = async (): Promise<void> => {
     const content = batchFileContent(batch);
     await writeFileAtomically(join(outDir, batchFileName(++files)), async (out) => void out.write(content));
@@ -57,9 +66,13 @@ export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: s
   };
   for await (const row of rows) {
     droppedAliases += row.droppedAliases.length;
+    leftOut.groups += row.groups.length;
+    leftOut.groupUsers += row.groups.length > 0 ? 1 : 0;
+    leftOut.phones += row.phones.length;
+    leftOut.phoneUsers += row.phones.length > 0 ? 1 : 0;
     batch.push(row);
     if (batch.length === batchSize) await flush();
   }
   if (batch.length > 0) await flush();
-  return { files, users, droppedAliases };
+  return { files, users, droppedAliases, leftOut };
 }

@@ -2,7 +2,6 @@ import type { CountryCode } from 'libphonenumber-js';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../../atomic-file.js';
-import { ALIAS_COLUMNS, DUO_COLUMNS } from '../../csv/columns.js';
 import { readDuoUserRowsFromFile, type DuoUserRow, type RowOptions } from '../../csv/duo-row.js';
 import { openRecordBatches, type InputOptions } from '../../csv/input-records.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
@@ -65,24 +64,34 @@ export async function checkImportInput(
   return { validation, invalidRows, fileErrors, refused, read: { delimiter, sheet, defaultCountry } };
 }
 
-export const ROW_COLUMNS = [...DUO_COLUMNS] as const;
-
-/** A row's cells in Duo CSV column order, for the rejected and results files. */
-export function rowCells(row: DuoUserRow): string[] {
-  const aliases = new Map(row.aliases);
-  return [row.username, row.realname, row.firstname, row.lastname, row.email,
-    ...ALIAS_COLUMNS.map((_, i) => aliases.get(i + 1) ?? ''), row.status, row.notes];
+/**
+ * What the rejected and results files carry of each row: every column of the input, under its own
+ * name and in its order (names, fields, groupN, phoneN, platformN, tokenN, ad_guid, ad_dn, any
+ * other), as the file has them, so a fixed row imported again loses nothing. A column named like one
+ * these files add (an earlier rejected or results file imported again) is left for the new one.
+ */
+export async function carriedColumns(input: string, gate: ImportGate, added: readonly string[]): Promise<{ header: string[]; cellsOf: (row: DuoUserRow) => string[] }> {
+  let header: readonly string[] = [];
+  for await (const batch of await openRecordBatches(input, gate.read)) {
+    const first = batch.find((event) => event.type === 'header');
+    if (first?.type === 'header') header = first.cells;
+    break;
+  }
+  const ours = new Set(added.map((name) => name.toLowerCase()));
+  const kept = header.map((name, at) => [name, at] as const).filter(([name]) => !ours.has(name.trim().toLowerCase()));
+  return { header: kept.map(([name]) => name), cellsOf: (row) => kept.map(([, at]) => row.cells[at] ?? '') };
 }
 
 /** `<name>.rejected.csv`: the skipped rows with their line and why, to fix and import again. */
 export async function writeRejectedRows(input: string, path: string, gate: ImportGate): Promise<void> {
+  const columns = await carriedColumns(input, gate, ['line', 'reason']);
   async function* rejected(): AsyncGenerator<string[]> {
     for await (const row of gateRows(input, gate)) {
       const reason = gate.invalidRows.get(row.row);
-      if (reason !== undefined) yield [String(row.line), ...rowCells(row), reason];
+      if (reason !== undefined) yield [String(row.line), ...columns.cellsOf(row), reason];
     }
   }
   await writeFileAtomically(path, (out) =>
-    pipeline(Readable.from(rejected()), createCsvWriter(['line', ...ROW_COLUMNS, 'reason'], { crlf: true }), out, { end: false }),
+    pipeline(Readable.from(rejected()), createCsvWriter(['line', ...columns.header, 'reason'], { crlf: true }), out, { end: false }),
   );
 }

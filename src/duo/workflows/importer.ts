@@ -16,7 +16,7 @@ import { bindJournal, Journal, type JournalRecord, type RowResult } from '../jou
 import { assertions, hasAdditions, planRows, rowAliases, TRASHED_STATUS, userChanges, type Plan, type PlanAction, type PlannedRow } from '../plan/decide.js';
 import { previewImport } from './import-preview.js';
 import { newDuoUser } from './batches.js';
-import { ROW_COLUMNS, rowCells, type ImportFiles, type ImportGate } from './import-gate.js';
+import { carriedColumns, type ImportFiles, type ImportGate } from './import-gate.js';
 import { RunHistory } from '../journal/run-history.js';
 import { Attacher, type AttachItem, type AttachOptions } from './attach.js';
 import { GroupDirectory } from './group-directory.js';
@@ -94,7 +94,7 @@ interface Outcome {
 
 // Setting aliases is idempotent: an unanswered attempt can simply be repeated.
 const ALIAS_ATTEMPTS = 3;
-const RESULT_COLUMNS = ['line', ...ROW_COLUMNS, 'result', 'duo_user_id', 'error', 'note'];
+const RESULT_COLUMNS = ['result', 'duo_user_id', 'error', 'note'];
 
 /**
  * Creates the CSV's users in Duo: per batch, look every name up; classify the rows with the plan's
@@ -186,9 +186,10 @@ class ImportRun {
   }
 
   async execute(out: NodeJS.WritableStream): Promise<void> {
-    const results = createCsvWriter(RESULT_COLUMNS, { crlf: true });
-    results.pipe(out, { end: false });
     const { input, gate, batchSize } = this.options;
+    const columns = await carriedColumns(input, gate, ['line', ...RESULT_COLUMNS]);
+    const results = createCsvWriter(['line', ...columns.header, ...RESULT_COLUMNS], { crlf: true });
+    results.pipe(out, { end: false });
     for await (const { rows, skipped } of validRowBatches(input, gate, batchSize)) {
       const outcomes = await this.processBatch(rows);
       // Rows in file order: the skipped rows of this stretch of the file, then the batch.
@@ -196,7 +197,7 @@ class ImportRun {
       for (const [row, outcome] of [...skippedOutcomes, ...rows.map((row) => [row, outcomes.get(row)!] as const)].sort(([a], [b]) => a.line - b.line)) {
         this.counts[outcome.result]++;
         this.droppedAliases += row.droppedAliases.length;
-        const cells = [String(row.line), ...rowCells(row), outcome.result, outcome.userId ?? '', outcome.error ?? '', [droppedNote(row), ...(outcome.notes ?? [])].filter(Boolean).join('; ')];
+        const cells = [String(row.line), ...columns.cellsOf(row), outcome.result, outcome.userId ?? '', outcome.error ?? '', [droppedNote(row), ...(outcome.notes ?? [])].filter(Boolean).join('; ')];
         if (!results.write(cells)) await once(results, 'drain');
       }
       this.done += rows.length;

@@ -7,7 +7,7 @@ import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
 let line = 1;
 function row(username: string, email = '', aliases: string[] = [], extra: Partial<DuoUserRow> = {}): DuoUserRow {
   line++;
-  return { line, row: line - 1, username, realname: '', firstname: '', lastname: '', email, status: '', notes: '', aliases: aliases.map((a, i) => [i + 1, a] as const), droppedAliases: [], groups: [], phones: [], adGuid: '', adDn: '', ...extra };
+  return { line, row: line - 1, username, realname: '', firstname: '', lastname: '', email, status: '', notes: '', aliases: aliases.map((a, i) => [i + 1, a] as const), droppedAliases: [], groups: [], phones: [], adGuid: '', adDn: '', cells: [], ...extra };
 }
 let id = 0;
 function user(username: string, email: string | null = null, aliases: string[] = [], extra: Partial<TenantUser> = {}): TenantUser {
