@@ -20,6 +20,7 @@ const config = {
     ...(process.env.DUO_BRIDGE_OFFICE_SUITE ? [] : ['/test/office/']),
     ...(process.env.DUO_BRIDGE_CRASH_SUITE ? [] : ['/test/crash/']),
     ...(process.env.DUO_BRIDGE_BROWSER_SUITE ? [] : ['/test/browser/']),
+    ...(process.env.DUO_BRIDGE_CLIENTS_SUITE ? [] : ['/test/clients/']),
   ],
   testTimeout: 30000,
 };

@@ -12,6 +12,9 @@ export interface Belief {
 
 export const CONFIRMED: readonly Belief[] = [
   { behaviour: 'v5 request signatures (HMAC-SHA512), POST parameters in a JSON body', source: 'Duo\'s official clients; the tests check the simulator with @duosecurity/duo_api', confidence: 'confirmed' },
+  { behaviour: 'v2 signatures (HMAC-SHA1 or -SHA512 over the form-encoded parameters) and v4 (JSON bodies) are accepted too', source: 'duo_client_python 4.5 (Debian) signs v2 with SHA-1 by default; @duosecurity/duo_api defaults to v2 with SHA-512; the client suite drives both', confidence: 'confirmed' },
+  { behaviour: 'deleting a user that is already deleted does nothing (answered OK)', source: 'duo_client_python\'s delete_user docstring', confidence: 'confirmed' },
+  { behaviour: 'POST /admin/v1/users takes the legacy alias1..alias4 parameters or aliases, never both; username is required (400, 40001)', source: 'duo_client_python add_user, Postman', confidence: 'confirmed' },
   { behaviour: 'HTTP 429 with code 42901 and no Retry-After when a rate limit is hit', source: 'Duo\'s clients\' back-off code', confidence: 'confirmed' },
   { behaviour: 'usernames and aliases share one namespace, compared case-insensitively', source: 'Duo\'s Postman collection, duo.com/docs/importing-users', confidence: 'confirmed' },
   { behaviour: 'GET /admin/v1/users pages with limit/offset (at most 300) and metadata.next_offset', source: 'Postman, duo_client_python', confidence: 'confirmed' },
@@ -21,6 +24,9 @@ export const CONFIRMED: readonly Belief[] = [
 ];
 
 export const ASSUMED: readonly Belief[] = [
+  { behaviour: 'limit must be a whole number from 1 (at most 300 for users, 500 for groups and phones) and offset a whole number; anything else (limit=0, limit=abc, offset=-5) is refused with HTTP 400, code 40002', source: 'the documented ranges; what Duo answers outside them is unconfirmed', confidence: 'low' },
+  { behaviour: 'GET /admin/v1/users?email= answers the users with that email (any case); ?user_id_list= those users, as a JSON array or a repeated key', source: 'Postman, duo_client_python 5 (get_users_by_ids); the case rule is unconfirmed', confidence: 'medium' },
+  { behaviour: 'an endpoint this model does not serve answers HTTP 501, code 50100, "Not modelled" (Duo itself would answer 404 for a path it lacks): hardware tokens, U2F keys, WebAuthn credentials and logins are not modelled and every user has none', source: 'a choice of this simulator, so a rehearsal never takes a missing endpoint for a missing object', confidence: 'confirmed' },
   { behaviour: 'username_list matches aliases as well as usernames', source: 'Duo\'s docs wording quoted by third-party scripts', confidence: 'medium' },
   { behaviour: 'bulk_create is all-or-nothing, at most 100 users, only the documented user keys, and answers the created users', source: 'third-party fakes and a summary of Duo\'s API reference', confidence: 'medium' },
   { behaviour: 'usernames are stored lower-cased; aliases as given', source: 'third-party issue threads', confidence: 'low' },

@@ -71,6 +71,7 @@ const MAX_PHONES_PER_USER = 100;
 const MAX_USERS_PER_PHONE = 100;
 
 const USER_FIELDS = ['username', 'realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const;
+const LEGACY_ALIASES = ['alias1', 'alias2', 'alias3', 'alias4'];
 const STATUSES = new Set(['active', 'bypass', 'disabled']);
 
 /** Duo refusing a request: HTTP status, Duo's code, message and detail. */
@@ -200,7 +201,9 @@ export class DuoEngine {
     if (method === 'POST' && path === '/admin/v1/users') return { response: this.view(this.create(params)) };
     if (method === 'POST' && userPath) return { response: this.view(this.modify(this.user(userPath[1]!), params)) };
     if (method === 'DELETE' && userPath) {
-      const user = this.user(userPath[1]!);
+      // "Deletes a user. If the user is already deleted, does nothing." (duo_client_python's delete_user)
+      const user = this.users.get(userPath[1]!);
+      if (user === undefined) return { response: '' };
       this.release(user);
       for (const p of user.phones) {
         const phone = this.phones.get(p.phone_id);
@@ -209,7 +212,8 @@ export class DuoEngine {
       this.users.delete(user.user_id);
       return { response: '' };
     }
-    throw new Refusal(404, 40401, 'Resource not found');
+    // Not "Resource not found": a rehearsal must never take an endpoint this model lacks for an object Duo lacks.
+    throw new Refusal(501, 50100, `Not modelled: the duo-bridge simulator does not serve ${method} ${path} (Duo may); see "duo-bridge simulator --help"`);
   }
 
   /** Groups, phones, memberships, enrollment. Null: not one of these paths. */
@@ -226,7 +230,13 @@ export class DuoEngine {
       this.groups.delete(group.group_id);
       return { response: '' };
     }
-    if (userGroups && method === 'GET' && !userGroups[2]) return { response: this.user(userGroups[1]!).groups.map((id) => ({ ...this.groups.get(id)! })) };
+    if (userGroups && method === 'GET' && !userGroups[2]) return this.page(this.user(userGroups[1]!).groups, params, 500, (id) => ({ ...this.groups.get(id)! }));
+    const userTokens = /^\/admin\/v1\/users\/([A-Z0-9]+)\/(tokens|u2ftokens|webauthncredentials)$/.exec(path);
+    // Hardware tokens, U2F keys and WebAuthn credentials are not modelled: every user has none.
+    if (userTokens && method === 'GET') {
+      this.user(userTokens[1]!);
+      return this.page([] as unknown[], params, 500, (x) => x);
+    }
     if (userGroups && method === 'POST' && !userGroups[2]) {
       const user = this.user(userGroups[1]!);
       if (!params.group_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'group_id');
@@ -269,6 +279,10 @@ export class DuoEngine {
       phone.smsActivations++;
       return { response: { activation_msg: 'sent', installation_msg: 'sent', valid_secs: Number(params.valid_secs ?? 86400) } };
     }
+    if (userPhones && method === 'GET' && !userPhones[2]) {
+      const user = this.user(userPhones[1]!);
+      return this.page(user.phones.map((p) => p.phone_id).filter((id) => this.phones.has(id)), params, 500, (id) => this.phoneView(this.phones.get(id)!));
+    }
     if (userPhones && method === 'POST' && !userPhones[2]) {
       const user = this.user(userPhones[1]!);
       if (!params.phone_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'phone_id');
@@ -295,8 +309,7 @@ export class DuoEngine {
   }
 
   private page<T>(all: T[], params: Record<string, string>, max: number, view: (item: T) => unknown): { response: unknown; metadata: unknown } {
-    const limit = Math.min(Number(params.limit ?? 100), max);
-    const offset = Number(params.offset ?? 0);
+    const { limit, offset } = this.paging(params, 100, max);
     const next = offset + limit < all.length ? offset + limit : undefined;
     return {
       response: all.slice(offset, offset + limit).map(view),
@@ -401,9 +414,8 @@ export class DuoEngine {
   private listUsers(params: Record<string, string>): { response: unknown; metadata?: unknown } {
     const exclusive = ['username_list', 'user_id_list', 'username', 'email'].filter((k) => k in params);
     if (exclusive.length > 1) throw new Refusal(400, 40002, 'Invalid request parameters', exclusive.join(','));
+    const { limit, offset } = this.paging(params, this.defaultLimit, 300);
     const page = (all: SimulatedUser[]): { response: unknown; metadata: unknown } => {
-      const limit = Math.min(Number(params.limit ?? this.defaultLimit), 300);
-      const offset = Number(params.offset ?? 0);
       const next = offset + limit < all.length ? offset + limit : undefined;
       return {
         response: all.slice(offset, offset + limit).map((u) => this.view(u)),
@@ -415,11 +427,29 @@ export class DuoEngine {
       const ids = new Set(names.map((n) => this.names.get(nameKey(n))).filter((id): id is string => id !== undefined));
       return page([...ids].map((id) => this.users.get(id)!));
     }
+    if (params.user_id_list !== undefined) {
+      const ids = new Set(this.jsonList(params.user_id_list, 'user_id_list'));
+      return page([...ids].map((id) => this.users.get(id)).filter((u): u is SimulatedUser => u !== undefined));
+    }
     if (params.username !== undefined) {
       const id = this.names.get(nameKey(params.username));
       return { response: id ? [this.view(this.users.get(id)!)] : [] };
     }
+    if (params.email !== undefined) {
+      const email = params.email.trim().toLowerCase();
+      return page([...this.users.values()].filter((u) => u.email !== null && u.email.toLowerCase() === email));
+    }
     return page([...this.users.values()]);
+  }
+
+  /** limit and offset as Duo documents them: whole numbers, limit 1..max; anything else is refused, never looped on. */
+  private paging(params: Record<string, string>, fallback: number, max: number): { limit: number; offset: number } {
+    const whole = (name: string, value: string | undefined, least: number): number | undefined => {
+      if (value === undefined) return undefined;
+      if (!/^\d+$/.test(value.trim()) || Number(value) < least) throw new Refusal(400, 40002, 'Invalid request parameters', name);
+      return Number(value);
+    };
+    return { limit: Math.min(whole('limit', params.limit, 1) ?? fallback, max), offset: whole('offset', params.offset, 0) ?? 0 };
   }
 
   private bulkCreate(params: Record<string, string>): unknown[] {
@@ -452,10 +482,11 @@ export class DuoEngine {
   }
 
   private create(params: Record<string, string>): SimulatedUser {
+    if (params.username === undefined) throw new Refusal(400, 40001, 'Missing required request parameters', 'username');
     this.checkFields(params);
-    if (this.names.has(nameKey(params.username!))) throw new Refusal(400, 40002, `Username '${params.username}' already exists`, 'username');
+    if (this.names.has(nameKey(params.username))) throw new Refusal(400, 40002, `Username '${params.username}' already exists`, 'username');
     const user = this.newUser(params as unknown as Partial<SimulatedUser> & { username: string });
-    const aliases = params.aliases === undefined ? {} : this.parseAliases(params.aliases);
+    const aliases = this.aliasParams(params) ?? {};
     const keys = [user.username, ...Object.values(aliases)].map(nameKey);
     if (new Set(keys).size !== keys.length) throw new Refusal(400, 40002, 'Invalid request parameters: an alias equals the username or another alias', 'aliases');
     Object.assign(user.aliases, aliases);
@@ -466,12 +497,13 @@ export class DuoEngine {
 
   private modify(user: SimulatedUser, params: Record<string, string>): SimulatedUser {
     for (const key of Object.keys(params)) {
-      if (![...USER_FIELDS, 'aliases'].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
+      if (![...USER_FIELDS, 'aliases', ...LEGACY_ALIASES].includes(key)) throw new Refusal(400, 40002, 'Invalid request parameters', key);
     }
     const username = params.username ?? user.username;
     const aliases = { ...user.aliases };
-    if (params.aliases !== undefined) {
-      for (const [slot, value] of Object.entries(this.parseAliases(params.aliases))) {
+    const given = this.aliasParams(params);
+    if (given !== null) {
+      for (const [slot, value] of Object.entries(given)) {
         if (value === '') delete aliases[slot];
         else aliases[slot] = value;
       }
@@ -497,6 +529,14 @@ export class DuoEngine {
     const users = ids.map((id) => this.user(id));
     for (const user of users) user.status = status;
     return users.map((u) => this.view(u));
+  }
+
+  /** `aliases` ("alias1=a&alias2=b"), or the legacy discrete alias1..alias4 Duo's Python client sends; never both. */
+  private aliasParams(params: Record<string, string>): Record<string, string> | null {
+    const legacy = LEGACY_ALIASES.filter((slot) => params[slot] !== undefined);
+    if (legacy.length > 0 && params.aliases !== undefined) throw new Refusal(400, 40002, 'Invalid request parameters: give aliases or alias1..alias4, not both', 'aliases');
+    if (legacy.length > 0) return Object.fromEntries(legacy.map((slot) => [slot, params[slot]!]));
+    return params.aliases === undefined ? null : this.parseAliases(params.aliases);
   }
 
   private parseAliases(text: string): Record<string, string> {
@@ -571,6 +611,7 @@ export class DuoEngine {
       return phone ? { phone_id: phone.phone_id, number: phone.number, extension: phone.extension, type: phone.type, platform: phone.platform } : { ...p };
     });
     const groups = user.groups.map((id) => ({ ...this.groups.get(id)! }));
-    return { ...user, ...legacy, aliases: { ...user.aliases }, phones, groups };
+    // Tokens, U2F keys, WebAuthn credentials and logins are not modelled: Duo's fields, empty.
+    return { ...user, ...legacy, aliases: { ...user.aliases }, phones, groups, last_login: null, tokens: [], u2ftokens: [], webauthncredentials: [] };
   }
 }

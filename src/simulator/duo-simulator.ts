@@ -1,6 +1,8 @@
+import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { authorizationV5 } from '../duo/api/sign.js';
+import { authorizationV5, duoEncode } from '../duo/api/sign.js';
 import { DuoEngine, Refusal, type AppliedWrite } from './duo-engine.js';
 
 /** Computes the Authorization header Duo expects for a request (v5). The tests pass Duo's official signer. */
@@ -19,7 +21,12 @@ export interface SimulatorOptions {
   readonly signer?: SignerV5;
   /** Duo's clock minus this machine's (ms): its Date header, its skew check and users' `created` follow it. */
   readonly clockOffsetMs?: number;
+  /** Serve HTTPS with this certificate and key (PEM), as Duo's official clients speak only HTTPS. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
+
+/** Parameters Duo takes as a JSON array inside a string; a client may also repeat the key (k=a&k=b). */
+const LIST_PARAMS = new Set(['username_list', 'user_id_list']);
 
 export interface LoggedRequest {
   readonly method: string;
@@ -64,7 +71,8 @@ export class DuoSimulator {
     this.skey = options.skey ?? 'fake-secret-key-0123456789abcdefghijklmn';
     this.engine = new DuoEngine(options.clockOffsetMs ?? 0);
     this.writeLimitPerMinute = options.writeLimitPerMinute;
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createServer(handler);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -77,7 +85,7 @@ export class DuoSimulator {
       this.server.once('error', reject);
       this.server.listen(port, '127.0.0.1', resolve);
     });
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -147,6 +155,12 @@ export class DuoSimulator {
     }
   }
 
+  /**
+   * Checks the request's signature as Duo does, in any version its official clients send: v5
+   * (HMAC-SHA512 over the params and the body's hash, JSON bodies), v4 (the same without the
+   * headers' hash) and v2 (HMAC-SHA1 or -SHA512 over the params, form-encoded bodies), over the Host
+   * header with or without its port (a client told host and port apart signs the bare host).
+   */
   private authenticate(req: IncomingMessage, method: string, path: string, url: URL, body: string): Record<string, string> {
     const date = req.headers.date ?? '';
     const match = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
@@ -155,23 +169,39 @@ export class DuoSimulator {
     if (ikey !== this.ikey) throw new Refusal(401, 40102, 'Invalid integration key in request credentials');
     const skew = Math.abs(this.engine.now() - Date.parse(date)) / 1000;
     if (!(skew <= (this.options.maxSkewSeconds ?? 300))) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
-    const query: Record<string, string> = {};
-    for (const pair of url.search.slice(1).split('&').filter(Boolean)) {
-      const [k, v = ''] = pair.split('=');
-      query[decodeURIComponent(k!)] = decodeURIComponent(v);
-    }
-    if (method === 'POST' && url.search !== '') throw new Refusal(400, 40002, 'Invalid request parameters', 'POST takes a JSON body');
-    const expected = (this.options.signer ?? ownSigner)(this.ikey, this.skey, method, req.headers.host ?? '', path, query, date, body);
-    if (expected !== `Basic ${Buffer.from(`${ikey}:${signature}`).toString('base64')}`) {
-      throw new Refusal(401, 40103, 'Invalid signature in request credentials');
-    }
-    if (method === 'GET' || method === 'DELETE') return query;
+    const query = [...url.searchParams];
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const form = method !== 'GET' && method !== 'DELETE' && type === 'application/x-www-form-urlencoded' ? [...new URLSearchParams(body)] : null;
+    if (method === 'POST' && query.length > 0) throw new Refusal(400, 40002, 'Invalid request parameters', 'POST takes its parameters in the body');
+    const hostHeader = req.headers.host ?? '';
+    const hosts = [...new Set([hostHeader, hostHeader.replace(/:\d+$/, '')])];
+    const given = `Basic ${Buffer.from(`${ikey}:${signature}`).toString('base64')}`;
+    const signed = hosts.some((host) => {
+      if (form === null) {
+        const params = Object.fromEntries(query);
+        if ((this.options.signer ?? ownSigner)(this.ikey, this.skey, method, host, path, params, date, body) === given) return true;
+        if (signature === hmac('sha512', this.skey, [date, method.toUpperCase(), host.toLowerCase(), path, canonical(query), sha512(body)].join('\n'))) return true;
+      }
+      const v2 = [date, method.toUpperCase(), host.toLowerCase(), path, canonical(form ?? query)].join('\n');
+      return (form !== null || body === '') && (signature === hmac('sha1', this.skey, v2) || signature === hmac('sha512', this.skey, v2));
+    });
+    if (!signed) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
+    if (method === 'GET' || method === 'DELETE') return flatten(query);
+    if (form !== null) return flatten(form);
     if (body === '') return {};
-    if (req.headers['content-type'] !== 'application/json') throw new Refusal(400, 40002, 'Invalid request parameters', 'Content-Type');
-    const parsed = JSON.parse(body) as Record<string, unknown>;
+    if (type !== 'application/json') throw new Refusal(400, 40002, 'Invalid request parameters', 'Content-Type');
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      throw new Refusal(400, 40002, 'Invalid request parameters', 'the body is not JSON');
+    }
     // The bulk endpoint's operations may travel as a real JSON array (Postman) or as a string (Ruby).
     if (path === '/admin/v1/bulk' && Array.isArray(parsed.operations)) parsed.operations = JSON.stringify(parsed.operations);
-    for (const value of Object.values(parsed)) if (typeof value !== 'string') throw new Refusal(400, 40002, 'Invalid request parameters', 'values must be strings');
+    for (const [key, value] of Object.entries(parsed)) {
+      if (LIST_PARAMS.has(key) && Array.isArray(value)) parsed[key] = JSON.stringify(value);
+      else if (typeof value !== 'string') throw new Refusal(400, 40002, 'Invalid request parameters', 'values must be strings');
+    }
     return parsed as Record<string, string>;
   }
 
@@ -183,4 +213,23 @@ export class DuoSimulator {
     this.writes.push(now);
     return false;
   }
+}
+
+const sha512 = (text: string): string => createHash('sha512').update(text, 'utf8').digest('hex');
+const hmac = (algorithm: 'sha1' | 'sha512', key: string, text: string): string => createHmac(algorithm, key).update(text, 'utf8').digest('hex');
+
+/** Duo's canonical parameter line: each key=value percent-encoded, sorted by key then value; a repeated key gives a pair per value. */
+function canonical(pairs: readonly (readonly [string, string])[]): string {
+  return pairs
+    .map(([key, value]) => [duoEncode(key), duoEncode(value)] as const)
+    .sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join('&');
+}
+
+/** One value per key; a list parameter given as repeated keys becomes the JSON array Duo also takes. */
+function flatten(pairs: readonly (readonly [string, string])[]): Record<string, string> {
+  const values = new Map<string, string[]>();
+  for (const [key, value] of pairs) values.set(key, [...(values.get(key) ?? []), value]);
+  return Object.fromEntries([...values].map(([key, list]) => [key, LIST_PARAMS.has(key) && !(list.length === 1 && list[0]!.trimStart().startsWith('[')) ? JSON.stringify(list) : list.at(-1)!]));
 }

@@ -47,8 +47,8 @@ describe('real CSVs: Duo\'s own, PowerShell\'s, and what import hands back', () 
     const dir = tmpFiles({ 'users.csv': `${header}\r\nok,Ok,ok@corp.example,,+17345550100,mobile,VPN,x,g1,"CN=Ok,DC=t"\r\nbad,Bad,bad@corp.example,,12,mobile,VPN,y,g2,"CN=Bad,DC=t"\r\n` });
     const run = await runCli(['import', join(dir, 'users.csv'), '--out-dir', join(dir, 'b'), '--skip-invalid']);
     expect(run.exitCode).toBe(1);
-    const rejected = parse(readFileSync(join(dir, 'users.rejected.csv')), { bom: true, columns: true });
-    expect(Object.keys(rejected[0])).toEqual(['line', ...header.split(','), 'reason']);
+    const rejected = parse(readFileSync(join(dir, 'users.rejected.csv')), { bom: true, columns: true }) as Record<string, string>[];
+    expect(Object.keys(rejected[0]!)).toEqual(['line', ...header.split(','), 'reason']);
     expect(rejected[0]).toMatchObject({ line: '3', username: 'bad', phone1: '12', platform1: 'mobile', group1: 'VPN', custom: 'y', ad_guid: 'g2', ad_dn: 'CN=Bad,DC=t' });
     // Fixed in a spreadsheet and imported again: its phone and group come with it; rejected twice, still one "line" and one "reason".
     writeFileSync(join(dir, 'again.csv'), readFileSync(join(dir, 'users.rejected.csv'), 'utf8').replace(',12,', ',+17345550199,'));
@@ -56,7 +56,7 @@ describe('real CSVs: Duo\'s own, PowerShell\'s, and what import hands back', () 
     expect(again.errors).toBe(0);
     writeFileSync(join(dir, 'twice.csv'), readFileSync(join(dir, 'users.rejected.csv')));
     await runCli(['import', join(dir, 'twice.csv'), '--out-dir', join(dir, 'c'), '--skip-invalid']);
-    expect(Object.keys(parse(readFileSync(join(dir, 'twice.rejected.csv')), { bom: true, columns: true })[0])).toEqual(['line', ...header.split(','), 'reason']);
+    expect(Object.keys((parse(readFileSync(join(dir, 'twice.rejected.csv')), { bom: true, columns: true }) as Record<string, string>[])[0]!)).toEqual(['line', ...header.split(','), 'reason']);
   });
 
   it('offline batches say what bulk_create cannot carry; --duo-csv writes Duo\'s own format, read back as Duo documents it', async () => {
@@ -68,8 +68,8 @@ describe('real CSVs: Duo\'s own, PowerShell\'s, and what import hands back', () 
     const text = readFileSync(join(dir, 'for-duo.csv'), 'utf8');
     expect(text.charCodeAt(0)).not.toBe(0xfeff);
     expect(text).not.toContain("'");
-    const rows = parse(text, { columns: true });
-    expect(Object.keys(rows[0])).toEqual(['username', 'realname', 'email', 'alias1', 'status', 'notes', 'phone1', 'platform1', 'group1']);
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    expect(Object.keys(rows[0]!)).toEqual(['username', 'realname', 'email', 'alias1', 'status', 'notes', 'phone1', 'platform1', 'group1']);
     expect(rows.map((r: any) => [r.username, r.alias1, r.phone1, r.platform1, r.group1])).toEqual([
       ['jsmith', 'joe.smith', '+17345551234', 'iphone', 'Sales'], ['jack', '', '+17345553302 x3243', 'landline', ''], ['tjohnson', '', '+17345554322', 'android', 'Engineering']]);
     expect((await validate(join(dir, 'for-duo.csv'))).errors).toBe(0);
@@ -89,8 +89,8 @@ describe('the results file of a live import', () => {
     const dir = tmpFiles({ 'duo.csv': DUO_EXAMPLE });
     const run = await runCli(['import', join(dir, 'duo.csv'), '--apply', '--yes', '--default-country', 'US', '--create-groups', '--rate', '100000'], { env: duo.env() });
     expect(run.exitCode).toBe(0);
-    const results = parse(readFileSync(join(dir, 'duo.results.csv')), { bom: true, columns: true });
-    expect(Object.keys(results[0])).toEqual(['line', ...DUO_EXAMPLE.split('\r\n')[0]!.split(','), 'result', 'duo_user_id', 'error', 'note']);
+    const results = parse(readFileSync(join(dir, 'duo.results.csv')), { bom: true, columns: true }) as Record<string, string>[];
+    expect(Object.keys(results[0]!)).toEqual(['line', ...DUO_EXAMPLE.split('\r\n')[0]!.split(','), 'result', 'duo_user_id', 'error', 'note']);
     expect(results[0]).toMatchObject({ username: 'jsmith', phone1: '734-555-1234', group1: 'Sales', result: 'created' });
   });
 });

@@ -17,6 +17,8 @@ interface SimulatorArgs {
   port?: string;
   state?: string;
   'rate-limit'?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
 }
 
 export const simulatorCommand: CommandModule<SimulatorArgs> = {
@@ -28,6 +30,9 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
       .option('port', { type: 'string', describe: 'port on 127.0.0.1 (default: any free port)' })
       .option('state', { type: 'string', describe: 'keep every write here, so a rehearsal survives a restart on the same port (holds the simulator\'s keys: mode 600)' })
       .option('rate-limit', { type: 'string', describe: 'writes per minute before answering 429, as Duo does (default: no limit)' })
+      .option('tls-cert', { type: 'string', describe: 'serve HTTPS with this certificate (PEM), for clients that speak only HTTPS (Duo\'s official ones); with --tls-key' })
+      .option('tls-key', { type: 'string', describe: 'the certificate\'s private key (PEM)' })
+      .example('openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout sim.key -out sim.crt', 'a certificate for --tls-cert sim.crt --tls-key sim.key (clients trust sim.crt as their CA)')
       .example('$0 simulator --tenant tenant-before.json --state rehearsal.state', 'then paste the DUO_* lines it prints, and run the real commands against it')
       .epilogue(`It is a model of Duo, not Duo. It assumes these behaviours, which no official source confirms:\n${describeAssumptions()}`),
   run: async (args, io: CliIo) => {
@@ -39,10 +44,12 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
       throw new UsageError('INPUT_UNREADABLE', `--tenant ${args.tenant}: ${describeFsError(error)}`, { cause: error });
     }
     const writeLimitPerMinute = parseIntegerOption('rate-limit', args['rate-limit'], 1, 1_000_000);
+    if ((args['tls-cert'] === undefined) !== (args['tls-key'] === undefined)) throw new UsageError('BAD_OPTION', '--tls-cert and --tls-key go together');
+    const tls = args['tls-cert'] === undefined ? undefined : { cert: await readPem(args['tls-cert'], '--tls-cert'), key: await readPem(args['tls-key']!, '--tls-key') };
     const state = args.state === undefined ? null : StateLog.open(args.state, text);
     const port = parseIntegerOption('port', args.port, 0, 65535) ?? state?.header.port ?? 0;
     const keys = state?.header ?? newKeys();
-    const simulator = new DuoSimulator({ ikey: keys.ikey, skey: keys.skey, ...(writeLimitPerMinute === undefined ? {} : { writeLimitPerMinute }) });
+    const simulator = new DuoSimulator({ ikey: keys.ikey, skey: keys.skey, ...(writeLimitPerMinute === undefined ? {} : { writeLimitPerMinute }), ...(tls === undefined ? {} : { tls }) });
     try {
       simulator.engine.seedSnapshot(snapshot);
     } catch (error) {
@@ -62,6 +69,7 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
     try {
       await simulator.start(port);
     } catch (error) {
+      if (tls !== undefined && !/EADDRINUSE|EACCES/.test(String(error))) throw new UsageError('BAD_OPTION', `--tls-cert/--tls-key: ${(error as Error).message}`, { cause: error });
       throw new UsageError('PORT_IN_USE', `cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`, { cause: error });
     }
     state?.begin(Number(new URL(simulator.url).port));
@@ -81,3 +89,14 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
     return 0;
   },
 };
+
+async function readPem(path: string, option: string): Promise<string> {
+  try {
+    const text = await readFile(path, 'utf8');
+    if (!text.includes('-----BEGIN ')) throw new UsageError('BAD_OPTION', `${option} ${path}: not a PEM file`);
+    return text;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError('INPUT_UNREADABLE', `${option} ${path}: ${describeFsError(error)}`, { cause: error });
+  }
+}
