@@ -2,14 +2,17 @@
 // Plain Node (no shell), so it runs the same on Windows, macOS and Linux.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin', 'duo-bridge');
-const out = mkdtempSync(join(tmpdir(), 'duo-bridge-demo-'));
+// Every file the demo writes or mentions stays in demo-output/ (git ignores it), made afresh each run.
+process.chdir(repo);
+const out = 'demo-output';
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out);
 const bold = process.stdout.isTTY ? (text) => `\u001b[1m${text}\u001b[0m` : (text) => text;
 // Relative to the repository, where every command runs: shorter to read.
 const sample = (name) => join('samples', name);
@@ -23,7 +26,18 @@ let duoEnv = {};
 function bridge(...args) {
   console.log(`$ duo-bridge ${args.map((a) => (/[\s;"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   const run = spawnSync(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: repo, env: { ...process.env, ...duoEnv } });
-  console.log(`(exit ${run.status})`);
+  console.log(`(exit ${run.status}${run.status === 0 ? '' : `: ${why(args, run.status)}`})`);
+}
+
+/** What a non-zero exit means here (README, "Exit codes"): none of them is a failure of the demo. */
+function why(args, status) {
+  const [command, action] = args;
+  if (status === 1 && command === 'validate') return 'the file has errors, so it is not ready for import';
+  if (status === 1 && args.includes('--skip-invalid')) return `rows were left out as invalid${command === 'import' ? ' (see the rejected file)' : ''}, so the run says so`;
+  if (status === 1 && command === 'tenant' && action === 'diff') return 'the tenants differ, as diff says';
+  if (status === 1 && command === 'sync') return 'some AD users conflict with Duo users, or an action failed';
+  if (status === 4) return 'a safeguard held destructive actions';
+  return 'see the lines above';
 }
 
 /** `duo-bridge simulator` in the background; resolves with the DUO_* variables it prints. */
@@ -60,9 +74,6 @@ try {
   console.log(`findings for the spreadsheet: ${join(out, 'findings.csv')} (${findings} rows)`);
 
   step('3. For spreadsheet users: the same export as a workbook (every cell text), and the findings painted on its cells.');
-  // Left in place for you to open: demo-output/ (git ignores it).
-  const kept = join(repo, 'demo-output');
-  mkdirSync(kept, { recursive: true });
   bridge('export', '--from-ldif', sample('directory.ldif'), '--alias-attr', 'mail', '--alias-attr', 'proxyAddresses', '--lowercase',
     '--phone-attr', 'mobile', '--default-country', 'US', '--duo-group', 'CN=Duo Users,OU=Groups,DC=corp,DC=example', '--out', join('demo-output', 'users.xlsx'));
   bridge('validate', join('demo-output', 'users.xlsx'), '--default-country', 'US', '--report', join('demo-output', 'findings.xlsx'), '--max-shown', '1');
@@ -134,5 +145,4 @@ try {
 } finally {
   simulator?.kill('SIGTERM');
   if (simulator) await once(simulator, 'exit');
-  rmSync(out, { recursive: true, force: true });
 }

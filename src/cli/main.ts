@@ -29,6 +29,14 @@ function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): 
   }
 }
 
+/** "validate needs <file>" instead of yargs' "Not enough non-option arguments: got 0, need at least 1". */
+function missingArgument(argv: readonly string[]): string | null {
+  const module = COMMANDS.find((m) => m.command.split(' ')[0] === argv[0]);
+  if (module === undefined) return null;
+  const required = module.command.match(/<[^>]+>/g) ?? [];
+  return `${argv[0]} needs ${required.join(' ')}: duo-bridge ${module.command.replace(/\s*\[[^\]]+\]/g, '')} (see "duo-bridge ${argv[0]} --help")`;
+}
+
 /**
  * Runs one duo-bridge command and returns its exit code. The only place that turns errors into
  * exit codes: a DuoBridgeError is one line on stderr; anything else is a bug, with the stack only
@@ -55,7 +63,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .strict()
     .fail((message, error) => {
       // yargs reports its own usage errors as a message; our handlers' errors pass through as they are.
-      throw error && error.name !== 'YError' ? error : new UsageError('USAGE', (message || error.message).replace(/\s*\n\s*/g, ' '));
+      if (error && error.name !== 'YError') throw error;
+      const text = message || error.message;
+      const missing = /^Not enough non-option arguments/.test(text) ? missingArgument(argv) : null;
+      throw missing !== null ? new UsageError('MISSING_ARGUMENT', missing) : new UsageError('USAGE', text.replace(/\s*\n\s*/g, ' '));
     })
     .exitProcess(false)
     .help()

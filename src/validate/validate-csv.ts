@@ -23,6 +23,12 @@ export interface ValidateOptions {
   readonly baseline?: Baseline | undefined;
   /** Findings kept in memory per code, for a text summary (the first by line); default 20. */
   readonly keepPerCode?: number | undefined;
+  /**
+   * Reads the file again: the names are kept as fingerprints, and the first sighting of a name
+   * seen twice is re-read from its row for the finding. Without it, that cell reads as the name
+   * that repeated it (the same, but for case and white space).
+   */
+  readonly reread?: (() => Promise<AsyncIterable<CsvReadEvent[]>>) | undefined;
 }
 
 export interface ValidationResult {
@@ -54,6 +60,23 @@ export interface ValidationResult {
  */
 export function validateCsv(source: AsyncIterable<Buffer | string>, options: ValidateOptions = {}): Promise<ValidationResult> {
   return validateRecords(readCsvRecordBatches(source, { delimiter: options.delimiter }), options);
+}
+
+/** The cells of the first sightings of repeated names, read again from the file (one pass, only those rows kept). */
+async function rereadFirstSightings(registry: NameRegistry, layout: ColumnLayout, reread: () => Promise<AsyncIterable<CsvReadEvent[]>>): Promise<void> {
+  const wanted = registry.wanted();
+  if (wanted.size === 0) return;
+  const columnOf = new Map<number, number>([[0, layout.index.username!], ...layout.aliases.map(([n, at]) => [n, at] as [number, number])]);
+  for await (const batch of await reread()) {
+    for (const event of batch) {
+      if (event.type !== 'record') continue;
+      const slots = wanted.get(event.row);
+      if (slots === undefined) continue;
+      for (const [slot, occurrence] of slots) occurrence.value = cleanCell(event.cells[columnOf.get(slot)!]).value;
+      wanted.delete(event.row);
+      if (wanted.size === 0) return;
+    }
+  }
 }
 
 /** The same on records from any reader (a CSV, or a worksheet: openRecordBatches). */
@@ -114,6 +137,7 @@ export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, op
     }
     if (layout === null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV' || f.code === 'INVALID_ENCODING')) fileFindings.push(emptyFile());
     const broken = fileFindings.some((f) => f.code === 'MALFORMED_CSV');
+    if (registry !== null && layout !== null && !broken && options.reread) await rereadFirstSightings(registry, layout, options.reread);
     const names = registry !== null && !broken ? [...registry.findings(), ...(rowOptions.phones?.findings() ?? [])].map(located).sort(order) : [];
     if (options.baseline && !broken) for (const f of options.baseline.missing()) fileFindings.push(f);
     fileFindings.sort(order);

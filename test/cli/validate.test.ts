@@ -85,7 +85,7 @@ describe('bad input: one clear line and the right exit code', () => {
   it('bad options → exit 2, one line naming the option (on a file that exists, so the option is the cause)', async () => {
     const file = 'samples/users-clean.csv';
     for (const [args, message] of [
-      [['validate'], /Not enough non-option arguments/],
+      [['validate'], /validate needs <file>: duo-bridge validate <file> \(see "duo-bridge validate --help"\)/],
       [['validate', file, '--format', 'xml'], /Invalid values:.*format/],
       [['validate', file, '--max-aliases', '12'], /--max-aliases must be a whole number from 0 to 8, got "12"/],
       [['validate', file, '--max-shown', 'lots'], /--max-shown must be a whole number from 0 to \d+, got "lots"/],

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Finding } from '../../src/validate/findings.js';
 import { validateCsv, type ValidateOptions, type ValidationResult } from '../../src/validate/validate-csv.js';
+import { readCsvRecordBatches } from '../../src/csv/read-records.js';
 
 export type CollectedResult = Omit<ValidationResult, 'findings'> & { findings: Finding[] };
 
@@ -13,7 +14,9 @@ export async function validateText(content: string | Buffer, options: ValidateOp
   const chunks: Buffer[] = [];
   if (chunkSize <= 0) chunks.push(bytes);
   else for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
-  const result = await validateCsv(Readable.from(chunks), options);
+  // The file can be read again, as validate and import read it (the first sightings of repeated names).
+  const reread = async () => readCsvRecordBatches(Readable.from(chunks), { delimiter: options.delimiter });
+  const result = await validateCsv(Readable.from(chunks), { reread, ...options });
   const findings: Finding[] = [];
   for await (const f of result.findings()) findings.push(f);
   await result.dispose();

@@ -4,6 +4,8 @@ import { checkImportInput } from '../../duo/workflows/import-gate.js';
 import { loadValidRows } from '../../duo/workflows/valid-rows.js';
 import { parseCountry } from '../../phone.js';
 import { parseDelimiter } from '../options.js';
+import type { CliIo } from '../io.js';
+import { counted } from '../progress.js';
 
 export interface CsvRowsArgs {
   file: string;
@@ -28,10 +30,12 @@ export function csvRowsOptions(yargs: Argv): Argv {
     .option('sheet', { type: 'string', describe: 'for an .xlsx file: the worksheet to read (default the first)' });
 }
 
-/** Validates the CSV first, as import does, then returns its valid rows. */
-export async function readValidRows(args: CsvRowsArgs): Promise<DuoUserRow[]> {
+/** Validates the CSV first, as import does, then returns its valid rows, saying how many it left out. */
+export async function readValidRows(args: CsvRowsArgs, io: CliIo): Promise<DuoUserRow[]> {
   const delimiter = parseDelimiter(args.delimiter);
   const defaultCountry = parseCountry(args['default-country']);
   const gate = await checkImportInput(args.file, { delimiter, sheet: args.sheet, skipInvalid: args['skip-invalid'] ?? false, defaultCountry });
-  return loadValidRows(args.file, gate);
+  const rows = await loadValidRows(args.file, gate);
+  if (gate.invalidRows.size > 0) io.err(`note: ${counted(gate.invalidRows.size, 'invalid row')} of ${args.file} left out (--skip-invalid): "duo-bridge validate ${args.file}" lists why\n`);
+  return rows;
 }

@@ -39,7 +39,7 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     bulkSizeOf(args);
     const journalPath = args.journal ?? `${runFileBase(args.file)}.migrate.jsonl`;
     const { client, host } = await connectToDuo(args, io);
-    const rows = await readValidRows(args);
+    const rows = await readValidRows(args, io);
     const progress = new ProgressLine(io);
     const result = await migrateUsers({
       input: args.file, rows, client, host, journalPath, syncDeleted: args['assert-sync-deleted'] ?? false,

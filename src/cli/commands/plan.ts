@@ -43,7 +43,7 @@ export const planCommand: CommandModule<PlanArgs> = {
     if (args.out !== undefined) await checkOutputPath(args.out, '--out');
     if (args.report !== undefined) await checkReportPath(args.report);
     const duo = args.tenant === undefined ? await connectToDuo(args, io) : null;
-    const rows = await readValidRows(args);
+    const rows = await readValidRows(args, io);
     const snapshot = duo === null ? await loadTenantSnapshot(args.tenant!) : null;
     const tenant = snapshot?.users ?? (await loadLiveTenant(duo!.client));
     const groups = rows.some((row) => row.groups.length > 0) ? await tenantGroups(snapshot?.groups, duo?.client) : undefined;

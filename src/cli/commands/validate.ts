@@ -54,7 +54,8 @@ export const validateCommand: CommandModule<ValidateArgs> = {
       baseline: args.baseline === undefined ? undefined : await Baseline.load(args.baseline),
     };
     if (args.report !== undefined) await checkOutputPath(args.report, '--report');
-    const result = await validateRecords(await openRecordBatches(args.file, { delimiter: options.delimiter, sheet: args.sheet }), options);
+    const read = { delimiter: options.delimiter, sheet: args.sheet };
+    const result = await validateRecords(await openRecordBatches(args.file, read), { ...options, reread: () => openRecordBatches(args.file, read) });
     try {
       if (args.report !== undefined && /\.xlsx$/i.test(args.report)) await writeFindingsWorkbook(args.report, args.file, { delimiter: options.delimiter, sheet: args.sheet }, result);
       else if (args.report !== undefined) await writeFindingsCsv(args.report, result);

@@ -9,7 +9,7 @@ export function renderPlanText(plan: Plan, source: string, shown = 10): string {
     if (rows.length === 0) continue;
     lines.push(`${action} (${count(rows.length)})`);
     for (const p of rows.slice(0, shown)) lines.push(`  line ${p.row.line} ${p.row.username || '(blank)'}: ${p.reason}`);
-    if (rows.length > shown) lines.push(`  … and ${count(rows.length - shown)} more (all of them with --format json or --out plan.csv)`);
+    if (rows.length > shown) lines.push(`  … and ${count(rows.length - shown)} more (all of them with --format json, --out plan.csv or --report plan.html)`);
     lines.push('');
   }
   return lines.join('\n');

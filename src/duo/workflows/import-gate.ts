@@ -47,7 +47,7 @@ export async function checkImportInput(
   options: InputOptions & { skipInvalid: boolean; maxAliases?: number | undefined; defaultCountry?: CountryCode | undefined },
 ): Promise<ImportGate> {
   const { delimiter, sheet, maxAliases, defaultCountry } = options;
-  const validation = await validateRecords(await openRecordBatches(input, { delimiter, sheet }), { maxAliases, defaultCountry });
+  const validation = await validateRecords(await openRecordBatches(input, { delimiter, sheet }), { maxAliases, defaultCountry, reread: () => openRecordBatches(input, { delimiter, sheet }) });
   const invalidRows = new Map<number, string>();
   const fileErrors: Finding[] = [];
   try {
