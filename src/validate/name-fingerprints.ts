@@ -1,3 +1,5 @@
+import { grown, reindexed } from './name-table.js';
+
 /**
  * A set of names kept as 64-bit fingerprints, with where each was first seen: 13 bytes a name in
  * typed arrays (and its share of the hash index), whatever the name's length. 3,000,000 names cost
@@ -72,24 +74,12 @@ export class NameFingerprints {
   }
 
   private rehash(): void {
-    const buckets = new Uint32Array(this.buckets.length * 2);
-    const mask = buckets.length - 1;
-    for (let index = 0; index < this.count; index++) {
-      let bucket = this.first[index]! & mask;
-      while (buckets[bucket] !== 0) bucket = (bucket + 1) & mask;
-      buckets[bucket] = index + 1;
-    }
-    this.buckets = buckets;
+    this.buckets = reindexed(this.first, this.count, this.buckets.length * 2);
   }
 }
 
 /** The slot's top bit: the name was written as its key. Slots are 0 (username) to 8 (alias8). */
 const AS_KEY = 0x80;
-
-function grown<T extends Uint32Array | Uint8Array>(old: T, bigger: T): T {
-  bigger.set(old);
-  return bigger;
-}
 
 /** Two independent 32-bit hashes of the bytes: FNV-1a, and a multiply-xorshift with another seed. */
 function fingerprint(bytes: Buffer, length: number): [number, number] {

@@ -114,18 +114,23 @@ export class NameTable {
   }
 
   private rehash(): void {
-    const buckets = new Uint32Array(this.buckets.length * 2);
-    const mask = buckets.length - 1;
-    for (let index = 0; index < this.count; index++) {
-      let bucket = this.hashes[index]! & mask;
-      while (buckets[bucket] !== 0) bucket = (bucket + 1) & mask;
-      buckets[bucket] = index + 1;
-    }
-    this.buckets = buckets;
+    this.buckets = reindexed(this.hashes, this.count, this.buckets.length * 2);
   }
 }
 
-function grown<T extends Uint32Array | Uint8Array>(old: T, bigger: T): T {
+/** An open-addressing index of `count` entries by their hashes, `size` buckets (a power of two): entry index + 1, 0 = empty. */
+export function reindexed(hashes: Uint32Array, count: number, size: number): Uint32Array<ArrayBuffer> {
+  const buckets = new Uint32Array(size);
+  const mask = size - 1;
+  for (let index = 0; index < count; index++) {
+    let bucket = hashes[index]! & mask;
+    while (buckets[bucket] !== 0) bucket = (bucket + 1) & mask;
+    buckets[bucket] = index + 1;
+  }
+  return buckets;
+}
+
+export function grown<T extends Uint32Array | Uint8Array>(old: T, bigger: T): T {
   bigger.set(old);
   return bigger;
 }

@@ -43,7 +43,7 @@ interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs, ReportArgs {
 
 export const importCommand: CommandModule<ImportArgs> = {
   command: 'import <file>',
-  describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), or create the users in Duo (--apply)',
+  describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), a file for Duo\'s Admin Panel import (--duo-csv), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
     reportOption(restoreTrashedOption(attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs)))))))
       .positional('file', { type: 'string', demandOption: true, describe: 'the user list: a CSV, or an .xlsx workbook' })
