@@ -15,6 +15,14 @@ import { processIo, type CliIo } from './io.js';
 
 const debug = debuglog('duo-bridge');
 
+/** A command as yargs takes it. */
+interface CommandModule_ {
+  command: string;
+  describe: string;
+  builder: (yargs: Argv) => Argv<unknown>;
+  handler: (args: unknown) => Promise<void>;
+}
+
 const COMMANDS: readonly CommandModule<never>[] = [exportCommand, validateCommand, importCommand, planCommand, migrateCommand, rollbackCommand, syncCommand, tenantCommand, simulatorCommand];
 
 /** yargs turns a scalar option given twice into an array; say so instead of guessing which one was meant. */
@@ -31,10 +39,13 @@ function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): 
 
 /** "validate needs <file>" instead of yargs' "Not enough non-option arguments: got 0, need at least 1". */
 function missingArgument(argv: readonly string[]): string | null {
-  const module = COMMANDS.find((m) => m.command.split(' ')[0] === argv[0]);
+  const parent = COMMANDS.find((m) => m.command.split(' ')[0] === argv[0]);
+  const module = parent?.subcommands?.find((m) => m.command.split(' ')[0] === argv[1]) ?? parent;
   if (module === undefined) return null;
+  const name = module === parent ? argv[0]! : `${argv[0]} ${argv[1]}`;
   const required = module.command.match(/<[^>]+>/g) ?? [];
-  return `${argv[0]} needs ${required.join(' ')}: duo-bridge ${module.command.replace(/\s*\[[^\]]+\]/g, '')} (see "duo-bridge ${argv[0]} --help")`;
+  if (required.length === 0) return null;
+  return `${name} needs ${required.join(' ')}: duo-bridge ${name} ${module.command.replace(/^\S+\s*/, '').replace(/\s*\[[^\]]+\]/g, '')} (see "duo-bridge ${name} --help")`;
 }
 
 /**
@@ -47,16 +58,18 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const parser: Argv = yargs([...argv])
     .scriptName('duo-bridge')
     .usage('$0 <command> [options]\n\nMove users from Active Directory into Duo through a validated CSV.')
-    .command(
-      COMMANDS.map((module) => ({
+    .command(COMMANDS.map(function register(module: CommandModule<never>): CommandModule_ {
+      const subcommands = module.subcommands ?? [];
+      return {
         command: module.command,
         describe: module.describe,
-        builder: module.builder,
+        builder: subcommands.length === 0 ? module.builder : (y: Argv) => module.builder(y).command(subcommands.map(register))
+          .demandCommand(1, `name what to do: ${subcommands.map((sub) => `${module.command} ${sub.command.split(' ')[0]}`).join(' or ')} (see "duo-bridge ${module.command} --help")`),
         handler: async (args: unknown) => {
           exitCode = await module.run(args as never, io, argv);
         },
-      })),
-    )
+      };
+    }))
     .middleware(rejectRepeatedOptions as never, true)
     .demandCommand(1, 'name a command: export, validate, import, plan, migrate, rollback, sync, tenant, simulator')
     .recommendCommands()

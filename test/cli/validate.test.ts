@@ -90,6 +90,8 @@ describe('bad input: one clear line and the right exit code', () => {
       [['validate', file, '--max-aliases', '12'], /--max-aliases must be a whole number from 0 to 8, got "12"/],
       [['validate', file, '--max-shown', 'lots'], /--max-shown must be a whole number from 0 to \d+, got "lots"/],
       [['nonsense'], /Unknown argument: nonsense/],
+      [['tenant'], /name what to do: tenant export or tenant diff/],
+      [['tenant', 'diff'], /tenant diff needs <before>: duo-bridge tenant diff <before> \(see "duo-bridge tenant diff --help"\)/],
       [['validate', file, '--delimiter', 'ab'], /--delimiter must be one character or "tab", got "ab"/],
     ] as const) {
       const run = await runCli([...args]);
@@ -172,5 +174,13 @@ describe('validate … | head', () => {
     const [code] = (await once(child, 'close')) as [number | null];
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+
+  it('each subcommand has its own --help: tenant export shows its options, not diff\'s', async () => {
+    const run = await runCli(['tenant', 'export', '--help']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('duo-bridge tenant export');
+    expect(run.stdout).toContain('--out');
+    expect(run.stdout).not.toContain('--include-trash');
   });
 });

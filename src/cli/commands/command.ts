@@ -8,4 +8,6 @@ export interface CommandModule<Args> {
   readonly builder: (yargs: Argv) => Argv<unknown>;
   /** `argv` is the command line as given (after the program's name), for the reports that name it. */
   readonly run: (args: Args, io: CliIo, argv: readonly string[]) => Promise<number>;
+  /** Commands under this one (`tenant export`, `tenant diff`), each with its own options and --help. */
+  readonly subcommands?: readonly CommandModule<never>[];
 }

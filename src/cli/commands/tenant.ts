@@ -8,43 +8,61 @@ import { reportOption, runInfo, saveReport, type ReportArgs } from './report-opt
 import { listGroups } from '../../duo/api/groups-api.js';
 import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { checkOutputPath } from '../../atomic-file.js';
-import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
 import { renderTenantDiffText } from '../render/tenant-diff-text.js';
 import type { CommandModule } from './command.js';
 import { connectToDuo, duoOptions } from './duo-connection.js';
 
-interface TenantArgs extends DuoArgs, ReportArgs {
-  action: 'export' | 'diff';
-  snapshots?: string[];
+interface ExportArgs extends DuoArgs {
+  out: string;
+  format?: 'json' | 'csv';
+}
+
+interface DiffArgs extends DuoArgs, ReportArgs {
+  before: string;
+  after?: string;
   out?: string;
-  format?: 'json' | 'csv' | 'text';
+  format?: 'text' | 'json';
   'include-trash'?: boolean;
 }
 
-export const tenantCommand: CommandModule<TenantArgs> = {
-  command: 'tenant <action> [snapshots..]',
-  describe: 'export: snapshot every Duo user, group and phone (read-only); diff: what changed between two snapshots, or a snapshot and the live tenant',
+const tenantExportCommand: CommandModule<ExportArgs> = {
+  command: 'export',
+  describe: 'snapshot every Duo user, group and phone (read-only), for plan --tenant, tenant diff and simulator',
+  builder: (yargs: Argv) =>
+    duoOptions(yargs)
+      .option('out', { type: 'string', demandOption: true, describe: 'the snapshot file' })
+      .option('format', { choices: ['json', 'csv'] as const, describe: 'json (default, for plan --tenant) or csv (for a spreadsheet)' })
+      .example('$0 tenant export --out tenant-before.json', 'back up every user before a migration'),
+  run: (args, io) => exportTenant(args, io),
+};
+
+const tenantDiffCommand: CommandModule<DiffArgs> = {
+  command: 'diff <before> [after]',
+  describe: 'what changed between two snapshots, or a snapshot and the live tenant (exit 1 when anything did)',
   builder: (yargs: Argv) =>
     reportOption(duoOptions(yargs))
-      .positional('action', { choices: ['export', 'diff'] as const, demandOption: true })
-      .positional('snapshots', { type: 'string', array: true, describe: 'diff: BEFORE [AFTER] (tenant export files; without AFTER, the live tenant)' })
-      .option('out', { type: 'string', describe: 'export: the snapshot file (required); diff: also write the differences as CSV' })
-      .option('format', { choices: ['json', 'csv', 'text'] as const, describe: 'export: json (default, for plan --tenant) or csv; diff: text (default) or json' })
-      .option('include-trash', { type: 'boolean', describe: 'diff: count users in Duo\'s Trash as differences (by default they count as gone, listed apart)' })
-      .example('$0 tenant export --out tenant-before.json', 'back up every user before a migration')
+      .positional('before', { type: 'string', describe: 'a tenant export file' })
+      .positional('after', { type: 'string', describe: 'a later tenant export file (without it: the live tenant)' })
+      .option('out', { type: 'string', describe: 'also write the differences as CSV' })
+      .option('format', { choices: ['text', 'json'] as const, describe: 'text (default) or json' })
+      .option('include-trash', { type: 'boolean', describe: 'count users in Duo\'s Trash as differences (by default they count as gone, listed apart)' })
       .example('$0 tenant diff tenant-before.json tenant-after.json', 'what a run changed (exit 1 when anything did)')
       .example('$0 tenant diff tenant-before.json', 'the snapshot against the live tenant: empty after a rollback')
       .example('$0 tenant diff tenant-before.json tenant-after.json --report diff.html', 'the differences as a page'),
-  run: async (args, io: CliIo, argv) => (args.action === 'export' ? exportTenant(args, io) : diffTenant(args, io, argv)),
+  run: (args, io, argv) => diffTenant(args, io, argv),
 };
 
-async function exportTenant(args: TenantArgs, io: CliIo): Promise<number> {
-  if (args.out === undefined) throw new UsageError('BAD_OPTION', 'tenant export needs --out FILE');
-  if ((args.snapshots ?? []).length > 0) throw new UsageError('BAD_OPTION', 'tenant export takes no file arguments: name the output with --out');
-  if (args.format === 'text' || args['include-trash']) throw new UsageError('BAD_OPTION', 'tenant export writes --format json or csv');
-  if (args.report !== undefined) throw new UsageError('BAD_OPTION', '--report goes with tenant diff (a snapshot is read by plan --tenant and tenant diff)');
+export const tenantCommand: CommandModule<Record<string, never>> = {
+  command: 'tenant',
+  describe: 'export: snapshot every Duo user, group and phone (read-only); diff: what changed between two snapshots, or a snapshot and the live tenant',
+  builder: (yargs: Argv) => yargs,
+  subcommands: [tenantExportCommand, tenantDiffCommand],
+  run: async () => 2,
+};
+
+async function exportTenant(args: ExportArgs, io: CliIo): Promise<number> {
   await checkOutputPath(args.out, '--out');
   const { client, host } = await connectToDuo(args, io);
   const users = await writeTenantSnapshot(args.out, host, readLiveTenant(client), args.format === 'csv' ? 'csv' : 'json',
@@ -53,10 +71,8 @@ async function exportTenant(args: TenantArgs, io: CliIo): Promise<number> {
   return 0;
 }
 
-async function diffTenant(args: TenantArgs, io: CliIo, argv: readonly string[]): Promise<number> {
-  const files = args.snapshots ?? [];
-  if (files.length < 1 || files.length > 2) throw new UsageError('BAD_OPTION', 'tenant diff takes BEFORE [AFTER]: two snapshot files, or one to compare with the live tenant');
-  if (args.format === 'csv') throw new UsageError('BAD_OPTION', 'tenant diff prints --format text or json; --out FILE writes the CSV');
+async function diffTenant(args: DiffArgs, io: CliIo, argv: readonly string[]): Promise<number> {
+  const files = [args.before, ...(args.after === undefined ? [] : [args.after])];
   if (args.out !== undefined) await checkOutputPath(args.out, '--out');
   if (args.report !== undefined) await checkReportPath(args.report);
   const before = await loadTenantSnapshot(files[0]!);
