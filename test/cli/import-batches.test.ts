@@ -50,8 +50,8 @@ describe('duo-bridge import --out-dir (offline batches)', () => {
   it('usage errors: neither or both modes, a batch size over 100, a directory that already holds batches, no credentials', async () => {
     const dir = tmpFiles({ 'users.csv': usersCsv(2), 'old/batch-0001.json': '{}' });
     const cases: [string[], RegExp][] = [
-      [[], /either --out-dir DIR .* or --apply/],
-      [['--out-dir', join(dir, 'x'), '--apply', '--yes'], /either --out-dir/],
+      [[], /one of --out-dir DIR .*, --duo-csv FILE .* or --apply/],
+      [['--out-dir', join(dir, 'x'), '--apply', '--yes'], /give one of --out-dir/],
       [['--out-dir', join(dir, 'x'), '--batch-size', '101'], /--batch-size must be a whole number from 1 to 100/],
       [['--out-dir', join(dir, 'old')], /already holds 1 batch files/],
       [['--apply', '--yes'], /no Duo host: set DUO_HOST/],
