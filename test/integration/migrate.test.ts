@@ -77,6 +77,7 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
 
     const imported = await cli(['import', csv, '--apply', '--yes']);
     expect(imported.stderr).toMatch(/created 60, exists 500, failed 0/);
+    expect(imported.stderr).toContain("note: the 500 rows that exist in Duo are, in plan's words: unchanged 500");
     expect(imported.exitCode).toBe(0);
     expect(duo.users.size).toBe(560);
 

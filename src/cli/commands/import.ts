@@ -157,10 +157,22 @@ export const importCommand: CommandModule<ImportArgs> = {
       `${count(summary.calls)} API calls (${count(summary.writes)} writes), ${count(summary.rateLimited)} × 429 · ${progress.elapsedSeconds().toFixed(1)} s\n` +
       `results: ${files.results} · journal: ${files.journal}\n` +
       (summary.droppedAliases > 0 ? `note: ${count(summary.droppedAliases)} aliases equal to their own row's username were left out (see the note column)\n` : '') +
+      (summary.exists > 0 ? `${existsInPlanWords(summary)}\n` : '') +
       (summary.enrollmentsRefused > 0 ? `warning: Duo refused ${count(summary.enrollmentsRefused)} enrollment emails; those users were created without one (see the note column)\n` : ''));
     return summary.failed > 0 || summary.skipped > 0 ? 1 : 0;
   },
 };
+
+/** "exists" in plan's words, so the two commands speak one vocabulary. */
+function existsInPlanWords(summary: { exists: number; unchanged: number; notUpdated: number }): string {
+  const other = summary.exists - summary.unchanged - summary.notUpdated;
+  const parts = [
+    summary.unchanged > 0 ? `unchanged ${count(summary.unchanged)}` : '',
+    summary.notUpdated > 0 ? `update ${count(summary.notUpdated)} (left as they are: --update applies them)` : '',
+    other > 0 ? `${count(other)} found in Duo by an earlier run or while this one ran` : '',
+  ].filter(Boolean);
+  return `note: the ${counted(summary.exists, 'row')} that exist in Duo are, in plan's words: ${parts.join(', ')}`;
+}
 
 async function* filterRows(file: string, gate: ImportGate) {
   for await (const row of gateRows(file, gate)) {

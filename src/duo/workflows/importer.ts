@@ -80,6 +80,9 @@ export interface ImportSummary extends Readonly<ImportCounts> {
   readonly droppedAliases: number;
   /** Enrollment emails Duo refused: the row's user was created; its note says why. */
   readonly enrollmentsRefused: number;
+  /** Of the `exists` rows, in plan's words: `unchanged`, and `update` rows left as they are (no --update). */
+  readonly unchanged: number;
+  readonly notUpdated: number;
 }
 
 interface Outcome {
@@ -90,6 +93,8 @@ interface Outcome {
   readonly final: boolean;
   /** What else happened (an enrollment email sent, …), for the results CSV. */
   readonly notes?: readonly string[];
+  /** For an `exists` row: what plan called it. */
+  readonly planned?: 'unchanged' | 'update';
 }
 
 // Setting aliases is idempotent: an unanswered attempt can simply be repeated.
@@ -119,7 +124,8 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
     await journal.append({ t: 'done', at: new Date().toISOString() });
     const { calls, writes, rateLimited } = options.client.stats;
-    return { ...run.counts, resumed, calls, writes, rateLimited, droppedAliases: run.droppedAliases, enrollmentsRefused: run.enrollmentsRefused };
+    return { ...run.counts, resumed, calls, writes, rateLimited, droppedAliases: run.droppedAliases, enrollmentsRefused: run.enrollmentsRefused,
+      unchanged: run.unchanged, notUpdated: run.notUpdated };
   } finally {
     await journal.close();
   }
@@ -129,6 +135,8 @@ class ImportRun {
   readonly counts: ImportCounts = { created: 0, updated: 0, restored: 0, exists: 0, failed: 0, skipped: 0 };
   droppedAliases = 0;
   enrollmentsRefused = 0;
+  unchanged = 0;
+  notUpdated = 0;
   private done = 0;
   private readonly total: number;
   private readonly attachOptions: AttachOptions;
@@ -196,6 +204,8 @@ class ImportRun {
       const skippedOutcomes = skipped.map(([row, reason]) => [row, { result: 'skipped', userId: null, error: reason, final: true } as Outcome] as const);
       for (const [row, outcome] of [...skippedOutcomes, ...rows.map((row) => [row, outcomes.get(row)!] as const)].sort(([a], [b]) => a.line - b.line)) {
         this.counts[outcome.result]++;
+        if (outcome.planned === 'unchanged') this.unchanged++;
+        if (outcome.planned === 'update') this.notUpdated++;
         this.droppedAliases += row.droppedAliases.length;
         const cells = [String(row.line), ...columns.cellsOf(row), outcome.result, outcome.userId ?? '', outcome.error ?? '', [droppedNote(row), ...(outcome.notes ?? [])].filter(Boolean).join('; ')];
         if (!results.write(cells)) await once(results, 'drain');
@@ -296,7 +306,7 @@ class ImportRun {
   /** What the plan decided for a row that is not a create. */
   private async decided(planned: PlannedRow): Promise<Outcome> {
     const { action, user, reason } = planned;
-    if (action === 'unchanged' || (action === 'update' && !this.options.update)) return { result: 'exists', userId: user!.user_id, error: null, final: true };
+    if (action === 'unchanged' || (action === 'update' && !this.options.update)) return { result: 'exists', userId: user!.user_id, error: null, final: true, planned: action };
     if (action === 'update') return this.update(planned);
     if (action === 'restore') return this.restore(planned);
     if (action === 'migrate') return failure(`${reason}. Run "duo-bridge migrate" first: import never creates a second user for a person Duo already has`, user!.user_id);
