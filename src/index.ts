@@ -84,3 +84,4 @@ export { importReport } from './report/import-report.js';
 export { renderReport } from './report/html/page.js';
 export { writeHtmlReport } from './report/write-report.js';
 export type { Report, ReportRow, ReportCount, Risk } from './report/report-model.js';
+export { writeDuoCsv } from './duo/workflows/duo-csv.js';
