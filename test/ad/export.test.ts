@@ -78,7 +78,8 @@ describe('export from a real Samba AD DC', () => {
   it('escapes values in --group so a crafted DN cannot widen the filter', async () => {
     const out = join(tmpFiles(), 'x.csv');
     const run = await runCli(ldapArgs(out, '--group', `CN=GG-Top)(objectClass=*,OU=Groups,${AD.base}`), { env: ldapEnv() });
-    expect(run.exitCode).toBe(0);
+    // No user matched: exit 1, saying so (an export of nobody is nearly always a mistake).
+    expect([run.exitCode, run.stderr]).toEqual([1, expect.stringContaining('no users were exported: the search under')]);
     expect(readCsvObjects(out)).toHaveLength(0);
   });
 
