@@ -16,7 +16,7 @@ import { processIo, type CliIo } from './io.js';
 const debug = debuglog('duo-bridge');
 
 /** A command as yargs takes it. */
-interface CommandModule_ {
+interface YargsCommand {
   command: string;
   describe: string;
   builder: (yargs: Argv) => Argv<unknown>;
@@ -58,7 +58,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const parser: Argv = yargs([...argv])
     .scriptName('duo-bridge')
     .usage('$0 <command> [options]\n\nMove users from Active Directory into Duo through a validated CSV.')
-    .command(COMMANDS.map(function register(module: CommandModule<never>): CommandModule_ {
+    .command(COMMANDS.map(function register(module: CommandModule<never>): YargsCommand {
       const subcommands = module.subcommands ?? [];
       return {
         command: module.command,

@@ -42,3 +42,13 @@ export interface Report {
   /** Every row; may be read twice (the rows at risk first, then all of them), so a factory, not an iterator. */
   readonly rows: () => Iterable<ReportRow> | AsyncIterable<ReportRow>;
 }
+
+/** The rows counted by action (for reports whose JSON has no counts of its own): `order` first, then as they come; a bar takes the first risk among its rows. */
+export function countByAction(rows: Iterable<ReportRow>, order: readonly string[] = []): ReportCount[] {
+  const counts = new Map<string, { count: number; risk: Risk | null }>(order.map((action) => [action, { count: 0, risk: null }]));
+  for (const row of rows) {
+    const entry = counts.get(row.action) ?? { count: 0, risk: null };
+    counts.set(row.action, { count: entry.count + 1, risk: entry.risk ?? row.risk });
+  }
+  return [...counts].filter(([, c]) => c.count > 0).map(([action, c]) => ({ action, ...c }));
+}

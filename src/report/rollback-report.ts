@@ -1,5 +1,5 @@
 import type { RollbackJson } from '../duo/workflows/rollback-json.js';
-import type { Report, ReportCount, ReportRow } from './report-model.js';
+import { countByAction, type Report, type ReportRow } from './report-model.js';
 import { runFacts, type RunInfo } from './run-facts.js';
 
 const names = (n: { username: string; aliases: Record<string, string> }): string => [n.username, ...Object.values(n.aliases)].join(', ');
@@ -28,8 +28,6 @@ export async function rollbackReport(json: RollbackJson, run: RunInfo): Promise<
     for (const p of json.delete_phones) yield { action: 'delete phone', user: p, userId: '', changes: [], reason: 'the run created it', where: '', risk: 'destructive' };
     for (const p of json.detach_phones) yield { action: 'detach phone', user: p.user_id, userId: p.user_id, changes: [{ field: 'phone', before: p.phone_id, after: '' }], reason: 'the run attached it', where: '', risk: 'destructive' };
   };
-  const tally = new Map<string, ReportCount>();
-  for (const row of rows()) tally.set(row.action, { action: row.action, count: (tally.get(row.action)?.count ?? 0) + 1, risk: tally.get(row.action)?.risk ?? row.risk });
   const outcome = json.outcome;
   return {
     title: json.applied ? 'Rollback run' : 'Rollback plan',
@@ -39,7 +37,7 @@ export async function rollbackReport(json: RollbackJson, run: RunInfo): Promise<
         : `disabled ${outcome.disabled}, sent ${outcome.trashed} to the Trash, took ${outcome.untrashed} out, fields back on ${outcome.fields_restored}, names back on ${outcome.names_restored}, ` +
           `memberships and phones undone ${outcome.devices_done}, ${outcome.failed.length + outcome.failed_devices.length + outcome.names_missing.length} failed`],
     ]),
-    counts: [...tally.values()],
+    counts: countByAction(rows()),
     warnings: [
       ...(json.trash.length > 0 && json.pending_deletion_days !== null ? [`Duo keeps users in its Trash for ${json.pending_deletion_days} days, then deletes them for good.`] : []),
       ...(json.unsettled > 0 ? [`${json.unsettled} creates whose answer was lost: --apply reads Duo first, and undoes those the run created.`] : []),

@@ -1,5 +1,5 @@
 import type { TenantDiffJson } from '../duo/tenant/tenant-diff.js';
-import type { Report, ReportCount, ReportRow, Risk } from './report-model.js';
+import { countByAction, type Report, type ReportRow, type Risk } from './report-model.js';
 import { runFacts, type RunInfo } from './run-facts.js';
 
 const ORDER = ['created', 'restored', 'changed', 'deleted', 'group created', 'group deleted', 'in the Trash'] as const;
@@ -19,16 +19,10 @@ export async function tenantDiffReport(json: TenantDiffJson, run: RunInfo, inclu
       reason: `gone from the tenant${t.until === null ? '' : `; purged for good by ${t.until} at the latest`}${includeTrash ? '' : ' (not counted as a difference)'}`,
     })),
   ];
-  const tally = new Map<string, { count: number; risk: Risk | null }>();
-  for (const row of rows()) {
-    const entry = tally.get(row.action) ?? { count: 0, risk: null };
-    tally.set(row.action, { count: entry.count + 1, risk: entry.risk ?? row.risk });
-  }
-  const counts: ReportCount[] = ORDER.flatMap((action) => { const t = tally.get(action); return t === undefined ? [] : [{ action, ...t }]; });
   return {
     title: 'Tenant diff',
     facts: await runFacts(run, [['compared', `${json.before} → ${json.after}`], ['differences', json.differences === 0 ? 'none' : `${json.differences}: ${json.summary}`]]),
-    counts,
+    counts: countByAction(rows(), ORDER),
     warnings: json.trash.length > 0 && !includeTrash ? [`${json.trash.length} users are in Duo's Trash: gone, and deleted for good when the Trash period ends.`] : [],
     rows,
   };

@@ -91,6 +91,7 @@ describe('bad input: one clear line and the right exit code', () => {
       [['validate', file, '--max-shown', 'lots'], /--max-shown must be a whole number from 0 to \d+, got "lots"/],
       [['nonsense'], /Unknown argument: nonsense/],
       [['tenant'], /name what to do: tenant export or tenant diff/],
+      [['simulator', '--tenant', 'samples/tenant-mail-sync.json', '--tls-cert', 'sim.crt'], /--tls-cert and --tls-key go together/],
       [['tenant', 'diff'], /tenant diff needs <before>: duo-bridge tenant diff <before> \(see "duo-bridge tenant diff --help"\)/],
       [['validate', file, '--delimiter', 'ab'], /--delimiter must be one character or "tab", got "ab"/],
     ] as const) {

@@ -26,7 +26,8 @@ describe('--report FILE.html: the page holds the same data as --format json', ()
     });
   }
 
-  it('plan: every row is there, with its line', () => {
+  it('plan: every row is there, with its line; the invalid rows --skip-invalid left out are said', () => {
+    expect(reports.plan.run.stderr).toMatch(/note: 5 invalid rows of .*users\.csv left out \(--skip-invalid\): "duo-bridge validate .*users\.csv" lists why/);
     const html = readReport(reports.plan);
     for (const row of reports.plan.json.rows) expect(html).toContain(`<td>${row.line}</td></tr>`);
   });

@@ -59,6 +59,7 @@ export const tenantCommand: CommandModule<Record<string, never>> = {
   describe: 'export: snapshot every Duo user, group and phone (read-only); diff: what changed between two snapshots, or a snapshot and the live tenant',
   builder: (yargs: Argv) => yargs,
   subcommands: [tenantExportCommand, tenantDiffCommand],
+  // Never reached: yargs demands a subcommand ("name what to do: tenant export or tenant diff").
   run: async () => 2,
 };
 
