@@ -65,6 +65,8 @@ export { CONFIRMED, ASSUMED } from './simulator/assumptions.js';
 export { diffTenants } from './duo/tenant/tenant-diff.js';
 export type { TenantDiff, TenantChange } from './duo/tenant/tenant-diff.js';
 export { parsePhone } from './phone.js';
+export { TOKEN_TYPES, tokenType } from './token.js';
+export type { TokenType, TokenRef } from './token.js';
 export { validateRecords } from './validate/validate-csv.js';
 export { openRecordBatches, isSpreadsheet } from './csv/input-records.js';
 export { readDuoUserRowsFromFile } from './csv/duo-row.js';

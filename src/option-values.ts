@@ -4,7 +4,7 @@ import { describeFsError, regularFile } from './input-file.js';
 
 /**
  * Checks a numeric option once, with a message naming the flag, the range and what was given.
- * Flags arrive as the text typed (declared as strings, so "abc" is not already NaN); config files give numbers.
+ * Flags arrive as numbers, or as the text typed when it is not one (src/cli/main.ts); config files give numbers.
  */
 export function wholeNumber(name: string, value: number | string, min: number, max: number): number {
   const number = typeof value === 'string' ? (/^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN) : value;

@@ -37,6 +37,24 @@ function rejectRepeatedOptions(argv: Record<string, unknown>, parser: unknown): 
   }
 }
 
+/**
+ * Numeric flags are declared as numbers (so --help says [number]); yargs reads text that is not a
+ * number as NaN, and an empty value as 0. The text typed is put back, so the option's own check
+ * refuses it and quotes it ("got \"lots\"").
+ */
+function keepTypedText(argv: readonly string[]): (args: Record<string, unknown>) => void {
+  return (args) => {
+    for (const [key, value] of Object.entries(args)) {
+      if (typeof value !== 'number') continue;
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const at = argv.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
+      if (at === -1) continue;
+      const typed = argv[at] === flag ? argv[at + 1] ?? '' : argv[at]!.slice(flag.length + 1);
+      if (typed.trim() === '' || Number.isNaN(Number(typed))) args[key] = typed;
+    }
+  };
+}
+
 /** "validate needs <file>" instead of yargs' "Not enough non-option arguments: got 0, need at least 1". */
 function missingArgument(argv: readonly string[]): string | null {
   const parent = COMMANDS.find((m) => m.command.split(' ')[0] === argv[0]);
@@ -71,6 +89,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       };
     }))
     .middleware(rejectRepeatedOptions as never, true)
+    .middleware(keepTypedText(argv) as never, true)
     .demandCommand(1, 'name a command: export, validate, import, plan, migrate, rollback, sync, tenant, simulator')
     .recommendCommands()
     .strict()

@@ -18,15 +18,17 @@ export type TraceColumn = (typeof TRACE_COLUMNS)[number];
 export type KnownColumn = DuoColumn | TraceColumn;
 
 export const MAX_ALIASES = ALIAS_COLUMNS.length;
-/** Duo's per-user limits (duo.com/docs/rate-limits): 100 groups and 100 phones; numbered columns go as far. */
+/** Duo's per-user limits (duo.com/docs/rate-limits): 100 groups, phones and tokens; numbered columns go as far. */
 export const MAX_GROUPS = 100;
 export const MAX_PHONES = 100;
+export const MAX_TOKENS = 100;
 const KNOWN = new Set<string>([...DUO_COLUMNS, ...TRACE_COLUMNS]);
-/** groupN, phoneN, platformN: Duo's "Import Users" names for what a user carries besides names. */
-const NUMBERED = /^(group|phone|platform)(\d+)$/;
+/** groupN, phoneN, platformN, tokenN, typeN: Duo's "Import Users" names for what a user carries besides names. */
+const NUMBERED = /^(group|phone|platform|token|type)(\d+)$/;
 
 export interface HeaderProblem {
-  readonly kind: 'duplicate' | 'unknown' | 'alias-beyond-limit' | 'group-beyond-limit' | 'phone-beyond-limit' | 'platform-without-phone' | 'unnamed';
+  readonly kind: 'duplicate' | 'unknown' | 'alias-beyond-limit' | 'group-beyond-limit' | 'phone-beyond-limit' | 'platform-without-phone'
+    | 'token-beyond-limit' | 'type-without-token' | 'unnamed';
   readonly index: number;
   readonly name: string;
 }
@@ -42,6 +44,8 @@ export interface ColumnLayout {
   readonly groups: readonly (readonly [number, number])[];
   /** phone1..phone100 present, in number order: [phoneNumber, cellIndex, platformCellIndex | undefined]. */
   readonly phones: readonly (readonly [number, number, number | undefined])[];
+  /** token1..token100 present, in number order: [tokenNumber, serialCellIndex, typeCellIndex | undefined]. */
+  readonly tokens: readonly (readonly [number, number, number | undefined])[];
   readonly problems: readonly HeaderProblem[];
 }
 
@@ -49,7 +53,7 @@ export function layoutColumns(header: readonly string[]): ColumnLayout {
   const index: Partial<Record<KnownColumn, number>> = {};
   const seen = new Set<string>();
   const problems: HeaderProblem[] = [];
-  const numbered = { group: new Map<number, number>(), phone: new Map<number, number>(), platform: new Map<number, number>() };
+  const numbered = { group: new Map<number, number>(), phone: new Map<number, number>(), platform: new Map<number, number>(), token: new Map<number, number>(), type: new Map<number, number>() };
   header.forEach((raw, i) => {
     const name = raw.trim().toLowerCase();
     const counted = NUMBERED.exec(name);
@@ -60,6 +64,9 @@ export function layoutColumns(header: readonly string[]): ColumnLayout {
     else if (counted && n >= 1 && counted[1] === 'group') {
       if (n <= MAX_GROUPS) numbered.group.set(n, i);
       else problems.push({ kind: 'group-beyond-limit', index: i, name: raw });
+    } else if (counted && n >= 1 && (counted[1] === 'token' || counted[1] === 'type')) {
+      if (n <= MAX_TOKENS) numbered[counted[1]].set(n, i);
+      else problems.push({ kind: 'token-beyond-limit', index: i, name: raw });
     } else if (counted && n >= 1) {
       if (n <= MAX_PHONES) numbered[counted[1] as 'phone' | 'platform'].set(n, i);
       else problems.push({ kind: 'phone-beyond-limit', index: i, name: raw });
@@ -75,7 +82,9 @@ export function layoutColumns(header: readonly string[]): ColumnLayout {
   const inOrder = (columns: Map<number, number>): [number, number][] => [...columns].sort(([a], [b]) => a - b);
   const groups = inOrder(numbered.group);
   const phones = inOrder(numbered.phone).map(([n, at]) => [n, at, numbered.platform.get(n)] as const);
+  const tokens = inOrder(numbered.token).map(([n, at]) => [n, at, numbered.type.get(n)] as const);
   for (const [n, at] of numbered.platform) if (!numbered.phone.has(n)) problems.push({ kind: 'platform-without-phone', index: at, name: header[at]! });
+  for (const [n, at] of numbered.type) if (!numbered.token.has(n)) problems.push({ kind: 'type-without-token', index: at, name: header[at]! });
   problems.sort((a, b) => a.index - b.index);
-  return { names: header, index, aliases, groups, phones, problems };
+  return { names: header, index, aliases, groups, phones, tokens, problems };
 }

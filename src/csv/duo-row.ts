@@ -2,6 +2,7 @@ import { layoutColumns, type ColumnLayout, type KnownColumn } from './columns.js
 import type { CountryCode } from 'libphonenumber-js';
 import { nameKey } from '../names.js';
 import { parsePhone, phoneKind, type PhoneKind, type PhoneNumber } from '../phone.js';
+import { tokenType, type TokenType } from '../token.js';
 import { unescapeFormula } from './formula.js';
 import { readCsvRecords, type CsvReadEvent, type CsvReadOptions } from './read-records.js';
 import { openRecords, type InputOptions } from './input-records.js';
@@ -29,6 +30,8 @@ export interface DuoUserRow {
   readonly groups: readonly string[];
   /** phone1..phoneN cells with a value, in column order. */
   readonly phones: readonly RowPhone[];
+  /** token1..tokenN cells with a value, in column order. */
+  readonly tokens: readonly RowToken[];
   readonly adGuid: string;
   readonly adDn: string;
   /** The row's cells as the file has them, under its own header: what the rejected and results files carry over. */
@@ -45,6 +48,16 @@ export interface RowPhone {
   /** From platformN; null when the platform is not a word Duo knows. */
   readonly kind: PhoneKind | null;
   readonly platformText: string;
+}
+
+export interface RowToken {
+  /** The column's number: token2 → 2. */
+  readonly n: number;
+  /** The serial number as written in the cell (trimmed). */
+  readonly serial: string;
+  /** From typeN; null when the cell is empty or not one of Duo's type codes (validate says why). */
+  readonly type: TokenType | null;
+  readonly typeText: string;
 }
 
 export interface RowOptions {
@@ -101,6 +114,7 @@ export function toDuoUserRow(cells: readonly string[], layout: ColumnLayout, lin
     droppedAliases,
     groups: rowGroups(cells, layout),
     phones: rowPhones(cells, layout, options.defaultCountry),
+    tokens: rowTokens(cells, layout),
     adGuid: get('ad_guid'),
     adDn: get('ad_dn'),
     cells,
@@ -126,6 +140,17 @@ function rowPhones(cells: readonly string[], layout: ColumnLayout, country: Coun
     phones.push({ n, text, phone: parsed.ok ? parsed.phone : null, kind: phoneKind(platformText), platformText });
   }
   return phones;
+}
+
+function rowTokens(cells: readonly string[], layout: ColumnLayout): RowToken[] {
+  const tokens: RowToken[] = [];
+  for (const [n, at, typeAt] of layout.tokens) {
+    const serial = cleanCell(cells[at]).value;
+    if (serial === '') continue;
+    const typeText = typeAt === undefined ? '' : cleanCell(cells[typeAt]).value;
+    tokens.push({ n, serial, type: tokenType(typeText), typeText });
+  }
+  return tokens;
 }
 
 /**

@@ -54,6 +54,7 @@ function planRow(row: PlanJsonRow, failure: string | null): ReportRow {
       ...row.changes,
       ...row.add_groups.map((group) => ({ field: 'group', before: '', after: group })),
       ...row.add_phones.map((phone) => ({ field: 'phone', before: '', after: phone })),
+      ...row.add_tokens.map((token) => ({ field: 'hardware token', before: '', after: token })),
     ],
     reason: failure === null ? row.reason : `failed: ${failure}`,
     where: String(row.line),

@@ -27,6 +27,7 @@ export async function rollbackReport(json: RollbackJson, run: RunInfo): Promise<
     for (const m of json.add_back_memberships) yield { action: 'add back to group', user: m.user_id, userId: m.user_id, changes: [{ field: 'group', before: '', after: m.group_id }], reason: 'the run removed it', where: '', risk: null };
     for (const p of json.delete_phones) yield { action: 'delete phone', user: p, userId: '', changes: [], reason: 'the run created it', where: '', risk: 'destructive' };
     for (const p of json.detach_phones) yield { action: 'detach phone', user: p.user_id, userId: p.user_id, changes: [{ field: 'phone', before: p.phone_id, after: '' }], reason: 'the run attached it', where: '', risk: 'destructive' };
+    for (const t of json.detach_tokens) yield { action: 'detach token', user: t.user_id, userId: t.user_id, changes: [{ field: 'hardware token', before: t.token_id, after: '' }], reason: 'the run attached it', where: '', risk: 'destructive' };
   };
   const outcome = json.outcome;
   return {

@@ -53,6 +53,16 @@ export interface SimulatedPhone {
   smsActivations: number;
 }
 
+export interface SimulatedToken {
+  token_id: string;
+  /** Duo's type code: h6, h8, t6, t8, yk, d1. */
+  type: string;
+  serial: string;
+  totp_step: number | null;
+  /** User ids, in the order attached. */
+  users: string[];
+}
+
 /** The operations the bulk endpoint takes (the Ruby client's list). */
 const BULK_OPERATIONS: readonly (readonly [string, RegExp])[] = [
   ['POST', /^\/admin\/v1\/users$/],
@@ -69,6 +79,9 @@ const PHONE_PLATFORMS = new Set(['unknown', 'google android', 'apple ios', 'wind
 const MAX_GROUPS_PER_USER = 100;
 const MAX_PHONES_PER_USER = 100;
 const MAX_USERS_PER_PHONE = 100;
+const MAX_TOKENS_PER_USER = 100;
+/** Hardware token types and the secret each needs to be created (duo_client_python's add_*_token). */
+const TOKEN_SECRETS: Readonly<Record<string, readonly string[]>> = { h6: ['secret'], h8: ['secret'], t6: ['secret'], t8: ['secret'], yk: ['private_id', 'aes_key'], d1: [] };
 
 const USER_FIELDS = ['username', 'realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const;
 const LEGACY_ALIASES = ['alias1', 'alias2', 'alias3', 'alias4'];
@@ -93,6 +106,9 @@ export class DuoEngine {
   readonly phones = new Map<string, SimulatedPhone>();
   /** Phone ids by "number extension". */
   private readonly phoneIndex = new Map<string, string>();
+  readonly tokens = new Map<string, SimulatedToken>();
+  /** Token ids by user id, in the order attached. */
+  private readonly tokensOfUser = new Map<string, string[]>();
   /** Enrollment emails sent: username and address, in order. */
   readonly enrollments: { username: string; email: string }[] = [];
   /** Users per page when a listing names no limit (Duo: 100). */
@@ -136,7 +152,8 @@ export class DuoEngine {
    * snapshot's user_ids, phone_ids and group_ids are the simulator's.
    */
   seedSnapshot(snapshot: TenantSnapshot): void {
-    const idNumber = (id: string): number => Number(/^D[UGP](\d{18})$/.exec(id)?.[1] ?? 0);
+    const idNumber = (id: string): number => Number(/^D[UGPH](\d{18})$/.exec(id)?.[1] ?? 0);
+    for (const token of snapshot.tokens ?? []) this.tokens.set(token.token_id, { ...token, totp_step: null, users: [] });
     for (const group of snapshot.groups ?? []) this.groups.set(group.group_id, { group_id: group.group_id, name: group.name, desc: '', status: 'active' });
     for (const user of snapshot.users) {
       for (const group of user.groups) if (!this.groups.has(group.group_id)) this.groups.set(group.group_id, { group_id: group.group_id, name: group.name, desc: '', status: 'active' });
@@ -149,10 +166,14 @@ export class DuoEngine {
         const phone = this.phones.get(p.phone_id) ?? this.newPhone({ number: p.number, extension: p.extension }, p.phone_id);
         this.attach(seeded, phone);
       }
+      for (const t of user.tokens) {
+        if (!this.tokens.has(t.token_id)) this.tokens.set(t.token_id, { ...t, totp_step: null, users: [] });
+        this.attachToken(seeded, this.tokens.get(t.token_id)!, true);
+      }
     }
     if (snapshot.settings?.pending_deletion_days !== undefined) this.settings.pending_deletion_days = snapshot.settings.pending_deletion_days;
     let highest = this.nextId;
-    for (const ids of [this.users.keys(), this.groups.keys(), this.phones.keys()]) for (const id of ids) highest = Math.max(highest, idNumber(id));
+    for (const ids of [this.users.keys(), this.groups.keys(), this.phones.keys(), this.tokens.keys()]) for (const id of ids) highest = Math.max(highest, idNumber(id));
     this.nextId = highest + 1;
   }
 
@@ -168,6 +189,18 @@ export class DuoEngine {
     const phone = this.newPhone({ number, extension });
     for (const id of userIds) this.attach(this.user(id), phone);
     return phone;
+  }
+
+  /** Adds a hardware token directly (as an admin's token import would), attached to the given users. */
+  seedToken(type: string, serial: string, userIds: string[] = []): SimulatedToken {
+    const token = this.newToken(type, serial);
+    for (const id of userIds) this.attachToken(this.user(id), token);
+    return token;
+  }
+
+  /** The hardware tokens attached to a user. */
+  tokensOf(userId: string): SimulatedToken[] {
+    return (this.tokensOfUser.get(userId) ?? []).map((id) => this.tokens.get(id)!);
   }
 
   /** A user's group names, sorted. */
@@ -209,6 +242,8 @@ export class DuoEngine {
         const phone = this.phones.get(p.phone_id);
         if (phone) phone.users = phone.users.filter((id) => id !== user.user_id);
       }
+      for (const token of this.tokensOf(user.user_id)) token.users = token.users.filter((id) => id !== user.user_id);
+      this.tokensOfUser.delete(user.user_id);
       this.users.delete(user.user_id);
       return { response: '' };
     }
@@ -231,10 +266,12 @@ export class DuoEngine {
       return { response: '' };
     }
     if (userGroups && method === 'GET' && !userGroups[2]) return this.page(this.user(userGroups[1]!).groups, params, 500, (id) => ({ ...this.groups.get(id)! }));
-    const userTokens = /^\/admin\/v1\/users\/([A-Z0-9]+)\/(tokens|u2ftokens|webauthncredentials)$/.exec(path);
-    // Hardware tokens, U2F keys and WebAuthn credentials are not modelled: every user has none.
-    if (userTokens && method === 'GET') {
-      this.user(userTokens[1]!);
+    const tokens = this.routeTokens(method, path, params);
+    if (tokens !== null) return tokens;
+    const userKeys = /^\/admin\/v1\/users\/([A-Z0-9]+)\/(u2ftokens|webauthncredentials)$/.exec(path);
+    // U2F keys and WebAuthn credentials are not modelled: every user has none.
+    if (userKeys && method === 'GET') {
+      this.user(userKeys[1]!);
       return this.page([] as unknown[], params, 500, (x) => x);
     }
     if (userGroups && method === 'POST' && !userGroups[2]) {
@@ -324,6 +361,88 @@ export class DuoEngine {
     if ([...this.groups.values()].some((g) => nameKey(g.name) === nameKey(name))) throw new Refusal(400, 40002, `Group '${name}' already exists`, 'name');
     if (params.status !== undefined && !STATUSES.has(params.status)) throw new Refusal(400, 40002, 'Invalid request parameters', 'status');
     return this.seedGroup(name, params.desc ?? '');
+  }
+
+  /** Hardware tokens: list, find by type and serial, create, delete; a user's tokens, attach, detach. Null: not a token path. */
+  private routeTokens(method: string, path: string, params: Record<string, string>): { response?: unknown; metadata?: unknown } | null {
+    const tokenPath = /^\/admin\/v1\/tokens\/([A-Z0-9]+)$/.exec(path);
+    const userTokens = /^\/admin\/v1\/users\/([A-Z0-9]+)\/tokens(?:\/([A-Z0-9]+))?$/.exec(path);
+    if (path === '/admin/v1/tokens' && method === 'GET') {
+      if (params.serial !== undefined || params.type !== undefined) {
+        if (!params.serial || !params.type) throw new Refusal(400, 40001, 'Missing required request parameters', params.serial ? 'type' : 'serial');
+        const found = [...this.tokens.values()].filter((t) => t.type === params.type && t.serial === params.serial);
+        return { response: found.map((t) => this.tokenView(t)) };
+      }
+      return this.page([...this.tokens.values()], params, 500, (t) => this.tokenView(t));
+    }
+    if (path === '/admin/v1/tokens' && method === 'POST') {
+      if (!params.type || !params.serial) throw new Refusal(400, 40001, 'Missing required request parameters', params.type ? 'serial' : 'type');
+      const needs = TOKEN_SECRETS[params.type];
+      if (needs === undefined) throw new Refusal(400, 40002, 'Invalid request parameters', 'type');
+      const missing = needs.find((name) => !params[name]);
+      if (missing !== undefined) throw new Refusal(400, 40001, 'Missing required request parameters', missing);
+      if ([...this.tokens.values()].some((t) => t.type === params.type && t.serial === params.serial)) {
+        throw new Refusal(400, 40002, 'Invalid request parameters: a token of this type and serial exists', 'serial');
+      }
+      const token = this.newToken(params.type, params.serial);
+      if (params.totp_step !== undefined) token.totp_step = Number(params.totp_step);
+      else if (params.type.startsWith('t')) token.totp_step = 30;
+      return { response: this.tokenView(token) };
+    }
+    if (tokenPath && method === 'GET') return { response: this.tokenView(this.token(tokenPath[1]!)) };
+    if (tokenPath && method === 'DELETE') {
+      // "Deletes a token. If the token is already deleted, does nothing." (duo_client_python's delete_token)
+      const token = this.tokens.get(tokenPath[1]!);
+      if (token === undefined) return { response: '' };
+      for (const id of token.users) this.tokensOfUser.set(id, (this.tokensOfUser.get(id) ?? []).filter((t) => t !== token.token_id));
+      this.tokens.delete(token.token_id);
+      return { response: '' };
+    }
+    if (userTokens && method === 'GET' && !userTokens[2]) return this.page(this.tokensOf(this.user(userTokens[1]!).user_id), params, 500, (t) => this.tokenView(t));
+    if (userTokens && method === 'POST' && !userTokens[2]) {
+      const user = this.user(userTokens[1]!);
+      if (!params.token_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'token_id');
+      this.attachToken(user, this.token(params.token_id));
+      return { response: '' };
+    }
+    if (userTokens && method === 'DELETE' && userTokens[2]) {
+      const user = this.user(userTokens[1]!);
+      const token = this.tokens.get(userTokens[2]);
+      if (!token || !token.users.includes(user.user_id)) throw new Refusal(404, 40401, 'Resource not found', 'token_id');
+      token.users = token.users.filter((id) => id !== user.user_id);
+      this.tokensOfUser.set(user.user_id, (this.tokensOfUser.get(user.user_id) ?? []).filter((id) => id !== token.token_id));
+      return { response: '' };
+    }
+    return null;
+  }
+
+  private newToken(type: string, serial: string): SimulatedToken {
+    const token: SimulatedToken = { token_id: `DH${String(this.nextId++).padStart(18, '0')}`, type, serial, totp_step: null, users: [] };
+    this.tokens.set(token.token_id, token);
+    return token;
+  }
+
+  private token(id: string): SimulatedToken {
+    const token = this.tokens.get(id);
+    if (token === undefined) throw new Refusal(404, 40401, 'Resource not found', 'token_id');
+    return token;
+  }
+
+  /** A token is one person's (assumptions.ts): attaching one another user holds is refused (a snapshot is taken as Duo had it). */
+  private attachToken(user: SimulatedUser, token: SimulatedToken, seeding = false): void {
+    if (token.users.includes(user.user_id)) return;
+    if (token.users.length > 0 && !seeding) throw new Refusal(400, 40002, 'Invalid request parameters: the token is assigned to another user', 'token_id');
+    const held = this.tokensOfUser.get(user.user_id) ?? [];
+    if (held.length >= MAX_TOKENS_PER_USER) throw new Refusal(500, 50001, 'Maximum number of tokens per user reached');
+    token.users.push(user.user_id);
+    this.tokensOfUser.set(user.user_id, [...held, token.token_id]);
+  }
+
+  private tokenView(token: SimulatedToken): unknown {
+    return {
+      token_id: token.token_id, type: token.type, serial: token.serial, totp_step: token.totp_step,
+      users: token.users.map((id) => this.users.get(id)).filter((u) => u !== undefined).map((u) => ({ user_id: u.user_id, username: u.username })),
+    };
   }
 
   private createPhone(params: Record<string, string>): SimulatedPhone {
@@ -611,7 +730,8 @@ export class DuoEngine {
       return phone ? { phone_id: phone.phone_id, number: phone.number, extension: phone.extension, type: phone.type, platform: phone.platform } : { ...p };
     });
     const groups = user.groups.map((id) => ({ ...this.groups.get(id)! }));
-    // Tokens, U2F keys, WebAuthn credentials and logins are not modelled: Duo's fields, empty.
-    return { ...user, ...legacy, aliases: { ...user.aliases }, phones, groups, last_login: null, tokens: [], u2ftokens: [], webauthncredentials: [] };
+    const tokens = this.tokensOf(user.user_id).map((t) => ({ token_id: t.token_id, type: t.type, serial: t.serial, totp_step: t.totp_step }));
+    // U2F keys, WebAuthn credentials and logins are not modelled: Duo's fields, empty.
+    return { ...user, ...legacy, aliases: { ...user.aliases }, phones, groups, last_login: null, tokens, u2ftokens: [], webauthncredentials: [] };
   }
 }

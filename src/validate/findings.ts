@@ -37,6 +37,12 @@ export const FINDING_SEVERITY = {
   CONTROL_CHARACTER: 'error',
   XLSX_UNREADABLE_CELL: 'error',
   TYPE_LINE: 'warning',
+  INVALID_TOKEN_TYPE: 'error',
+  TOKEN_WITHOUT_SERIAL: 'error',
+  TOO_MANY_TOKENS: 'error',
+  DUPLICATE_TOKEN: 'warning',
+  SHARED_TOKEN: 'error',
+  TYPE_WITHOUT_TOKEN: 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type FindingCode = keyof typeof FINDING_SEVERITY;

@@ -30,6 +30,14 @@ export function checkHeader(layout: ColumnLayout, line: number, delimiter: strin
         out.push(finding({ code: 'PLATFORM_WITHOUT_PHONE', ...at, message: `column "${problem.name}" has no phone column of the same number and is ignored`,
           fix: `name it after its phone column: platform3 goes with phone3` }));
         break;
+      case 'token-beyond-limit':
+        out.push(finding({ code: 'TOO_MANY_TOKENS', ...at, message: `Duo allows 100 hardware tokens per user; column "${problem.name}" is not imported`,
+          fix: 'keep at most 100 token columns (token1 to token100, type1 to type100)' }));
+        break;
+      case 'type-without-token':
+        out.push(finding({ code: 'TYPE_WITHOUT_TOKEN', ...at, message: `column "${problem.name}" has no token column of the same number and is ignored`,
+          fix: 'name it after its token column: type2 goes with token2' }));
+        break;
       case 'unknown':
         out.push(finding({ code: 'UNKNOWN_COLUMN', ...at, message: `column "${problem.name}" is not a Duo column and is ignored` }));
         break;

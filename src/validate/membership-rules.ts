@@ -3,17 +3,21 @@ import type { ColumnLayout } from '../csv/columns.js';
 import { nameKey } from '../names.js';
 import { parsePhone, phoneKey, phoneKind, PLATFORM_CHOICES } from '../phone.js';
 import type { Finding, FindingInit } from './findings.js';
-import type { PhoneRegistry } from './phone-registry.js';
+import type { DeviceRegistry } from './device-registry.js';
+import { tokenKey, tokenType, tokenTypeNamed, TOKEN_TYPE_CHOICES, TOKEN_TYPES } from '../token.js';
 
 type At = (column: string | null, init: Omit<FindingInit, 'line' | 'row' | 'column'>) => Finding;
 
-/** A row's group and phone cells: each group once, each phone a possible number on a platform Duo knows. */
-export function checkGroupsAndPhones(
+/**
+ * A row's group, phone and token cells: each group once, each phone a possible number on a platform
+ * Duo knows, each token a serial with one of Duo's type codes.
+ */
+export function checkGroupsAndDevices(
   values: readonly (string | undefined)[],
   line: number,
   row: number,
   layout: ColumnLayout,
-  phones: PhoneRegistry | null,
+  devices: { readonly phones: DeviceRegistry | null; readonly tokens: DeviceRegistry | null },
   defaultCountry: CountryCode | undefined,
   at: At,
   out: Finding[],
@@ -60,6 +64,37 @@ export function checkGroupsAndPhones(
       continue;
     }
     seen.add(key);
-    phones?.add(key, line, { row, n, text });
+    devices.phones?.add(key, line, { row, n, text });
+  }
+
+  const tokens = new Set<string>();
+  for (const [n, cellAt, typeAt] of layout.tokens) {
+    const serial = (values[cellAt] ?? '').trim();
+    const typeText = typeAt === undefined ? '' : (values[typeAt] ?? '').trim();
+    if (serial === '') {
+      if (typeText !== '') {
+        out.push(at(names[typeAt!]!, { code: 'TOKEN_WITHOUT_SERIAL', value: typeText, message: `token type "${typeText}" has no serial number in ${names[cellAt]}`,
+          fix: `fill in ${names[cellAt]} with the serial printed on the token, or clear the type` }));
+      }
+      continue;
+    }
+    const column = names[cellAt]!;
+    const type = tokenType(typeText);
+    if (type === null) {
+      const typeColumn = typeAt === undefined ? `type${n}` : names[typeAt]!;
+      const named = tokenTypeNamed(typeText);
+      out.push(at(typeAt === undefined ? column : typeColumn, { code: 'INVALID_TOKEN_TYPE', value: typeText === '' ? serial : typeText,
+        message: typeText === '' ? `hardware token ${serial} has no type in ${typeColumn}: Duo finds a token by its type and serial`
+          : `"${typeText}" is not one of Duo's token type codes`,
+        fix: named !== null ? `write ${named}, Duo's code for ${TOKEN_TYPES[named]}` : `write one of ${TOKEN_TYPE_CHOICES} in ${typeColumn}` }));
+      continue;
+    }
+    const key = tokenKey({ type, serial });
+    if (tokens.has(key)) {
+      out.push(at(column, { code: 'DUPLICATE_TOKEN', value: serial, message: `hardware token ${serial} appears twice on this row`, fix: 'remove the second copy' }));
+      continue;
+    }
+    tokens.add(key);
+    devices.tokens?.add(key, line, { row, n, text: serial });
   }
 }

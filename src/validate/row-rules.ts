@@ -5,8 +5,8 @@ import { startsWithFormulaTrigger } from '../csv/formula.js';
 import { nameKey } from '../names.js';
 import { finding, type Finding, type FindingInit } from './findings.js';
 import type { NameRegistry } from './name-registry.js';
-import { checkGroupsAndPhones } from './membership-rules.js';
-import type { PhoneRegistry } from './phone-registry.js';
+import { checkGroupsAndDevices } from './membership-rules.js';
+import type { DeviceRegistry } from './device-registry.js';
 import { checkRowShape } from './row-schema.js';
 
 export interface RowCheckOptions {
@@ -15,7 +15,9 @@ export interface RowCheckOptions {
   /** The country of phone numbers written without +CC. */
   readonly defaultCountry?: CountryCode | undefined;
   /** Phone numbers across rows (SHARED_PHONE); null when the file has no phone column. */
-  readonly phones?: PhoneRegistry | null;
+  readonly phones?: DeviceRegistry | null;
+  /** Hardware tokens across rows (SHARED_TOKEN); null when the file has no token column. */
+  readonly tokens?: DeviceRegistry | null;
 }
 
 // Excel shows long digit strings as 1.23457E+15 and saves them that way: the original digits are gone.
@@ -136,8 +138,8 @@ export function checkRow(
       ? at(column, { code: 'INVALID_EMAIL', value: email, message: `"${email}" is not a valid email address`, fix: 'correct it or leave the cell empty' })
       : at(column, { code: 'INVALID_STATUS', value: status, message: `status "${status}" is not active, bypass or disabled`, fix: 'use active, bypass or disabled (empty means active)' }));
   }
-  if (layout.groups.length > 0 || layout.phones.length > 0) {
-    checkGroupsAndPhones(values, line, row, layout, options.phones ?? null, options.defaultCountry, at, out);
+  if (layout.groups.length > 0 || layout.phones.length > 0 || layout.tokens.length > 0) {
+    checkGroupsAndDevices(values, line, row, layout, { phones: options.phones ?? null, tokens: options.tokens ?? null }, options.defaultCountry, at, out);
   }
 }
 

@@ -9,7 +9,7 @@ import { entryOrder, FindingSpool, spooled, unspooled, type SpooledFinding } fro
 import { finding, FINDING_SEVERITY, type Finding, type FindingCode } from './findings.js';
 import { checkHeader, emptyFile } from './header-rules.js';
 import { NameRegistry } from './name-registry.js';
-import { PhoneRegistry } from './phone-registry.js';
+import { DeviceRegistry, sharedPhone, sharedToken } from './device-registry.js';
 import { checkRow } from './row-rules.js';
 
 export interface ValidateOptions {
@@ -81,7 +81,7 @@ async function rereadFirstSightings(registry: NameRegistry, layout: ColumnLayout
 
 /** The same on records from any reader (a CSV, or a worksheet: openRecordBatches). */
 export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, options: Omit<ValidateOptions, 'delimiter'> = {}): Promise<ValidationResult> {
-  let rowOptions = { maxAliases: options.maxAliases ?? MAX_ALIASES, defaultCountry: options.defaultCountry, phones: null as PhoneRegistry | null };
+  let rowOptions = { maxAliases: options.maxAliases ?? MAX_ALIASES, defaultCountry: options.defaultCountry, phones: null as DeviceRegistry | null, tokens: null as DeviceRegistry | null };
   const tally = new Tally(options.keepPerCode ?? 20);
   const spool = new FindingSpool();
   const fileFindings: Finding[] = [];
@@ -109,7 +109,8 @@ export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, op
             // Never spread a list whose length the input decides (a header of 130,000 columns): push one by one.
             for (const f of checkHeader(layout, event.line, event.delimiter)) fileFindings.push(f);
             if (layout.index.username !== undefined) registry = new NameRegistry(slotColumns(layout));
-            if (layout.phones.length > 0) rowOptions = { ...rowOptions, phones: new PhoneRegistry(phoneColumns(layout)) };
+            if (layout.phones.length > 0) rowOptions = { ...rowOptions, phones: new DeviceRegistry(numberedColumns(layout.phones, layout, 'phone'), sharedPhone) };
+            if (layout.tokens.length > 0) rowOptions = { ...rowOptions, tokens: new DeviceRegistry(numberedColumns(layout.tokens, layout, 'token'), sharedToken) };
             break;
           case 'record':
             rows++;
@@ -138,7 +139,7 @@ export async function validateRecords(batches: AsyncIterable<CsvReadEvent[]>, op
     if (layout === null && !fileFindings.some((f) => f.code === 'MALFORMED_CSV' || f.code === 'INVALID_ENCODING')) fileFindings.push(emptyFile());
     const broken = fileFindings.some((f) => f.code === 'MALFORMED_CSV');
     if (registry !== null && layout !== null && !broken && options.reread) await rereadFirstSightings(registry, layout, options.reread);
-    const names = registry !== null && !broken ? [...registry.findings(), ...(rowOptions.phones?.findings() ?? [])].map(located).sort(order) : [];
+    const names = registry !== null && !broken ? [...registry.findings(), ...(rowOptions.phones?.findings() ?? []), ...(rowOptions.tokens?.findings() ?? [])].map(located).sort(order) : [];
     if (options.baseline && !broken) for (const f of options.baseline.missing()) fileFindings.push(f);
     fileFindings.sort(order);
     fileFindings.forEach((f, i) => (fileFindings[i] = located(f)));
@@ -237,9 +238,9 @@ function cellLocator(layout: ColumnLayout): (f: Finding) => Finding {
   };
 }
 
-function phoneColumns(layout: ColumnLayout): (n: number) => string {
-  const names = new Map(layout.phones.map(([n, at]) => [n, layout.names[at]!]));
-  return (n) => names.get(n) ?? `phone${n}`;
+function numberedColumns(columns: ColumnLayout['phones'], layout: ColumnLayout, prefix: string): (n: number) => string {
+  const names = new Map(columns.map(([n, at]) => [n, layout.names[at]!]));
+  return (n) => names.get(n) ?? `${prefix}${n}`;
 }
 
 function slotColumns(layout: ColumnLayout): string[] {

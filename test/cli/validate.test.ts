@@ -87,8 +87,10 @@ describe('bad input: one clear line and the right exit code', () => {
     for (const [args, message] of [
       [['validate'], /validate needs <file>: duo-bridge validate <file> \(see "duo-bridge validate --help"\)/],
       [['validate', file, '--format', 'xml'], /Invalid values:.*format/],
-      [['validate', file, '--max-aliases', '12'], /--max-aliases must be a whole number from 0 to 8, got "12"/],
+      [['validate', file, '--max-aliases', '12'], /--max-aliases must be a whole number from 0 to 8, got 12$/m],
       [['validate', file, '--max-shown', 'lots'], /--max-shown must be a whole number from 0 to \d+, got "lots"/],
+      [['validate', file, '--max-shown=2.5'], /--max-shown must be a whole number from 0 to \d+, got 2.5$/m],
+      [['validate', file, '--max-shown='], /--max-shown must be a whole number from 0 to \d+, got ""/],
       [['nonsense'], /Unknown argument: nonsense/],
       [['tenant'], /name what to do: tenant export or tenant diff/],
       [['simulator', '--tenant', 'samples/tenant-mail-sync.json', '--tls-cert', 'sim.crt'], /--tls-cert and --tls-key go together/],
@@ -183,5 +185,16 @@ describe('validate … | head', () => {
     expect(run.stdout).toContain('duo-bridge tenant export');
     expect(run.stdout).toContain('--out');
     expect(run.stdout).not.toContain('--include-trash');
+  });
+
+  it('--help calls a numeric option a number, however its value is checked', async () => {
+    for (const [command, option] of [[['import'], '--batch-size'], [['sync'], '--threshold-count'], [['export'], '--page-size'], [['validate'], '--max-shown'], [['simulator'], '--port']] as const) {
+      const help = (await runCli([...command, '--help'])).stdout;
+      // The option's entry: its line, and the lines a long description wraps onto.
+      const lines = help.split('\n');
+      const at = lines.findIndex((l) => l.trimStart().startsWith(option));
+      const end = lines.findIndex((l, i) => i > at && /^\s+-/.test(l));
+      expect(lines.slice(at, end).join(' ')).toMatch(/\[number\]/);
+    }
   });
 });

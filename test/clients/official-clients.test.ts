@@ -69,7 +69,7 @@ async function python(duo: FakeDuo, ca: string, sig: '2' | '4', digest: 'sha1' |
 
 describe("Duo's official Python client (Debian's python3-duo-client) against the simulator", () => {
   for (const [name, ca, sig, digest] of [['HTTPS, v2 signatures with HMAC-SHA1 (its default)', 'cert', '2', 'sha1'], ['plain HTTP (ca_certs="HTTP"), v4 signatures', 'HTTP', '4', 'sha512']] as const) {
-    it(`${name}: paging, lookups, create with legacy aliases, modify, phones, groups, refusals, delete twice`, async () => {
+    it(`${name}: paging, lookups, create with legacy aliases, modify, phones, groups, hardware tokens, refusals, delete twice`, async () => {
       const out = await python(ca === 'cert' ? tls : plain, ca === 'cert' ? certPath : 'HTTP', sig, digest);
       expect(out.users).toBe(USERS);
       expect(out.by_name).toEqual(['user007']);
@@ -85,6 +85,19 @@ describe("Duo's official Python client (Debian's python3-duo-client) against the
       expect(out.user_groups).toEqual(['Py Group']);
       expect(out.user_groups_after).toEqual([]);
       expect(out.tokens).toEqual([]);
+      expect(out.token_created).toEqual({ type: 'h6', serial: '101222', users: [] });
+      expect(out.totp_step).toBe(30);
+      expect(out.token_by_serial).toEqual([true]);
+      expect(out.token_wrong_type).toEqual([]);
+      expect(out.token_twice).toMatchObject({ status: 400 });
+      expect(out.token_no_secret).toEqual({ status: 400, message: 'Received 400 Missing required request parameters (secret)' });
+      expect(out.user_tokens).toEqual(['101222']);
+      expect(out.token_users).toEqual(['py.created']);
+      expect(out.all_tokens).toEqual(['101222', 'T-77']);
+      expect(out.user_object_tokens).toEqual(['101222']);
+      expect(out.user_tokens_after).toEqual([]);
+      expect(out.detach_twice).toEqual({ status: 404, message: 'Received 404 Resource not found (token_id)' });
+      expect(out.delete_token_twice).toBeNull();
       expect(out.fields).toEqual(['created', 'groups', 'is_enrolled', 'last_login', 'phones', 'tokens', 'u2ftokens', 'webauthncredentials']);
       expect(out.no_username).toEqual({ status: 400, message: 'Received 400 Missing required request parameters (username)' });
       for (const [key, param] of [['limit_zero', 'limit'], ['limit_abc', 'limit'], ['offset_negative', 'offset']]) {

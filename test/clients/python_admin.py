@@ -51,6 +51,24 @@ out['user_groups'] = [g['name'] for g in admin.get_user_groups(user_id)]
 admin.delete_user_group(user_id, group['group_id'])
 out['user_groups_after'] = [g['name'] for g in admin.get_user_groups(user_id)]
 out['tokens'] = admin.get_user_tokens(user_id)
+hotp = admin.add_hotp6_token('101222', '3132333435363738393031323334353637383930')
+totp = admin.add_totp8_token('T-77', '3132333435363738393031323334353637383930')
+out['token_created'] = {k: hotp.get(k) for k in ('type', 'serial', 'users')}
+out['totp_step'] = totp.get('totp_step')
+out['token_by_serial'] = [t['token_id'] == hotp['token_id'] for t in admin.get_tokens_by_serial('h6', '101222')]
+out['token_wrong_type'] = admin.get_tokens_by_serial('h8', '101222')
+out['token_twice'] = error_of(lambda: admin.add_hotp6_token('101222', '00'))
+out['token_no_secret'] = error_of(lambda: admin.json_api_call('POST', '/admin/v1/tokens', {'type': 'h6', 'serial': 'x'}))
+admin.add_user_token(user_id, hotp['token_id'])
+out['user_tokens'] = [t['serial'] for t in admin.get_user_tokens(user_id)]
+out['token_users'] = [u['username'] for u in admin.get_token_by_id(hotp['token_id'])['users']]
+out['all_tokens'] = sorted(t['serial'] for t in admin.get_tokens())
+out['user_object_tokens'] = [t['serial'] for t in admin.get_user_by_id(user_id)['tokens']]
+admin.delete_user_token(user_id, hotp['token_id'])
+out['user_tokens_after'] = admin.get_user_tokens(user_id)
+out['detach_twice'] = error_of(lambda: admin.delete_user_token(user_id, hotp['token_id']))
+admin.delete_token(totp['token_id'])
+out['delete_token_twice'] = error_of(lambda: admin.delete_token(totp['token_id']))
 fetched = admin.get_user_by_id(user_id)
 out['fields'] = sorted(k for k in ('last_login', 'tokens', 'u2ftokens', 'webauthncredentials', 'created', 'is_enrolled', 'phones', 'groups') if k in fetched)
 

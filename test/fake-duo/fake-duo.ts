@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { TenantSnapshot } from '../../src/duo/tenant/tenant.js';
-import type { BulkAnswer as EngineBulkAnswer, SimulatedGroup, SimulatedPhone, SimulatedUser } from '../../src/simulator/duo-engine.js';
+import type { BulkAnswer as EngineBulkAnswer, SimulatedGroup, SimulatedPhone, SimulatedToken, SimulatedUser } from '../../src/simulator/duo-engine.js';
 import { DuoSimulator, type Interception, type SimulatorOptions } from '../../src/simulator/duo-simulator.js';
 
 export type { LoggedRequest } from '../../src/simulator/duo-simulator.js';
@@ -121,6 +121,15 @@ export class FakeDuo extends DuoSimulator {
   }
   seedPhone(number: string, userIds: string[] = [], extension = ''): SimulatedPhone {
     return this.engine.seedPhone(number, userIds, extension);
+  }
+  get tokens(): Map<string, SimulatedToken> {
+    return this.engine.tokens;
+  }
+  seedToken(type: string, serial: string, userIds: string[] = []): SimulatedToken {
+    return this.engine.seedToken(type, serial, userIds);
+  }
+  tokensOf(userId: string): SimulatedToken[] {
+    return this.engine.tokensOf(userId);
   }
   seedSnapshot(snapshot: TenantSnapshot): void {
     this.engine.seedSnapshot(snapshot);

@@ -54,7 +54,7 @@ describe('email usernames → sAMAccountName with the email as alias', () => {
     expect(live.exitCode).toBe(0);
     const plan = JSON.parse(live.stdout);
     expect(plan.summary).toEqual({ create: 60, unchanged: 0, update: 0, migrate: 500, restore: 0, conflict: 0 });
-    expect(plan.rows[0]).toEqual({ line: 2, username: sam(1), action: 'migrate', duo_user_id: duo.byUsername().get(email(1))!.user_id, reason: expect.stringContaining(`alias "${email(1)}"`), add_groups: [], add_phones: [],
+    expect(plan.rows[0]).toEqual({ line: 2, username: sam(1), action: 'migrate', duo_user_id: duo.byUsername().get(email(1))!.user_id, reason: expect.stringContaining(`alias "${email(1)}"`), add_groups: [], add_phones: [], add_tokens: [],
       changes: [{ field: 'username', before: email(1), after: sam(1) }, { field: 'aliases', before: '', after: email(1) }] });
 
     await snapshot(dir, 'tenant.json');
@@ -264,7 +264,7 @@ describe('tenant export', () => {
     const csv = await cli(['tenant', 'export', '--out', join(dir, 'tenant.csv'), '--format', 'csv']);
     expect(csv.exitCode).toBe(0);
     const lines = readFileSync(join(dir, 'tenant.csv'), 'utf8').split('\r\n');
-    expect(lines[0]).toBe('\ufeffuser_id,username,alias1,alias2,alias3,alias4,alias5,alias6,alias7,alias8,email,realname,firstname,lastname,status,notes,last_directory_sync,external_id,is_enrolled,phones,groups');
+    expect(lines[0]).toBe('\ufeffuser_id,username,alias1,alias2,alias3,alias4,alias5,alias6,alias7,alias8,email,realname,firstname,lastname,status,notes,last_directory_sync,external_id,is_enrolled,phones,groups,tokens');
     expect(lines).toHaveLength(652);
   });
 });

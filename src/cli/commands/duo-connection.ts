@@ -9,8 +9,8 @@ import type { CliIo } from '../io.js';
 /** The options every command that calls Duo takes (credentials, rate, timeout). */
 export function duoOptions(yargs: Argv): Argv {
   return yargs
-    .option('rate', { type: 'string', describe: 'Duo API calls per minute (default 50)' })
-    .option('timeout', { type: 'string', describe: 'seconds per Duo API call (default 60)' })
+    .option('rate', { type: 'number', requiresArg: true, describe: 'Duo API calls per minute (default 50)' })
+    .option('timeout', { type: 'number', requiresArg: true, describe: 'seconds per Duo API call (default 60)' })
     .option('duo-config', { type: 'string', describe: 'JSON file with "host" and "ikey" (instead of DUO_HOST, DUO_IKEY)' })
     .option('skey-file', { type: 'string', describe: 'file holding the secret key (instead of DUO_SKEY)' });
 }
@@ -41,12 +41,12 @@ export function refuseWithoutPrompt(io: CliIo, yes: boolean | undefined): void {
 export function bulkOptions(yargs: Argv): Argv {
   return yargs
     .option('bulk', { type: 'boolean', default: true, describe: 'write through /admin/v1/bulk, 50 operations a call (--no-bulk: one call each)' })
-    .option('bulk-size', { type: 'string', describe: `operations per bulk call (default and maximum ${MAX_BULK_OPERATIONS})` });
+    .option('bulk-size', { type: 'number', requiresArg: true, describe: `operations per bulk call (default and maximum ${MAX_BULK_OPERATIONS})` });
 }
 
 export interface BulkArgs {
   bulk?: boolean;
-  'bulk-size'?: string;
+  'bulk-size'?: number | string;
 }
 
 /** Operations per bulk call; 0 when --no-bulk. */

@@ -10,7 +10,7 @@ import { MAX_BATCH } from '../../duo/api/users-api.js';
 import { checkOutputPath } from '../../atomic-file.js';
 import { printAll, styler, type CliIo } from '../io.js';
 import { parseDelimiter, parseIntegerOption } from '../options.js';
-import { bar, count, counted, ProgressLine, rate } from '../progress.js';
+import { bar, count, counted, listed, ProgressLine, rate } from '../progress.js';
 import { renderFindingsText } from '../render/findings-text.js';
 import { parseCountry } from '../../phone.js';
 import type { CommandModule } from './command.js';
@@ -26,13 +26,13 @@ interface ImportArgs extends DuoArgs, BulkArgs, AttachArgs, ReportArgs {
   'out-dir'?: string;
   'duo-csv'?: string;
   apply?: boolean;
-  'batch-size'?: string;
+  'batch-size'?: number | string;
   journal?: string;
   'skip-invalid'?: boolean;
   update?: boolean;
   yes?: boolean;
   delimiter?: string;
-  'max-aliases'?: string;
+  'max-aliases'?: number | string;
   'assert-sync-deleted'?: boolean;
   'restore-trashed'?: boolean;
   'default-country'?: string;
@@ -50,7 +50,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('duo-csv', { type: 'string', describe: 'offline: write the validated list as a CSV for Duo\'s Admin Panel "Import Users" page (Duo\'s columns and conventions)' })
       .option('apply', { type: 'boolean', describe: 'live: create the users in Duo (DUO_HOST, DUO_IKEY, DUO_SKEY)' })
-      .option('batch-size', { type: 'string', describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
+      .option('batch-size', { type: 'number', requiresArg: true, describe: `users per bulk_create (default and maximum ${MAX_BATCH})` })
       .option('skip-invalid', { type: 'boolean', describe: 'import the valid rows; write the others to <name>.rejected.csv' })
       .option('update', { type: 'boolean', describe: 'with --apply: also update existing users whose fields or aliases differ (see plan)' })
       .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })
@@ -59,7 +59,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       .option('send-activation', { type: 'boolean', describe: 'with --apply: text the Duo Mobile activation link to each phone this run creates (spends telephony credits)' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
       .option('sheet', { type: 'string', describe: 'for an .xlsx file: the worksheet to read (default the first)' })
-      .option('max-aliases', { type: 'string', describe: 'most aliases a row may have, as in validate (default 8)' })
+      .option('max-aliases', { type: 'number', requiresArg: true, describe: 'most aliases a row may have, as in validate (default 8)' })
       .example('$0 import users.csv --out-dir batches/', 'offline: write the batches for review')
       .example('$0 import users.csv --duo-csv duo-import.csv --default-country US', 'the cleaned list for Duo\'s Admin Panel "Import Users"')
       .example('DUO_HOST=api-xxxxxxxx.duosecurity.com DUO_IKEY=DI… DUO_SKEY=… $0 import users.csv --apply', 'create the users; re-run to resume')
@@ -110,11 +110,12 @@ export const importCommand: CommandModule<ImportArgs> = {
       io.err(`wrote ${counted(written.users, 'user')} in ${counted(written.files, 'batch file')} to ${args['out-dir']}` +
         `${gate.invalidRows.size > 0 ? ` (${count(gate.invalidRows.size)} invalid rows skipped)` : ''}\n` +
         (written.droppedAliases > 0 ? `note: ${count(written.droppedAliases)} aliases equal to their own row's username were left out\n` : '') +
-        (written.leftOut.groups + written.leftOut.phones > 0
-          ? `warning: bulk_create carries users only: ${[
+        (written.leftOut.groups + written.leftOut.phones + written.leftOut.tokens > 0
+          ? `warning: bulk_create carries users only: ${listed([
             written.leftOut.groups > 0 ? `${counted(written.leftOut.groups, 'group membership')} (${counted(written.leftOut.groupUsers, 'user')})` : '',
             written.leftOut.phones > 0 ? `${counted(written.leftOut.phones, 'phone')} (${counted(written.leftOut.phoneUsers, 'user')})` : '',
-          ].filter(Boolean).join(' and ')} are not in the batch files; "import --apply" adds them, or Duo's Admin Panel import of --duo-csv\n`
+            written.leftOut.tokens > 0 ? `${counted(written.leftOut.tokens, 'hardware token')} (${counted(written.leftOut.tokenUsers, 'user')})` : '',
+          ].filter(Boolean))} are not in the batch files; "import --apply" adds them, or Duo's Admin Panel import of --duo-csv\n`
           : ''));
       return gate.invalidRows.size > 0 ? 1 : 0;
     }

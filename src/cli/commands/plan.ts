@@ -14,6 +14,7 @@ import { attachOptions, connectToDuo, duoOptions, restoreTrashedOption, syncDele
 import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { listGroups } from '../../duo/api/groups-api.js';
 import { knownGroup } from '../../duo/workflows/group-directory.js';
+import { TokenBook } from '../../duo/workflows/token-book.js';
 import { nameKey } from '../../names.js';
 import type { KnownGroup } from '../../duo/plan/decide.js';
 import { planReport } from '../../report/plan-report.js';
@@ -49,7 +50,13 @@ export const planCommand: CommandModule<PlanArgs> = {
     const groups = rows.some((row) => row.groups.length > 0) ? await tenantGroups(snapshot?.groups, duo?.client) : undefined;
     const trashed = tenant.some((user) => user.status === TRASHED_STATUS);
     const days = !trashed ? null : duo === null ? snapshot?.settings?.pending_deletion_days ?? null : await pendingDeletionDays(duo.client);
+    const tokens = !rows.some((row) => row.tokens.length > 0) ? null : duo === null ? TokenBook.fromSnapshot(snapshot?.tokens, tenant) : TokenBook.live();
+    if (duo !== null) await tokens?.learn(duo.client, rows);
+    else if (tokens === null && rows.some((row) => row.tokens.length > 0)) {
+      io.err(`note: ${args.tenant} lists no hardware tokens (a snapshot from before duo-bridge read them): whether Duo has the rows' tokens is not checked; "tenant export" again to check it\n`);
+    }
     const plan = planRows(rows, tenant, {
+      tokens: tokens?.get,
       syncDeleted: args['assert-sync-deleted'] ?? false, groups, createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false,
       restoreTrashed: args['restore-trashed'] ?? false, pendingDeletionDays: days,
     });

@@ -8,7 +8,7 @@ import { rollbackReport } from '../../report/rollback-report.js';
 import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import type { CliIo } from '../io.js';
-import { count } from '../progress.js';
+import { count, counted } from '../progress.js';
 import type { CommandModule } from './command.js';
 import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, type BulkArgs } from './duo-connection.js';
 
@@ -82,7 +82,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
     if (untrashed > 0) io.err(`took ${count(untrashed)} users out of the Trash\n`);
     if (fieldsRestored > 0) io.err(`set back the fields of ${count(fieldsRestored)} users\n`);
     for (const f of devices.failed.slice(0, LISTED)) io.err(`failed: ${f.what}: ${f.error}\n`);
-    if (devices.done + devices.failed.length > 0) io.err(`memberships and phones: ${count(devices.done)} undone, ${count(devices.failed.length)} failed\n`);
+    if (devices.done + devices.failed.length > 0) io.err(`memberships, phones and tokens: ${count(devices.done)} undone, ${count(devices.failed.length)} failed\n`);
     if (preview.plan.devices.groupsCreated.length > 0) {
       io.err(`the run created groups ${preview.plan.devices.groupsCreated.map((g) => `"${g}"`).join(', ')}: left in place (delete them in the Admin Panel if nothing else uses them)\n`);
     }
@@ -113,6 +113,7 @@ function describe(plan: RollbackPlan, pendingTrash: readonly string[]): string {
     devices.memberships.length > 0 ? `remove ${count(devices.memberships.length)} group memberships it added` : '',
     devices.removedMemberships.length > 0 ? `add back ${count(devices.removedMemberships.length)} group memberships it removed` : '',
     devices.phonesAttached.length > 0 ? `detach ${count(devices.phonesAttached.length)} phones it attached` : '',
+    devices.tokensAttached.length > 0 ? `detach ${counted(devices.tokensAttached.length, 'hardware token')} it attached` : '',
     devices.phonesCreated.length > 0 ? `delete ${count(devices.phonesCreated.length)} phones it created` : '',
     plan.trash.length > 0 ? `disable ${count(pendingTrash.length)} users it created or restored and send them to Duo's Trash` +
       (pendingTrash.length < plan.trash.length ? ` (${count(plan.trash.length - pendingTrash.length)} more already sent by an earlier rollback)` : '') : '',

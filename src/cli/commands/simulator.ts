@@ -14,9 +14,9 @@ import type { CommandModule } from './command.js';
 
 interface SimulatorArgs {
   tenant: string;
-  port?: string;
+  port?: number | string;
   state?: string;
-  'rate-limit'?: string;
+  'rate-limit'?: number | string;
   'tls-cert'?: string;
   'tls-key'?: string;
 }
@@ -27,9 +27,9 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
   builder: (yargs: Argv) =>
     yargs
       .option('tenant', { type: 'string', demandOption: true, describe: 'the snapshot to start from ("duo-bridge tenant export --out FILE")' })
-      .option('port', { type: 'string', describe: 'port on 127.0.0.1 (default: any free port)' })
+      .option('port', { type: 'number', requiresArg: true, describe: 'port on 127.0.0.1 (default: any free port)' })
       .option('state', { type: 'string', describe: 'keep every write here, so a rehearsal survives a restart on the same port (holds the simulator\'s keys: mode 600)' })
-      .option('rate-limit', { type: 'string', describe: 'writes per minute before answering 429, as Duo does (default: no limit)' })
+      .option('rate-limit', { type: 'number', requiresArg: true, describe: 'writes per minute before answering 429, as Duo does (default: no limit)' })
       .option('tls-cert', { type: 'string', describe: 'serve HTTPS with this certificate (PEM), for clients that speak only HTTPS (Duo\'s official ones); with --tls-key' })
       .option('tls-key', { type: 'string', describe: 'the certificate\'s private key (PEM)' })
       .example('openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout sim.key -out sim.crt', 'a certificate for --tls-cert sim.crt --tls-key sim.key (clients trust sim.crt as their CA)')

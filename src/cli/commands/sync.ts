@@ -25,11 +25,11 @@ type SyncCliArgs = SyncArgs & DuoArgs & BulkArgs & ReportArgs & {
   yes?: boolean;
   out?: string;
   'summary-json'?: string;
-  'max-disables'?: string;
-  'max-trashes'?: string;
-  'max-removals'?: string;
-  'max-renames'?: string;
-  'ldap-timeout'?: string;
+  'max-disables'?: number | string;
+  'max-trashes'?: number | string;
+  'max-removals'?: number | string;
+  'max-renames'?: number | string;
+  'ldap-timeout'?: number | string;
 };
 
 const LISTED = 20;
@@ -50,14 +50,14 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       .option('approve', { type: 'string', describe: 'with --apply: release the destructive actions the safeguards held in plan PLAN_ID (once)' })
       .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })
       .group(['trash-after-days', 'threshold-count', 'threshold-percent', 'max-shrink-percent', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'protect-user', 'protect-group', 'assert-sync-deleted'], 'Safeguards:')
-      .option('trash-after-days', { type: 'string', describe: 'days a user stays disabled after leaving AD before it goes to the Trash (default 30)' })
-      .option('threshold-count', { type: 'string', describe: 'a destructive kind (disable, trash, removal, rename) is held when more than this many… (default 10)' })
-      .option('threshold-percent', { type: 'string', describe: '…and more than this % of managed users (default 5)' })
-      .option('max-shrink-percent', { type: 'string', describe: 'nothing destructive when AD shrank more than this % since the last run (default 20)' })
-      .option('max-disables', { type: 'string', describe: 'this run only: allow up to N disables (lifts an earlier hold for disables)' })
-      .option('max-trashes', { type: 'string', describe: 'this run only: allow up to N sends to the Trash' })
-      .option('max-removals', { type: 'string', describe: 'this run only: allow up to N group membership removals' })
-      .option('max-renames', { type: 'string', describe: 'this run only: allow up to N renames' })
+      .option('trash-after-days', { type: 'number', requiresArg: true, describe: 'days a user stays disabled after leaving AD before it goes to the Trash (default 30)' })
+      .option('threshold-count', { type: 'number', requiresArg: true, describe: 'a destructive kind (disable, trash, removal, rename) is held when more than this many… (default 10)' })
+      .option('threshold-percent', { type: 'number', requiresArg: true, describe: '…and more than this % of managed users (default 5)' })
+      .option('max-shrink-percent', { type: 'number', requiresArg: true, describe: 'nothing destructive when AD shrank more than this % since the last run (default 20)' })
+      .option('max-disables', { type: 'number', requiresArg: true, describe: 'this run only: allow up to N disables (lifts an earlier hold for disables)' })
+      .option('max-trashes', { type: 'number', requiresArg: true, describe: 'this run only: allow up to N sends to the Trash' })
+      .option('max-removals', { type: 'number', requiresArg: true, describe: 'this run only: allow up to N group membership removals' })
+      .option('max-renames', { type: 'number', requiresArg: true, describe: 'this run only: allow up to N renames' })
       .option('protect-user', { type: 'string', array: true, describe: 'a Duo username never touched (break-glass, service accounts; repeatable)' })
       .option('protect-group', { type: 'string', array: true, describe: 'a Duo group whose memberships are never changed (repeatable)' })
       .option('assert-sync-deleted', { type: 'boolean', describe: 'the Duo directory sync that created users is deleted: last_directory_sync no longer protects them' })

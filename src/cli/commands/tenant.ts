@@ -6,6 +6,7 @@ import { tenantDiffReport } from '../../report/tenant-diff-report.js';
 import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import { listGroups } from '../../duo/api/groups-api.js';
+import { listTokens } from '../../duo/api/tokens-api.js';
 import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
@@ -67,7 +68,7 @@ async function exportTenant(args: ExportArgs, io: CliIo): Promise<number> {
   await checkOutputPath(args.out, '--out');
   const { client, host } = await connectToDuo(args, io);
   const users = await writeTenantSnapshot(args.out, host, readLiveTenant(client), args.format === 'csv' ? 'csv' : 'json',
-    { groups: () => listGroups(client), pendingDeletionDays: () => pendingDeletionDays(client) });
+    { groups: () => listGroups(client), tokens: () => listTokens(client), pendingDeletionDays: () => pendingDeletionDays(client) });
   io.err(`wrote ${count(users)} Duo users of ${host} to ${args.out} (${count(client.stats.calls)} API calls)\n`);
   return 0;
 }
@@ -85,7 +86,7 @@ async function diffTenant(args: DiffArgs, io: CliIo, argv: readonly string[]): P
     afterHost = after.host || null;
   } else {
     const { client, host } = await connectToDuo(args, io);
-    after = await liveSnapshot(client, host, { groups: () => listGroups(client), pendingDeletionDays: () => pendingDeletionDays(client) });
+    after = await liveSnapshot(client, host, { groups: () => listGroups(client), tokens: () => listTokens(client), pendingDeletionDays: () => pendingDeletionDays(client) });
     afterName = `live tenant ${host}`;
     afterHost = host;
   }

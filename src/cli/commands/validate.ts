@@ -17,8 +17,8 @@ interface ValidateArgs {
   format: 'text' | 'json';
   report?: string;
   delimiter?: string;
-  'max-aliases'?: string;
-  'max-shown': string;
+  'max-aliases'?: number | string;
+  'max-shown': number | string;
   'default-country'?: string;
   sheet?: string;
   baseline?: string;
@@ -35,8 +35,8 @@ export const validateCommand: CommandModule<ValidateArgs> = {
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format on stdout' })
       .option('report', { type: 'string', describe: 'also write the findings: findings.csv, or findings.xlsx (the rows with each offending cell painted and noted, and a Findings sheet)' })
       .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed from the header: , ; or tab)' })
-      .option('max-aliases', { type: 'string', describe: 'most aliases a row may have (default 8, Duo\'s limit)' })
-      .option('max-shown', { type: 'string', default: '20', describe: 'findings listed per code in text output (0 = all)' })
+      .option('max-aliases', { type: 'number', requiresArg: true, describe: 'most aliases a row may have (default 8, Duo\'s limit)' })
+      .option('max-shown', { type: 'number', requiresArg: true, default: 20, describe: 'findings listed per code in text output (0 = all)' })
       .example('$0 validate users.csv', 'check a file, findings grouped by code')
       .example('$0 validate users.csv --format json > findings.json', 'machine-readable findings')
       .example('$0 validate users.csv --report findings.csv', 'findings as a spreadsheet')

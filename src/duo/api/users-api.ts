@@ -21,6 +21,7 @@ export interface DuoUser {
   readonly is_enrolled?: boolean;
   readonly phones?: readonly unknown[];
   readonly groups?: readonly unknown[];
+  readonly tokens?: readonly unknown[];
 }
 
 /** The fields bulk_create accepts for each user (Duo's documented keys only). */

@@ -39,6 +39,9 @@ export type Intent =
   | { op: 'phone_attach'; user_id: string; phone_id: string }
   | { op: 'phone_detach'; user_id: string; phone_id: string }
   | { op: 'phone_delete'; phone_id: string }
+  /** A hardware token (found in Duo by type and serial, never created) attached to a user, or detached (rollback). */
+  | { op: 'token_attach'; user_id: string; token_id: string }
+  | { op: 'token_detach'; user_id: string; token_id: string }
   /** Sent at most once: a resume never sends an email or a text twice, even when Duo's answer was lost. */
   | { op: 'enroll'; username: string; email: string }
   | { op: 'sms_activation'; phone_id: string };

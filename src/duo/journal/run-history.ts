@@ -53,6 +53,8 @@ export class RunHistory {
   /** Memberships added (or perhaps added: undone anyway), by "user_id group_id". */
   private readonly memberships = new Map<string, { user_id: string; group_id: string }>();
   private readonly attachments = new Map<string, { user_id: string; phone_id: string }>();
+  /** Hardware tokens attached (or perhaps attached: undone anyway), by "user_id token_id". */
+  private readonly tokenAttachments = new Map<string, { user_id: string; token_id: string }>();
   /** Enrollment emails and activation texts announced: never sent twice, even when the answer was lost. */
   private readonly messages = new Set<string>();
   /** Renamed users: their names before the first rename, and where the last one left them. */
@@ -183,6 +185,11 @@ export class RunHistory {
     return [...this.attachments.values()];
   }
 
+  /** Hardware tokens this run attached or may have attached, and has not detached. */
+  attachedTokens(): { user_id: string; token_id: string }[] {
+    return [...this.tokenAttachments.values()];
+  }
+
   /** Phones this run created and has not deleted. */
   createdPhoneIds(): string[] {
     return [...this.phonesCreated.values()].filter((id) => !this.deletedPhones.has(id));
@@ -216,6 +223,9 @@ export class RunHistory {
         }
         case 'attach':
           if (!effect.removed) this.attachments.set(`${effect.user_id} ${effect.phone_id}`, { user_id: effect.user_id, phone_id: effect.phone_id });
+          break;
+        case 'token':
+          if (!effect.removed) this.tokenAttachments.set(`${effect.user_id} ${effect.token_id}`, { user_id: effect.user_id, token_id: effect.token_id });
           break;
         case 'message':
           this.messages.add(effect.key);
@@ -271,6 +281,9 @@ export class RunHistory {
         case 'attach':
           if (effect.removed) this.attachments.delete(`${effect.user_id} ${effect.phone_id}`);
           break;
+        case 'token':
+          if (effect.removed) this.tokenAttachments.delete(`${effect.user_id} ${effect.token_id}`);
+          break;
         case 'status':
           this.statuses.set(effect.user_id, effect.status);
           break;
@@ -306,6 +319,9 @@ export class RunHistory {
           break;
         case 'attach':
           if (!effect.removed) this.attachments.delete(`${effect.user_id} ${effect.phone_id}`);
+          break;
+        case 'token':
+          if (!effect.removed) this.tokenAttachments.delete(`${effect.user_id} ${effect.token_id}`);
           break;
         case 'message':
           this.messages.delete(effect.key);

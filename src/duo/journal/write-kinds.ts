@@ -18,6 +18,7 @@ import type { FieldStep, Intent, JournalNames, JournalRecord, RenameStep } from 
  * | group      | listing groups: that name found later is the run's         | its group_id came back, or was claimed | named, never deleted              |
  * | phone      | finding an unattached phone of that number                 | its phone_id came back, or was claimed | deleting the phone                |
  * | attach     | nothing: undone anyway, a 404 counts as done               | announced and not refused              | detaching (if user and phone stay)|
+ * | token      | nothing: undone anyway, a 404 counts as done               | announced and not refused              | detaching (if the user stays)     |
  * | message    | never: an unanswered email or text counts as sent          | —                                      | cannot be                         |
  * | trash      | reading the user: "pending deletion" or gone               | —                                      | restoring it (sync); rollback's own step otherwise |
  * | restore    | reading the user                                           | announced and not refused              | back to the Trash                 |
@@ -35,6 +36,8 @@ export type Effect =
   | { readonly kind: 'group'; readonly name: string; readonly group_id?: string }
   | { readonly kind: 'phone'; readonly number: string; readonly extension: string; readonly phone_id?: string; readonly deleted?: boolean }
   | { readonly kind: 'attach'; readonly user_id: string; readonly phone_id: string; readonly removed: boolean }
+  /** A hardware token attached to (or detached from) a user: duo-bridge never creates or deletes a token. */
+  | { readonly kind: 'token'; readonly user_id: string; readonly token_id: string; readonly removed: boolean }
   | { readonly kind: 'message'; readonly key: string }
   | { readonly kind: 'trash'; readonly user_id: string }
   | { readonly kind: 'restore'; readonly user_id: string };
@@ -69,6 +72,8 @@ export const WRITE_KINDS: KindTable = {
   phone_attach: (intent) => [{ kind: 'attach', user_id: intent.user_id, phone_id: intent.phone_id, removed: false }],
   phone_detach: (intent) => [{ kind: 'attach', user_id: intent.user_id, phone_id: intent.phone_id, removed: true }],
   phone_delete: (intent) => [{ kind: 'phone', number: '', extension: '', phone_id: intent.phone_id, deleted: true }],
+  token_attach: (intent) => [{ kind: 'token', user_id: intent.user_id, token_id: intent.token_id, removed: false }],
+  token_detach: (intent) => [{ kind: 'token', user_id: intent.user_id, token_id: intent.token_id, removed: true }],
   enroll: (intent) => [{ kind: 'message', key: enrollmentKey(intent.username) }],
   sms_activation: (intent) => [{ kind: 'message', key: activationKey(intent.phone_id) }],
   trash: (intent) => intent.user_ids.map((user_id) => ({ kind: 'trash', user_id })),

@@ -1,7 +1,8 @@
-import { MAX_GROUPS, MAX_PHONES } from '../../csv/columns.js';
-import type { DuoUserRow, RowPhone } from '../../csv/duo-row.js';
+import { MAX_GROUPS, MAX_PHONES, MAX_TOKENS } from '../../csv/columns.js';
+import type { DuoUserRow, RowPhone, RowToken } from '../../csv/duo-row.js';
 import { nameKey } from '../../names.js';
 import { phoneKey } from '../../phone.js';
+import { describeToken, tokenKey, TOKEN_TYPES, type TokenRef } from '../../token.js';
 import type { TenantUser } from '../tenant/tenant.js';
 
 export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'restore', 'conflict'] as const;
@@ -21,7 +22,7 @@ export interface PlannedRow {
   readonly reason: string;
   /** The names and fields the Duo user will have (update and migrate). */
   readonly target: (UserNames & { readonly fields: Readonly<Record<string, string>> }) | null;
-  /** Group memberships and phones the row adds to its Duo user (never removes any). */
+  /** Group memberships, phones and hardware tokens the row adds to its Duo user (never removes any). */
   readonly adds: Additions;
 }
 
@@ -29,6 +30,15 @@ export interface Additions {
   /** Group names as the row spells them. */
   readonly groups: readonly string[];
   readonly phones: readonly RowPhone[];
+  /** Tokens with a type (validate refuses the rest). */
+  readonly tokens: readonly (RowToken & TokenRef)[];
+}
+
+/** A hardware token as Duo has it: what a row's token is attached as, and who holds it. */
+export interface KnownToken {
+  readonly token_id: string;
+  /** The Duo users it is attached to. */
+  readonly owners: readonly string[];
 }
 
 /** A Duo group as the decision needs it. */
@@ -69,11 +79,11 @@ interface Match {
   adds: Additions;
 }
 
-const NO_ADDITIONS: Additions = { groups: [], phones: [] };
+const NO_ADDITIONS: Additions = { groups: [], phones: [], tokens: [] };
 
-/** What the row has that its Duo user lacks: memberships by group name, phones by number. */
+/** What the row has that its Duo user lacks: memberships by group name, phones by number, tokens by type and serial. */
 function additions(row: DuoUserRow, user: TenantUser | null): Additions {
-  if (row.groups.length === 0 && row.phones.length === 0) return NO_ADDITIONS;
+  if (row.groups.length === 0 && row.phones.length === 0 && row.tokens.length === 0) return NO_ADDITIONS;
   const held = new Set(user?.groups.map((g) => nameKey(g.name)) ?? []);
   const numbers = new Set(user?.phones.map(phoneKey) ?? []);
   const seen = new Set<string>();
@@ -83,12 +93,20 @@ function additions(row: DuoUserRow, user: TenantUser | null): Additions {
     seen.add(key);
     return true;
   });
-  return { groups: row.groups.filter((g) => !held.has(nameKey(g))), phones };
+  const heldTokens = new Set(user?.tokens.map((t) => tokenKey({ type: t.type as TokenRef['type'], serial: t.serial })) ?? []);
+  const tokens = row.tokens.filter((t): t is RowToken & TokenRef => {
+    if (t.type === null) return false;
+    const key = tokenKey(t as TokenRef);
+    if (heldTokens.has(key) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { groups: row.groups.filter((g) => !held.has(nameKey(g))), phones, tokens };
 }
 
-/** Groups that are missing or synced, a phone that is someone else's, Duo's per-user limits. */
+/** Groups that are missing or synced, a phone or token that is someone else's, a token Duo lacks, Duo's per-user limits. */
 function deviceConflict(m: Match, otherOwner: (key: string, userId: string | undefined) => string | undefined, byId: ReadonlyMap<string, TenantUser>, options: DecideOptions): string | null {
-  const { groups, phones } = m.adds;
+  const { groups, phones, tokens } = m.adds;
   const known = options.groups;
   for (const name of known === undefined ? [] : groups) {
     const group = known!.get(nameKey(name));
@@ -97,6 +115,11 @@ function deviceConflict(m: Match, otherOwner: (key: string, userId: string | und
   }
   if ((m.user?.groups.length ?? 0) + groups.length > MAX_GROUPS) return `the user would be in more than Duo's ${MAX_GROUPS} groups`;
   if ((m.user?.phones.length ?? 0) + phones.length > MAX_PHONES) return `the user would have more than Duo's ${MAX_PHONES} phones`;
+  if ((m.user?.tokens.length ?? 0) + tokens.length > MAX_TOKENS) return `the user would have more than Duo's ${MAX_TOKENS} hardware tokens`;
+  for (const token of tokens) {
+    const problem = tokenConflict(token, options.tokens?.(tokenKey(token)), m.user?.user_id, byId);
+    if (problem !== null) return problem;
+  }
   if (options.sharePhones) return null;
   for (const phone of phones) {
     const other = otherOwner(phoneKey(phone.phone!), m.user?.user_id);
@@ -106,6 +129,21 @@ function deviceConflict(m: Match, otherOwner: (key: string, userId: string | und
       'attaching it would let that device approve this user\'s logins too (--share-phones allows it)';
   }
   return null;
+}
+
+/**
+ * A token Duo does not have (duo-bridge attaches tokens, it never creates one: that needs the
+ * token's secret), or one attached to another user. Unknown (undefined) is not checked: a
+ * snapshot without the tenant's tokens.
+ */
+export function tokenConflict(token: TokenRef, known: KnownToken | null | undefined, userId: string | undefined, byId: ReadonlyMap<string, TenantUser> = new Map()): string | null {
+  if (known === null) {
+    return `Duo has no ${TOKEN_TYPES[token.type]} token with serial ${token.serial} (type ${token.type}): add it under 2FA Devices → Hardware Tokens in the Duo Admin Panel, then run again`;
+  }
+  const other = known?.owners.find((id) => id !== userId);
+  if (other === undefined) return null;
+  const owner = byId.get(other);
+  return `${describeToken(token)} is attached to Duo user ${owner ? describe(owner) : other}: a hardware token is one person's; detach it from that user in Duo first`;
 }
 
 export interface DecideOptions {
@@ -126,6 +164,11 @@ export interface DecideOptions {
   readonly phoneOwners?: ((key: string) => readonly string[]) | undefined;
   /** A phone another Duo user holds may be attached to this one too (--share-phones). */
   readonly sharePhones?: boolean;
+  /**
+   * The tenant's hardware token of a tokenKey: null when Duo has none, undefined when unknown (not
+   * checked). From the import's token book, or a snapshot's tokens.
+   */
+  readonly tokens?: ((key: string) => KnownToken | null | undefined) | undefined;
   /** A row whose Duo user is in the Trash restores it (--restore-trashed); otherwise that is a conflict. */
   readonly restoreTrashed?: boolean;
   /** The tenant's pending_deletion_days, to say how long a trashed user has left. */
@@ -285,13 +328,14 @@ function needsChange(m: Match): boolean {
 }
 
 export function hasAdditions(adds: Additions): boolean {
-  return adds.groups.length > 0 || adds.phones.length > 0;
+  return adds.groups.length > 0 || adds.phones.length > 0 || adds.tokens.length > 0;
 }
 
 function describeAdditions(adds: Additions): string {
   return [
     ...(adds.groups.length > 0 ? [`adds group${adds.groups.length > 1 ? 's' : ''} ${adds.groups.join(', ')}`] : []),
     ...(adds.phones.length > 0 ? [`adds phone${adds.phones.length > 1 ? 's' : ''} ${adds.phones.map((p) => p.phone!.number).join(', ')}`] : []),
+    ...(adds.tokens.length > 0 ? [`adds hardware token${adds.tokens.length > 1 ? 's' : ''} ${adds.tokens.map((t) => `${t.serial} (${t.type})`).join(', ')}`] : []),
   ].join('; ');
 }
 
@@ -337,7 +381,7 @@ function toPlannedRow(m: Match, options: DecideOptions): PlannedRow {
   const changes = userChanges(row, user);
   const target = { username: row.username, aliases: rowAliases(row), fields: changes?.fields ?? {} };
   if (m.how === 'username') {
-    if (changes === null && !hasAdditions(adds)) return { row, action: 'unchanged', user, reason: 'same username, fields, aliases, groups and phones', target: null, adds };
+    if (changes === null && !hasAdditions(adds)) return { row, action: 'unchanged', user, reason: 'same username, fields, aliases, groups, phones and tokens', target: null, adds };
     const changed = changes === null ? [] : [...Object.keys(changes.fields), ...(changes.aliases ? ['aliases'] : [])];
     return { row, action: 'update', user, target, adds,
       reason: `same username; ${[...(changed.length > 0 ? [`changes ${changed.join(', ')}`] : []), ...(also ? [describeAdditions(adds)] : [])].join('; ')}${asserted}` };

@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
+import { tokenKey } from '../../token.js';
 import type { PlanAction, Plan, PlannedRow } from './decide.js';
 
 export interface PlanJson {
@@ -17,6 +18,8 @@ export interface PlanJsonRow {
   readonly reason: string;
   readonly add_groups: readonly string[];
   readonly add_phones: readonly string[];
+  /** Hardware tokens to attach, as "type serial" (h6 101222). */
+  readonly add_tokens: readonly string[];
   /** What an update or migrate changes on the Duo user, each field (username, aliases, realname …) before and after; a create's values. */
   readonly changes: readonly { readonly field: string; readonly before: string; readonly after: string }[];
 }
@@ -28,6 +31,7 @@ export function planJson(plan: Plan): PlanJson {
     rows: plan.rows.map((p) => ({
       line: p.row.line, username: p.row.username, action: p.action, duo_user_id: p.user?.user_id ?? null, reason: p.reason,
       add_groups: p.adds.groups, add_phones: p.adds.phones.map((phone) => phone.phone!.number + (phone.phone!.extension ? `x${phone.phone!.extension}` : '')),
+      add_tokens: p.adds.tokens.map(tokenKey),
       changes: changesOf(p),
     })),
   };
@@ -61,8 +65,9 @@ function changesOf(p: PlannedRow): PlanJsonRow['changes'] {
 /** `plan --out plan.csv`: the plan for review in a spreadsheet. */
 export async function writePlanCsv(path: string, plan: Plan): Promise<void> {
   const records = plan.rows.map((p) => [String(p.row.line), p.row.username, p.action, p.user?.user_id ?? '', p.user?.username ?? '',
-    p.target ? Object.values(p.target.aliases).join(' ') : '', p.adds.groups.join('; '), p.adds.phones.map((phone) => phone.phone!.number).join(' '), p.reason]);
+    p.target ? Object.values(p.target.aliases).join(' ') : '', p.adds.groups.join('; '), p.adds.phones.map((phone) => phone.phone!.number).join(' '),
+    p.adds.tokens.map(tokenKey).join('; '), p.reason]);
   await writeFileAtomically(path, (out) =>
-    pipeline(Readable.from(records), createCsvWriter(['line', 'username', 'action', 'duo_user_id', 'duo_username', 'new_aliases', 'add_groups', 'add_phones', 'reason'], { crlf: true }), out, { end: false }),
+    pipeline(Readable.from(records), createCsvWriter(['line', 'username', 'action', 'duo_user_id', 'duo_username', 'new_aliases', 'add_groups', 'add_phones', 'add_tokens', 'reason'], { crlf: true }), out, { end: false }),
   );
 }

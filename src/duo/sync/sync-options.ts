@@ -73,7 +73,7 @@ export async function resolveSyncSettings(cli: SyncArgs, env: NodeJS.ProcessEnv,
 }
 
 /** --max-disables N and its kin: one run's threshold for one kind. */
-export function overridesOf(args: Partial<Record<`max-${'disables' | 'trashes' | 'removals' | 'renames'}`, string | undefined>>): Partial<Record<ThresholdKind, number>> {
+export function overridesOf(args: Partial<Record<`max-${'disables' | 'trashes' | 'removals' | 'renames'}`, number | string | undefined>>): Partial<Record<ThresholdKind, number>> {
   const flags: Record<ThresholdKind, `max-${'disables' | 'trashes' | 'removals' | 'renames'}`> = { disable: 'max-disables', trash: 'max-trashes', removal: 'max-removals', rename: 'max-renames' };
   const overrides: Partial<Record<ThresholdKind, number>> = {};
   for (const kind of THRESHOLD_KINDS) {

@@ -9,6 +9,11 @@ import { lazyValidator } from '../../lazy-validator.js';
  */
 const nullableString = { type: ['string', 'null'], maxLength: 4096 } as const;
 const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const token = {
+  type: 'object',
+  required: ['token_id', 'type', 'serial'],
+  properties: { token_id: id, type: { type: 'string', maxLength: 16 }, serial: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
 
 const snapshotSchema = {
   type: 'object',
@@ -48,6 +53,7 @@ const snapshotSchema = {
             maxItems: 100,
             items: { type: 'object', required: ['group_id', 'name'], properties: { group_id: id, name: { type: 'string', maxLength: 4096 } } },
           },
+          tokens: { type: 'array', maxItems: 100, items: token },
         },
       },
     },
@@ -55,6 +61,7 @@ const snapshotSchema = {
       type: ['array', 'null'],
       items: { type: 'object', required: ['group_id', 'name'], properties: { group_id: id, name: { type: 'string', maxLength: 4096 } } },
     },
+    tokens: { type: ['array', 'null'], items: token },
     settings: {
       type: 'object',
       properties: { pending_deletion_days: { type: 'integer', minimum: 1, maximum: 3650 } },

@@ -28,6 +28,8 @@ export interface TenantUser {
   readonly is_enrolled: boolean;
   readonly phones: readonly TenantPhone[];
   readonly groups: readonly TenantGroup[];
+  /** Hardware tokens attached to the user (snapshots older than token support have none). */
+  readonly tokens: readonly TenantToken[];
   /**
    * When Duo created the user (Unix seconds), as the live tenant reports it: how a run tells a user
    * it created from one someone else created under the same name. Snapshots leave it out.
@@ -42,6 +44,13 @@ export interface TenantPhone {
   readonly extension: string;
 }
 
+export interface TenantToken {
+  readonly token_id: string;
+  /** Duo's type code (h6, h8, t6, t8, yk, d1). */
+  readonly type: string;
+  readonly serial: string;
+}
+
 export interface TenantGroup {
   readonly group_id: string;
   readonly name: string;
@@ -53,6 +62,8 @@ export interface TenantSnapshot {
   readonly users: readonly TenantUser[];
   /** Every group of the tenant, members or not (snapshots older than groups support have none: null). */
   readonly groups: readonly TenantGroup[] | null;
+  /** Every hardware token of the tenant, attached or not (snapshots older than token support have none: null). */
+  readonly tokens?: readonly TenantToken[] | null;
   /** The tenant settings a rehearsal needs (how long the Trash keeps users); absent in older snapshots. */
   readonly settings?: { readonly pending_deletion_days?: number };
 }
@@ -60,6 +71,7 @@ export interface TenantSnapshot {
 export function toTenantUser(user: DuoUser): TenantUser {
   const phones = (user.phones ?? []) as { phone_id?: string; number?: string; extension?: string }[];
   const groups = (user.groups ?? []) as { group_id?: string; name?: string }[];
+  const tokens = (user.tokens ?? []) as { token_id?: string; type?: string; serial?: string }[];
   return {
     user_id: user.user_id,
     username: user.username,
@@ -75,8 +87,13 @@ export function toTenantUser(user: DuoUser): TenantUser {
     is_enrolled: user.is_enrolled ?? false,
     phones: phones.map((p) => ({ phone_id: p.phone_id ?? '', number: p.number ?? '', extension: p.extension ?? '' })),
     groups: groups.map((g) => ({ group_id: g.group_id ?? '', name: g.name ?? '' })),
+    tokens: tokens.map(toTenantToken),
     ...(typeof user.created === 'number' ? { created: user.created } : {}),
   };
+}
+
+export function toTenantToken(token: { token_id?: string; type?: string; serial?: string }): TenantToken {
+  return { token_id: token.token_id ?? '', type: token.type ?? '', serial: token.serial ?? '' };
 }
 
 /** Every user of the live tenant, read-only, 300 per call. */
@@ -97,7 +114,7 @@ export async function writeTenantSnapshot(
   host: string,
   users: AsyncIterable<TenantUser>,
   format: 'json' | 'csv',
-  extras: { groups?: () => AsyncIterable<TenantGroup>; pendingDeletionDays?: () => Promise<number | null> } = {},
+  extras: { groups?: () => AsyncIterable<TenantGroup>; tokens?: () => AsyncIterable<TenantToken>; pendingDeletionDays?: () => Promise<number | null> } = {},
 ): Promise<number> {
   let count = 0;
   await writeFileAtomically(path, async (out) => {
@@ -113,18 +130,25 @@ export async function writeTenantSnapshot(
         await write(`${first ? '' : ','}\n${JSON.stringify({ group_id: group.group_id, name: group.name })}`);
         first = false;
       }
+      await write('\n],"tokens":[');
+      first = true;
+      for await (const token of extras.tokens?.() ?? []) {
+        await write(`${first ? '' : ','}\n${JSON.stringify(toTenantToken(token))}`);
+        first = false;
+      }
       const days = (await extras.pendingDeletionDays?.()) ?? null;
       await write(`\n]${days === null ? '' : `,"settings":${JSON.stringify({ pending_deletion_days: days })}`}}\n`);
       return;
     }
     const csv = createCsvWriter(['user_id', 'username', ...ALIAS_COLUMNS, 'email', 'realname', 'firstname', 'lastname', 'status', 'notes',
-      'last_directory_sync', 'external_id', 'is_enrolled', 'phones', 'groups'], { crlf: true });
+      'last_directory_sync', 'external_id', 'is_enrolled', 'phones', 'groups', 'tokens'], { crlf: true });
     csv.pipe(out, { end: false });
     for await (const user of users) {
       count++;
       const row = [user.user_id, user.username, ...ALIAS_COLUMNS.map((slot) => user.aliases[slot] ?? ''), user.email ?? '', user.realname ?? '',
         user.firstname ?? '', user.lastname ?? '', user.status, user.notes ?? '', user.last_directory_sync ?? '', user.external_id ?? '',
-        String(user.is_enrolled), user.phones.map((p) => (p.extension ? `${p.number}x${p.extension}` : p.number)).join(' '), user.groups.map((g) => g.name).join('; ')];
+        String(user.is_enrolled), user.phones.map((p) => (p.extension ? `${p.number}x${p.extension}` : p.number)).join(' '), user.groups.map((g) => g.name).join('; '),
+        user.tokens.map((t) => `${t.type} ${t.serial}`).join('; ')];
       if (!csv.write(row)) await once(csv, 'drain');
     }
     csv.end();
@@ -164,7 +188,7 @@ export async function loadTenantSnapshot(path: string): Promise<TenantSnapshot> 
   const days = snapshot.settings?.pending_deletion_days;
   return {
     host: String(snapshot.host ?? ''), exported_at: String(snapshot.exported_at ?? ''), users: snapshot.users.map((u) => toTenantUser(u as unknown as DuoUser)),
-    groups: snapshot.groups ?? null, ...(typeof days === 'number' ? { settings: { pending_deletion_days: days } } : {}),
+    groups: snapshot.groups ?? null, tokens: snapshot.tokens ?? null, ...(typeof days === 'number' ? { settings: { pending_deletion_days: days } } : {}),
   };
 }
 
@@ -172,14 +196,16 @@ export async function loadTenantSnapshot(path: string): Promise<TenantSnapshot> 
 export async function liveSnapshot(
   client: DuoClient,
   host: string,
-  extras: { groups: () => AsyncIterable<TenantGroup>; pendingDeletionDays: () => Promise<number | null> },
+  extras: { groups: () => AsyncIterable<TenantGroup>; tokens: () => AsyncIterable<TenantToken>; pendingDeletionDays: () => Promise<number | null> },
 ): Promise<TenantSnapshot> {
   const exported_at = new Date().toISOString();
   const users = await loadLiveTenant(client);
   const groups: TenantGroup[] = [];
   for await (const group of extras.groups()) groups.push({ group_id: group.group_id, name: group.name });
+  const tokens: TenantToken[] = [];
+  for await (const token of extras.tokens()) tokens.push(toTenantToken(token));
   const days = await extras.pendingDeletionDays();
-  return { host, exported_at, users, groups, ...(days === null ? {} : { settings: { pending_deletion_days: days } }) };
+  return { host, exported_at, users, groups, tokens, ...(days === null ? {} : { settings: { pending_deletion_days: days } }) };
 }
 
 /** `tenant diff --out diff.csv`: one row per difference. */

@@ -1,17 +1,20 @@
-import type { DuoUserRow, RowPhone } from '../../csv/duo-row.js';
+import type { DuoUserRow, RowPhone, RowToken } from '../../csv/duo-row.js';
 import { phoneKey } from '../../phone.js';
+import { describeToken, tokenKey, type TokenRef } from '../../token.js';
 import type { DuoClient } from '../api/client.js';
 import { addUserToGroup, addUserToGroupOperation } from '../api/groups-api.js';
 import { attachPhone, createPhone, findPhones, sendEnrollmentEmail, sendSmsActivation } from '../api/phones-api.js';
+import { attachToken } from '../api/tokens-api.js';
 import { findUsersByNames, getUser } from '../api/users-api.js';
 import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
 import type { Intent, Journal } from '../journal/journal.js';
-import type { Additions, KnownGroup } from '../plan/decide.js';
+import { tokenConflict, type Additions, type KnownGroup } from '../plan/decide.js';
 import type { RunHistory } from '../journal/run-history.js';
 import { activationKey, enrollmentKey } from '../journal/write-kinds.js';
 import type { BulkMode } from './bulk-mode.js';
 import type { GroupDirectory } from './group-directory.js';
 import type { PhoneBook } from './phone-book.js';
+import type { TokenBook } from './token-book.js';
 
 export interface AttachOptions {
   /** Create a group the tenant lacks (--create-groups). */
@@ -44,11 +47,12 @@ export interface AttachResult {
 const ATTEMPTS = 2;
 
 /**
- * Adds group memberships and phones to users, never removing any. Memberships go out as bulk
- * operations (add-user-group, 50 a call) and are then read back, users 100 a call: one not in place
- * is added with a single call, which also names why Duo refused it. Phones have no bulk form: a
- * number no Duo phone has is created, then attached; a phone that is another user's is attached only
- * with --share-phones. Every write is a guarded write; an answer lost is settled by reading Duo.
+ * Adds group memberships, phones and hardware tokens to users, never removing any. Memberships go
+ * out as bulk operations (add-user-group, 50 a call) and are then read back, users 100 a call: one
+ * not in place is added with a single call, which also names why Duo refused it. Phones have no bulk
+ * form: a number no Duo phone has is created, then attached; a phone that is another user's is
+ * attached only with --share-phones. A token is attached if Duo has it and no one else holds it.
+ * Every write is a guarded write; an answer lost is settled by reading Duo.
  */
 export class Attacher {
   /** Enrollment emails Duo refused (it is reported to refuse some for users that exist: assumptions.ts). */
@@ -62,6 +66,7 @@ export class Attacher {
     private readonly options: AttachOptions,
     private readonly groups: GroupDirectory | null,
     private readonly phones: PhoneBook | null,
+    private readonly tokens: TokenBook | null,
   ) {}
 
   async attach(items: readonly AttachItem[]): Promise<Map<DuoUserRow, AttachResult>> {
@@ -80,6 +85,7 @@ export class Attacher {
     }
     await this.addMemberships(memberships, fail);
     for (const item of items) for (const phone of item.adds.phones) await this.addPhone(item, phone, fail, results.get(item.row)!.notes);
+    for (const item of items) for (const token of item.adds.tokens) await this.addToken(item, token, fail);
     if (this.options.enroll) {
       for (const item of items) if (results.get(item.row)!.error === null) await this.enroll(item, results.get(item.row)!.notes);
     }
@@ -140,6 +146,21 @@ export class Attacher {
       const sent = await this.once({ op: 'sms_activation', phone_id: phoneId }, () => sendSmsActivation(this.client, phoneId));
       notes.push(sent.status === 'refused' ? `activation text to ${shown} not sent: ${sent.error.message}` : `activation text sent to ${shown}`);
     }
+  }
+
+  private async addToken(item: AttachItem, token: RowToken & TokenRef, fail: (item: AttachItem, error: string) => void): Promise<void> {
+    const book = this.tokens!;
+    const key = tokenKey(token);
+    if (book.get(key) === undefined) await book.learn(this.client, [item.row]);
+    const known = book.get(key);
+    // Checked again here, as plan did: another admin may have attached or deleted it since.
+    const problem = tokenConflict(token, known, item.userId);
+    if (problem !== null || known == null) return fail(item, problem ?? '');
+    if (known.owners.includes(item.userId)) return;
+    const attached = await this.retrying({ op: 'token_attach', user_id: item.userId, token_id: known.token_id }, () => attachToken(this.client, item.userId, known.token_id),
+      async () => ((await getUser(this.client, item.userId)).tokens as { token_id?: string }[] | undefined ?? []).some((t) => t.token_id === known.token_id));
+    if (attached !== null) return fail(item, `${describeToken(token)} not attached: ${attached}`);
+    book.attached(key, item.userId);
   }
 
   /** A new phone; a create whose answer was lost is settled by finding an unattached phone of that number. */

@@ -40,8 +40,8 @@ export interface BatchFilesWritten {
   readonly files: number;
   readonly users: number;
   readonly droppedAliases: number;
-  /** What bulk_create cannot carry, left out of the files: group memberships and phones (users with any, and how many). */
-  readonly leftOut: { readonly groups: number; readonly groupUsers: number; readonly phones: number; readonly phoneUsers: number };
+  /** What bulk_create cannot carry, left out of the files: group memberships, phones and hardware tokens (users with any, and how many). */
+  readonly leftOut: { readonly groups: number; readonly groupUsers: number; readonly phones: number; readonly phoneUsers: number; readonly tokens: number; readonly tokenUsers: number };
 }
 
 export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: string, batchSize: number): Promise<BatchFilesWritten> {
@@ -57,7 +57,7 @@ export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: s
   let files = 0;
   let users = 0;
   let droppedAliases = 0;
-  const leftOut = { groups: 0, groupUsers: 0, phones: 0, phoneUsers: 0 };
+  const leftOut = { groups: 0, groupUsers: 0, phones: 0, phoneUsers: 0, tokens: 0, tokenUsers: 0 };
   const flush = async (): Promise<void> => {
     const content = batchFileContent(batch);
     await writeFileAtomically(join(outDir, batchFileName(++files)), async (out) => void out.write(content));
@@ -70,6 +70,8 @@ export async function writeBatchFiles(rows: AsyncIterable<DuoUserRow>, outDir: s
     leftOut.groupUsers += row.groups.length > 0 ? 1 : 0;
     leftOut.phones += row.phones.length;
     leftOut.phoneUsers += row.phones.length > 0 ? 1 : 0;
+    leftOut.tokens += row.tokens.length;
+    leftOut.tokenUsers += row.tokens.length > 0 ? 1 : 0;
     batch.push(row);
     if (batch.length === batchSize) await flush();
   }

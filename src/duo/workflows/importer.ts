@@ -21,6 +21,7 @@ import { RunHistory } from '../journal/run-history.js';
 import { Attacher, type AttachItem, type AttachOptions } from './attach.js';
 import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
+import { TokenBook } from './token-book.js';
 import { candidateNames, lookupBatch, usersOf, validRowBatches } from './import-batches.js';
 import { TenantNames } from './tenant-names.js';
 import { applyRenames } from './renames.js';
@@ -142,6 +143,7 @@ class ImportRun {
   private readonly attachOptions: AttachOptions;
   private groups: GroupDirectory | null = null;
   private phones: PhoneBook | null = null;
+  private tokens: TokenBook | null = null;
   /** Duo users a row of this run matched, and that row's line. */
   private readonly matchedUsers = new Map<string, number>();
   /** The tenant's names, when listing it was cheaper than looking every row up (then only rows whose names Duo holds are). */
@@ -177,11 +179,12 @@ class ImportRun {
       createGroups: this.attachOptions.createGroups,
       phoneOwners: this.phones?.owners,
       sharePhones: this.attachOptions.sharePhones,
+      tokens: this.tokens?.get,
       restoreTrashed: this.options.restoreTrashed ?? false,
     });
   }
 
-  /** The tenant's groups and phone numbers, read the first time a row has groups or phones. */
+  /** The tenant's groups and phone numbers, read the first time a row has groups or phones; the rows' tokens, looked up. */
   private async directories(rows: readonly DuoUserRow[]): Promise<void> {
     if (this.groups === null && rows.some((row) => row.groups.length > 0)) {
       this.groups = await GroupDirectory.load(this.options.client);
@@ -191,6 +194,7 @@ class ImportRun {
       this.phones = await PhoneBook.load(this.options.client);
       await this.phones.settle(this.journal, this.history);
     }
+    if (rows.some((row) => row.tokens.length > 0)) await (this.tokens ??= TokenBook.live()).learn(this.options.client, rows);
   }
 
   async execute(out: NodeJS.WritableStream): Promise<void> {
@@ -292,7 +296,7 @@ class ImportRun {
       items.push({ row, userId: outcome.userId!, adds: plan.adds, created, hasPhone: (plan.user?.phones.length ?? 0) > 0 });
     }
     if (items.length === 0) return;
-    const attacher = new Attacher(this.options.client, this.journal, this.bulk, this.history, this.attachOptions, this.groups, this.phones);
+    const attacher = new Attacher(this.options.client, this.journal, this.bulk, this.history, this.attachOptions, this.groups, this.phones, this.tokens);
     const attached = await attacher.attach(items);
     this.enrollmentsRefused += attacher.enrollmentsRefused;
     for (const [row, result] of attached) {

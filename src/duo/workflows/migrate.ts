@@ -7,6 +7,7 @@ import { assertions, hasAdditions, planRows, userChanges, type Plan } from '../p
 import { Attacher, type AttachOptions } from './attach.js';
 import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
+import { TokenBook } from './token-book.js';
 import { loadLiveTenant } from '../tenant/tenant.js';
 import { MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
 import { BulkMode } from './bulk-mode.js';
@@ -67,8 +68,11 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
     const options: AttachOptions = { createGroups: run.attach?.createGroups ?? false, sharePhones: run.attach?.sharePhones ?? false, enroll: false, sendActivation: false };
     const groups = run.rows.some((row) => row.groups.length > 0) ? await GroupDirectory.load(run.client) : null;
     const phones = run.rows.some((row) => row.phones.length > 0) ? await PhoneBook.load(run.client) : null;
+    const tokens = run.rows.some((row) => row.tokens.length > 0) ? TokenBook.live() : null;
+    await tokens?.learn(run.client, run.rows);
     const plan = planRows(run.rows, await loadLiveTenant(run.client), {
       hints, syncDeleted: run.syncDeleted ?? false, groups: groups?.groups, createGroups: options.createGroups, phoneOwners: phones?.owners, sharePhones: options.sharePhones,
+      tokens: tokens?.get,
     });
     const renames = migrationsOf(plan);
     // Users an interrupted run of this migrate already renamed plan as `update` when all they lack is
@@ -86,7 +90,7 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
     const renamed = new Set([...results.filter((r) => r.ok).map((r) => r.userId), ...renamedEarlier]);
     const items = migrating.filter((p) => renamed.has(p.user!.user_id) && hasAdditions(p.adds))
       .map((p) => ({ row: p.row, userId: p.user!.user_id, adds: p.adds, created: false, hasPhone: p.user!.phones.length > 0 }));
-    const attacher = new Attacher(run.client, journal, bulk, history, options, groups, phones);
+    const attacher = new Attacher(run.client, journal, bulk, history, options, groups, phones, tokens);
     const attached = items.length > 0 ? await attacher.attach(items) : new Map();
     const attachFailures = items.flatMap((item) => {
       const error = attached.get(item.row)?.error;

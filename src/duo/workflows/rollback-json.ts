@@ -17,6 +17,7 @@ export interface RollbackJson {
   readonly add_back_memberships: readonly { readonly user_id: string; readonly group_id: string }[];
   readonly delete_phones: readonly string[];
   readonly detach_phones: readonly { readonly user_id: string; readonly phone_id: string }[];
+  readonly detach_tokens: readonly { readonly user_id: string; readonly token_id: string }[];
   /** Groups the run created: left in place. */
   readonly groups_created: readonly string[];
   /** Creates whose answer was lost, not settled yet (a preview without Duo). */
@@ -27,7 +28,7 @@ export interface RollbackJson {
     readonly names_restored: number; readonly names_missing: readonly string[]; readonly devices_done: number;
     /** Users whose undo failed, with Duo's answer. */
     readonly failed: readonly { readonly user_id: string; readonly error: string }[];
-    /** Memberships and phones whose undo failed. */
+    /** Memberships, phones and tokens whose undo failed. */
     readonly failed_devices: readonly { readonly what: string; readonly error: string }[];
   } | null;
 }
@@ -44,7 +45,7 @@ export function rollbackJson(journal: string, plan: RollbackPlan, options: { pen
     restore_names: plan.restore.map((r) => ({ user_id: r.userId, from: r.last, to: r.original })),
     restore_fields: plan.fields.map((f) => ({ user_id: f.userId, to: f.before })),
     remove_memberships: devices.memberships, add_back_memberships: devices.removedMemberships,
-    delete_phones: devices.phonesCreated, detach_phones: devices.phonesAttached, groups_created: devices.groupsCreated,
+    delete_phones: devices.phonesCreated, detach_phones: devices.phonesAttached, detach_tokens: devices.tokensAttached, groups_created: devices.groupsCreated,
     unsettled: plan.unsettled, pending_deletion_days: options.pendingDeletionDays ?? null,
     outcome: result === null ? null : {
       disabled: result.disabled, trashed: result.trash?.trashed ?? 0, untrashed: result.untrashed, fields_restored: result.fieldsRestored,

@@ -6,6 +6,7 @@ import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
 import { MAX_BULK_OPERATIONS, modifyUserOperation } from '../api/bulk-api.js';
 import { addUserToGroup, addUserToGroupOperation, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
 import { deletePhone, detachPhone } from '../api/phones-api.js';
+import { detachToken } from '../api/tokens-api.js';
 import { pendingDeletionDays } from '../api/settings-api.js';
 import { bindJournal, Journal, type FieldStep, type JournalKind, type JournalNames } from '../journal/journal.js';
 import { RunHistory } from '../journal/run-history.js';
@@ -52,6 +53,11 @@ export interface DeviceUndo {
   readonly phonesCreated: readonly string[];
   /** Phones it attached that it did not create, to users it did not create: detached. */
   readonly phonesAttached: readonly { readonly user_id: string; readonly phone_id: string }[];
+  /**
+   * Hardware tokens it attached: detached from every user, those it created too (a trashed user
+   * keeps its token, and can still sign in with it, until Duo purges the user).
+   */
+  readonly tokensAttached: readonly { readonly user_id: string; readonly token_id: string }[];
   /** Groups it created (--create-groups): left in place, named so the admin can delete them. */
   readonly groupsCreated: readonly string[];
 }
@@ -136,6 +142,7 @@ function planOf(path: string, journal: Journal, history: RunHistory): RollbackPl
       removedMemberships: history.removedMembershipsBefore().filter((m) => !gone.has(m.user_id)),
       phonesCreated: [...phones],
       phonesAttached: history.attachedPhones().filter((a) => !gone.has(a.user_id) && !phones.has(a.phone_id)),
+      tokensAttached: history.attachedTokens(),
       groupsCreated: [...history.groupsCreated.values()],
     },
     unsettled: history.uncertainUserNames().length + history.uncertainPhoneKeys().length + history.uncertainGroupNames().length,
@@ -242,7 +249,7 @@ export interface DeviceUndoResult {
 
 /**
  * Takes off what a run (import or migrate) added: memberships removed (bulk operations where Duo takes them, then
- * single calls for what remains), phones it attached detached, phones it created deleted. Each
+ * single calls for what remains), phones and hardware tokens it attached detached, phones it created deleted. Each
  * through the guarded write; "not found" counts as done, so a resumed rollback simply repeats.
  */
 export async function undoDevices(client: DuoClient, journal: Journal, undo: DeviceUndo, bulk: BulkMode): Promise<DeviceUndoResult> {
@@ -269,6 +276,10 @@ export async function undoDevices(client: DuoClient, journal: Journal, undo: Dev
   for (const a of undo.phonesAttached) {
     settle(`phone ${a.phone_id} of ${a.user_id}`, await guardedWrite(journal, { op: 'phone_detach', user_id: a.user_id, phone_id: a.phone_id },
       () => detachPhone(client, a.user_id, a.phone_id)));
+  }
+  for (const a of undo.tokensAttached) {
+    settle(`hardware token ${a.token_id} of ${a.user_id}`, await guardedWrite(journal, { op: 'token_detach', user_id: a.user_id, token_id: a.token_id },
+      () => detachToken(client, a.user_id, a.token_id)));
   }
   for (const phoneId of undo.phonesCreated) {
     settle(`phone ${phoneId}`, await guardedWrite(journal, { op: 'phone_delete', phone_id: phoneId }, () => deletePhone(client, phoneId)));

@@ -242,4 +242,19 @@ describe('RunHistory', () => {
     expect(history.removedMembershipsBefore()).toEqual([{ user_id: 'DU2', group_id: 'DG1' }]);
     expect(history.addedMemberships()).toEqual([]);
   });
+
+  it('knows the hardware tokens a run attached (answered, or maybe), not those Duo refused or it detached again', () => {
+    const history = new RunHistory();
+    history.replay({ t: 'intent', id: 1, op: 'token_attach', user_id: 'DU1', token_id: 'DH1' });
+    history.replay({ t: 'outcome', id: 1, status: 'ok' });
+    history.replay({ t: 'intent', id: 2, op: 'token_attach', user_id: 'DU2', token_id: 'DH2' });
+    history.replay({ t: 'outcome', id: 2, status: 'unknown', error: 'timeout' });
+    history.replay({ t: 'intent', id: 3, op: 'token_attach', user_id: 'DU3', token_id: 'DH3' });
+    history.replay({ t: 'outcome', id: 3, status: 'refused', error: 'held' });
+    history.replay({ t: 'intent', id: 4, op: 'token_attach', user_id: 'DU4', token_id: 'DH4' });
+    expect(history.attachedTokens()).toEqual([{ user_id: 'DU1', token_id: 'DH1' }, { user_id: 'DU2', token_id: 'DH2' }, { user_id: 'DU4', token_id: 'DH4' }]);
+    history.replay({ t: 'intent', id: 5, op: 'token_detach', user_id: 'DU1', token_id: 'DH1' });
+    history.replay({ t: 'outcome', id: 5, status: 'ok' });
+    expect(history.attachedTokens().map((a) => a.token_id)).toEqual(['DH2', 'DH4']);
+  });
 });

@@ -7,12 +7,12 @@ import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
 let line = 1;
 function row(username: string, email = '', aliases: string[] = [], extra: Partial<DuoUserRow> = {}): DuoUserRow {
   line++;
-  return { line, row: line - 1, username, realname: '', firstname: '', lastname: '', email, status: '', notes: '', aliases: aliases.map((a, i) => [i + 1, a] as const), droppedAliases: [], groups: [], phones: [], adGuid: '', adDn: '', cells: [], ...extra };
+  return { line, row: line - 1, username, realname: '', firstname: '', lastname: '', email, status: '', notes: '', aliases: aliases.map((a, i) => [i + 1, a] as const), droppedAliases: [], groups: [], phones: [], tokens: [], adGuid: '', adDn: '', cells: [], ...extra };
 }
 let id = 0;
 function user(username: string, email: string | null = null, aliases: string[] = [], extra: Partial<TenantUser> = {}): TenantUser {
   return { user_id: `DU${++id}`, username, aliases: Object.fromEntries(aliases.map((a, i) => [`alias${i + 1}`, a])), email, realname: null, firstname: null, lastname: null,
-    status: 'active', notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], ...extra };
+    status: 'active', notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], tokens: [], ...extra };
 }
 const actions = (rows: DuoUserRow[], tenant: TenantUser[]): string[] => planRows(rows, tenant).rows.map((p) => `${p.action}${p.user ? `:${p.user.username}` : ''}`);
 
@@ -139,3 +139,34 @@ describe('planRows: groups and phones', () => {
     expect(plan.rows[0]).toMatchObject({ action: 'conflict', reason: "the user would be in more than Duo's 100 groups" });
   });
 });
+
+describe('planRows: hardware tokens', () => {
+  const token = (serial: string, type: 'h6' | 'yk' | null = 'h6', n = 1) => ({ n, serial, type, typeText: type ?? '' });
+  const book = (entries: Record<string, { token_id: string; owners: string[] } | null>) => (key: string) => (key in entries ? entries[key] : undefined);
+
+  it('adds a token Duo has and no one holds; one the user holds already is no change', () => {
+    const held = user('held', null, [], { tokens: [{ token_id: 'DH2', type: 'yk', serial: '7' }] });
+    const plan = planRows([row('new', '', [], { tokens: [token('101222')] }), row('held', '', [], { tokens: [token('7', 'yk')] })], [held],
+      { tokens: book({ 'h6 101222': { token_id: 'DH1', owners: [] }, 'yk 7': { token_id: 'DH2', owners: [held.user_id] } }) });
+    expect(plan.rows.map((p) => [p.action, p.adds.tokens.map((t) => t.serial)])).toEqual([['create', ['101222']], ['unchanged', []]]);
+    expect(plan.rows[0]!.reason).toContain('adds hardware token 101222 (h6)');
+  });
+
+  it('a token Duo lacks, one another user holds, or past 100 a user: a conflict that says which', () => {
+    const other = user('other');
+    const tokens = book({ 'h6 1': null, 'h6 2': { token_id: 'DH2', owners: [other.user_id] } });
+    const plan = planRows([row('a', '', [], { tokens: [token('1')] }), row('b', '', [], { tokens: [token('2')] })], [other], { tokens });
+    expect(plan.rows.map((p) => p.action)).toEqual(['conflict', 'conflict']);
+    expect(plan.rows[0]!.reason).toMatch(/^Duo has no HOTP-6 token with serial 1 \(type h6\)/);
+    expect(plan.rows[1]!.reason).toBe(`h6 token 2 is attached to Duo user "other" (${other.user_id}): a hardware token is one person's; detach it from that user in Duo first`);
+    const full = user('full', null, [], { tokens: Array.from({ length: 100 }, (_, i) => ({ token_id: `DT${i}`, type: 'h6', serial: `s${i}` })) });
+    expect(planRows([row('full', '', [], { tokens: [token('x')] })], [full]).rows[0]!.reason).toBe('the user would have more than Duo\'s 100 hardware tokens');
+  });
+
+  it('without a token book (a snapshot older than tokens) the token is planned, not checked; a token without a type is never sent', () => {
+    const plan = planRows([row('a', '', [], { tokens: [token('1'), token('2', null, 2)] })], []);
+    expect(plan.rows[0]!.action).toBe('create');
+    expect(plan.rows[0]!.adds.tokens.map((t) => t.serial)).toEqual(['1']);
+  });
+});
+

@@ -26,7 +26,7 @@ const adUser = (i: number, extra: Partial<AdUser> = {}): AdUser => ({
 });
 const duoUser = (i: number, extra: Partial<TenantUser> = {}): TenantUser => ({
   user_id: `DU${i}`, username: `u${i}`, aliases: {}, email: `u${i}@corp.example`, realname: `User ${i}`, firstname: 'User', lastname: String(i), status: 'active',
-  notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], ...extra,
+  notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], tokens: [], ...extra,
 });
 const managed = (i: number, extra: Partial<ManagedUser> = {}): ManagedUser => ({
   user_id: `DU${i}`, origin: 'created',

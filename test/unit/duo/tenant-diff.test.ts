@@ -4,7 +4,7 @@ import type { TenantSnapshot, TenantUser } from '../../../src/duo/tenant/tenant.
 
 function user(id: string, username: string, extra: Partial<TenantUser> = {}): TenantUser {
   return { user_id: id, username, aliases: {}, email: null, realname: null, firstname: null, lastname: null, status: 'active', notes: null,
-    last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], ...extra };
+    last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], tokens: [], ...extra };
 }
 const snapshot = (users: TenantUser[], groups: string[] | null = [], at = '2026-11-01T00:00:00Z'): TenantSnapshot =>
   ({ host: 'h', exported_at: at, users, groups: groups?.map((name, i) => ({ group_id: `DG${i}`, name })) ?? null, settings: { pending_deletion_days: 30 } });

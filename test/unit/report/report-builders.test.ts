@@ -21,9 +21,9 @@ async function rowsOf(report: Report): Promise<ReportRow[]> {
 const PLAN: PlanJson = {
   summary: { create: 1, unchanged: 0, update: 0, migrate: 1, restore: 0, conflict: 1 },
   rows: [
-    { line: 2, username: 'new', action: 'create', duo_user_id: null, reason: 'not in Duo', add_groups: ['VPN'], add_phones: ['+15555550100'], changes: [] },
-    { line: 3, username: 'adavis', action: 'migrate', duo_user_id: 'DU1', reason: 'rename', add_groups: [], add_phones: [], changes: [{ field: 'username', before: 'alice@corp.example', after: 'adavis' }] },
-    { line: 4, username: 'clash', action: 'conflict', duo_user_id: 'DU2', reason: 'name held by another user', add_groups: [], add_phones: [], changes: [] },
+    { line: 2, username: 'new', action: 'create', duo_user_id: null, reason: 'not in Duo', add_groups: ['VPN'], add_phones: ['+15555550100'], add_tokens: [], changes: [] },
+    { line: 3, username: 'adavis', action: 'migrate', duo_user_id: 'DU1', reason: 'rename', add_groups: [], add_phones: [], add_tokens: [], changes: [{ field: 'username', before: 'alice@corp.example', after: 'adavis' }] },
+    { line: 4, username: 'clash', action: 'conflict', duo_user_id: 'DU2', reason: 'name held by another user', add_groups: [], add_phones: [], add_tokens: [], changes: [] },
   ],
 };
 
@@ -83,7 +83,7 @@ describe('report builders: each a view of the command\'s JSON', () => {
   it('rollback: each undo step per user; a user whose undo failed says why', async () => {
     const json: RollbackJson = {
       journal: 'users.journal.jsonl', kind: 'import', host: 'h', applied: true, trash: [{ user_id: 'DU1', username: 'jdoe' }], already_trashed: 0, untrash: [],
-      restore_names: [], restore_fields: [], remove_memberships: [{ user_id: 'DU9', group_id: 'DG1' }], add_back_memberships: [], delete_phones: ['DP1'], detach_phones: [],
+      restore_names: [], restore_fields: [], remove_memberships: [{ user_id: 'DU9', group_id: 'DG1' }], add_back_memberships: [], delete_phones: ['DP1'], detach_phones: [], detach_tokens: [],
       groups_created: ['VPN'], unsettled: 0, pending_deletion_days: 7,
       outcome: { disabled: 0, trashed: 0, untrashed: 0, fields_restored: 0, names_restored: 0, names_missing: [], devices_done: 2, failed: [{ user_id: 'DU1', error: '403' }], failed_devices: [] },
     };
