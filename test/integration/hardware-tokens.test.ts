@@ -90,8 +90,10 @@ describe('hardware tokens: plan, import, rollback', () => {
     expect(plan.summary).toMatchObject({ create: 4, conflict: 0 });
     expect(plan.rows.find((r: any) => r.username === 'jack')).toMatchObject({ action: 'create', add_tokens: ['h6 101222'], reason: expect.stringContaining('adds hardware token 101222 (h6)') });
 
+    // The same token, now on another user's keyring.
     const holder = duo.seed({ username: 'jcruz-old' });
-    token.users.push(holder.user_id);
+    duo.tokens.delete(token.token_id);
+    duo.seedToken('h6', '101222', [holder.user_id]);
     const held = JSON.parse((await runCli(['plan', join(dir, 'duo.csv'), '--format', 'json', ...US, ...FAST], { env: duo.env() })).stdout);
     expect(held.rows.find((r: any) => r.username === 'jack').reason)
       .toBe(`h6 token 101222 is attached to Duo user "jcruz-old" (${holder.user_id}): a hardware token is one person's; detach it from that user in Duo first`);
