@@ -174,6 +174,20 @@ describe('hardware tokens: plan, import, rollback', () => {
     const rollback = await runCli(['rollback', '--journal', input.replace(/\.csv$/, '.journal.jsonl'), '--apply', '--yes', ...FAST], { env: duo.env() });
     expect(rollback.exitCode).toBe(0);
     expect(tokens.filter((t) => t.users.length > 0)).toEqual([]);
+  }, 120_000);
+});
+
+describe('hardware tokens: migrate', () => {
+  it('a user renamed in place gets its row\'s token; rollback detaches it and gives the old name back', async () => {
+    const old = duo.seed({ username: 'jack@example.com', email: 'jack@example.com' });
+    const token = duo.seedToken('h6', '101222');
+    const dir = tmpFiles({ 'users.csv': 'username,email,alias1,token1,type1\r\njack,jack@example.com,jack@example.com,101222,h6\r\n' });
+    const migrate = await runCli(['migrate', join(dir, 'users.csv'), '--apply', '--yes', ...FAST], { env: duo.env() });
+    expect(migrate.exitCode).toBe(0);
+    expect([old.username, token.users]).toEqual(['jack', [old.user_id]]);
+    const rollback = await runCli(['rollback', '--journal', join(dir, 'users.migrate.jsonl'), '--apply', '--yes', ...FAST], { env: duo.env() });
+    expect(rollback.exitCode).toBe(0);
+    expect([old.username, token.users]).toEqual(['jack@example.com', []]);
   });
 });
 

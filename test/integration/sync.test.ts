@@ -356,5 +356,5 @@ describe('duo-bridge sync: every run undoable, every crash recoverable', () => {
       const diff = await runCli(['tenant', 'diff', before, ...FAST], { env: fake.duo.env() });
       expect({ k, point, diff: diff.stdout }).toEqual({ k, point, diff: expect.stringMatching(/no differences|0 changes/i) });
     }
-  });
+  }, 180_000);
 });
