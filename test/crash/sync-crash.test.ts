@@ -101,7 +101,7 @@ describe.each([['single calls', ['--no-bulk']], ['bulk calls', []]])('sync kille
     writes = duo.log.filter((r) => r.method !== 'GET').length;
     expect(writes).toBeGreaterThan(3);
     console.log(`sync run with ${title}: ${writes} writes; each killed after it was applied and before, then resumed, and again then rolled back`);
-  });
+  }, 120_000);
 
   const points = (): { k: number; point: KillPoint }[] =>
     Array.from({ length: writes }, (_, i) => i + 1).flatMap((k) => [{ k, point: 'after' as const }, { k, point: 'before' as const }]);
@@ -115,7 +115,7 @@ describe.each([['single calls', ['--no-bulk']], ['bulk calls', []]])('sync kille
       expect({ k, point, picture: picture() }).toEqual({ k, point, picture: expected });
       expect({ k, point, again: (await cli([...args, '--apply', '--yes'])).err }).toEqual({ k, point, again: expect.stringMatching(/: in sync/) });
     }
-  });
+  }, 600_000);
 
   it('rolled back: the tenant is as it was before the run', async () => {
     for (const { k, point } of points()) {
@@ -125,5 +125,5 @@ describe.each([['single calls', ['--no-bulk']], ['bulk calls', []]])('sync kille
       const diff = diffTenants(before, await tenant(dir, 'after'));
       expect({ k, point, changes: diff.changes.map((c) => ('user' in c ? `${c.kind} ${c.user.username}` : `${c.kind} ${c.group}`)) }).toEqual({ k, point, changes: [] });
     }
-  });
+  }, 600_000);
 });
