@@ -69,8 +69,8 @@ export function checkGroupsAndDevices(
 
   const tokens = new Set<string>();
   for (const [n, cellAt, typeAt] of layout.tokens) {
-    const serial = (values[cellAt] ?? '').trim();
-    const typeText = typeAt === undefined ? '' : (values[typeAt] ?? '').trim();
+    const serial = values[cellAt] ?? '';
+    const typeText = typeAt === undefined ? '' : values[typeAt] ?? '';
     if (serial === '') {
       if (typeText !== '') {
         out.push(at(names[typeAt!]!, { code: 'TOKEN_WITHOUT_SERIAL', value: typeText, message: `token type "${typeText}" has no serial number in ${names[cellAt]}`,

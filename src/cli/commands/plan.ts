@@ -50,9 +50,10 @@ export const planCommand: CommandModule<PlanArgs> = {
     const groups = rows.some((row) => row.groups.length > 0) ? await tenantGroups(snapshot?.groups, duo?.client) : undefined;
     const trashed = tenant.some((user) => user.status === TRASHED_STATUS);
     const days = !trashed ? null : duo === null ? snapshot?.settings?.pending_deletion_days ?? null : await pendingDeletionDays(duo.client);
-    const tokens = !rows.some((row) => row.tokens.length > 0) ? null : duo === null ? TokenBook.fromSnapshot(snapshot?.tokens, tenant) : TokenBook.live();
+    const hasTokens = rows.some((row) => row.tokens.length > 0);
+    const tokens = !hasTokens ? null : duo === null ? TokenBook.fromSnapshot(snapshot?.tokens, tenant) : TokenBook.live();
     if (duo !== null) await tokens?.learn(duo.client, rows);
-    else if (tokens === null && rows.some((row) => row.tokens.length > 0)) {
+    else if (hasTokens && tokens === null) {
       io.err(`note: ${args.tenant} lists no hardware tokens (a snapshot from before duo-bridge read them): whether Duo has the rows' tokens is not checked; "tenant export" again to check it\n`);
     }
     const plan = planRows(rows, tenant, {

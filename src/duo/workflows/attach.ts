@@ -154,8 +154,9 @@ export class Attacher {
     if (book.get(key) === undefined) await book.learn(this.client, [item.row]);
     const known = book.get(key);
     // Checked again here, as plan did: another admin may have attached or deleted it since.
-    const problem = tokenConflict(token, known, item.userId);
-    if (problem !== null || known == null) return fail(item, problem ?? '');
+    const problem = tokenConflict(token, known ?? null, item.userId);
+    if (problem !== null) return fail(item, problem);
+    if (known == null) return;
     if (known.owners.includes(item.userId)) return;
     const attached = await this.retrying({ op: 'token_attach', user_id: item.userId, token_id: known.token_id }, () => attachToken(this.client, item.userId, known.token_id),
       async () => ((await getUser(this.client, item.userId)).tokens as { token_id?: string }[] | undefined ?? []).some((t) => t.token_id === known.token_id));

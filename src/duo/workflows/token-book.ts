@@ -27,7 +27,13 @@ export class TokenBook {
     if (tokens == null) return null;
     const book = new TokenBook(true);
     const owners = new Map<string, string[]>();
-    for (const user of users) for (const t of user.tokens) owners.set(t.token_id, [...(owners.get(t.token_id) ?? []), user.user_id]);
+    for (const user of users) {
+      for (const t of user.tokens) {
+        const holders = owners.get(t.token_id);
+        if (holders === undefined) owners.set(t.token_id, [user.user_id]);
+        else holders.push(user.user_id);
+      }
+    }
     for (const t of tokens) book.entries.set(tokenKey(t as TokenRef), { token_id: t.token_id, owners: owners.get(t.token_id) ?? [] });
     return book;
   }
