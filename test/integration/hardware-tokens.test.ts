@@ -89,6 +89,9 @@ describe('hardware tokens: plan, import, rollback', () => {
     const plan = JSON.parse((await runCli(['plan', join(dir, 'duo.csv'), '--format', 'json', ...US, ...FAST], { env: duo.env() })).stdout);
     expect(plan.summary).toMatchObject({ create: 4, conflict: 0 });
     expect(plan.rows.find((r: any) => r.username === 'jack')).toMatchObject({ action: 'create', add_tokens: ['h6 101222'], reason: expect.stringContaining('adds hardware token 101222 (h6)') });
+    await runCli(['plan', join(dir, 'duo.csv'), '--out', join(dir, 'plan.csv'), ...US, ...FAST], { env: duo.env() });
+    const planCsv = parse(readFileSync(join(dir, 'plan.csv')), { bom: true, columns: true }) as Record<string, string>[];
+    expect(planCsv.find((r) => r.username === 'jack')!.add_tokens).toBe('h6 101222');
 
     // The same token, now on another user's keyring.
     const holder = duo.seed({ username: 'jcruz-old' });
@@ -118,6 +121,8 @@ describe('hardware tokens: plan, import, rollback', () => {
 
     const dry = await runCli(['rollback', '--journal', join(dir, 'duo.journal.jsonl'), ...FAST], { env: duo.env() });
     expect(dry.stdout).toContain('detach 1 hardware token it attached');
+    const preview = JSON.parse((await runCli(['rollback', '--journal', join(dir, 'duo.journal.jsonl'), '--format', 'json', ...FAST], { env: duo.env() })).stdout);
+    expect(preview.detach_tokens).toEqual([{ user_id: jack.user_id, token_id: token.token_id }]);
     const rollback = await runCli(['rollback', '--journal', join(dir, 'duo.journal.jsonl'), '--apply', '--yes', ...FAST], { env: duo.env() });
     expect(rollback.exitCode).toBe(0);
     // A trashed user could still sign in with it until Duo purges the user: the token comes off first, and stays in Duo.
