@@ -16,7 +16,8 @@ export async function syncReport(json: SyncRunJson, run: RunInfo): Promise<Repor
   const source = plan.source.base === '' ? `LDIF dump (domain ${plan.source.domain || 'unknown'})` : `${plan.source.base} (domain ${plan.source.domain})`;
   const facts = await runFacts(run, [
     ['sync plan', `${plan.plan_id}${plan.approved === null ? '' : ` (releases what plan ${plan.approved} held)`}`],
-    ['mode', json.mode === 'plan' ? 'plan only: nothing was changed' : `applied: ${json.results?.filter((r) => r.ok).length ?? 0} done, ${json.failed} failed`],
+    ['mode', json.mode === 'plan' ? 'plan only: nothing was changed'
+      : `applied${json.held > 0 ? ` with ${json.held} actions held by a safeguard` : ''}: ${json.results?.filter((r) => r.ok).length ?? 0} done, ${json.failed} failed`],
     ['AD source', `${source}${plan.source.filter === '' ? '' : `, filter ${plan.source.filter}`}`],
     ['users', `AD ${plan.ad_users} · Duo ${plan.duo_users} · managed by this sync ${plan.managed}`],
     ['state', json.state],
@@ -68,7 +69,7 @@ function actionKey(action: SyncAction): string {
 function actionRow(action: SyncAction): ReportRow {
   return {
     action: SYNC_LABELS[action.kind], user: action.username, userId: action.user_id ?? '', changes: changesOf(action),
-    reason: 'reason' in action ? action.reason : action.kind === 'adopt' ? action.how : '',
+    reason: 'reason' in action ? action.reason : 'how' in action ? action.how : '',
     where: '', risk: destructive(action.kind) ? 'destructive' : null,
   };
 }
@@ -100,14 +101,16 @@ function changesOf(action: SyncAction): ReportChange[] {
     case 'remove_membership':
       return [{ field: 'group', before: action.group, after: '' }];
     case 'disable':
-      return [{ field: 'status', before: 'not disabled', after: 'disabled' }];
+      return [{ field: 'status', before: action.status ?? 'not disabled', after: 'disabled' }];
     case 'enable':
-      return [{ field: 'status', before: 'disabled', after: 'active' }];
+      return [{ field: 'status', before: action.status ?? 'disabled', after: 'active' }];
     case 'trash':
       return [{ field: 'status', before: 'disabled', after: 'in the Trash' }];
     case 'restore':
       return [{ field: 'status', before: 'in the Trash', after: 'out of the Trash' }];
     case 'adopt':
       return [];
+    case 'reanchor':
+      return [{ field: 'objectGUID', before: action.from_guid, after: action.guid }];
   }
 }

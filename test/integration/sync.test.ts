@@ -124,14 +124,15 @@ const status = (name: string) => userNamed(name)?.status;
 const journals = (l: Lab) => readdirSync(join(l.dir, 'sync.state.runs')).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(l.dir, 'sync.state.runs', f));
 
 describe('duo-bridge sync: safeguards against a bad day in AD', () => {
-  it('an OU deleted in AD: the disables are held (exit 4), later runs keep holding, --approve applies them once', async () => {
+  it('an OU deleted in AD: the disables are held (exit 4), later runs keep holding, --approve applies exactly them once, never past the shrink guard', async () => {
     const l = await synced();
     l.ad = l.ad.filter((u) => u.id > 12);
     l.ad.push(...labUsers(1, 100));
     const held = await l.sync(['--apply', '--yes']);
     expect(held.exitCode).toBe(4);
     expect(held.stdout).toMatch(/held by a safeguard: 12 destructive actions/);
-    expect(held.stdout).toMatch(/12 disables \(30\.0% of 40 managed users\) is more than 10 and 5%/);
+    // 12 of 40 is also a 28 % shrink of the first run's baseline.
+    expect(held.stdout).toMatch(/28% fewer than the last complete read's 40/);
     // The non-destructive part went ahead; nobody was disabled.
     expect(status('user100')).toBe('active');
     expect([...fake.duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(0);
@@ -140,12 +141,19 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     expect(heldFile.held).toHaveLength(12);
     expect(stateOf(l).blocked.plan_id).toBe(planId);
 
-    // The next scheduled run holds again, even with a threshold that would let 12 through.
-    const still = await l.sync(['--apply', '--yes', '--threshold-count', '50']);
+    // The approving run's own source checks still apply: a shrink needs its own one-run override.
+    const unshrunk = await l.sync(['--apply', '--yes', '--approve', planId]);
+    expect(unshrunk.exitCode).toBe(4);
+    expect(unshrunk.stdout).toMatch(/28% fewer than the last complete read's 40/);
+    expect([...fake.duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(0);
+
+    // The shrink accepted for one run, the threshold raised: still held, as the earlier hold is not approved.
+    const still = await l.sync(['--apply', '--yes', '--threshold-count', '50', '--max-shrink-percent', '50']);
     expect(still.exitCode).toBe(4);
     expect(still.stdout).toMatch(/earlier run's hold/);
     expect((await l.sync(['--apply', '--yes', '--approve', '000000000000'])).exitCode).toBe(2);
 
+    // The held set is the same 12 disables, so the same id releases them.
     const approved = await l.sync(['--apply', '--yes', '--approve', planId]);
     expect(approved.exitCode).toBe(0);
     expect([...fake.duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(12);
@@ -184,7 +192,7 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     l.ad = l.ad.filter((u) => u.id > 9);
     const shrunk = await l.sync(['--apply', '--yes', '--threshold-count', '100']);
     expect(shrunk.exitCode).toBe(4);
-    expect(shrunk.stdout).toMatch(/23% fewer than the last run's 40/);
+    expect(shrunk.stdout).toMatch(/23% fewer than the last complete read's 40/);
     expect([...fake.duo.users.values()].every((u) => u.status === 'active')).toBe(true);
   });
 
@@ -261,7 +269,7 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     expect(status('user002')).toBe('disabled');
     userNamed('user002')!.status = 'active';
     const drift = await l.sync(['--apply', '--yes']);
-    expect(drift.stdout).toMatch(/user002: left AD and was disabled by the sync, but is active in Duo now \(reported only\)/);
+    expect(drift.stdout).toMatch(/user002: left AD and was disabled, but is active in Duo now \(reported only\)/);
     expect(status('user002')).toBe('active');
     await l.sync(['--apply', '--yes', '--drift-status', 'ad-wins']);
     expect(status('user002')).toBe('disabled');

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { writeJsonAtomically } from '../../atomic-file.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { runSync, type SyncRunResult } from '../../duo/sync/run-sync.js';
-import { loadSyncConfig, overridesOf, resolveSyncSettings, type SyncArgs } from '../../duo/sync/sync-options.js';
+import { loadSyncConfig, overridesOf, rehearsalClock, resolveSyncSettings, type SyncArgs } from '../../duo/sync/sync-options.js';
 import { ACTION_KINDS, type SyncPlan } from '../../duo/sync/sync-plan.js';
 import { defaultStatePath } from '../../duo/sync/sync-state.js';
 import { SYNC_LABELS, syncRunJson, syncSummary } from '../../duo/sync/sync-summary.js';
@@ -29,6 +29,7 @@ type SyncCliArgs = SyncArgs & DuoArgs & BulkArgs & ReportArgs & {
   'max-trashes'?: number | string;
   'max-removals'?: number | string;
   'max-renames'?: number | string;
+  'accept-source-change'?: boolean;
   'ldap-timeout'?: number | string;
 };
 
@@ -49,11 +50,12 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       .option('adopt', { type: 'boolean', describe: 'take over Duo users that match an AD user by username or alias (listed in the plan)' })
       .option('approve', { type: 'string', describe: 'with --apply: release the destructive actions the safeguards held in plan PLAN_ID (once)' })
       .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })
-      .group(['trash-after-days', 'threshold-count', 'threshold-percent', 'max-shrink-percent', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'protect-user', 'protect-group', 'assert-sync-deleted'], 'Safeguards:')
+      .group(['trash-after-days', 'threshold-count', 'threshold-percent', 'max-shrink-percent', 'accept-source-change', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'protect-user', 'protect-group', 'assert-sync-deleted'], 'Safeguards:')
       .option('trash-after-days', { type: 'number', requiresArg: true, describe: 'days a user stays disabled after leaving AD before it goes to the Trash (default 30)' })
       .option('threshold-count', { type: 'number', requiresArg: true, describe: 'a destructive kind (disable, trash, removal, rename) is held when more than this many… (default 10)' })
       .option('threshold-percent', { type: 'number', requiresArg: true, describe: '…and more than this % of managed users (default 5)' })
-      .option('max-shrink-percent', { type: 'number', requiresArg: true, describe: 'nothing destructive when AD shrank more than this % since the last run (default 20)' })
+      .option('max-shrink-percent', { type: 'number', requiresArg: true, describe: 'nothing destructive when AD shrank more than this % since the last complete read (default 20); on the command line it also lifts a shrink hold for this run' })
+      .option('accept-source-change', { type: 'boolean', describe: 'this run only: the AD source (domain, base, filter) changed on purpose; an approval alone never lifts that hold' })
       .option('max-disables', { type: 'number', requiresArg: true, describe: 'this run only: allow up to N disables (lifts an earlier hold for disables)' })
       .option('max-trashes', { type: 'number', requiresArg: true, describe: 'this run only: allow up to N sends to the Trash' })
       .option('max-removals', { type: 'number', requiresArg: true, describe: 'this run only: allow up to N group membership removals' })
@@ -73,7 +75,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       .example('$0 sync --config sync.json --apply --approve 3f2a9c1b7d4e --yes', 'release what a safeguard held')
       .example('$0 sync --config sync.json --report sync.html', 'the plan as a page for the approver'),
   run: async (args, io: CliIo, argv) => {
-    for (const flag of ['plan', 'approve', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'yes'] as const) {
+    for (const flag of ['plan', 'approve', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'accept-source-change', 'yes'] as const) {
       if (args[flag] !== undefined && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
     }
     if (args.plan !== undefined && args.adopt) throw new UsageError('BAD_OPTION', '--adopt makes a new plan; a saved plan already says whom it adopts');
@@ -92,14 +94,13 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     const statePath = settings.statePath ?? defaultStatePath(io.env, duo.host, {
       base: source.kind === 'ldap' ? source.base : '', filter: settings.directory.selection.filter ?? '', usernameAttribute: settings.directory.mapping.usernameAttribute, ldif: source.kind === 'ldif',
     });
-    const clock = io.env.DUO_BRIDGE_SYNC_NOW;
-    if (clock !== undefined && Number.isNaN(Date.parse(clock))) throw new UsageError('BAD_OPTION', `DUO_BRIDGE_SYNC_NOW must be an ISO time, got ${JSON.stringify(clock)}`);
+    const clock = rehearsalClock(io.env.DUO_BRIDGE_SYNC_NOW, duo.host);
     const style = styler(io.outIsTTY);
 
     const result = await runSync({
       directory: settings.directory, policy: { ...settings.policy, adopt: args.adopt ?? false }, client: duo.client, host: duo.host, statePath,
       mode: args.apply ? 'apply' : 'plan', savedPlan: args.plan, approve: args.approve, overrides, bulkSize: bulkSizeOf(args),
-      ...(clock === undefined ? {} : { now: () => new Date(clock) }),
+      ...(clock === undefined ? {} : { now: clock }),
       onNotice: (message) => progress.note(message),
       onStage: (stage) => progress.update(() => `sync: ${stage}`),
       confirm: async (plan) => {
@@ -133,7 +134,8 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
 function oneLine(result: SyncRunResult, host: string): string {
   const plan = result.plan;
   const inSync = plan.actions.length === 0 && plan.held.length === 0 && plan.conflicts.length === 0;
-  const what = inSync ? 'in sync' : plan.actions.length === 0 && plan.held.length === 0 ? 'nothing to change' : `${result.journal === null ? 'planned' : 'applied'} ${plan.actions.length} actions` +
+  const verb = result.mode === 'plan' ? 'planned' : plan.held.length > 0 ? 'applied with a hold:' : 'applied';
+  const what = inSync ? 'in sync' : plan.actions.length === 0 && plan.held.length === 0 ? 'nothing to change' : `${verb} ${plan.actions.length} actions` +
     `${result.failed > 0 ? `, ${result.failed} failed` : ''}${plan.held.length > 0 ? `, ${plan.held.length} held by a safeguard` : ''}`;
   return `sync ${plan.plan_id} ${host}: ${what} · AD ${count(plan.ad_users)} users, ${count(plan.managed)} managed` +
     `${plan.conflicts.length > 0 ? ` · ${count(plan.conflicts.length)} conflicts` : ''}${plan.drift.length > 0 ? ` · ${count(plan.drift.length)} drift` : ''} (exit ${result.exitCode})`;
@@ -143,6 +145,7 @@ function printPlan(io: CliIo, plan: SyncPlan, style: ReturnType<typeof styler>):
   const counts = ACTION_KINDS.map((kind) => [kind, plan.actions.filter((a) => a.kind === kind).length] as const).filter(([, n]) => n > 0);
   io.out(`sync plan ${plan.plan_id}: AD ${count(plan.ad_users)} users · Duo ${count(plan.duo_users)} users · ${count(plan.managed)} managed\n`);
   io.out(counts.length === 0 ? 'nothing to change\n' : `${counts.map(([kind, n]) => `${SYNC_LABELS[kind]} ${count(n)}`).join(' · ')}\n`);
+  for (const notice of plan.notices ?? []) io.out(style('yellow', `note: ${notice}\n`));
   if (plan.held.length > 0) {
     io.out(style('red', `held by a safeguard: ${count(plan.held.length)} destructive actions\n`));
     for (const reason of plan.hold_reasons) io.out(`  because ${reason}\n`);
@@ -154,7 +157,9 @@ function printPlan(io: CliIo, plan: SyncPlan, style: ReturnType<typeof styler>):
     io.out(`  ${SYNC_LABELS[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : a.kind === 'rename' ? ` → ${a.to.username}` : ''}\n`);
   }
   if (destructive.length > LISTED) io.out(`  … and ${count(destructive.length - LISTED)} more\n`);
-  for (const a of plan.actions.filter((x) => x.kind === 'adopt').slice(0, LISTED)) io.out(`  adopt ${a.username} ${a.kind === 'adopt' ? a.how : ''}\n`);
+  for (const a of plan.actions.filter((x) => x.kind === 'adopt' || x.kind === 'reanchor').slice(0, LISTED)) {
+    io.out(a.kind === 'reanchor' ? `  re-anchor ${a.username} to objectGUID ${a.guid} (was ${a.from_guid}; ${a.how})\n` : `  adopt ${a.username}${'how' in a ? ` (${a.how})` : ''}\n`);
+  }
   if (plan.conflicts.length > 0) {
     io.out(style('yellow', `conflicts: ${count(plan.conflicts.length)} AD users not synced\n`));
     for (const c of plan.conflicts.slice(0, LISTED)) io.out(`  ${c.username}: ${c.reason}\n`);
@@ -178,6 +183,10 @@ function printOutcome(io: CliIo, result: SyncRunResult, style: ReturnType<typeof
     if (failed.length > LISTED) io.out(`  … and ${count(failed.length - LISTED)} more\n`);
     io.out(`journal: ${result.journal} (undo with "duo-bridge rollback ${result.journal} --apply")\n`);
   }
-  if (result.heldFile !== null) io.out(`held actions: ${result.heldFile}; review them, then "duo-bridge sync --apply --approve ${result.plan.approve_id}"\n`);
+  if (result.heldFile !== null) {
+    io.out(result.plan.approve_id === null
+      ? `held actions: ${result.heldFile}; an incomplete read or an untrusted clock holds them: no approval releases them, a complete read decides again\n`
+      : `held actions: ${result.heldFile}; review them, then "duo-bridge sync --apply --approve ${result.plan.approve_id}"\n`);
+  }
 }
 

@@ -26,7 +26,8 @@ export function duoBaseUrl(host: string): URL {
   return url;
 }
 
-function isLoopback(hostname: string): boolean {
+/** 127.0.0.0/8, localhost or ::1: a host on this machine (a simulator, a local proxy). */
+export function isLoopback(hostname: string): boolean {
   const bare = hostname.replace(/^\[|\]$/g, '');
   if (bare === 'localhost') return true;
   if (isIP(bare) === 4) return bare.startsWith('127.');

@@ -4,6 +4,7 @@ import { nameKey } from '../../names.js';
 import { phoneKey } from '../../phone.js';
 import { describeToken, tokenKey, TOKEN_TYPES, type TokenRef } from '../../token.js';
 import type { TenantUser } from '../tenant/tenant.js';
+import { append, describeUser, matchPerson, TenantIndex } from './match-person.js';
 
 export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'restore', 'conflict'] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
@@ -60,13 +61,6 @@ export function rowAliases(row: DuoUserRow): Record<string, string> {
   return Object.fromEntries(row.aliases.map(([n, value]) => [`alias${n}`, value]));
 }
 
-function namesOf(names: UserNames): string[] {
-  return [names.username, ...Object.values(names.aliases)];
-}
-
-function describe(user: TenantUser): string {
-  return `"${user.username}" (${user.user_id})`;
-}
 
 interface Match {
   readonly row: DuoUserRow;
@@ -125,7 +119,7 @@ function deviceConflict(m: Match, otherOwner: (key: string, userId: string | und
     const other = otherOwner(phoneKey(phone.phone!), m.user?.user_id);
     if (other === undefined) continue;
     const owner = byId.get(other);
-    return `phone ${phone.phone!.number}${phone.phone!.extension ? ` x${phone.phone!.extension}` : ''} belongs to Duo user ${owner ? describe(owner) : other}: ` +
+    return `phone ${phone.phone!.number}${phone.phone!.extension ? ` x${phone.phone!.extension}` : ''} belongs to Duo user ${owner ? describeUser(owner) : other}: ` +
       'attaching it would let that device approve this user\'s logins too (--share-phones allows it)';
   }
   return null;
@@ -143,7 +137,7 @@ export function tokenConflict(token: TokenRef, known: KnownToken | null | undefi
   const other = known?.owners.find((id) => id !== userId);
   if (other === undefined) return null;
   const owner = byId.get(other);
-  return `${describeToken(token)} is attached to Duo user ${owner ? describe(owner) : other}: a hardware token is one person's; detach it from that user in Duo first`;
+  return `${describeToken(token)} is attached to Duo user ${owner ? describeUser(owner) : other}: a hardware token is one person's; detach it from that user in Duo first`;
 }
 
 export interface DecideOptions {
@@ -198,14 +192,8 @@ export function assertions(options: { readonly syncDeleted?: boolean | undefined
  * decide here, so they cannot disagree.
  */
 export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUser>, options: DecideOptions = {}): Plan {
-  const byName = new Map<string, TenantUser>();
-  const byEmail = new Map<string, TenantUser[]>();
-  const byId = new Map<string, TenantUser>();
-  for (const user of tenant) {
-    byId.set(user.user_id, user);
-    for (const name of namesOf(user)) byName.set(nameKey(name), user);
-    if (user.email) append(byEmail, nameKey(user.email), user);
-  }
+  const index = new TenantIndex(tenant);
+  const { byName, byId } = index;
 
   const byPhone = new Map<string, string[]>();
   for (const user of byId.values()) for (const phone of user.phones) append(byPhone, phoneKey(phone), user.user_id);
@@ -213,7 +201,7 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
   const otherOwner = (key: string, userId: string | undefined): string | undefined =>
     byPhone.get(key)?.find((id) => id !== userId) ?? options.phoneOwners?.(key).find((id) => id !== userId);
 
-  const matches = rows.map((row) => identify(row, byName, byEmail, byId, options));
+  const matches = rows.map((row) => identify(row, index, options));
   for (const m of matches) {
     m.adds = additions(m.row, m.user);
     m.conflict ??= deviceConflict(m, otherOwner, byId, options);
@@ -227,7 +215,7 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
     for (const m of claimants) {
       const others = claimants.slice(0, 6).filter((c) => c !== m).slice(0, 5).map((c) => c.row.line).join(', ');
       const more = claimants.length - 1 - Math.min(5, claimants.length - 1);
-      m.conflict = `rows on lines ${m.row.line} and ${others}${more > 0 ? ` and ${more} more` : ''} both match Duo user ${describe(m.user!)}`;
+      m.conflict = `rows on lines ${m.row.line} and ${others}${more > 0 ? ` and ${more} more` : ''} both match Duo user ${describeUser(m.user!)}`;
     }
   }
   for (const m of matches) m.synced = m.user !== null && !m.conflict && m.how !== 'ours' && m.user.last_directory_sync != null && needsChange(m);
@@ -248,15 +236,8 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
   return { rows: planned, summary };
 }
 
-/** Adds to a list in a map of lists: in place, so a key shared by n users costs n, not n². */
-function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
-}
-
 function syncConflict(user: TenantUser, onlyObstacle: boolean): string {
-  return `Duo user ${describe(user)} is managed by a directory sync (last sync ${new Date(user.last_directory_sync! * 1000).toISOString()}); ` +
+  return `Duo user ${describeUser(user)} is managed by a directory sync (last sync ${new Date(user.last_directory_sync! * 1000).toISOString()}); ` +
     'its next sync would undo this change: take the user out of the sync first' +
     (onlyObstacle ? ` (if that sync has been deleted and Duo only kept the date, re-run with ${SYNC_DELETED_FLAG})` : '');
 }
@@ -275,7 +256,7 @@ function resolveNames(matches: Match[], byName: ReadonlyMap<string, TenantUser>)
         const mover = releasing.get(holder.user_id);
         const keeps = mover !== undefined && [mover.row.username, ...mover.row.aliases.map(([, a]) => a)].some((n) => nameKey(n) === nameKey(name));
         if (mover === undefined || keeps) {
-          m.conflict = `"${name}" belongs to Duo user ${describe(holder)}, ${mover === undefined ? 'a different person' : `which line ${mover.row.line} keeps`}`;
+          m.conflict = `"${name}" belongs to Duo user ${describeUser(holder)}, ${mover === undefined ? 'a different person' : `which line ${mover.row.line} keeps`}`;
           changed = true;
           break;
         }
@@ -284,43 +265,17 @@ function resolveNames(matches: Match[], byName: ReadonlyMap<string, TenantUser>)
   }
 }
 
-function identify(
-  row: DuoUserRow,
-  byName: ReadonlyMap<string, TenantUser>,
-  byEmail: ReadonlyMap<string, TenantUser[]>,
-  byId: ReadonlyMap<string, TenantUser>,
-  options: DecideOptions,
-): Match {
+function identify(row: DuoUserRow, index: TenantIndex, options: DecideOptions): Match {
   const found = (user: TenantUser | null, how: Match['how'], evidence: string, conflict: string | null = null): Match =>
     ({ row, user, how, evidence, conflict, synced: false, adds: NO_ADDITIONS });
-  const hinted = byId.get(options.hints?.get(nameKey(row.username)) ?? '');
+  const hinted = index.byId.get(options.hints?.get(nameKey(row.username)) ?? '');
   // An earlier run of this migrate already gave it the row's username: an ordinary same-username match.
   if (hinted && nameKey(hinted.username) === nameKey(row.username)) return found(hinted, 'username', 'same username');
   if (hinted) return found(hinted, 'hint', 'an interrupted migrate was renaming it');
-
-  const holder = byName.get(nameKey(row.username));
-  const sameUsername = holder && nameKey(holder.username) === nameKey(row.username) ? holder : null;
+  const sameUsername = index.withUsername(row.username);
   if (sameUsername && options.ours?.(sameUsername)) return found(sameUsername, 'ours', 'created by this import');
-  const evidence = new Map<string, { user: TenantUser; why: string }>();
-  for (const [, alias] of row.aliases) {
-    const user = byName.get(nameKey(alias));
-    if (user && !evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `alias "${alias}"` });
-  }
-  const sharing = row.email ? byEmail.get(nameKey(row.email)) ?? [] : [];
-  // Enough to tell one match from several: a tenant where thousands share an email costs this row a few steps.
-  for (const user of sharing.slice(0, 4)) {
-    if (!evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `email ${row.email}` });
-  }
-  if (sameUsername && (evidence.size === 0 || evidence.has(sameUsername.user_id))) return found(sameUsername, 'username', 'same username');
-  if (evidence.size > 1) {
-    const users = [...evidence.values()].slice(0, 3).map((e) => `${describe(e.user)} by ${e.why}`).join(' and ');
-    const more = sharing.length > 3 ? ` (${sharing.length.toLocaleString('en-US')} Duo users have that email)` : '';
-    return found(null, null, '', `the row matches several Duo users: ${users}${more}`);
-  }
-  const only = [...evidence.values()][0];
-  if (only) return found(only.user, 'evidence', `matched by ${only.why}`);
-  if (holder && !sameUsername) return found(null, null, '', `username "${row.username}" is an alias of Duo user ${describe(holder)}, a different person`);
-  return found(null, null, '');
+  const match = matchPerson({ username: row.username, aliases: row.aliases.map(([, a]) => a), email: row.email, guid: row.adGuid }, index);
+  return found(match.user, match.how, match.evidence, match.conflict === null ? null : match.conflict.replace(/^it matches/, 'the row matches'));
 }
 
 function needsChange(m: Match): boolean {
@@ -370,7 +325,7 @@ function toPlannedRow(m: Match, options: DecideOptions): PlannedRow {
   // Never "unchanged" or "created": Duo purges it after the Trash period, and until then it can still sign in.
   if (user.status === TRASHED_STATUS) {
     const days = options.pendingDeletionDays == null ? 'the tenant\'s pending_deletion_days' : `${options.pendingDeletionDays} days`;
-    const where = `Duo user ${describe(user)} is in Duo's Trash, which deletes it for good ${days} after it was trashed`;
+    const where = `Duo user ${describeUser(user)} is in Duo's Trash, which deletes it for good ${days} after it was trashed`;
     if (!options.restoreTrashed) return { row, action: 'conflict', user, reason: `${where}: restore it with ${RESTORE_TRASHED_FLAG}, or empty the Trash first`, target: null, adds: NO_ADDITIONS };
     const changes = userChanges(row, user);
     const target = { username: row.username, aliases: rowAliases(row), fields: changes?.fields ?? {} };
@@ -388,6 +343,6 @@ function toPlannedRow(m: Match, options: DecideOptions): PlannedRow {
   }
   return {
     row, action: 'migrate', user, target, adds,
-    reason: `Duo user ${describe(user)} is this person (${m.evidence}): rename to "${row.username}" with aliases [${Object.values(target.aliases).join(', ')}]${also}${asserted}`,
+    reason: `Duo user ${describeUser(user)} is this person (${m.evidence}): rename to "${row.username}" with aliases [${Object.values(target.aliases).join(', ')}]${also}${asserted}`,
   };
 }

@@ -93,7 +93,8 @@ export async function applySyncActions(
         Object.assign(step.after, a.after);
       }
       if (a.kind === 'enable' || a.kind === 'disable') {
-        step.before.status = a.kind === 'enable' ? 'disabled' : 'active';
+        // The status Duo showed, bypass included: what a rollback sets back.
+        step.before.status = a.status;
         step.after.status = a.kind === 'enable' ? 'active' : 'disabled';
       }
       steps.set(a.user_id!, step);
@@ -165,7 +166,7 @@ async function readBack(client: DuoClient, actions: readonly SyncAction[], creat
 
 /** Whether Duo now shows what the action meant; null when it does. */
 function verify(action: SyncAction, user: TenantUser | null): string | null {
-  if (action.kind === 'adopt') return null;
+  if (action.kind === 'adopt' || action.kind === 'reanchor') return null;
   if (user === null) return action.kind === 'trash' ? null : 'the user is not in Duo';
   const groups = new Set(user.groups.map((g) => nameKey(g.name)));
   switch (action.kind) {

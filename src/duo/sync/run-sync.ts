@@ -13,9 +13,10 @@ import { GroupDirectory } from '../workflows/group-directory.js';
 import { settleCreates } from '../workflows/rollback.js';
 import { applySyncActions, type ApplyOutcome } from './apply-sync.js';
 import { readAdUsers, readDuoUsers } from './read-sides.js';
-import { appliedFrom, fingerprint, heldActionOf, namesFor, planSync, stateFingerprint, type AdUser, type SyncPlan, type SyncPolicy, type ThresholdKind } from './sync-plan.js';
+import { adoptedValues, fingerprint, heldActionOf, namesFor, planSync, stateFingerprint, type AdUser, type RunOverrides, type SyncPlan, type SyncPolicy } from './sync-plan.js';
 import { loadSyncState, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
 import type { TenantUser } from '../tenant/tenant.js';
+import { TRASHED_STATUS } from '../plan/decide.js';
 
 export interface SyncRunOptions {
   readonly directory: DirectoryOptions;
@@ -28,8 +29,11 @@ export interface SyncRunOptions {
   /** --plan FILE: apply exactly this saved plan, refused when what it was made from has changed. */
   readonly savedPlan?: string | undefined;
   readonly approve?: string | undefined;
-  readonly overrides?: Partial<Record<ThresholdKind, number>>;
-  /** The clock the grace period is measured with (tests move it; an admin never needs to). */
+  readonly overrides?: RunOverrides;
+  /**
+   * The clock every time the sync records is on (rehearsals and tests move it: DUO_BRIDGE_SYNC_NOW).
+   * Without it the machine's clock is used, and checked against Duo's.
+   */
   readonly now?: () => Date;
   readonly bulkSize: number;
   readonly onNotice?: (message: string) => void;
@@ -49,6 +53,8 @@ export interface SyncRunResult {
   readonly planFile: string | null;
   readonly heldFile: string | null;
   readonly failed: number;
+  /** plan: nothing was written · apply: the run wrote (or had nothing to write), a hold included. */
+  readonly mode: 'plan' | 'apply';
   /** 0 in sync or applied · 1 some actions failed, or AD users conflict with Duo's · 4 a safeguard held destructive actions. */
   readonly exitCode: 0 | 1 | 4;
 }
@@ -78,15 +84,18 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     const { users: ad, read: adRead } = await readAdUsers(options.directory);
     options.onStage?.('reading Duo');
     const duo = await readDuoUsers(client);
+    const groups = await GroupDirectory.load(client);
+    const syncedGroups = new Set(options.policy.mappedGroups.map(nameKey).filter((g) => groups.get(g)?.synced === true));
     const fresh = planSync({
       // Nobody managed yet (a first run, or a lost state): only adoptions and creates go without approval.
-      ad, adRead, duo, state, firstRun: Object.keys(state.users).length === 0, policy: options.policy, now: now(),
+      ad, adRead, duo: { ...duo, syncedGroups }, state, firstRun: Object.keys(state.users).length === 0, policy: options.policy, now: now(),
       approve: options.approve, ...(options.overrides ? { overrides: options.overrides } : {}),
+      clockProblems: clockProblems(state, now(), options.now === undefined ? client.duoNow() : null),
     });
     if (options.approve !== undefined && fresh.approved === null && state.blocked?.plan_id !== options.approve) {
       throw new UsageError('BAD_OPTION', state.blocked === null
         ? `--approve ${options.approve}: nothing is held; there is nothing to approve`
-        : `--approve ${options.approve}: the held actions are those of plan ${state.blocked.plan_id}`);
+        : `--approve ${options.approve}: that is not what is held now (${state.blocked.plan_id}, held since ${state.blocked.since}); an approval releases exactly the held actions it names: review those, then approve ${state.blocked.plan_id}`);
     }
     const plan = options.savedPlan === undefined ? fresh : await checkSavedPlan(options.savedPlan, host, state, ad, duo.users);
 
@@ -94,7 +103,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       const failed = applied?.results.filter((r) => !r.ok).length ?? 0;
       return {
         plan, applied, state: loaded.status, stateProblem: loaded.status === 'unreadable' ? `${loaded.problem} (set aside as ${loaded.setAside})` : null, recovered,
-        ...files, failed, exitCode: plan.held.length > 0 ? 4 : failed > 0 || plan.conflicts.length > 0 ? 1 : 0,
+        ...files, failed, mode: options.mode, exitCode: plan.held.length > 0 ? 4 : failed > 0 || plan.conflicts.length > 0 ? 1 : 0,
       };
     };
     // Plain sync only plans: Duo and the state stay as they are (an interrupted run's facts aside).
@@ -105,11 +114,11 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     await mkdir(runs, { recursive: true });
     const base = join(runs, `${stamp}-${plan.plan_id}`);
     const heldFile = plan.held.length > 0 ? `${base}.held.json` : null;
-    if (heldFile !== null) await writeJsonAtomically(heldFile, { plan_id: plan.plan_id, reasons: plan.hold_reasons, held: plan.held.map(heldActionOf), approve_with: `duo-bridge sync --apply --approve ${plan.approve_id}` });
+    if (heldFile !== null) await writeJsonAtomically(heldFile, { plan_id: plan.plan_id, reasons: plan.hold_reasons, held: plan.held.map(heldActionOf), approve_with: plan.approve_id === null ? null : `duo-bridge sync --apply --approve ${plan.approve_id}` });
 
     if (plan.actions.length === 0) {
       const out = result(null, { journal: null, planFile: null, heldFile });
-      await saveSyncState(statePath, withRun(settle(state, plan, ad, null, now(), mappedGroupIds(duo.users.values(), options.policy)), plan, 'apply', out.exitCode, now()));
+      await saveSyncState(statePath, withRun(settle(state, plan, ad, duo.users, null, now(), mappedGroupIds(duo.users.values(), options.policy)), plan, 'apply', out.exitCode, now()));
       return out;
     }
     if (options.confirm && !(await options.confirm(plan))) return null;
@@ -118,7 +127,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     await writeJsonAtomically(planFile, plan);
     const journalPath = `${base}.jsonl`;
     // Adoptions and the journal's name are on disk before the first write: a crash loses neither.
-    state = { ...adopt(state, plan, duo.users, options.policy), last_journal: { path: journalPath, plan: planFile, finished: false } };
+    state = { ...recordOwnership(state, plan, ad, duo.users, options.policy, syncedGroups), last_journal: { path: journalPath, plan: planFile, finished: false } };
     await saveSyncState(statePath, state);
 
     const history = new RunHistory();
@@ -127,13 +136,12 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     try {
       await bindJournal(journal, { kind: 'sync', input: planFile, host });
       options.onStage?.(`applying ${plan.actions.length} actions`);
-      const groups = await GroupDirectory.load(client);
       applied = await applySyncActions(client, journal, history, plan.actions, groups, new BulkMode(options.bulkSize, null, options.onNotice));
       await journal.append({ t: 'done', at: now().toISOString() });
     } finally {
       await journal.close();
     }
-    const settled = settle(state, plan, ad, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) });
+    const settled = settle(state, plan, ad, duo.users, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) });
     const out = result(applied, { journal: journalPath, planFile, heldFile });
     await saveSyncState(statePath, withRun({ ...settled, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now()));
     return out;
@@ -143,32 +151,63 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
 }
 
 
-/** The plan's adoptions, recorded as managed users whose applied values are what Duo has now. */
-function adopt(state: SyncState, plan: SyncPlan, duoUsers: ReadonlyMap<string, TenantUser>, policy: SyncPolicy): SyncState {
+/**
+ * The plan's adoptions and re-anchors, recorded before the first write: adopted users with the
+ * values Duo has now (memberships as found), a re-anchored user moved to its new objectGUID with
+ * its history (off the leavers' ladder: it is in AD again).
+ */
+function recordOwnership(state: SyncState, plan: SyncPlan, ad: ReadonlyMap<string, AdUser>, duoUsers: ReadonlyMap<string, TenantUser>, policy: SyncPolicy, synced: ReadonlySet<string>): SyncState {
   const users = { ...state.users };
-  const mapped = new Set(policy.mappedGroups.map(nameKey));
+  const mapped = new Set(policy.mappedGroups.map(nameKey).filter((g) => !synced.has(g)));
   for (const a of plan.actions) {
-    if (a.kind !== 'adopt') continue;
-    const user = duoUsers.get(a.user_id);
-    if (user !== undefined) users[a.guid] = { user_id: a.user_id, origin: 'adopted', applied: appliedFrom(user, mapped) };
+    if (a.kind === 'adopt') {
+      const user = duoUsers.get(a.user_id);
+      if (user !== undefined) users[a.guid] = { user_id: a.user_id, origin: 'adopted', applied: adoptedValues(user, ad.get(a.guid), mapped) };
+    }
+    if (a.kind === 'reanchor' && users[a.from_guid] !== undefined) {
+      const { missing_since: _left, ...kept } = users[a.from_guid]!;
+      delete users[a.from_guid];
+      users[a.guid] = kept;
+    }
   }
   return { ...state, users };
 }
 
 /**
- * The state after a run: created users recorded, gone users forgotten, each acted-on user's applied
- * values moved to what Duo now shows where that is what AD wants, and the deprovisioning ladder's
- * times. Absences count only on a trusted read; the hold (blocked) is set or cleared with the plan.
+ * Why this run's clock can't be trusted with anything destructive: behind the last run's (the
+ * ladder would run backwards), or an hour or more off Duo's (a jump would trash users early).
+ * `duoNow` is null in a rehearsal, whose clock is set on purpose.
  */
-/** The mapped Duo groups' ids, as the listing's users show them (groups nobody is in yet are learned when first used). */
-function mappedGroupIds(users: Iterable<TenantUser | null>, policy: SyncPolicy): Record<string, string> {
-  const mapped = new Set(policy.mappedGroups.map(nameKey));
-  const ids: Record<string, string> = {};
-  for (const user of users) for (const g of user?.groups ?? []) if (mapped.has(nameKey(g.name))) ids[nameKey(g.name)] = g.group_id;
-  return ids;
+function clockProblems(state: SyncState, now: Date, duoNow: number | null): string[] {
+  const problems: string[] = [];
+  const last = state.runs.reduce((max, r) => Math.max(max, Date.parse(r.at) || 0), 0);
+  if (last > now.getTime()) problems.push(`this run's clock (${now.toISOString()}) is behind the last run's (${new Date(last).toISOString()})`);
+  if (duoNow !== null && Math.abs(duoNow - now.getTime()) >= CLOCK_SKEW_MS) {
+    problems.push(`this machine's clock (${now.toISOString()}) is ${Math.round(Math.abs(duoNow - now.getTime()) / 60_000)} minutes off Duo's (${new Date(duoNow).toISOString()})`);
+  }
+  return problems;
 }
 
-function settle(state: SyncState, plan: SyncPlan, ad: ReadonlyMap<string, AdUser>, applied: ApplyOutcome | null, now: Date, groups: Record<string, string>): SyncState {
+const CLOCK_SKEW_MS = 3_600_000;
+
+/**
+ * The state after a run: created users recorded, gone users forgotten, each acted-on user's applied
+ * values moved to what Duo now shows where that is what AD wants, and the deprovisioning ladder's
+ * times. A mark says what the sync set and is still true: a user seen with any other status than
+ * the one the sync set loses the mark, so the sync never lifts a disable someone else made. Absences
+ * count only on a trusted read; the AD size becomes the baseline on every complete read that no
+ * shrink or source change holds. The hold (blocked) is set to the held set's id, cleared when nothing
+ * is held, and left as it was when only an incomplete read held (that is no new incident).
+ */
+function settle(
+  state: SyncState,
+  plan: SyncPlan,
+  ad: ReadonlyMap<string, AdUser>,
+  listed: ReadonlyMap<string, TenantUser>,
+  applied: ApplyOutcome | null,
+  now: Date,
+  groups: Record<string, string>,
+): SyncState {
   const at = now.toISOString();
   const users: Record<string, ManagedUser> = { ...state.users };
   for (const g of plan.gone) delete users[g.guid];
@@ -193,23 +232,39 @@ function settle(state: SyncState, plan: SyncPlan, ad: ReadonlyMap<string, AdUser
       const { missing_since: _gone, ...rest } = next;
       next = rest;
     }
-    if (done?.get('disable')) next = { ...next, disabled_by_sync: at };
-    if (done?.get('enable')) next = without(next, 'disabled_by_sync');
+    if (done?.get('disable')) next = { ...next, disabled_by_sync: at, applied: { ...next.applied, status: 'disabled' } };
+    if (done?.get('enable')) next = { ...without(next, 'disabled_by_sync'), applied: { ...next.applied, status: 'active' } };
     if (done?.get('trash')) next = { ...next, trashed_by_sync: at };
     if (done?.get('restore')) next = without(next, 'trashed_by_sync');
     const after = applied?.after.get(next.user_id);
+    const seen = after === undefined ? listed.get(next.user_id) : after;
+    if (seen != null) {
+      if (seen.status !== 'disabled' && seen.status !== TRASHED_STATUS) next = without(next, 'disabled_by_sync');
+      if (seen.status !== TRASHED_STATUS) next = without(next, 'trashed_by_sync');
+    }
     if (adUser !== undefined && after) next = { ...next, applied: mergeApplied(next.applied, desiredApplied(adUser), after) };
     users[guid] = next;
   }
   const held = plan.held.map(heldActionOf);
+  const blocked = plan.approve_id !== null
+    ? { plan_id: plan.approve_id, since: (plan.approve_id === state.blocked?.plan_id ? state.blocked.since : undefined) ?? at, reasons: [...plan.hold_reasons], held }
+    : held.length === 0 ? null : state.blocked;
   return {
     ...state,
     users,
     groups: { ...state.groups, ...groups },
-    source: plan.source_trusted || state.source === null || plan.approved !== null ? plan.source : state.source,
-    ad_users: plan.source_trusted || plan.approved !== null ? plan.ad_users : state.ad_users,
-    blocked: held.length > 0 ? { plan_id: plan.approve_id ?? plan.plan_id, since: (plan.approve_id === state.blocked?.plan_id ? state.blocked?.since : undefined) ?? at, reasons: [...plan.hold_reasons], held } : null,
+    source: plan.baseline || state.source === null ? plan.source : state.source,
+    ad_users: plan.baseline ? plan.ad_users : state.ad_users,
+    blocked,
   };
+}
+
+/** The mapped Duo groups' ids, as the listing's users show them (groups nobody is in yet are learned when first used). */
+function mappedGroupIds(users: Iterable<TenantUser | null>, policy: SyncPolicy): Record<string, string> {
+  const mapped = new Set(policy.mappedGroups.map(nameKey));
+  const ids: Record<string, string> = {};
+  for (const user of users) for (const g of user?.groups ?? []) if (mapped.has(nameKey(g.name))) ids[nameKey(g.name)] = g.group_id;
+  return ids;
 }
 
 function without(user: ManagedUser, key: 'disabled_by_sync' | 'trashed_by_sync'): ManagedUser {
@@ -243,7 +298,7 @@ function mergeApplied(old: AppliedValues, want: AppliedValues, now: TenantUser):
 function withRun(state: SyncState, plan: SyncPlan, mode: 'apply', exit: number, now: Date): SyncState {
   const counts: Record<string, number> = {};
   for (const a of plan.actions) counts[a.kind] = (counts[a.kind] ?? 0) + 1;
-  return { ...state, runs: [...state.runs, { at: now.toISOString(), plan_id: plan.plan_id, mode, exit, counts, held: plan.held.length }] };
+  return { ...state, runs: [...state.runs, { at: now.toISOString(), plan_id: plan.plan_id, mode, exit, counts, held: plan.held.length, approved: plan.approved }] };
 }
 
 /**

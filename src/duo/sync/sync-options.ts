@@ -4,7 +4,8 @@ import { directoryLists, exportConfigProperties, listOf, readConfigFile, resolve
 import { UsageError } from '../../errors.js';
 import { nameKey } from '../../names.js';
 import { wholeNumber } from '../../option-values.js';
-import { THRESHOLD_KINDS, type DriftKind, type DriftPolicy, type SyncPolicy, type ThresholdKind } from './sync-plan.js';
+import { isLoopback } from '../api/duo-host.js';
+import { THRESHOLD_KINDS, type DriftKind, type DriftPolicy, type RunOverrides, type SyncPolicy, type ThresholdKind } from './sync-model.js';
 
 /** The sync's own keys, as flags or in --config (the same names); the directory keys are export's. */
 export interface SyncArgs extends ExportArgs {
@@ -73,14 +74,34 @@ export async function resolveSyncSettings(cli: SyncArgs, env: NodeJS.ProcessEnv,
 }
 
 /** --max-disables N and its kin: one run's threshold for one kind. */
-export function overridesOf(args: Partial<Record<`max-${'disables' | 'trashes' | 'removals' | 'renames'}`, number | string | undefined>>): Partial<Record<ThresholdKind, number>> {
+/** What the command line allows for this run only (never a config key): a run's own overrides of its safeguards. */
+export function overridesOf(args: Partial<Record<`max-${'disables' | 'trashes' | 'removals' | 'renames' | 'shrink-percent'}`, number | string | undefined>> & { readonly 'accept-source-change'?: boolean | undefined }): RunOverrides {
   const flags: Record<ThresholdKind, `max-${'disables' | 'trashes' | 'removals' | 'renames'}`> = { disable: 'max-disables', trash: 'max-trashes', removal: 'max-removals', rename: 'max-renames' };
-  const overrides: Partial<Record<ThresholdKind, number>> = {};
+  const kinds: Partial<Record<ThresholdKind, number>> = {};
   for (const kind of THRESHOLD_KINDS) {
     const value = args[flags[kind]];
-    if (value !== undefined) overrides[kind] = wholeNumber(flags[kind], value, 0, 10_000_000);
+    if (value !== undefined) kinds[kind] = wholeNumber(flags[kind], value, 0, 10_000_000);
   }
-  return overrides;
+  const shrink = args['max-shrink-percent'];
+  return {
+    ...(Object.keys(kinds).length > 0 ? { kinds } : {}),
+    ...(shrink !== undefined ? { shrinkPercent: wholeNumber('max-shrink-percent', shrink, 0, 100) } : {}),
+    ...(args['accept-source-change'] ? { sourceChange: true } : {}),
+  };
+}
+
+/**
+ * DUO_BRIDGE_SYNC_NOW: the clock of a rehearsal (an ISO 8601 time every time the sync records is
+ * on). Refused against a Duo that is not on this machine: a production tenant runs on real time.
+ */
+export function rehearsalClock(value: string | undefined, host: string): (() => Date) | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw usage(`DUO_BRIDGE_SYNC_NOW must be an ISO 8601 time, got ${JSON.stringify(value)}`);
+  if (!isLoopback(new URL(`https://${host}`).hostname)) {
+    throw usage(`DUO_BRIDGE_SYNC_NOW sets a rehearsal's clock and is refused against ${host}: it is for a simulator on this machine (unset it)`);
+  }
+  return () => new Date(at);
 }
 
 function usage(message: string): UsageError {

@@ -62,6 +62,8 @@ export interface RunSummary {
   readonly exit: number;
   readonly counts: Readonly<Record<string, number>>;
   readonly held: number;
+  /** The held set an approval released in this run: its counts were reviewed, so the rolling window leaves them out. */
+  readonly approved?: string | null;
 }
 
 export interface SyncState {

@@ -4,7 +4,7 @@ import type { SyncAction, SyncPlan } from './sync-plan.js';
 
 /** Each action as people read it (the text output and the report). */
 export const SYNC_LABELS: Readonly<Record<SyncAction['kind'], string>> = {
-  adopt: 'adopt', create: 'create', restore: 'restore', enable: 'enable', update: 'update', rename: 'rename',
+  adopt: 'adopt', reanchor: 're-anchor', create: 'create', restore: 'restore', enable: 'enable', update: 'update', rename: 'rename',
   add_membership: 'add to group', remove_membership: 'remove from group', disable: 'disable', trash: 'send to Trash',
 };
 
@@ -43,7 +43,7 @@ export function syncSummary(result: SyncRunResult, run: { host: string; statePat
   const counts: Record<string, number> = {};
   for (const a of result.plan.actions) counts[a.kind] = (counts[a.kind] ?? 0) + 1;
   return {
-    host: run.host, plan_id: result.plan.plan_id, mode: result.applied === null && result.journal === null ? 'plan' : 'apply', exit: result.exitCode,
+    host: run.host, plan_id: result.plan.plan_id, mode: result.mode, exit: result.exitCode,
     ad_users: result.plan.ad_users, duo_users: result.plan.duo_users, managed: result.plan.managed, counts,
     failed: result.failed, held: result.plan.held.length, hold_reasons: result.plan.hold_reasons, conflicts: result.plan.conflicts.length, drift: result.plan.drift.length,
     state: run.statePath, journal: result.journal, plan_file: result.planFile, held_file: result.heldFile,

@@ -88,7 +88,7 @@ describe('sync plan: what changes', () => {
   it('never takes an AD user whose username attribute went empty for a leaver', () => {
     const plan = world(3, (w) => leave(w, 2), { adRead: { identity: SOURCE, problems: [], doubts: [], unusable: 1, unnamed: new Set([guid(2)]) } });
     expect(plan.actions).toEqual([]);
-    expect(plan.untouched.map((u) => `${u.username}: ${u.reason}`)).toEqual(['u2: in AD without a value in the username attribute: left as it is']);
+    expect(plan.untouched.map((u) => `${u.username}: ${u.reason}`)).toEqual(['u2: in AD without a usable value in the username attribute: left as it is']);
   });
 
   it('re-enables a user the sync disabled, and restores one it trashed, when AD has it enabled again', () => {
@@ -104,7 +104,7 @@ describe('sync plan: what changes', () => {
   it('reports a leaver someone re-enabled in Duo instead of disabling it again (status drift: report by default)', () => {
     const plan = world(3, (w) => {
       leave(w, 1);
-      (w.state.users as Record<string, ManagedUser>)[guid(1)] = managed(1, { disabled_by_sync: NOW.toISOString(), missing_since: NOW.toISOString() });
+      (w.state.users as Record<string, ManagedUser>)[guid(1)] = managed(1, { disabled_by_sync: NOW.toISOString(), missing_since: NOW.toISOString(), applied: { ...managed(1).applied, status: 'disabled' } });
     });
     expect(plan.actions).toEqual([]);
     expect(plan.drift.map((d) => `${d.kind} ${d.username}`)).toEqual(['status u1']);
@@ -171,7 +171,7 @@ describe('sync plan: safeguards, decided before any write', () => {
       leave(w, ...range(1, 3));
       (w.state as { ad_users: number }).ad_users = 130;
     });
-    expect(shrunk.hold_reasons).toEqual([expect.stringMatching(/25% fewer than the last run's 130/)]);
+    expect(shrunk.hold_reasons).toEqual([expect.stringMatching(/25% fewer than the last complete read's 130/)]);
     const moved = world(100, (w) => {
       leave(w, 1);
       (w.state as { source: unknown }).source = { ...SOURCE, filter: '(department=Sales)' };
@@ -194,17 +194,17 @@ describe('sync plan: safeguards, decided before any write', () => {
     expect(first.held).toHaveLength(12);
     const blocked = (change: (w: { ad: Map<string, AdUser> }) => void, context: Partial<PlanContext> = {}) => world(100, (w) => {
       change(w);
-      (w.state as { blocked: SyncState['blocked'] }).blocked = { plan_id: first.plan_id, since: NOW.toISOString(), reasons: first.hold_reasons, held: first.held.map((a) => ({ kind: a.kind, guid: a.guid, user_id: a.user_id, username: a.username, detail: 'not in AD' })) };
+      (w.state as { blocked: SyncState['blocked'] }).blocked = { plan_id: first.approve_id!, since: NOW.toISOString(), reasons: first.hold_reasons, held: first.held.map((a) => ({ kind: a.kind, guid: a.guid, user_id: a.user_id, username: a.username, detail: 'not in AD' })) };
     }, context);
     // A later run with one small leaver is still held: the state is blocked.
-    expect(blocked((w) => leave(w, 1)).hold_reasons).toEqual([expect.stringMatching(/earlier run's hold \(plan [0-9a-f]{12}\) is not approved/)]);
-    const approved = blocked((w) => leave(w, ...range(1, 13)), { approve: first.plan_id });
-    expect(approved.approved).toBe(first.plan_id);
+    expect(blocked((w) => leave(w, 1)).hold_reasons).toEqual([expect.stringMatching(/earlier run's hold \([0-9a-f]{12}\) is not approved/)]);
+    const approved = blocked((w) => leave(w, ...range(1, 13)), { approve: first.approve_id! });
+    expect(approved.approved).toBe(first.approve_id);
     expect(kinds(approved)).toHaveLength(13);
     expect(approved.held).toHaveLength(0);
-    const overridden = blocked((w) => leave(w, ...range(1, 12)), { overrides: { disable: 12 } });
+    const overridden = blocked((w) => leave(w, ...range(1, 12)), { overrides: { kinds: { disable: 12 } } });
     expect(overridden.held).toHaveLength(0);
-    expect(blocked((w) => leave(w, ...range(1, 12)), { overrides: { disable: 11 } }).held).toHaveLength(12);
+    expect(blocked((w) => leave(w, ...range(1, 12)), { overrides: { kinds: { disable: 11 } } }).held).toHaveLength(12);
   });
 
   it('deprovisions nothing on a first run (no state): what it adopts waits for approval', () => {

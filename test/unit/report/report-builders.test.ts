@@ -48,7 +48,7 @@ describe('report builders: each a view of the command\'s JSON', () => {
   });
 
   it('sync: held actions first and marked, failed actions with their error, conflicts and drift listed', async () => {
-    const disable: SyncAction = { kind: 'disable', guid: 'g1', username: 'leaver', user_id: 'DU1', reason: 'disabled in AD' };
+    const disable: SyncAction = { kind: 'disable', guid: 'g1', username: 'leaver', user_id: 'DU1', reason: 'disabled in AD', status: 'active' };
     const trash: SyncAction = { kind: 'trash', guid: 'g2', username: 'gone', user_id: 'DU2', reason: 'left AD 31 days ago' };
     const plan = {
       plan_id: 'p1', source: { domain: 'corp.example', base: '', filter: '' }, ad_users: 10, ad_unusable: 0, duo_users: 10, managed: 10,
