@@ -46,15 +46,19 @@ function domainOf(dn: string): string {
 
 /**
  * Every Duo user, 300 a call, and the total Duo says it holds (`metadata.total_objects`): a listing
- * that returns fewer users than that is incomplete, and no one is taken away on its word.
+ * that returns fewer users than that is incomplete, and no one is taken away on its word. Pages that
+ * disagree on the total mean the tenant changed while it was listed (offsets shift: a user can be
+ * skipped), which makes the listing incomplete too.
  */
 export async function readDuoUsers(client: DuoClient): Promise<DuoRead> {
   const users = new Map<string, TenantUser>();
   let total: number | null = null;
+  const totals = new Set<number>();
   for await (const page of userPages(client)) {
     for (const user of page.items) users.set(user.user_id, toTenantUser(user));
+    if (page.total !== null) totals.add(page.total);
     total = page.total ?? total;
   }
-  return { users, total };
+  const problem = totals.size > 1 ? `the tenant changed while it was listed (its pages said ${[...totals].join(', then ')} users), so users may have been skipped` : null;
+  return { users, total, ...(problem === null ? {} : { problem }) };
 }
-

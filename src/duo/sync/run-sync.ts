@@ -242,7 +242,7 @@ function settle(
       if (seen.status !== 'disabled' && seen.status !== TRASHED_STATUS) next = without(next, 'disabled_by_sync');
       if (seen.status !== TRASHED_STATUS) next = without(next, 'trashed_by_sync');
     }
-    if (adUser !== undefined && after) next = { ...next, applied: mergeApplied(next.applied, desiredApplied(adUser), after) };
+    if (adUser !== undefined && seen != null) next = { ...next, applied: mergeApplied(next.applied, desiredApplied(adUser), seen) };
     users[guid] = next;
   }
   const held = plan.held.map(heldActionOf);

@@ -38,6 +38,7 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
   const readProblems = [
     ...adRead.problems.map((p) => `the AD read is incomplete: ${p}`),
     ...(duo.total !== null && duo.total !== duo.users.size ? [`Duo's listing returned ${duo.users.size} users but says it holds ${duo.total}`] : []),
+    ...(duo.problem === undefined ? [] : [`Duo's listing is incomplete: ${duo.problem}`]),
     ...(context.clockProblems ?? []),
   ];
   for (const problem of readProblems) notices.push(`${problem}: nothing is taken away and no ownership changes until a complete read`);

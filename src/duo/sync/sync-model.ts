@@ -37,6 +37,8 @@ export interface DuoRead {
   readonly users: ReadonlyMap<string, TenantUser>;
   /** Duo's `metadata.total_objects`, when it said. */
   readonly total: number | null;
+  /** Why the listing may be short although its count adds up (the tenant changed while it was listed). */
+  readonly problem?: string;
   /** Name keys of Duo groups a Duo directory sync manages: a mapped one is never changed. */
   readonly syncedGroups?: ReadonlySet<string>;
 }

@@ -49,7 +49,7 @@ export function planSync(context: PlanContext): SyncPlan {
   const managedIds = lazy(() => new Map(Object.entries(state.users).map(([guid, m]) => [m.user_id, guid])));
   const isProtected = (names: readonly string[]): boolean => names.some((n) => policy.protectUsers.has(nameKey(n)));
   const inAd = (guid: string): boolean => ad.has(guid) || adRead.unnamed?.has(guid) === true;
-  const duoComplete = duo.total === null || duo.total === duo.users.size;
+  const duoComplete = (duo.total === null || duo.total === duo.users.size) && duo.problem === undefined;
   const readComplete = adRead.problems.length === 0 && duoComplete;
 
   let managed = 0;

@@ -96,7 +96,34 @@ export async function applyRenames(
       }
     }
   }
-  return results;
+  return unpark(renames, results, current, step);
+}
+
+/**
+ * A user parked on its temporary name whose rename then failed is never left there: it goes back
+ * to the names it had (free: nobody took them, or its rename would not have waited), and its
+ * result says it was parked. Only when even that fails does it stay parked, and the result says so.
+ */
+async function unpark(
+  renames: readonly Rename[],
+  results: RenameResult[],
+  current: ReadonlyMap<string, JournalNames>,
+  step: (r: Rename, to: JournalNames, fields: Readonly<Record<string, string>>) => Promise<string | null>,
+): Promise<RenameResult[]> {
+  const out: RenameResult[] = [];
+  for (const result of results) {
+    const r = renames.find((x) => x.userId === result.userId);
+    if (result.ok || r === undefined || !same(current.get(r.userId)!, tempNames(r.userId))) {
+      out.push(result);
+      continue;
+    }
+    const parked = tempNames(r.userId).username;
+    const back = await step(r, r.from, {});
+    out.push({ ...result, error: back === null
+      ? `${result.error} (it had been parked on ${parked} and is back on ${r.from.username})`
+      : `${result.error}; it is left parked on ${parked} (moving it back failed: ${back}): rename it back to ${r.from.username} in Duo, or re-run` });
+  }
+  return out;
 }
 
 /**
