@@ -27,6 +27,12 @@ describe('planRows', () => {
     expect(actions([row('jfoo', 'JFoo@X')], [user('jane.foo', 'jfoo@x')])).toEqual(['migrate:jane.foo']);
   });
 
+  it('finds the person by the objectGUID a directory sync kept as external_id ({braces} and case aside)', () => {
+    const guid = '4244eb6f-b170-e285-f7d4-d83ee129ff41';
+    const plan = planRows([row('adavis', 'alice@new.example', [], { adGuid: guid })], [user('alice.davis@corp.example', 'alice.davis@corp.example', [], { external_id: `{${guid.toUpperCase()}}` })]);
+    expect(plan.rows[0]).toMatchObject({ action: 'migrate', reason: expect.stringMatching(/matched by objectGUID 4244eb6f-.* \(its external_id\)/) });
+  });
+
   it('an empty cell never counts as a change', () => {
     expect(actions([row('bob')], [user('bob', 'bob@x', [], { realname: 'Bob' })])).toEqual(['unchanged:bob']);
   });
