@@ -30,7 +30,9 @@ describe('sync options', () => {
     await expect(resolveSyncSettings({ 'from-ldif': 'a.ldif', 'threshold-percent': '101' }, {})).rejects.toThrow(UsageError);
     await expect(resolveSyncSettings({ 'from-ldif': 'a.ldif' }, {}, { 'phone-attr': ['mobile'] })).rejects.toThrow(/sync does not manage phones/);
     expect(() => overridesOf({ 'max-disables': 'many' })).toThrow(/--max-disables must be a whole number/);
-    expect(overridesOf({ 'max-disables': '25', 'max-renames': '0' })).toEqual({ disable: 25, rename: 0 });
+    expect(overridesOf({ 'max-disables': '25', 'max-renames': '0' })).toEqual({ kinds: { disable: 25, rename: 0 } });
+    // A shrink or a source change is lifted only by its own flag, for the run that gives it.
+    expect(overridesOf({ 'max-shrink-percent': '50', 'accept-source-change': true })).toEqual({ shrinkPercent: 50, sourceChange: true });
   });
 
   it('ships a Task Scheduler definition as schtasks writes one (UTF-16 with a BOM) and a systemd timer', () => {
