@@ -32,6 +32,8 @@ export interface AdRead {
   readonly unusable: number;
   /** The objectGUIDs of AD users read without a username: present, so never taken for leavers. */
   readonly unnamed?: ReadonlySet<string>;
+  /** AD users with a value validate refuses (a control character, a malformed email): conflicts, never written, still present. */
+  readonly rejected?: readonly { readonly guid: string; readonly username: string; readonly reason: string }[];
 }
 
 /** What the Duo listing returned, and what it said it held. */
@@ -193,6 +195,7 @@ export function planSync(context: PlanContext): SyncPlan {
   const sharedNames = lazy(() => sharedAdNames(ad));
   const managedIds = lazy(() => new Map(Object.entries(state.users).map(([guid, m]) => [m.user_id, guid])));
   const isProtected = (names: readonly string[]): boolean => names.some((n) => policy.protectUsers.has(nameKey(n)));
+  const rejected = new Set((context.adRead.rejected ?? []).map((r) => r.guid));
 
   let managed = 0;
   const manage = (guid: string, user: TenantUser, m: Pick<ManagedUser, 'applied' | 'missing_since' | 'disabled_by_sync' | 'trashed_by_sync'>): void => {
@@ -207,6 +210,7 @@ export function planSync(context: PlanContext): SyncPlan {
       return;
     }
     const base = { guid, username: user.username, user_id: user.user_id };
+    if (adUser === undefined && rejected.has(guid)) return; // a conflict (below): left as it is in Duo
     if (adUser === undefined && context.adRead.unnamed?.has(guid)) {
       untouched.push({ guid, username: user.username, reason: `in AD without a value in the username attribute: left as it is` });
       return;
@@ -310,6 +314,9 @@ export function planSync(context: PlanContext): SyncPlan {
     }
     manage(guid, user, m);
   }
+
+  // AD users whose values validate refuses: never created, updated or renamed with them.
+  for (const r of context.adRead.rejected ?? []) conflicts.push({ guid: r.guid, username: r.username, reason: `AD holds a value Duo must not get: ${r.reason}` });
 
   // AD users nobody manages yet: created, adopted, or a conflict to resolve.
   for (const adUser of ad.values()) {
