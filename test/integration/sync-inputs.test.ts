@@ -77,6 +77,19 @@ describe('duo-bridge sync: directory inputs are hostile inputs', () => {
     expect(named('mailnul')).toEqual([]);
   });
 
+  it('a managed user whose sAMAccountName gains a TAB: a conflict, left as it is in Duo, still present (never counted missing, never disabled)', async () => {
+    const l = lab();
+    const users = labUsers(3);
+    expect((await l.sync(ldifOf(users))).exitCode).toBe(0);
+    users[1]!.sam = 'user\t002';
+    const run = await l.sync(ldifOf(users));
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain('user\\u0009002: AD holds a value Duo must not get: username (sAMAccountName): the value holds a control character (U+0009) at position 5 (CONTROL_CHARACTER)');
+    expect(named('user002').map((u) => u.status)).toEqual(['active']);
+    const state = JSON.parse(readFileSync(join(l.dir, 'sync.state.json'), 'utf8'));
+    expect(Object.values(state.users).filter((u: any) => u.missing_since !== undefined)).toEqual([]);
+  });
+
   it('an empty username-attr in the config is a usage error (exit 2) naming the key, not an "in sync" run; a BOM before the config is read', async () => {
     const l = lab();
     const dir = tmpFiles({ 'empty.json': JSON.stringify({ 'username-attr': '' }), 'bom.json': '\ufeff' + JSON.stringify({ 'username-attr': 'mail' }) });
