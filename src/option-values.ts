@@ -27,3 +27,8 @@ export async function readOptionFile(path: string, option: string): Promise<stri
     throw new UsageError('BAD_OPTION', `${option} ${path}: ${describeFsError(error)}`, { cause: error });
   }
 }
+
+/** A file's text without the byte-order mark Notepad and PowerShell put before UTF-8: JSON.parse refuses it. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}

@@ -30,9 +30,17 @@ export interface DirectoryReadStats {
 
 export function newReadStats(): DirectoryReadStats {
   return {
-    ldap: { entries: 0, pages: 0, referrals: 0, userReferrals: 0 }, ldif: { changeRecords: 0, searchResult: null }, entries: 0,
+    ldap: { entries: 0, pages: 0, referrals: 0, userReferrals: 0 }, ldif: { changeRecords: 0, searchResult: null, referrals: 0, userReferrals: 0 }, entries: 0,
     notUsers: Object.fromEntries(NOT_A_USER.map((why) => [why, 0])) as Record<NotAUser, number>, indistinct: 0, emptyGroups: [],
   };
+}
+
+/**
+ * Search references not followed that may lead to users, from LDAP or from an ldapsearch dump (its
+ * `# refldap://` lines): either way the read may lack users, and is counted the same.
+ */
+export function userReferralsOf(stats: DirectoryReadStats): number {
+  return (stats.ldap.userReferrals ?? 0) + (stats.ldif.userReferrals ?? 0);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { lazyValidator } from '../lazy-validator.js';
 import { UsageError } from '../errors.js';
-import { readOptionFile, wholeNumber } from '../option-values.js';
+import { readOptionFile, wholeNumber, withoutBom } from '../option-values.js';
 import { MAX_GROUPS, MAX_PHONES } from '../csv/columns.js';
 import { parseCountry } from '../phone.js';
 import { formatOf, type TableFormat } from '../csv/row-writer.js';
@@ -105,6 +105,12 @@ export async function resolveDirectoryOptions(
 ): Promise<DirectoryOptions> {
   const pick = <K extends keyof ExportArgs>(key: K, envName?: string): ExportArgs[K] =>
     cli[key] ?? (envName !== undefined && env[envName] ? (env[envName] as ExportArgs[K]) : undefined) ?? config[key];
+  // An empty attribute name reads nothing: every user would come out unnamed and "in sync".
+  for (const key of ['username-attr', 'alias-attr', 'phone-attr', 'from-ldif', 'filter', 'group'] as const) {
+    for (const value of ([] as (string | undefined)[]).concat(pick(key))) {
+      if (value !== undefined && value.trim() === '') throw usage(`--${key} (or "${key}" in --config) is empty: ${EMPTY_ADVICE[key]}`);
+    }
+  }
   const aliasAttributes = pick('alias-attr') ?? [];
   if (aliasAttributes.length > 8) throw usage(`--alias-attr can be given at most 8 times (Duo has alias1..alias8), got ${aliasAttributes.length}`);
   const selection: UserSelection = {
@@ -138,6 +144,15 @@ export async function resolveDirectoryOptions(
   }
   return { source, selection, mapping, duoGroups };
 }
+
+const EMPTY_ADVICE = {
+  'username-attr': 'name the attribute that holds the Duo username (default sAMAccountName), or leave the key out',
+  'alias-attr': 'name an attribute, or leave the key out',
+  'phone-attr': 'name an attribute, or leave the key out',
+  'from-ldif': 'name the LDIF file',
+  filter: 'give an LDAP filter such as (department=Sales), or leave the key out',
+  group: 'give a group DN, or leave the key out',
+} as const;
 
 /** --duo-group DN (the Duo group is named after the group's cn), or a config map of DN → Duo name. */
 function duoGroupMappings(value: ExportArgs['duo-group']): DuoGroupMapping[] {
@@ -251,7 +266,7 @@ const SECRET_KEYS = ['password', 'bind-password', 'bindPassword', 'skey', 'secre
 export async function readConfigFile(path: string, validate: ValidateFunction, secretAdvice: string): Promise<Record<string, unknown>> {
   let data: unknown;
   try {
-    data = JSON.parse(await readOptionFile(path, '--config'));
+    data = JSON.parse(withoutBom(await readOptionFile(path, '--config')));
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw usage(`--config ${path}: not valid JSON (${(error as Error).message})`);

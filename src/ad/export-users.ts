@@ -2,7 +2,7 @@ import { writeFileAtomically } from '../atomic-file.js';
 import { ALIAS_COLUMNS, DUO_COLUMNS, TRACE_COLUMNS } from '../csv/columns.js';
 import { createRowWriter } from '../csv/row-writer.js';
 import type { ExportOptions } from './export-options.js';
-import { newReadStats, readDirectoryUsers } from './directory-users.js';
+import { newReadStats, readDirectoryUsers, userReferralsOf } from './directory-users.js';
 import type { NotAUser } from './ldif-entry-kind.js';
 
 export interface ExportProgress {
@@ -18,6 +18,8 @@ export interface ExportSummary extends ExportProgress {
   /** Users that had more than 8 aliases; the first 8 were kept. */
   readonly aliasOverflow: number;
   readonly referrals: number;
+  /** Search references not followed that may lead to users (LDAP, or `# refldap://` lines in a dump): the CSV may lack users. */
+  readonly userReferrals: number;
   /** LDIF entries read, users or not (0 for LDAP, whose filter selects the users). */
   readonly entries: number;
   /** LDIF entries not exported, by why (disabled accounts, computers, built-in accounts, deleted objects, entries that are only a DN, other objects). */
@@ -81,7 +83,7 @@ export async function exportUsers(
   });
   onProgress({ users, pages: stats.ldap.pages });
   return {
-    users, pages: stats.ldap.pages, missingUsername, disabled, aliasOverflow, referrals: stats.ldap.referrals, entries: stats.entries, notUsers: stats.notUsers, indistinct: stats.indistinct, changeRecords: stats.ldif.changeRecords,
+    users, pages: stats.ldap.pages, missingUsername, disabled, aliasOverflow, referrals: stats.ldap.referrals + (stats.ldif.referrals ?? 0), userReferrals: userReferralsOf(stats), entries: stats.entries, notUsers: stats.notUsers, indistinct: stats.indistinct, changeRecords: stats.ldif.changeRecords,
     unnormalisedPhones, inGroups, emptyGroups: stats.emptyGroups,
   };
 }

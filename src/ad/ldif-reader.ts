@@ -1,13 +1,28 @@
 import { TextDecoder } from 'node:util';
 import { DataError } from '../errors.js';
 import { BINARY_ATTRIBUTE_KEYS, type DirectoryEntry } from './directory-entry.js';
+import { mayReferToUsers } from './ldap-source.js';
 
 export interface LdifStats {
   /** Records skipped because they change entries (changetype modify/delete/modrdn) instead of listing them. */
   changeRecords: number;
-  /** The `result:` of plain `ldapsearch` output (without -LLL), when the dump has one. */
-  searchResult: { readonly code: number; readonly text: string } | null;
+  /**
+   * The `result:` of plain `ldapsearch` output (without -LLL), when the dump has one: the first
+   * that is not a well-formed success. `code` null: the line is not `result: <number> <text>`.
+   */
+  searchResult: { readonly code: number | null; readonly text: string; readonly line: number } | null;
+  /** Search references in the dump (`# refldap://…` with -L/-LL/-LLL, a `ref:` record without): not followed. */
+  referrals?: number;
+  /** Those that may lead to users (not the DNS, configuration or schema partitions): the dump may lack users. */
+  userReferrals?: number;
 }
+
+/**
+ * A search reference as ldapsearch -L, -LL and -LLL write it: a comment "#" + " " + "ref" + the URL
+ * (LDIF_PUT_COMMENT drops the colon), e.g. `# refldap://emea.corp.example/DC=emea,DC=corp,DC=example`.
+ * Only a URL an LDAP client could follow counts: any other comment stays a comment.
+ */
+const REFERENCE_COMMENT = /^#\s*ref:?\s*((?:ldaps?|ldapi|gc):\/\/.*)$/i;
 
 /**
  * Streams the entries of an LDIF file (RFC 2849) as ldifde or `ldapsearch -LLL` write it: folded
@@ -22,6 +37,11 @@ export async function* readLdifEntries(
   let record: { dn: string; line: number; attributes: Map<string, (string | Buffer)[]>; change: boolean } | null = null;
   // Plain ldapsearch ends with a record of its own: "search: 2", "result: 0 Success" (then comments).
   let resultRecord = false;
+  let referenceRecord = false;
+  const countReferral = (uri: string): void => {
+    stats.referrals = (stats.referrals ?? 0) + 1;
+    if (mayReferToUsers(uri)) stats.userReferrals = (stats.userReferrals ?? 0) + 1;
+  };
   let logical: Buffer[] = [];
   let logicalLine = 0;
   let lineNumber = 0;
@@ -30,7 +50,12 @@ export async function* readLdifEntries(
     if (logical.length === 0) return;
     const bytes = logical.length === 1 ? logical[0]! : Buffer.concat(logical);
     logical = [];
-    if (bytes[0] === 0x23 /* # */ || record?.change) return;
+    if (bytes[0] === 0x23 /* # */) {
+      const reference = REFERENCE_COMMENT.exec(bytes.toString('utf8'));
+      if (reference) countReferral(reference[1]!);
+      return;
+    }
+    if (record?.change) return;
     const colon = bytes.indexOf(0x3a);
     if (colon <= 0) throw new DataError('BAD_LDIF', `${file}:${logicalLine}: expected "attribute: value"`);
     const name = bytes.toString('latin1', 0, colon).trim();
@@ -38,10 +63,20 @@ export async function* readLdifEntries(
     const value = decodeValue(bytes, colon, key, file, logicalLine);
     if (record === null) {
       if (key === 'version') return;
+      // Plain ldapsearch (no -L) writes a search reference as a record of its own: "ref: ldap://…".
+      if (referenceRecord || (key === 'ref' && !resultRecord)) {
+        referenceRecord = true;
+        if (key === 'ref') countReferral(value.toString().trim());
+        return;
+      }
       if (resultRecord || key === 'search' || key === 'result') {
         resultRecord = true;
-        const match = /^\s*(\d+)\s*(.*)$/.exec(value.toString());
-        if (key === 'result' && match) stats.searchResult = { code: Number(match[1]), text: match[2]!.trim() };
+        // Anything but "result: 0 …" leaves the dump unproven: "result: banana" is no success.
+        if (key === 'result' && (stats.searchResult === null || stats.searchResult.code === 0)) {
+          const text = value.toString().trim();
+          const match = /^(\d+)(?:\s+(.*))?$/.exec(text);
+          stats.searchResult = match ? { code: Number(match[1]), text: (match[2] ?? '').trim(), line: logicalLine } : { code: null, text, line: logicalLine };
+        }
         return;
       }
       if (key !== 'dn') throw new DataError('BAD_LDIF', `${file}:${logicalLine}: a record must start with "dn:"`);
@@ -62,6 +97,7 @@ export async function* readLdifEntries(
     const done = record;
     record = null;
     resultRecord = false;
+    referenceRecord = false;
     if (done === null) return null;
     if (done.change) {
       stats.changeRecords++;
@@ -91,10 +127,19 @@ export async function* readLdifEntries(
   const last = endRecord();
   if (last) yield last;
   const result = stats.searchResult;
+  if (result !== null && result.code === null) {
+    throw new DataError('LDIF_INCOMPLETE', `${file}:${result.line}: the dump is incomplete: its trailer says "result: ${printable(result.text)}", ` +
+      'not "result: 0 Success"; make the dump again and keep ldapsearch\'s output as it wrote it');
+  }
   if (result !== null && result.code !== 0) {
-    throw new DataError('LDIF_INCOMPLETE', `${file}: the dump is incomplete: ldapsearch ended with "result: ${result.code} ${result.text}"; ` +
+    throw new DataError('LDIF_INCOMPLETE', `${file}:${result.line}: the dump is incomplete: ldapsearch ended with "result: ${result.code} ${printable(result.text)}"; ` +
       'make it again with paging (ldapsearch -E pr=500/noprompt) or without the size limit');
   }
+}
+
+/** A value quoted in a one-line message: control characters shown, not written. */
+function printable(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text).slice(1, -1);
 }
 
 function decodeValue(bytes: Buffer, colon: number, key: string, file: string, line: number): string | Buffer {

@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
-import type { ColumnLayout } from '../csv/columns.js';
+import { ALIAS_COLUMNS, layoutColumns, type ColumnLayout } from '../csv/columns.js';
 import { cleanCell } from '../csv/duo-row.js';
 import { startsWithFormulaTrigger } from '../csv/formula.js';
 import { nameKey } from '../names.js';
@@ -48,7 +48,7 @@ export function checkRow(
   line: number,
   row: number,
   layout: ColumnLayout,
-  registry: NameRegistry,
+  registry: Pick<NameRegistry, 'startRow' | 'add'>,
   options: RowCheckOptions,
   out: Finding[],
   fields = cells.length,
@@ -141,6 +141,33 @@ export function checkRow(
   if (layout.groups.length > 0 || layout.phones.length > 0 || layout.tokens.length > 0) {
     checkGroupsAndDevices(values, line, row, layout, { phones: options.phones ?? null, tokens: options.tokens ?? null }, options.defaultCountry, at, out);
   }
+}
+
+/** The values of one user as duo-bridge would send them to Duo, outside any file (sync's AD users). */
+export interface UserValues {
+  readonly username: string;
+  readonly realname: string;
+  readonly firstname: string;
+  readonly lastname: string;
+  readonly email: string;
+  readonly aliases: readonly string[];
+}
+
+const USER_COLUMNS = ['username', 'realname', 'firstname', 'lastname', 'email', ...ALIAS_COLUMNS] as const;
+let userLayout: ColumnLayout | undefined;
+/** Names shared between users are the caller's to judge (sync has its own view of them): not collected here. */
+const NO_REGISTRY: Pick<NameRegistry, 'startRow' | 'add'> = { startRow: () => undefined, add: () => undefined };
+
+/**
+ * The errors validate would report on a row holding these values: the same rules, so what sync
+ * writes to Duo never differs from what `export` + `validate` call ready. Findings are on line 0.
+ */
+export function userValueErrors(user: UserValues): Finding[] {
+  userLayout ??= layoutColumns(USER_COLUMNS);
+  const cells = [user.username, user.realname, user.firstname, user.lastname, user.email, ...ALIAS_COLUMNS.map((_, i) => user.aliases[i] ?? '')];
+  const out: Finding[] = [];
+  checkRow(cells, 0, 0, userLayout, NO_REGISTRY, { maxAliases: ALIAS_COLUMNS.length }, out);
+  return out.filter((f) => f.severity === 'error');
 }
 
 function valueAt(values: readonly (string | undefined)[], layout: ColumnLayout, column: 'email' | 'status'): string {

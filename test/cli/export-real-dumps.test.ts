@@ -60,7 +60,33 @@ describe('export --from-ldif on dumps as admins make them', () => {
   it('a result other than 0 in ldapsearch\'s trailer: the dump is incomplete, exit 1, nothing written', async () => {
     const { run, dir } = await exportDump(plainDump('4 Size limit exceeded'));
     expect([run.exitCode, existsSync(join(dir, 'users.csv'))]).toEqual([1, false]);
-    expect(run.stderr).toBe(`duo-bridge: ${join(dir, 'dump.ldif')}: the dump is incomplete: ldapsearch ended with "result: 4 Size limit exceeded"; make it again with paging (ldapsearch -E pr=500/noprompt) or without the size limit\n`);
+    expect(run.stderr).toBe(`duo-bridge: ${join(dir, 'dump.ldif')}:68: the dump is incomplete: ldapsearch ended with "result: 4 Size limit exceeded"; make it again with paging (ldapsearch -E pr=500/noprompt) or without the size limit\n`);
+  });
+
+  it('a trailer whose result is not a number ("result: banana") is no success either: incomplete, exit 1, nothing written', async () => {
+    const { run, dir } = await exportDump(plainDump('banana'));
+    expect([run.exitCode, existsSync(join(dir, 'users.csv'))]).toEqual([1, false]);
+    expect(run.stderr).toBe(`duo-bridge: ${join(dir, 'dump.ldif')}:68: the dump is incomplete: its trailer says "result: banana", not "result: 0 Success"; make the dump again and keep ldapsearch's output as it wrote it\n`);
+  });
+
+  it('a -LLL dump taken on port 389 with a "# refldap://" to a child domain: exported, but said plainly to be incomplete', async () => {
+    const users = ['dn: CN=Ryan,OU=People,DC=megabank,DC=local', 'objectClass: user', 'sAMAccountName: ryan', ''].join('\n');
+    const refs = '\n# refldap://emea.megabank.local/DC=emea,DC=megabank,DC=local\n\n# refldap://megabank.local/CN=Configuration,DC=megabank,DC=local\n';
+    const { run, rows } = await exportDump(users + refs);
+    expect([run.exitCode, rows]).toEqual([0, ['ryan']]);
+    expect(run.stderr).toMatch(/warning: the dump is incomplete: 1 referral to other directories \("# refldap:\/\/" or "ref:" lines\) was not followed, so users there are not in .*users\.csv; read the global catalog/);
+    const plain = await exportDump(users);
+    expect(plain.run.stderr).not.toMatch(/incomplete|referral/);
+  });
+
+  it('a --config with a byte-order mark is read; an empty username-attr in it is a usage error (exit 2) naming the key', async () => {
+    const users = ['dn: CN=Ryan,OU=People,DC=megabank,DC=local', 'objectClass: user', 'sAMAccountName: ryan', 'mail: ryan@megabank.local', ''].join('\n');
+    const dir = tmpFiles({ 'bom.json': '\ufeff{ "username-attr": "mail" }', 'empty.json': '{ "username-attr": "" }' });
+    const withBom = await exportDump(users, '--config', join(dir, 'bom.json'));
+    expect([withBom.run.exitCode, withBom.rows]).toEqual([0, ['ryan@megabank.local']]);
+    const empty = await exportDump(users, '--config', join(dir, 'empty.json'));
+    expect(empty.run.exitCode).toBe(2);
+    expect(empty.run.stderr).toBe('duo-bridge: --username-attr (or "username-attr" in --config) is empty: name the attribute that holds the Duo username (default sAMAccountName), or leave the key out\n');
   });
 
   it('entries that are only a DN (an anonymous or limited bind) are unreadable, counted apart with the reason', async () => {

@@ -50,6 +50,12 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
         `${options.mapping.defaultCountry ? '' : ' (numbers without +CC need --default-country)'}: validate lists them\n`);
     }
     if (options.duoGroups.length > 0) io.err(`note: ${count(summary.inGroups)} users are in at least one of the ${count(options.duoGroups.length)} mapped groups\n`);
+    if (summary.userReferrals > 0) {
+      // A search on port 389 refers to a child domain instead of reading it: its users are not in the file.
+      io.err(`warning: the ${options.source.kind === 'ldif' ? 'dump' : 'search'} is incomplete: ${counted(summary.userReferrals, 'referral')} to other directories ` +
+        `(${options.source.kind === 'ldif' ? '"# refldap://" or "ref:" lines' : 'search references'}) ${summary.userReferrals === 1 ? 'was' : 'were'} not followed, so users there are not in ${options.out}; ` +
+        'read the global catalog (port 3268, or 3269 with TLS) or each domain, and do not deprovision on this file\n');
+    }
     for (const dn of summary.emptyGroups) io.err(`warning: no exported user is a member of ${dn}: check the DN\n`);
     for (const line of leftOutLines(summary)) io.err(`${line}\n`);
     if (options.selection.groups.some((dn) => /^CN=Domain Users,/i.test(dn))) {

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { readOptionFile, wholeNumber } from '../../option-values.js';
+import { readOptionFile, wholeNumber, withoutBom } from '../../option-values.js';
 import type { DuoCredentials } from './client.js';
 import { duoBaseUrl } from './duo-host.js';
 
@@ -48,7 +48,7 @@ export async function resolveDuoConnection(args: DuoArgs, env: NodeJS.ProcessEnv
 async function readDuoConfig(path: string): Promise<{ host?: string; ikey?: string }> {
   let data: unknown;
   try {
-    data = JSON.parse(await readOptionFile(path, '--duo-config'));
+    data = JSON.parse(withoutBom(await readOptionFile(path, '--duo-config')));
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw usage(`--duo-config ${path}: not valid JSON`);

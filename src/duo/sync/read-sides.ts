@@ -1,9 +1,10 @@
-import { readDirectoryUsers, newReadStats } from '../../ad/directory-users.js';
+import { readDirectoryUsers, newReadStats, userReferralsOf } from '../../ad/directory-users.js';
 import type { DirectoryOptions } from '../../ad/export-options.js';
 import { buildUserFilter } from '../../ad/user-filter.js';
 import type { DuoClient } from '../api/client.js';
 import { userPages } from '../api/users-api.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
+import { userValueErrors } from '../../validate/row-rules.js';
 import type { AdRead, AdUser, DuoRead } from './sync-plan.js';
 
 /**
@@ -14,6 +15,7 @@ import type { AdRead, AdUser, DuoRead } from './sync-plan.js';
 export async function readAdUsers(options: DirectoryOptions): Promise<{ users: Map<string, AdUser>; read: AdRead }> {
   const stats = newReadStats();
   const users = new Map<string, AdUser>();
+  const rejected: { guid: string; username: string; reason: string }[] = [];
   let unusable = 0;
   const present = new Set<string>();
   const domains = new Map<string, number>();
@@ -24,6 +26,15 @@ export async function readAdUsers(options: DirectoryOptions): Promise<{ users: M
       if (user.adGuid !== '') present.add(user.adGuid);
       continue;
     }
+    // What validate refuses in a CSV (a NUL, a line break or a tab in a name, a malformed email) is
+    // not written to Duo either: the user is a conflict, still present in AD (never a leaver).
+    const errors = userValueErrors(user);
+    if (errors.length > 0) {
+      present.add(user.adGuid);
+      const attribute = (column: string | null): string => `${column} (${attributeOf(column ?? '', options)})`;
+      rejected.push({ guid: user.adGuid, username: printable(user.username), reason: printable(errors.map((e) => `${attribute(e.column)}: ${e.message} (${e.code})`).join('; ')) });
+      continue;
+    }
     const domain = domainOf(user.adDn);
     domains.set(domain, (domains.get(domain) ?? 0) + 1);
     users.set(user.adGuid, {
@@ -32,11 +43,24 @@ export async function readAdUsers(options: DirectoryOptions): Promise<{ users: M
     });
   }
   const problems: string[] = [];
-  if ((stats.ldap.userReferrals ?? 0) > 0) problems.push(`${stats.ldap.userReferrals} referrals to other directories were not followed`);
+  const referrals = userReferralsOf(stats);
+  if (referrals > 0) problems.push(`${referrals} ${referrals === 1 ? 'referral' : 'referrals'} to other directories ${referrals === 1 ? 'was' : 'were'} not followed`);
   const doubts = stats.emptyGroups.map((dn) => `the mapped group ${dn} has no member (missing, or a typo in its DN)`);
   const domain = [...domains].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
   const base = options.source.kind === 'ldap' ? options.source.base : '';
-  return { users, read: { identity: { domain, base, filter: buildUserFilter(options.selection) }, problems, doubts, unusable, unnamed: present } };
+  return { users, read: { identity: { domain, base, filter: buildUserFilter(options.selection) }, problems, doubts, unusable, unnamed: present, rejected } };
+}
+
+/** The AD attribute a Duo column's value came from, to name in a conflict. */
+function attributeOf(column: string, options: DirectoryOptions): string {
+  const { mapping } = options;
+  const fixed: Record<string, string> = { username: mapping.usernameAttribute, email: 'mail', realname: 'displayName or givenName sn', firstname: 'givenName', lastname: 'sn' };
+  return fixed[column] ?? mapping.aliasAttributes.join(', ');
+}
+
+/** A name (or a message quoting a value) as it can be shown on one line: control characters escaped as \\u0000, the rest as it is. */
+function printable(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The DC= suffix of a DN, lower-cased: corp.example for CN=x,OU=y,DC=corp,DC=example. */

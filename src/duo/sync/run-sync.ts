@@ -118,7 +118,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
 
     if (plan.actions.length === 0) {
       const out = result(null, { journal: null, planFile: null, heldFile });
-      await saveSyncState(statePath, withRun(settle(state, plan, ad, duo.users, null, now(), mappedGroupIds(duo.users.values(), options.policy)), plan, 'apply', out.exitCode, now()));
+      await saveSyncState(statePath, withRun(settle(state, plan, ad, duo.users, null, now(), mappedGroupIds(duo.users.values(), options.policy), adRead.unnamed), plan, 'apply', out.exitCode, now()));
       return out;
     }
     if (options.confirm && !(await options.confirm(plan))) return null;
@@ -141,7 +141,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     } finally {
       await journal.close();
     }
-    const settled = settle(state, plan, ad, duo.users, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) });
+    const settled = settle(state, plan, ad, duo.users, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) }, adRead.unnamed);
     const out = result(applied, { journal: journalPath, planFile, heldFile });
     await saveSyncState(statePath, withRun({ ...settled, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now()));
     return out;
@@ -207,6 +207,8 @@ function settle(
   applied: ApplyOutcome | null,
   now: Date,
   groups: Record<string, string>,
+  /** AD users read but not usable (no username, a value validate refuses): in AD, so never missing. */
+  present: ReadonlySet<string> = new Set(),
 ): SyncState {
   const at = now.toISOString();
   const users: Record<string, ManagedUser> = { ...state.users };
@@ -224,7 +226,7 @@ function settle(
     const done = results.get(guid);
     const adUser = ad.get(guid);
     let next: ManagedUser = m;
-    if (adUser === undefined) {
+    if (adUser === undefined && !present.has(guid)) {
       // An absence counts from a read the sync trusts, or one the admin approved, or once it acted on it.
       const counted = plan.source_trusted || plan.approved !== null || done?.get('disable') === true;
       if (counted && next.missing_since === undefined) next = { ...next, missing_since: at };

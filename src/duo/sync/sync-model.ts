@@ -29,6 +29,8 @@ export interface AdRead {
   readonly unusable: number;
   /** The objectGUIDs of AD users read without a username: present, so never taken for leavers. */
   readonly unnamed?: ReadonlySet<string>;
+  /** AD users with a value validate refuses (a control character, a malformed email): conflicts, never written, still present. */
+  readonly rejected?: readonly { readonly guid: string; readonly username: string; readonly reason: string }[];
 }
 
 /** What the Duo listing returned, and what it said it held. */

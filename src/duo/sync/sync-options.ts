@@ -45,6 +45,7 @@ export async function resolveSyncSettings(cli: SyncArgs, env: NodeJS.ProcessEnv,
   }
   const directory = await resolveDirectoryOptions(cli, env, config, { includeDisabled: true });
   const pick = <K extends keyof SyncArgs>(key: K): SyncArgs[K] => cli[key] ?? config[key];
+  if (pick('state')?.trim() === '') throw usage('--state (or "state" in --config) is empty: name the state file, or leave the key out for the default');
   const count = wholeNumber('threshold-count', pick('threshold-count') ?? DEFAULT_THRESHOLD.count, 0, 10_000_000);
   const percent = wholeNumber('threshold-percent', pick('threshold-percent') ?? DEFAULT_THRESHOLD.percent, 0, 100);
   const perKind = config.thresholds ?? {};

@@ -48,7 +48,8 @@ export function planSync(context: PlanContext): SyncPlan {
   const sharedNames = lazy(() => sharedAdNames(ad));
   const managedIds = lazy(() => new Map(Object.entries(state.users).map(([guid, m]) => [m.user_id, guid])));
   const isProtected = (names: readonly string[]): boolean => names.some((n) => policy.protectUsers.has(nameKey(n)));
-  const inAd = (guid: string): boolean => ad.has(guid) || adRead.unnamed?.has(guid) === true;
+  const rejected = new Set((adRead.rejected ?? []).map((r) => r.guid));
+  const inAd = (guid: string): boolean => ad.has(guid) || adRead.unnamed?.has(guid) === true || rejected.has(guid);
   const duoComplete = (duo.total === null || duo.total === duo.users.size) && duo.problem === undefined;
   const readComplete = adRead.problems.length === 0 && duoComplete;
 
@@ -65,6 +66,7 @@ export function planSync(context: PlanContext): SyncPlan {
       return;
     }
     const base = { guid, username: user.username, user_id: user.user_id };
+    if (adUser === undefined && rejected.has(guid)) return; // a conflict (below): left as it is in Duo
     if (adUser === undefined && inAd(guid)) {
       untouched.push({ guid, username: user.username, reason: 'in AD without a usable value in the username attribute: left as it is' });
       return;
@@ -158,6 +160,9 @@ export function planSync(context: PlanContext): SyncPlan {
       actions.push({ ...base, kind: 'remove_membership', group: groupName(policy, group) });
     }
   };
+
+  // AD users whose values validate refuses: never created, updated or renamed with them.
+  for (const r of adRead.rejected ?? []) conflicts.push({ guid: r.guid, username: r.username, reason: `AD holds a value Duo must not get: ${r.reason}` });
 
   // AD users nobody manages yet, decided first: a re-anchored Duo user is reconciled as its new AD self.
   const newcomers = new Map<AdUser, Newcomer>();

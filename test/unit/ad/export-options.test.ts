@@ -108,3 +108,27 @@ describe('loadExportConfig', () => {
     await expect(loadExportConfig(join(dir, 'none.json'))).rejects.toThrow(/no such file/);
   });
 });
+
+describe('hostile option values', () => {
+  it('reads a config file that starts with a byte-order mark (Notepad, PowerShell)', async () => {
+    const dir = tmpFiles({ 'c.json': '\ufeff' + JSON.stringify({ url: 'ldaps://dc1', 'username-attr': 'mail' }) });
+    await expect(loadExportConfig(join(dir, 'c.json'))).resolves.toMatchObject({ url: 'ldaps://dc1', 'username-attr': 'mail' });
+  });
+
+  it.each([
+    [{ 'username-attr': '' }, {}, /--username-attr \(or "username-attr" in --config\) is empty/],
+    [{}, { 'username-attr': ' ' }, /--username-attr \(or "username-attr" in --config\) is empty/],
+    [{ 'alias-attr': ['mail', ''] }, {}, /--alias-attr .* is empty/],
+    [{}, { 'phone-attr': [''] }, /--phone-attr .* is empty/],
+    [{}, { filter: '' }, /--filter .* is empty/],
+    [{}, { group: [''] }, /--group .* is empty/],
+  ])('an empty name where one is needed is a usage error naming the key: flags %j, config %j', async (cli, config, message) => {
+    const failure = resolveExportOptions({ out: 'u.csv', ...cli }, LDAP_ENV, config);
+    await expect(failure).rejects.toBeInstanceOf(UsageError);
+    await expect(resolveExportOptions({ out: 'u.csv', ...cli }, LDAP_ENV, config)).rejects.toThrow(message);
+  });
+
+  it('an empty --from-ldif is refused too, not opened', async () => {
+    await expect(resolveExportOptions({ out: 'u.csv', 'from-ldif': '' }, {})).rejects.toThrow(/--from-ldif .* is empty: name the LDIF file/);
+  });
+});

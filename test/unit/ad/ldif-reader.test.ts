@@ -63,7 +63,7 @@ describe('readLdifEntries', () => {
   });
 
   it('skips change records and counts them; changetype add is an entry', async () => {
-    const stats = { changeRecords: 0, searchResult: null };
+    const stats: LdifStats = { changeRecords: 0, searchResult: null };
     const result = await entries('dn: CN=a\nchangetype: add\nsn: A\n\ndn: CN=b\nchangetype: modify\nreplace: sn\nsn: B\n-\n', 0, stats);
     expect(result.map((e) => e.dn)).toEqual(['CN=a']);
     expect(stats.changeRecords).toBe(1);
@@ -82,5 +82,47 @@ describe('readLdifEntries', () => {
     const failure = entries(text);
     await expect(failure).rejects.toBeInstanceOf(DataError);
     await expect(entries(text)).rejects.toThrow(message);
+  });
+});
+
+describe('readLdifEntries: a dump that says it is incomplete', () => {
+  const user = 'dn: CN=u1,OU=People,DC=corp,DC=example\nsAMAccountName: u1\n';
+  const read = async (text: string): Promise<LdifStats> => {
+    const stats: LdifStats = { changeRecords: 0, searchResult: null };
+    await entries(text, 0, stats);
+    return stats;
+  };
+
+  it('counts a search reference as ldapsearch -LLL writes it (# refldap://…), and whether it may lead to users', async () => {
+    const stats = await read(`${user}\n# refldap://emea.corp.example/DC=emea,DC=corp,DC=example\n\n# refldap://corp.example/CN=Configuration,DC=corp,DC=example\n`);
+    expect([stats.referrals, stats.userReferrals]).toEqual([2, 1]);
+  });
+
+  it('counts one as -L and -LL write it ("# search reference", then "# refldap://…"), folded or not', async () => {
+    const folded = '# refldap://emea.corp.example/OU=People,DC=emea,DC=corp,DC=example?base?one-level\n ?long\n';
+    const stats = await read(`version: 1\n\n# search reference\n${folded}\n${user}`);
+    expect([stats.referrals, stats.userReferrals]).toEqual([1, 1]);
+  });
+
+  it('counts the "ref:" record of plain ldapsearch output (no -L) instead of refusing it', async () => {
+    const stats = await read(`${user}\n# search reference\nref: ldap://emea.corp.example/DC=emea,DC=corp,DC=example\n\n# search result\nsearch: 2\nresult: 0 Success\n`);
+    expect([stats.referrals, stats.userReferrals]).toEqual([1, 1]);
+  });
+
+  it('ordinary comments stay comments: one that mentions a referral is none', async () => {
+    const stats = await read(`# extended LDIF\n# requesting: ALL\n# search reference follows? no\n# refs are listed below\n# ref http://example.test\n${user}`);
+    expect(stats.referrals ?? 0).toBe(0);
+  });
+
+  it.each([['result: banana'], ['result:'], ['result: 0x0 Success'], ['result: Success 0']])('a trailer "%s" is no success: the dump is incomplete, naming file and line', async (trailer) => {
+    const text = `${user}\n# search result\nsearch: 2\n${trailer}\n`;
+    await expect(entries(text)).rejects.toBeInstanceOf(DataError);
+    await expect(entries(text)).rejects.toThrow(/^dump\.ldif:6: the dump is incomplete: its trailer says "result:.*", not "result: 0 Success"/);
+  });
+
+  it('"result: 0 Success" and "result: 0" are complete; a failure before a later success still counts', async () => {
+    await expect(read(`${user}\nsearch: 2\nresult: 0 Success\n`)).resolves.toMatchObject({ searchResult: { code: 0 } });
+    await expect(read(`${user}\nsearch: 2\nresult: 0\n`)).resolves.toMatchObject({ searchResult: { code: 0 } });
+    await expect(entries(`${user}\nsearch: 2\nresult: 4 Size limit exceeded\n\nsearch: 3\nresult: 0 Success\n`)).rejects.toThrow(/dump\.ldif:5: the dump is incomplete: ldapsearch ended with "result: 4 Size limit exceeded"/);
   });
 });

@@ -45,3 +45,18 @@ describe('sync options', () => {
     expect(readFileSync(join(REPO, 'templates', 'duo-bridge-sync.service'), 'utf8')).toMatch(/ExecStart=.*sync --config .* --apply --yes/);
   });
 });
+
+describe('sync options: hostile values', () => {
+  it('reads a --config that starts with a byte-order mark', async () => {
+    const path = join(tmpFiles({ 'sync.json': '\ufeff' + JSON.stringify({ 'from-ldif': 'ad.ldif', 'username-attr': 'mail' }) }), 'sync.json');
+    const settings = await resolveSyncSettings({}, {}, await loadSyncConfig(path));
+    expect(settings.directory.mapping.usernameAttribute).toBe('mail');
+  });
+
+  it('an empty username-attr (config or flag) or state is a usage error naming the key, never an "in sync" run', async () => {
+    await expect(resolveSyncSettings({ 'from-ldif': 'ad.ldif' }, {}, { 'username-attr': '' })).rejects.toThrow(UsageError);
+    await expect(resolveSyncSettings({ 'from-ldif': 'ad.ldif' }, {}, { 'username-attr': '' })).rejects.toThrow(/"username-attr" in --config\) is empty/);
+    await expect(resolveSyncSettings({ 'from-ldif': 'ad.ldif', 'username-attr': '' }, {})).rejects.toThrow(/--username-attr .* is empty/);
+    await expect(resolveSyncSettings({ 'from-ldif': 'ad.ldif', state: '' }, {})).rejects.toThrow(/--state .* is empty/);
+  });
+});
