@@ -66,7 +66,8 @@ export async function openRegular(path: string, what: string, options: { noFollo
 }
 
 /** What a non-regular file is, in words for a message. */
-export function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSymbolicLink(): boolean }): string {
+export function kindOf(info: { isFile(): boolean; isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSymbolicLink(): boolean }): string {
+  if (info.isFile()) return 'a file';
   if (info.isDirectory()) return 'a directory';
   if (info.isFIFO()) return 'a named pipe';
   if (info.isSocket()) return 'a socket';
