@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { constants } from 'node:fs';
-import { lstat, open, rename, stat } from 'node:fs/promises';
+import { lstat, open, realpath, rename, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -212,14 +212,14 @@ async function lastJournalProblem(statePath: string, state: SyncState): Promise<
   const last = state.last_journal;
   if (last === null) return null;
   for (const [field, path, suffix] of [['path', last.path, '.jsonl'], ['plan', last.plan, '.plan.json']] as const) {
-    if (!path.endsWith(suffix) || !isInsideRunsFolder(statePath, path)) {
+    if (!path.endsWith(suffix) || !(isInsideRunsFolder(statePath, path) || (await sameFolderByRealPath(statePath, path)))) {
       return `/last_journal/${field} ${JSON.stringify(path)} is not a ${suffix} file in this state's runs folder ${runsFolderOf(statePath)}`;
     }
     const info = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : error));
     if (info instanceof Error) return `/last_journal/${field} ${path}: ${describeFsError(info)}`;
     if (info !== null && !info.isFile()) return `/last_journal/${field} ${path} is ${kindOf(info)}, not a file the sync wrote`;
   }
-  const head = await firstBytes(last.path, 4096).catch((error: unknown) => error as Error);
+  const head = await firstBytes(last.path, 65536).catch((error: unknown) => error as Error);
   if (head instanceof Error) return `/last_journal/path ${last.path}: ${describeFsError(head)}`;
   if (head === null || head === '') return null;
   const newline = head.indexOf('\n');
@@ -237,6 +237,17 @@ async function lastJournalProblem(statePath: string, state: SyncState): Promise<
   if (record === null || typeof record !== 'object' || record.t !== 'start' || record.kind !== 'sync') return `/last_journal/path ${last.path} is not a sync journal`;
   if (record.host !== state.host) return `/last_journal/path ${last.path} is the journal of a run against Duo host ${String(record.host)}, not ${state.host}`;
   return null;
+}
+
+/**
+ * The same runs folder reached by another spelling (the state's folder through a link one day, by
+ * its real path the next): the real paths of the two folders agree. Still no `..`, still directly
+ * in the folder; the file itself is checked for being a link apart.
+ */
+async function sameFolderByRealPath(statePath: string, path: string): Promise<boolean> {
+  if (path.split(/[\\/]/).includes('..')) return false;
+  const [a, b] = await Promise.all([realpath(dirname(path)).catch(() => null), realpath(runsFolderOf(statePath)).catch(() => null)]);
+  return a !== null && a === b;
 }
 
 /** Up to `limit` bytes from the start of a regular file (never through a link); null: no file. */

@@ -138,6 +138,16 @@ describe('sync state: last_journal names only a journal of its own runs folder',
     if (before !== null) expect(readFileSync(target, 'utf8')).toBe(before);
   });
 
+  it('the same runs folder reached through a linked folder one day and by its real path the next: still its own', async () => {
+    const real = tmpFiles({ 'sync.state.runs/r1.jsonl': START, 'sync.state.runs/r1.plan.json': '{}' });
+    const linkDir = tmpFiles({});
+    const via = join(linkDir, 'link');
+    symlinkSync(real, via);
+    const path = join(real, 'sync.state.json');
+    writeFileSync(path, JSON.stringify(fullState({ last_journal: { path: runs(via, 'r1.jsonl'), plan: runs(via, 'r1.plan.json'), finished: false } })));
+    expect((await loadSyncState(path, HOST)).status).toBe('ok');
+  });
+
   it('a symlink in the runs folder pointing out of it (a symlink escape): unreadable', async () => {
     const { dir, path } = withJournal({ 'victim.jsonl': START, 'sync.state.runs/r1.plan.json': '{}' }, (d) => ({ path: runs(d, 'r1.jsonl'), plan: runs(d, 'r1.plan.json'), finished: false }));
     symlinkSync(join(dir, 'victim.jsonl'), runs(dir, 'r1.jsonl'));
