@@ -140,6 +140,29 @@ describe('rebuildState: a lost state rebuilt from the runs beside it', () => {
     expect(snapshot(l.runs)).toEqual(before);
   });
 
+  it('a hold outlives the lost state: the last run held, so the rebuilt state holds the same actions under the same id', async () => {
+    const { l } = await twoDays();
+    l.ad = l.ad.filter((u) => u.id !== 6 && u.id !== 7);
+    const held = await l.sync(['--apply', '--yes', '--threshold-count', '1', '--threshold-percent', '1']);
+    expect(held.exitCode).toBe(4);
+    const state = JSON.parse(readFileSync(l.state, 'utf8')) as SyncState;
+    expect(state.blocked?.held).toHaveLength(2);
+    rmSync(l.state);
+    const rebuilt = await rebuildState(l.state, state.host, new Date());
+    expect(rebuilt!.state.blocked).toEqual({ ...state.blocked, since: expect.any(String) });
+    // A run that only held writes no plan: whether its read was trusted is unknown, so the held
+    // leavers' ladder starts later (when their disable is applied), never earlier.
+    const heldGuids = new Set(state.blocked!.held.map((h) => h.guid));
+    const expected = ownership(state.users) as Record<string, { missing: boolean }>;
+    for (const guid of heldGuids) expected[guid] = { ...expected[guid]!, missing: false };
+    expect(ownership(rebuilt!.state.users)).toEqual(expected);
+
+    // Approved and applied: the hold is over, and a state rebuilt after that has none.
+    expect((await l.sync(['--apply', '--yes', '--approve', state.blocked!.plan_id])).exitCode).toBe(0);
+    rmSync(l.state);
+    expect((await rebuildState(l.state, state.host, new Date()))!.state.blocked).toBeNull();
+  });
+
   it('no runs folder, or nothing in it: null', async () => {
     const dir = tmpFiles({ 'empty.state.runs/readme.txt': 'x' });
     expect(await rebuildState(join(dir, 'sync.state.json'), 'h', new Date())).toBeNull();

@@ -62,7 +62,9 @@ interface RunFiles {
  *   users the plan lists as gone: forgotten;
  * - disabled_by_sync / trashed_by_sync: a disable or trash the journal shows Duo applied, at that
  *   run's time; cleared by a journaled enable or restore; missing_since from a leaver's disable
- *   ("not in AD"), cleared when a later plan acts on the user as present in AD;
+ *   ("not in AD") applied, or held by a plan made on a trusted read, cleared when a later plan acts
+ *   on the user as present in AD (a run that only held writes no plan, so its leavers' ladder
+ *   starts later than the lost state had it: when their disable is applied; never earlier);
  * - applied values as the plans wanted them (a create's names and fields, a rename's target, an
  *   update's values, memberships); an adopted user's values the plans did not set are empty,
  *   which a later plan reads as "AD wins" rather than as drift;
