@@ -157,8 +157,11 @@ describe('rebuildState: a lost state rebuilt from the runs beside it', () => {
     for (const guid of heldGuids) expected[guid] = { ...expected[guid]!, missing: false };
     expect(ownership(rebuilt!.state.users)).toEqual(expected);
 
-    // Approved and applied: the hold is over, and a state rebuilt after that has none.
-    expect((await l.sync(['--apply', '--yes', '--approve', state.blocked!.plan_id])).exitCode).toBe(0);
+    // The rebuilt hold is released by the approval it names; a state rebuilt after that has none.
+    writeFileSync(l.state, JSON.stringify(rebuilt!.state));
+    const approved = await l.sync(['--apply', '--yes', '--approve', state.blocked!.plan_id]);
+    expect(approved.stderr).not.toMatch(/unreadable|nothing is held/);
+    expect(approved.exitCode).toBe(0);
     rmSync(l.state);
     expect((await rebuildState(l.state, state.host, new Date()))!.state.blocked).toBeNull();
   });
