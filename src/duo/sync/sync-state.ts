@@ -1,13 +1,14 @@
 import { once } from 'node:events';
-import { readFile, rename } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, realpath, rename, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Ajv } from 'ajv';
 import { lazyValidator } from '../../lazy-validator.js';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
+import { INSTANT, kindOf, readRegularFile, syncAjv } from './sync-files.js';
 
 /** What the directory side of a sync is: a different one is never a reason to deprovision. */
 export interface SourceIdentity {
@@ -113,15 +114,23 @@ export type LoadedState =
  * from an empty state, which manages nobody until users are adopted again. An unreadable file is
  * kept beside it (renamed; left in place by a run that only plans), never overwritten. A state of
  * another Duo host is refused.
+ *
+ * The state is an input like any other: only a regular file is read (a pipe, directory or device is
+ * a UsageError, exit 2, never a hang), a BOM is stripped, and every field is checked against a
+ * schema (times must be real ISO date-times). Its `last_journal` is the one path in it the sync
+ * opens for writing (an interrupted run's journal is appended to), so it must name a journal in
+ * this state's own runs folder (see isInsideRunsFolder) that is a sync journal of this host, or no
+ * file yet; anything else makes the state unreadable: a state naming another file never gets
+ * that file truncated or appended to. `<state>.runs` in the way as a file is refused here too
+ * (checkRunsFolder), before anything is read from Duo.
  */
 export async function loadSyncState(path: string, host: string, options: { setAside: boolean } = { setAside: true }): Promise<LoadedState> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'new', state: emptyState(host) };
-    throw new UsageError('STATE_UNREADABLE', `sync state ${path}: ${describeFsError(error)}`, { cause: error });
+  const text = await readRegularFile(path, 'sync state');
+  if (text === null) {
+    await checkRunsFolder(path);
+    return { status: 'new', state: emptyState(host) };
   }
+  await checkRunsFolder(path);
   let data: unknown = null;
   let problem: string | null = null;
   try {
@@ -138,7 +147,8 @@ export async function loadSyncState(path: string, host: string, options: { setAs
     if (state.host !== host) {
       throw new UsageError('STATE_MISMATCH', `sync state ${path} belongs to Duo host ${state.host}, not ${host}: use another --state (one file per tenant and source)`);
     }
-    return { status: 'ok', state };
+    problem = await lastJournalProblem(path, state);
+    if (problem === null) return { status: 'ok', state };
   }
   if (!options.setAside) return { status: 'unreadable', state: emptyState(host), problem, setAside: '(left in place: a plan changes nothing)' };
   const setAside = `${path}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -146,6 +156,119 @@ export async function loadSyncState(path: string, host: string, options: { setAs
     throw new UsageError('STATE_UNREADABLE', `sync state ${path}: ${describeFsError(error)}`, { cause: error });
   });
   return { status: 'unreadable', state: emptyState(host), problem, setAside };
+}
+
+/**
+ * The folder beside the state where each applying run writes its plan, journal and held file:
+ * `<state path without .json>.runs` (as run-sync builds it; not resolved). Call it wherever that
+ * folder is named, so the writer and the checks agree.
+ */
+export function runsFolderOf(statePath: string): string {
+  return `${statePath.replace(/\.json$/, '')}.runs`;
+}
+
+/**
+ * Whether `path` names a file directly inside the runs folder of the state at `statePath`, by its
+ * text alone: both resolved against the working directory, no `..` segment anywhere in `path`, and
+ * its parent is the runs folder itself (the sync writes nothing deeper). Pure, no I/O: a link in
+ * that place (the other half of a symlink escape) is refused where the file is opened
+ * (loadSyncState, rebuildState open such files with O_NOFOLLOW).
+ */
+export function isInsideRunsFolder(statePath: string, path: string): boolean {
+  if (path === '' || path.split(/[\\/]/).includes('..')) return false;
+  const folder = resolve(runsFolderOf(statePath));
+  const file = resolve(path);
+  const same = (a: string, b: string): boolean => (process.platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b);
+  return basename(file) !== '' && same(dirname(file), folder);
+}
+
+/**
+ * Checked before a run reads or writes anything: `<state>.runs` (runsFolderOf) must be a folder or
+ * not exist yet. A file (or pipe, device) in its place is a UsageError (exit 2) naming it; so is a
+ * folder that cannot be looked at. Resolves when all is well.
+ */
+export async function checkRunsFolder(statePath: string): Promise<void> {
+  const folder = runsFolderOf(statePath);
+  let info;
+  try {
+    info = await stat(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new UsageError('STATE_UNREADABLE', `sync runs folder ${folder}: ${describeFsError(error)}`, { cause: error });
+  }
+  if (!info.isDirectory()) {
+    throw new UsageError('STATE_UNREADABLE', `sync runs folder ${folder}: is ${kindOf(info)}, not a folder; move it away (the sync keeps each run's plan and journal there)`);
+  }
+}
+
+/** The start of every sync journal's first line, as JSON.stringify writes the start record. */
+const JOURNAL_HEAD = '{"t":"start","kind":"sync",';
+
+/**
+ * Why the state's last_journal cannot be trusted, or null. A run that stopped part-way has its
+ * journal appended to by the next run: so it must be a file this sync wrote (in the runs folder,
+ * not a link, a regular file that starts as a sync journal of this host) or not exist yet (killed
+ * before its first write). The plan beside it is only read, but a pipe there would hang the run.
+ */
+async function lastJournalProblem(statePath: string, state: SyncState): Promise<string | null> {
+  const last = state.last_journal;
+  if (last === null) return null;
+  for (const [field, path, suffix] of [['path', last.path, '.jsonl'], ['plan', last.plan, '.plan.json']] as const) {
+    if (!path.endsWith(suffix) || !(isInsideRunsFolder(statePath, path) || (await sameFolderByRealPath(statePath, path)))) {
+      return `/last_journal/${field} ${JSON.stringify(path)} is not a ${suffix} file in this state's runs folder ${runsFolderOf(statePath)}`;
+    }
+    const info = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : error));
+    if (info instanceof Error) return `/last_journal/${field} ${path}: ${describeFsError(info)}`;
+    if (info !== null && !info.isFile()) return `/last_journal/${field} ${path} is ${kindOf(info)}, not a file the sync wrote`;
+  }
+  const head = await firstBytes(last.path, 65536).catch((error: unknown) => error as Error);
+  if (head instanceof Error) return `/last_journal/path ${last.path}: ${describeFsError(head)}`;
+  if (head === null || head === '') return null;
+  const newline = head.indexOf('\n');
+  if (newline === -1) {
+    // Torn inside its first line (a crash during the first append): only a sync journal's own start.
+    return JOURNAL_HEAD.startsWith(head) || head.startsWith(JOURNAL_HEAD) ? null : `/last_journal/path ${last.path} is not a sync journal`;
+  }
+  let start: unknown;
+  try {
+    start = JSON.parse(head.slice(0, newline));
+  } catch {
+    start = null;
+  }
+  const record = start as { t?: unknown; kind?: unknown; host?: unknown } | null;
+  if (record === null || typeof record !== 'object' || record.t !== 'start' || record.kind !== 'sync') return `/last_journal/path ${last.path} is not a sync journal`;
+  if (record.host !== state.host) return `/last_journal/path ${last.path} is the journal of a run against Duo host ${String(record.host)}, not ${state.host}`;
+  return null;
+}
+
+/**
+ * The same runs folder reached by another spelling (the state's folder through a link one day, by
+ * its real path the next): the real paths of the two folders agree. Still no `..`, still directly
+ * in the folder; the file itself is checked for being a link apart.
+ */
+async function sameFolderByRealPath(statePath: string, path: string): Promise<boolean> {
+  if (path.split(/[\\/]/).includes('..')) return false;
+  const [a, b] = await Promise.all([realpath(dirname(path)).catch(() => null), realpath(runsFolderOf(statePath)).catch(() => null)]);
+  return a !== null && a === b;
+}
+
+/** Up to `limit` bytes from the start of a regular file (never through a link); null: no file. */
+async function firstBytes(path: string, limit: number): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new Error('not a regular file');
+    const buffer = Buffer.alloc(limit);
+    const { bytesRead } = await handle.read(buffer, 0, limit, 0);
+    return buffer.toString('utf8', 0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -179,28 +302,36 @@ export function stateDigest(state: SyncState, leaveOut: readonly (keyof SyncStat
   return hash.digest('hex');
 }
 
-const text = { type: 'string' };
-const iso = { type: 'string' };
-const validateState = lazyValidator(() => new Ajv({ allErrors: false, strict: true }).compile({
+const text = { type: 'string' } as const;
+const iso = INSTANT;
+const count = { type: 'integer', minimum: 0 } as const;
+const names = { type: 'object', propertyNames: { pattern: '^alias[1-8]$' }, additionalProperties: text } as const;
+/**
+ * Every field is typed and every object closed (additionalProperties: false), so no value can nest
+ * deeper than the schema itself: a state's depth is bounded, and nothing downstream (a stringify,
+ * a digest) meets an arbitrarily deep structure.
+ */
+const validateState = lazyValidator(() => syncAjv().compile({
   type: 'object',
   required: ['version', 'host', 'source', 'users', 'groups', 'blocked', 'ad_users', 'last_journal', 'runs'],
   properties: {
     version: { const: STATE_VERSION },
-    host: text,
+    host: { type: 'string', minLength: 1 },
     source: { anyOf: [{ type: 'null' }, { type: 'object', required: ['domain', 'base', 'filter'], properties: { domain: text, base: text, filter: text }, additionalProperties: false }] },
     users: {
       type: 'object',
+      propertyNames: { minLength: 1 },
       additionalProperties: {
         type: 'object',
         required: ['user_id', 'origin', 'applied'],
         properties: {
-          user_id: text,
+          user_id: { type: 'string', minLength: 1 },
           origin: { enum: ['created', 'adopted'] },
           applied: {
             type: 'object',
             required: ['username', 'aliases', 'realname', 'firstname', 'lastname', 'email', 'status', 'groups'],
             properties: {
-              username: text, aliases: { type: 'object', additionalProperties: text }, realname: text, firstname: text, lastname: text, email: text, status: text,
+              username: text, aliases: names, realname: text, firstname: text, lastname: text, email: text, status: text,
               groups: { type: 'array', items: text },
             },
             additionalProperties: false,
@@ -216,14 +347,25 @@ const validateState = lazyValidator(() => new Ajv({ allErrors: false, strict: tr
         type: 'object', required: ['plan_id', 'since', 'reasons', 'held'],
         properties: {
           plan_id: text, since: iso, reasons: { type: 'array', items: text },
-          held: { type: 'array', items: { type: 'object', required: ['kind', 'guid', 'user_id', 'username', 'detail'], properties: { kind: text, guid: text, user_id: { type: ['string', 'null'] }, username: text, detail: text }, additionalProperties: false } },
+          held: { type: 'array', items: { type: 'object', required: ['kind', 'guid', 'user_id', 'username', 'detail'], properties: { kind: { type: 'string', pattern: '^[a-z_]+$' }, guid: text, user_id: { type: ['string', 'null'] }, username: text, detail: text }, additionalProperties: false } },
         },
         additionalProperties: false,
       }],
     },
     ad_users: { type: ['integer', 'null'], minimum: 0 },
     last_journal: { anyOf: [{ type: 'null' }, { type: 'object', required: ['path', 'plan', 'finished'], properties: { path: text, plan: text, finished: { type: 'boolean' } }, additionalProperties: false }] },
-    runs: { type: 'array', items: { type: 'object' } },
+    runs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['at', 'plan_id', 'mode', 'exit', 'counts', 'held'],
+        properties: {
+          at: iso, plan_id: text, mode: { const: 'apply' }, exit: { type: 'integer', minimum: 0, maximum: 255 },
+          counts: { type: 'object', propertyNames: { pattern: '^[a-z_]+$' }, additionalProperties: count }, held: count,
+        },
+        additionalProperties: false,
+      },
+    },
   },
   additionalProperties: false,
 }));
