@@ -5,6 +5,7 @@ import { runSync, type SyncRunResult } from '../../duo/sync/run-sync.js';
 import { loadSyncConfig, overridesOf, rehearsalClock, resolveSyncSettings, type SyncArgs } from '../../duo/sync/sync-options.js';
 import { ACTION_KINDS, type SyncPlan } from '../../duo/sync/sync-plan.js';
 import { defaultStatePath } from '../../duo/sync/sync-state.js';
+import { sealPlan } from '../../duo/sync/saved-plan.js';
 import { SYNC_LABELS, syncRunJson, syncSummary } from '../../duo/sync/sync-summary.js';
 import { syncReport } from '../../report/sync-report.js';
 import { checkReportPath } from '../../report/write-report.js';
@@ -112,7 +113,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     }).finally(() => progress.done());
     if (result === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
 
-    if (args.out !== undefined) await writeJsonAtomically(args.out, result.plan);
+    if (args.out !== undefined) await writeJsonAtomically(args.out, sealPlan(result.plan));
     const summary = syncSummary(result, { host: duo.host, statePath, calls: duo.client.stats.calls, writes: duo.client.stats.writes, seconds: Number(progress.elapsedSeconds().toFixed(1)) });
     if (args['summary-json'] !== undefined) await writeJsonAtomically(args['summary-json'], summary);
     const json = syncRunJson(summary, result);
@@ -124,7 +125,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       if (result.applied === null) printPlan(io, result.plan, style);
       printOutcome(io, result, style);
     }
-    if (result.stateProblem !== null) io.err(`warning: the sync state was unreadable: ${result.stateProblem}; this run managed only what it adopted\n`);
+    if (result.stateProblem !== null) io.err(`warning: the sync state was unreadable: ${result.stateProblem}\n`);
     if (result.recovered !== null) io.err(`note: the run recorded in ${result.recovered} had stopped part-way; what it did is now in the state\n`);
     io.err(`${oneLine(result, duo.host)}\n`);
     return result.exitCode;

@@ -12,9 +12,11 @@ import { BulkMode } from '../workflows/bulk-mode.js';
 import { GroupDirectory } from '../workflows/group-directory.js';
 import { settleCreates } from '../workflows/rollback.js';
 import { applySyncActions, type ApplyOutcome } from './apply-sync.js';
+import { rebuildState } from './rebuild-state.js';
+import { readSavedPlan, restrictToSaved, sealPlan } from './saved-plan.js';
 import { readAdUsers, readDuoUsers } from './read-sides.js';
 import { adoptedValues, fingerprint, heldActionOf, namesFor, planSync, stateFingerprint, type AdUser, type RunOverrides, type SyncPlan, type SyncPolicy } from './sync-plan.js';
-import { loadSyncState, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
+import { checkRunsFolder, loadSyncState, runsFolderOf, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
 import type { TenantUser } from '../tenant/tenant.js';
 import { TRASHED_STATUS } from '../plan/decide.js';
 
@@ -72,6 +74,10 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
   try {
     const loaded = await loadSyncState(statePath, host, { setAside: options.mode === 'apply' });
     let state = loaded.state;
+    // A lost or unreadable state: ownership rebuilt from the run journals beside it, so leavers who
+    // left meanwhile are still found (and held until approved, as on any run without a trusted state).
+    const rebuilt = loaded.status === 'ok' ? null : await rebuildState(statePath, host, now());
+    if (rebuilt !== null) state = rebuilt.state;
     let recovered: string | null = null;
     if (state.last_journal !== null && !state.last_journal.finished) {
       options.onStage?.(`recording what the interrupted run ${state.last_journal.path} did`);
@@ -86,18 +92,24 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     const duo = await readDuoUsers(client);
     const groups = await GroupDirectory.load(client);
     const syncedGroups = new Set(options.policy.mappedGroups.map(nameKey).filter((g) => groups.get(g)?.synced === true));
+    // A saved plan is applied as the fresh plan restricted to what the admin reviewed: every action re-checked now.
+    const saved = options.savedPlan === undefined ? null : await readSavedPlan(options.savedPlan, host);
+    const adopts = saved?.actions.some((a) => a.kind === 'adopt' || a.kind === 'reanchor') ?? false;
     const fresh = planSync({
-      // Nobody managed yet (a first run, or a lost state): only adoptions and creates go without approval.
-      ad, adRead, duo: { ...duo, syncedGroups }, state, firstRun: Object.keys(state.users).length === 0, policy: options.policy, now: now(),
+      // Nobody managed yet (a first run), or a state rebuilt from journals: only adoptions and creates go without approval.
+      ad, adRead, duo: { ...duo, syncedGroups }, state, firstRun: Object.keys(state.users).length === 0 || rebuilt !== null,
+      policy: adopts ? { ...options.policy, adopt: true } : options.policy, now: now(),
       approve: options.approve, ...(options.overrides ? { overrides: options.overrides } : {}),
       clockProblems: clockProblems(state, now(), options.now === undefined ? client.duoNow() : null),
+      ...(rebuilt === null ? {} : { notes: [`the state was ${loaded.status === 'new' ? 'missing' : 'unreadable'}: rebuilt from ${rebuilt.runs} runs' plans and journals` +
+        `${rebuilt.damaged > 0 ? ` (${rebuilt.damaged} damaged files skipped)` : ''}; nothing is taken away until approved`] }),
     });
     if (options.approve !== undefined && fresh.approved === null && state.blocked?.plan_id !== options.approve) {
       throw new UsageError('BAD_OPTION', state.blocked === null
         ? `--approve ${options.approve}: nothing is held; there is nothing to approve`
         : `--approve ${options.approve}: that is not what is held now (${state.blocked.plan_id}, held since ${state.blocked.since}); an approval releases exactly the held actions it names: review those, then approve ${state.blocked.plan_id}`);
     }
-    const plan = options.savedPlan === undefined ? fresh : await checkSavedPlan(options.savedPlan, host, state, ad, duo.users);
+    const plan = saved === null ? fresh : restrictToSaved(saved, fresh);
 
     const result = (applied: ApplyOutcome | null, files: { journal: string | null; planFile: string | null; heldFile: string | null }): SyncRunResult => {
       const failed = applied?.results.filter((r) => !r.ok).length ?? 0;
@@ -110,7 +122,8 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     if (options.mode === 'plan') return result(null, { journal: null, planFile: null, heldFile: null });
 
     const stamp = now().toISOString().replace(/[:.]/g, '-');
-    const runs = `${statePath.replace(/\.json$/, '')}.runs`;
+    const runs = runsFolderOf(statePath);
+    await checkRunsFolder(statePath);
     await mkdir(runs, { recursive: true });
     const base = join(runs, `${stamp}-${plan.plan_id}`);
     const heldFile = plan.held.length > 0 ? `${base}.held.json` : null;
@@ -124,7 +137,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     if (options.confirm && !(await options.confirm(plan))) return null;
 
     const planFile = `${base}.plan.json`;
-    await writeJsonAtomically(planFile, plan);
+    await writeJsonAtomically(planFile, sealPlan(plan));
     const journalPath = `${base}.jsonl`;
     // Adoptions and the journal's name are on disk before the first write: a crash loses neither.
     state = { ...recordOwnership(state, plan, ad, duo.users, options.policy, syncedGroups), last_journal: { path: journalPath, plan: planFile, finished: false } };
@@ -355,42 +368,4 @@ async function recoverInterruptedRun(client: DuoClient, host: string, state: Syn
     if (guid !== undefined) users[guid] = without(users[guid]!, 'trashed_by_sync');
   }
   return { ...state, users, last_journal: { ...state.last_journal!, finished: true } };
-}
-
-/**
- * A saved plan applies only to what it was made from: the same state, and, for every user it acts
- * on, the same AD values and the same Duo user. Anything else is refused, naming the users.
- */
-async function checkSavedPlan(
-  path: string,
-  host: string,
-  state: SyncState,
-  ad: ReadonlyMap<string, AdUser>,
-  duo: ReadonlyMap<string, TenantUser>,
-): Promise<SyncPlan> {
-  let plan: SyncPlan;
-  try {
-    plan = JSON.parse(await readFile(path, 'utf8')) as SyncPlan;
-  } catch (error) {
-    throw new UsageError('BAD_PLAN', `--plan ${path}: not a sync plan (${(error as Error).message})`);
-  }
-  if (typeof plan?.plan_id !== 'string' || !Array.isArray(plan.actions) || typeof plan.basis !== 'object') throw new UsageError('BAD_PLAN', `--plan ${path}: not a sync plan (make one with "sync --out FILE")`);
-  if (plan.host !== host) throw new UsageError('BAD_PLAN', `--plan ${path} was made for Duo host ${plan.host}, not ${host}`);
-  if (plan.state_sha256 !== stateFingerprint(state)) {
-    throw new DataError('STALE_PLAN', `saved plan ${plan.plan_id} is stale: the sync state changed since it was made (another sync ran); nothing was changed — plan again`);
-  }
-  const stale: string[] = [];
-  const userIdOf = new Map<string, string | null>();
-  for (const a of [...plan.actions, ...plan.held]) userIdOf.set(a.guid, a.user_id);
-  for (const [guid, print] of Object.entries(plan.basis)) {
-    const userId = userIdOf.get(guid) ?? null;
-    if (fingerprint(ad.get(guid), userId === null ? undefined : duo.get(userId)) !== print) {
-      stale.push([...plan.actions, ...plan.held].find((a) => a.guid === guid)?.username ?? guid);
-    }
-  }
-  if (stale.length > 0) {
-    throw new DataError('STALE_PLAN', `saved plan ${plan.plan_id} is stale: AD or Duo changed since it was made for ${stale.length} users ` +
-      `(${stale.slice(0, 10).join(', ')}${stale.length > 10 ? `, … and ${stale.length - 10} more` : ''}); nothing was changed — plan again`);
-  }
-  return plan;
 }

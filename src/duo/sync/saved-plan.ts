@@ -116,6 +116,8 @@ export function actionKey(a: SyncAction): string {
         return nameKey(a.group);
       case 'update':
         return Object.fromEntries(Object.entries(a.after).sort(([x], [y]) => (x < y ? -1 : 1)));
+      case 'reanchor':
+        return a.from_guid;
       default:
         return null;
     }
@@ -195,12 +197,13 @@ const ACTION_SCHEMAS: Record<Exclude<SyncAction['kind'], 'remove_membership'>, o
     },
   },
   adopt: { required: ['how'], properties: { user_id: id, how: text } },
+  reanchor: { required: ['from_guid', 'how'], properties: { user_id: id, from_guid: id, how: text } },
   restore: { properties: { user_id: id } },
-  enable: { required: ['reason'], properties: { user_id: id, reason: text } },
+  enable: { required: ['reason', 'status'], properties: { user_id: id, reason: text, status: text } },
   update: { required: ['before', 'after'], properties: { user_id: id, before: fieldValues, after: { ...fieldValues, minProperties: 1 } } },
   rename: { required: ['from', 'to'], properties: { user_id: id, from: journalNames, to: journalNames } },
   add_membership: { required: ['group'], properties: { user_id: id, group: id } },
-  disable: { required: ['reason'], properties: { user_id: id, reason: text } },
+  disable: { required: ['reason', 'status'], properties: { user_id: id, reason: text, status: text } },
   trash: { required: ['reason'], properties: { user_id: id, reason: text } },
 };
 
@@ -229,7 +232,7 @@ const validatePlan = lazyValidator(() => {
   return ajv.compile({
     type: 'object',
     required: ['plan_id', 'made_at', 'host', 'source', 'ad_users', 'ad_unusable', 'duo_users', 'managed', 'actions', 'held', 'hold_reasons', 'conflicts',
-      'drift', 'gone', 'untouched', 'basis', 'state_sha256', 'approved', 'approve_id', 'source_trusted'],
+      'drift', 'gone', 'untouched', 'notices', 'basis', 'state_sha256', 'approved', 'approve_id', 'read_complete', 'baseline', 'source_trusted'],
     properties: {
       plan_id: id, made_at: INSTANT, host: id,
       source: { type: 'object', required: ['domain', 'base', 'filter'], properties: { domain: text, base: text, filter: text }, additionalProperties: false },
@@ -248,11 +251,14 @@ const validatePlan = lazyValidator(() => {
       },
       gone: { type: 'array', items: { type: 'object', required: ['guid', 'user_id', 'username'], properties: { guid: id, user_id: id, username: text }, additionalProperties: false } },
       untouched: { type: 'array', items: { type: 'object', required: ['guid', 'username', 'reason'], properties: { guid: id, username: text, reason: text }, additionalProperties: false } },
+      notices: { type: 'array', items: text },
       basis: { type: 'object', additionalProperties: text },
       state_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       approved: { type: ['string', 'null'] },
       approve_id: { type: ['string', 'null'] },
       source_trusted: { type: 'boolean' },
+      read_complete: { type: 'boolean' },
+      baseline: { type: 'boolean' },
       digest: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     },
     additionalProperties: false,

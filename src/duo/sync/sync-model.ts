@@ -91,6 +91,8 @@ export interface PlanContext {
   readonly overrides?: RunOverrides;
   /** Why this run's clock can't be trusted (behind the last run, or far from Duo's): nothing destructive. */
   readonly clockProblems?: readonly string[];
+  /** What the run knows about its own inputs that the admin must read (a state rebuilt from journals). */
+  readonly notes?: readonly string[];
 }
 
 export interface UserFields {

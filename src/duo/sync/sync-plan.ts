@@ -265,7 +265,7 @@ export function planSync(context: PlanContext): SyncPlan {
     drift,
     gone,
     untouched,
-    notices: [...holds.notices, ...notices],
+    notices: [...(context.notes ?? []), ...holds.notices, ...notices],
     basis,
     state_sha256: stateSha,
     approved: holds.approved,

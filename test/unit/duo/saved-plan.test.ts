@@ -256,9 +256,9 @@ describe('restrictToSaved: a fresh plan restricted to what the admin reviewed', 
 describe('actionKey: what makes two actions the same', () => {
   const base = { guid: guid(1), username: 'u1', user_id: 'DU1' };
   it('kind, guid and user_id; a membership\'s group by name key; a rename\'s and an update\'s targets; never a reason', () => {
-    expect(actionKey({ ...base, kind: 'disable', reason: 'a' })).toBe(actionKey({ ...base, kind: 'disable', reason: 'b' }));
-    expect(actionKey({ ...base, kind: 'disable', reason: 'a' })).not.toBe(actionKey({ ...base, kind: 'trash', reason: 'a' }));
-    expect(actionKey({ ...base, kind: 'disable', reason: 'a' })).not.toBe(actionKey({ ...base, user_id: 'DU2', kind: 'disable', reason: 'a' }));
+    expect(actionKey({ ...base, kind: 'disable', reason: 'a', status: 'active' })).toBe(actionKey({ ...base, kind: 'disable', reason: 'b', status: 'active' }));
+    expect(actionKey({ ...base, kind: 'disable', reason: 'a', status: 'active' })).not.toBe(actionKey({ ...base, kind: 'trash', reason: 'a' }));
+    expect(actionKey({ ...base, kind: 'disable', reason: 'a', status: 'active' })).not.toBe(actionKey({ ...base, user_id: 'DU2', kind: 'disable', reason: 'a', status: 'active' }));
     expect(actionKey({ ...base, kind: 'add_membership', group: 'VPN' })).toBe(actionKey({ ...base, kind: 'add_membership', group: 'vpn' }));
     expect(actionKey({ ...base, kind: 'add_membership', group: 'VPN' })).not.toBe(actionKey({ ...base, kind: 'add_membership', group: 'Staff' }));
     const to = { username: 'new', aliases: { alias1: 'a' } };
