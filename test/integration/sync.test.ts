@@ -196,18 +196,22 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     expect([...fake.duo.users.values()].every((u) => u.status === 'active')).toBe(true);
   });
 
-  it('a lost state file is never a license to deprovision: the run adopts and holds', async () => {
+  it('a lost state file is never a license to deprovision: ownership is rebuilt from the run journals, and what it finds is held', async () => {
     const l = await synced();
     rmSync(join(l.dir, 'sync.state.json'));
     l.ad.find((u) => u.id === 3)!.disabled = true;
+    l.ad = l.ad.filter((u) => u.id !== 4);
     const lost = await l.sync(['--apply', '--yes']);
-    expect(lost.exitCode).toBe(1);
-    expect(lost.stdout).toMatch(/conflicts: 40 AD users not synced/);
-    const adopted = await l.sync(['--apply', '--yes', '--adopt']);
-    expect(adopted.exitCode).toBe(4);
-    expect(adopted.stdout).toMatch(/no sync state yet/);
+    expect(lost.exitCode).toBe(4);
+    expect(lost.stdout).toMatch(/the state was missing: rebuilt from 1 runs' plans and journals; nothing is taken away until approved/);
+    expect(lost.stdout).toMatch(/disable user003 \(disabled in AD\)/);
+    expect(lost.stdout).toMatch(/disable user004 \(not in AD\)/);
     expect(status('user003')).toBe('active');
     expect(Object.keys(stateOf(l).users)).toHaveLength(40);
+    const id = /--approve ([0-9a-f]{12})/.exec(lost.stdout)![1]!;
+    expect((await l.sync(['--apply', '--yes', '--approve', id])).exitCode).toBe(0);
+    expect(status('user003')).toBe('disabled');
+    expect(status('user004')).toBe('disabled');
   });
 
   it('an unreadable state file is set aside, never overwritten, and the run behaves as a first one', async () => {
@@ -237,7 +241,7 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     userNamed('user005')!.realname = 'Changed Meanwhile';
     const stale = await l.sync(['--apply', '--plan', planFile, '--yes']);
     expect(stale.exitCode).toBe(1);
-    expect(stale.stderr).toMatch(/saved plan [0-9a-f]{12} is stale: AD or Duo changed since it was made for 1 users \(user005\)/);
+    expect(stale.stderr).toMatch(/saved plan [0-9a-f]{12} is stale: AD or Duo changed since it was made for 1 actions \(disable user005\)/);
     expect(status('user005')).toBe('active');
 
     userNamed('user005')!.realname = 'Given5 Sur5';

@@ -140,7 +140,8 @@ function namesKey(names: { username: string; aliases: Readonly<Record<string, st
  * did not review are left out. Everything else (plan_id, basis, hold_reasons…) is fresh's.
  *
  * Throws DataError 'STALE_PLAN' (exit 1), naming the users, when any action of `saved.actions` is
- * not among fresh.actions: not proposed at all ("AD or Duo changed since it was made") or only held
+ * not among fresh.actions, or its user's basis (AD's values and the Duo user) changed since: not
+ * proposed as it was ("AD or Duo changed since it was made") or only held
  * ("a safeguard holds it now"); then nothing may be applied. Throws UsageError 'BAD_PLAN' when the
  * two plans are for different Duo hosts.
  *
@@ -157,7 +158,8 @@ export function restrictToSaved(saved: SealedPlan, fresh: SyncPlan): SyncPlan {
   for (const a of saved.actions) {
     const key = actionKey(a);
     reviewed.add(key);
-    if (proposed.has(key)) continue;
+    // Terraform's rule too: what the plan was made from (AD's values and the Duo user) must not have moved.
+    if (proposed.has(key) && fresh.basis[a.guid] === saved.basis[a.guid]) continue;
     (held.has(key) ? holding : changed).push(`${a.kind} ${a.username}`);
   }
   if (changed.length > 0 || holding.length > 0) {

@@ -362,6 +362,7 @@ const validateState = lazyValidator(() => syncAjv().compile({
         properties: {
           at: iso, plan_id: text, mode: { const: 'apply' }, exit: { type: 'integer', minimum: 0, maximum: 255 },
           counts: { type: 'object', propertyNames: { pattern: '^[a-z_]+$' }, additionalProperties: count }, held: count,
+          approved: { type: ['string', 'null'] },
         },
         additionalProperties: false,
       },
