@@ -39,19 +39,19 @@ describe('rollback of a sync run after later runs', () => {
     expect(userNamed('user003').status).toBe('disabled');
     userNamed('user004').status = 'bypass';
 
-    // The preview says it before --apply.
     const preview = await cli(['rollback', a]);
-    expect(preview.stdout).toContain(`will skip: user003 status: the run wrote "disabled", now "disabled" (changed since by ${c})`);
-    expect(preview.stdout).toContain('will skip: user004 status: the run wrote "disabled", now "bypass" (changed since by someone in Duo)');
-    expect(preview.exitCode).toBe(1);
-
     const report = join(dir, 'rollback.html');
     const applied = await cli(['rollback', a, '--apply', '--yes', '--format', 'json', '--report', report]);
-    expect(applied.stderr).not.toMatch(/at .*\.js:\d+/);
-    expect(applied.exitCode).toBe(1);
+    // The tenant first: the later runs' and the admin's values stay, the rest is undone.
     expect(userNamed('user003').status).toBe('disabled');
     expect(userNamed('user004').status).toBe('bypass');
     expect(userNamed('user005').status).toBe('active');
+    expect(applied.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(applied.exitCode).toBe(1);
+    // The preview said it before --apply.
+    expect(preview.stdout).toContain(`will skip: user003 status: the run wrote "disabled", now "disabled" (changed since by ${c})`);
+    expect(preview.stdout).toContain('will skip: user004 status: the run wrote "disabled", now "bypass" (changed since by someone in Duo)');
+    expect(preview.exitCode).toBe(1);
     const json = JSON.parse(applied.stdout);
     const id = (name: string) => userNamed(name).user_id;
     expect(json.skipped).toEqual([
@@ -79,16 +79,15 @@ describe('rollback of a migrate after a change in Duo', () => {
 
     const journal = join(dir, 'users.migrate.jsonl');
     const preview = await cli(['rollback', journal]);
-    expect(preview.stdout).toContain('will skip: alice names: the run wrote "alice (aliases alice@example.com)", now "alice (aliases alice.smith@example.com)" (changed since by someone in Duo)');
-    expect(preview.exitCode).toBe(1);
-
     const applied = await cli(['rollback', journal, '--apply', '--yes', '--format', 'json']);
+    expect([alice.username, alice.aliases]).toEqual(['alice', { alias1: 'alice.smith@example.com' }]);
+    expect([bob.username, bob.aliases]).toEqual(['bob@example.com', {}]);
     expect(applied.exitCode).toBe(1);
     expect(JSON.parse(applied.stdout).skipped).toEqual([
       { user_id: alice.user_id, username: 'alice', what: 'names', wrote: 'alice (aliases alice@example.com)', current: 'alice (aliases alice.smith@example.com)', by: 'someone in Duo' },
     ]);
-    expect([alice.username, alice.aliases]).toEqual(['alice', { alias1: 'alice.smith@example.com' }]);
-    expect([bob.username, bob.aliases]).toEqual(['bob@example.com', {}]);
+    expect(preview.stdout).toContain('will skip: alice names: the run wrote "alice (aliases alice@example.com)", now "alice (aliases alice.smith@example.com)" (changed since by someone in Duo)');
+    expect(preview.exitCode).toBe(1);
   });
 
   it('an import --update: its alias change is undone only while Duo still holds it', async () => {
@@ -100,11 +99,11 @@ describe('rollback of a migrate after a change in Duo', () => {
     jfoo.aliases = { alias1: 'j.foo@example.com' };
 
     const applied = await cli(['rollback', join(dir, 'users.journal.jsonl'), '--apply', '--yes', '--format', 'json']);
+    expect(jfoo.aliases).toEqual({ alias1: 'j.foo@example.com' });
+    expect(kim.aliases).toEqual({ alias1: 'old.kim@example.com' });
     expect(applied.exitCode).toBe(1);
     expect(JSON.parse(applied.stdout).skipped).toEqual([
       { user_id: jfoo.user_id, username: 'jfoo', what: 'names', wrote: 'jfoo (aliases jane.foo@example.com)', current: 'jfoo (aliases j.foo@example.com)', by: 'someone in Duo' },
     ]);
-    expect(jfoo.aliases).toEqual({ alias1: 'j.foo@example.com' });
-    expect(kim.aliases).toEqual({ alias1: 'old.kim@example.com' });
   });
 });
