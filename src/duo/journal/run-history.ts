@@ -92,7 +92,7 @@ export class RunHistory {
    * of a user, by writeKey, each write by its intent id in journal order: the last one is the value
    * the run left there, which a rollback compares with Duo before it writes anything back.
    */
-  private readonly writes = new Map<string, Map<number, Written>>();
+  private readonly writes = new Map<string, [id: number, value: Written][]>();
   private bulkRefusal: string | null = null;
   private readonly pending = new Map<number, Pending>();
 
@@ -215,15 +215,12 @@ export class RunHistory {
 
   /** The value this run last wrote to `what` of a user (see writeKey), if it wrote one. */
   lastWritten(userId: string, what: string): Written | undefined {
-    return lastOf(this.writes.get(writeKey(userId, what)));
+    return this.writes.get(writeKey(userId, what))?.at(-1)?.[1];
   }
 
   /** Every thing this run wrote, by writeKey, with the last value it wrote there. */
   *lastWrites(): Iterable<[key: string, value: Written]> {
-    for (const [key, values] of this.writes) {
-      const last = lastOf(values);
-      if (last !== undefined) yield [key, last];
-    }
+    for (const [key, values] of this.writes) yield [key, values.at(-1)![1]];
   }
 
   /** Phones this run created and has not deleted. */
@@ -235,9 +232,10 @@ export class RunHistory {
 
   private announce(id: number, effects: readonly Effect[], window: SendWindow): void {
     for (const [key, value] of writesOf(effects)) {
-      let values = this.writes.get(key);
-      if (values === undefined) this.writes.set(key, (values = new Map()));
-      values.set(id, value);
+      const values = this.writes.get(key);
+      if (values === undefined) this.writes.set(key, [[id, value]]);
+      else if (values.at(-1)![0] === id) values[values.length - 1] = [id, value];
+      else values.push([id, value]);
     }
     for (const effect of effects) {
       switch (effect.kind) {
@@ -346,9 +344,9 @@ export class RunHistory {
   /** A refused write (or operation): what it announced did not happen. */
   private withdraw(id: number, effects: readonly Effect[]): void {
     for (const [key] of writesOf(effects)) {
-      const values = this.writes.get(key);
-      values?.delete(id);
-      if (values?.size === 0) this.writes.delete(key);
+      const values = this.writes.get(key)?.filter(([written]) => written !== id);
+      if (values === undefined || values.length === 0) this.writes.delete(key);
+      else this.writes.set(key, values);
     }
     for (const effect of effects) {
       switch (effect.kind) {
@@ -451,12 +449,6 @@ function writesOf(effects: readonly Effect[]): [string, Written][] {
     }
   }
   return writes;
-}
-
-function lastOf<T>(values: ReadonlyMap<number, T> | undefined): T | undefined {
-  let last: T | undefined;
-  for (const value of values?.values() ?? []) last = value;
-  return last;
 }
 
 function addWindow(map: Map<string, Uncertain>, key: string, id: number, window: SendWindow): void {

@@ -1,5 +1,6 @@
 import type { JournalNames } from '../journal/journal.js';
-import type { RollbackCheck, RollbackPlan, RollbackResult } from './rollback.js';
+import type { RollbackPlan, RollbackResult } from './rollback.js';
+import type { RollbackCheck } from './rollback-check.js';
 import type { SkippedUndo } from './rollback-compare.js';
 
 /** What `rollback --format json` prints: what undoing the run does (the preview), and once applied what it did. */
