@@ -23,6 +23,10 @@ export async function rollbackReport(json: RollbackJson, run: RunInfo): Promise<
     for (const f of json.restore_fields) {
       yield failedIf({ action: 'set fields back', user: f.user_id, userId: f.user_id, changes: Object.entries(f.to).map(([field, after]) => ({ field, before: '', after })), reason: 'the values before the run', where: '', risk: null });
     }
+    for (const s of json.skipped) {
+      yield { action: 'skip: changed since the run', user: s.username ?? s.user_id, userId: s.user_id, changes: [{ field: s.what, before: `the run wrote: ${s.wrote}`, after: `now: ${s.current}` }],
+        reason: `changed since by ${s.by}: left as it is`, where: '', risk: 'conflict' };
+    }
     for (const m of json.remove_memberships) yield { action: 'remove from group', user: m.user_id, userId: m.user_id, changes: [{ field: 'group', before: m.group_id, after: '' }], reason: 'the run added it', where: '', risk: 'destructive' };
     for (const m of json.add_back_memberships) yield { action: 'add back to group', user: m.user_id, userId: m.user_id, changes: [{ field: 'group', before: '', after: m.group_id }], reason: 'the run removed it', where: '', risk: null };
     for (const p of json.delete_phones) yield { action: 'delete phone', user: p, userId: '', changes: [], reason: 'the run created it', where: '', risk: 'destructive' };
@@ -45,6 +49,9 @@ export async function rollbackReport(json: RollbackJson, run: RunInfo): Promise<
       ...(json.groups_created.length > 0 ? [`The run created the groups ${json.groups_created.join(', ')}: left in place.`] : []),
       ...(json.already_trashed > 0 ? [`${json.already_trashed} users were already sent to the Trash by an earlier rollback.`] : []),
       ...(outcome?.failed_devices ?? []).map((f) => `Failed: ${f.what}: ${f.error}`),
+      ...(json.skipped.length > 0 ? [`${json.skipped.length} ${json.skipped.length === 1 ? 'change is' : 'changes are'} skipped: the value changed since the run (a later run or someone in Duo), so it is left as it is.`] : []),
+      ...(json.compared_with_duo ? [] : ['Compared with later runs\' journals only: run the preview with Duo credentials to compare with the values in Duo.']),
+      ...json.changed_since.map((c) => `${c.user_id} goes to the Trash all the same (the run created it), though its ${c.what} changed since by ${c.by}.`),
     ],
     rows,
   };

@@ -148,8 +148,10 @@ export function expectedPage(name: ReportName, made: MadeReport): { bars: Record
     case 'rollback':
       return {
         bars: Object.fromEntries(Object.entries({ 'disable and send to Trash': json.trash.length, 'remove from group': json.remove_memberships.length, 'delete phone': json.delete_phones.length, 'detach phone': json.detach_phones.length,
-          'take out of the Trash': json.untrash.length, 'restore names': json.restore_names.length, 'set fields back': json.restore_fields.length, 'add back to group': json.add_back_memberships.length }).filter(([, n]) => n > 0)),
-        attention: Object.fromEntries(Object.entries({ 'disable and send to Trash': json.trash.length, 'remove from group': json.remove_memberships.length, 'delete phone': json.delete_phones.length, 'detach phone': json.detach_phones.length }).filter(([, n]) => n > 0)),
+          'take out of the Trash': json.untrash.length, 'restore names': json.restore_names.length, 'set fields back': json.restore_fields.length, 'add back to group': json.add_back_memberships.length,
+          'skip: changed since the run': json.skipped.length }).filter(([, n]) => n > 0)),
+        attention: Object.fromEntries(Object.entries({ 'disable and send to Trash': json.trash.length, 'remove from group': json.remove_memberships.length, 'delete phone': json.delete_phones.length, 'detach phone': json.detach_phones.length,
+          'skip: changed since the run': json.skipped.length }).filter(([, n]) => n > 0)),
       };
     case 'sync': {
       const label = (kind: string) => SYNC_LABEL[kind] ?? kind;

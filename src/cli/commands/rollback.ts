@@ -3,6 +3,7 @@ import type { DuoArgs } from '../../duo/api/connection.js';
 import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { UsageError } from '../../errors.js';
 import { readRollbackPlan, rollbackJournalPath, rollbackRun, type RollbackPlan } from '../../duo/workflows/rollback.js';
+import { checkRollback, type RollbackCheck } from '../../duo/workflows/rollback-check.js';
 import { rollbackJson, type RollbackJson } from '../../duo/workflows/rollback-json.js';
 import { rollbackReport } from '../../report/rollback-report.js';
 import { checkReportPath } from '../../report/write-report.js';
@@ -49,16 +50,20 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       // Credentials are not needed for a preview; with them, it is checked against the tenant they name, and says its Trash period.
       const duo = await connectToDuo(args, io).catch((error: unknown) => (error instanceof UsageError ? null : Promise.reject(error)));
       const plan = await readRollbackPlan(path, duo?.host);
+      const check = await checkRollback(plan, duo?.client ?? null);
       const days = duo !== null && plan.trash.length > 0 ? await pendingDeletionDays(duo.client) : null;
-      await emit(rollbackJson(path, plan, { pendingDeletionDays: days }), duo?.host ?? null);
+      await emit(rollbackJson(path, plan, check, { pendingDeletionDays: days }), duo?.host ?? null);
       if (!json) {
         io.out(`rollback of ${path} (Duo host ${plan.host}): ${describe(plan, plan.trash)}\n`);
         list(io, plan, plan.trash);
         if (plan.unsettled > 0) io.out(`  and ${count(plan.unsettled)} creates whose answer was lost: --apply reads Duo first, and undoes those it created\n`);
         if (days !== null) io.out(`Duo keeps users in its Trash for ${days} days (the tenant's pending_deletion_days), then deletes them for good\n`);
+        listChecked(io.out, check, check.skipped, 'will skip');
+        if (!check.compared) io.out('  (compared with later runs\' journals only: with Duo credentials set, the values in Duo are compared too)\n');
       }
       io.err('nothing was changed: add --apply to roll back (Duo is read first, then you are asked)\n');
-      return 0;
+      // Like plan with conflicts: the data has a problem an admin should see before --apply.
+      return check.skipped.length > 0 ? 1 : 0;
     }
     const { client, host } = await connectToDuo(args, io);
     const result = await rollbackRun({
@@ -68,6 +73,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
         if (!json) {
           io.out(`rollback of ${path}: ${what}\n`);
           list(io, preview.plan, preview.pendingTrash);
+          listChecked(io.out, preview.check, preview.check.skipped, 'will skip');
         }
         if (!json && preview.pendingDeletionDays !== null) {
           io.out(`Duo keeps users in its Trash for ${preview.pendingDeletionDays} days (the tenant's pending_deletion_days), then deletes them for good: restore them there until then\n`);
@@ -77,8 +83,8 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       },
     });
     if (result === null) return 0;
-    const { devices, trash, names, disabled, preview, untrashed, fieldsRestored } = result;
-    await emit(rollbackJson(path, preview.plan, { pendingTrash: preview.pendingTrash, pendingDeletionDays: preview.pendingDeletionDays, result }), host);
+    const { devices, trash, names, disabled, preview, untrashed, fieldsRestored, skipped } = result;
+    await emit(rollbackJson(path, preview.plan, preview.check, { pendingTrash: preview.pendingTrash, pendingDeletionDays: preview.pendingDeletionDays, result }), host);
     if (untrashed > 0) io.err(`took ${count(untrashed)} users out of the Trash\n`);
     if (fieldsRestored > 0) io.err(`set back the fields of ${count(fieldsRestored)} users\n`);
     for (const f of devices.failed.slice(0, LISTED)) io.err(`failed: ${f.what}: ${f.error}\n`);
@@ -101,8 +107,10 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
         `${count(refused.length)} failed, ${count(names.missing.length)} no longer in Duo\n`);
       failed += refused.length + names.missing.length;
     }
+    listChecked((line) => io.err(line), { ...preview.check, already: result.already, changedSince: [] }, skipped, 'skipped');
+    if (skipped.length > 0) io.err(`skipped ${counted(skipped.length, 'change')}: changed since the run, left as they are now\n`);
     io.err(`journal: ${rollbackJournalPath(path)}\n`);
-    return failed > 0 ? 1 : 0;
+    return failed > 0 || skipped.length > 0 ? 1 : 0;
   },
 };
 
@@ -121,6 +129,17 @@ function describe(plan: RollbackPlan, pendingTrash: readonly string[]): string {
     plan.fields.length > 0 ? `set back the fields (status, names, email) it changed on ${count(plan.fields.length)} users` : '',
   ].filter(Boolean);
   return work.length === 0 ? 'nothing to undo' : work.join(', ');
+}
+
+/** The compare's verdicts: what is (or was) skipped and why, what is already as before, created users changed since. */
+function listChecked(write: (line: string) => void, check: RollbackCheck, skipped: RollbackCheck['skipped'], verb: string): void {
+  for (const s of skipped.slice(0, LISTED)) {
+    write(`${verb}: ${s.username ?? s.user_id} ${s.what}: the run wrote "${s.wrote}", now "${s.current}" (changed since by ${s.by})\n`);
+  }
+  if (skipped.length > LISTED) write(`… and ${count(skipped.length - LISTED)} more changed since the run\n`);
+  if (check.already.length > 0) write(`${counted(check.already.length, 'group membership')} already as before the run (changed since): nothing to do\n`);
+  for (const c of check.changedSince.slice(0, LISTED)) write(`${c.user_id} goes to the Trash all the same (the run created it), though its ${c.what} changed since by ${c.by}\n`);
+  if (check.changedSince.length > LISTED) write(`… and ${count(check.changedSince.length - LISTED)} more changes by later runs to users the run created\n`);
 }
 
 function list(io: CliIo, plan: RollbackPlan, pendingTrash: readonly string[]): void {

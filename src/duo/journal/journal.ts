@@ -234,6 +234,44 @@ export class Journal {
 }
 
 /**
+ * Another run's journal, read without taking its lock or mending a torn line (that run may still be
+ * writing it): its start record, or null when the file is not a duo-bridge journal.
+ */
+export async function readJournalStart(path: string): Promise<Extract<JournalRecord, { t: 'start' }> | null> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    // A start record is a few hundred bytes; a longer first line is not one.
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(16 * 1024), 0, 16 * 1024, 0);
+    const end = buffer.subarray(0, bytesRead).indexOf(10);
+    if (end === -1) return null;
+    const record = JSON.parse(buffer.toString('utf8', 0, end)) as Partial<JournalRecord>;
+    return record.t === 'start' && typeof record.host === 'string' && typeof record.at === 'string' ? (record as Extract<JournalRecord, { t: 'start' }>) : null;
+  } catch {
+    return null;
+  } finally {
+    await file.close();
+  }
+}
+
+/** Streams another run's journal records, read-only (see readJournalStart); a line that is not a record is passed over. */
+export async function readJournalRecords(path: string, visit: (record: JournalRecord) => void): Promise<void> {
+  await readLines(path, (line) => {
+    let record: JournalRecord;
+    try {
+      record = JSON.parse(line) as JournalRecord;
+    } catch {
+      return;
+    }
+    visit(record);
+  });
+}
+
+/**
  * Streams a file's complete lines (split on LF, as the journal writes them) without holding the
  * file. Returns where the last complete line ends, and whether bytes follow it; null: no file.
  */

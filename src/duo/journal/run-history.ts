@@ -9,6 +9,23 @@ export interface SendWindow {
   readonly to: number;
 }
 
+/**
+ * A value a run wrote to one thing of a user (see writeKey): a field's value, a user's names, or
+ * one of the words below for a membership and the Trash.
+ */
+export type Written = string | JournalNames;
+export const MEMBER = 'member';
+export const NOT_MEMBER = 'not a member';
+export const IN_TRASH = 'in the Trash';
+export const NOT_IN_TRASH = 'not in the Trash';
+
+/** The thing of a user a write sets: a field name (status included), `names`, `group <group_id>` or `trash`. */
+export const writeKey = (userId: string, what: string): string => `${userId}\t${what}`;
+export const splitWriteKey = (key: string): { userId: string; what: string } => {
+  const tab = key.indexOf('\t');
+  return { userId: key.slice(0, tab), what: key.slice(tab + 1) };
+};
+
 /** A window for journals written before intents carried their times: any time. */
 const ANY_TIME: SendWindow = { from: -Infinity, to: Infinity };
 
@@ -70,6 +87,12 @@ export class RunHistory {
   readonly uncertainTrash = new Set<string>();
   /** Users this run took out of the Trash (undone by sending them back). */
   readonly restored = new Set<string>();
+  /**
+   * What this run wrote (or may have: an unanswered write counts, a refused one not) to each thing
+   * of a user, by writeKey, each write by its intent id in journal order: the last one is the value
+   * the run left there, which a rollback compares with Duo before it writes anything back.
+   */
+  private readonly writes = new Map<string, [id: number, value: Written][]>();
   private bulkRefusal: string | null = null;
   private readonly pending = new Map<number, Pending>();
 
@@ -190,6 +213,16 @@ export class RunHistory {
     return [...this.tokenAttachments.values()];
   }
 
+  /** The value this run last wrote to `what` of a user (see writeKey), if it wrote one. */
+  lastWritten(userId: string, what: string): Written | undefined {
+    return this.writes.get(writeKey(userId, what))?.at(-1)?.[1];
+  }
+
+  /** Every thing this run wrote, by writeKey, with the last value it wrote there. */
+  *lastWrites(): Iterable<[key: string, value: Written]> {
+    for (const [key, values] of this.writes) yield [key, values.at(-1)![1]];
+  }
+
   /** Phones this run created and has not deleted. */
   createdPhoneIds(): string[] {
     return [...this.phonesCreated.values()].filter((id) => !this.deletedPhones.has(id));
@@ -198,6 +231,12 @@ export class RunHistory {
   // --- replay ----------------------------------------------------------------------------------
 
   private announce(id: number, effects: readonly Effect[], window: SendWindow): void {
+    for (const [key, value] of writesOf(effects)) {
+      const values = this.writes.get(key);
+      if (values === undefined) this.writes.set(key, [[id, value]]);
+      else if (values.at(-1)![0] === id) values[values.length - 1] = [id, value];
+      else values.push([id, value]);
+    }
     for (const effect of effects) {
       switch (effect.kind) {
         case 'user':
@@ -216,6 +255,8 @@ export class RunHistory {
           break;
         }
         case 'fields': {
+          // A rename's field values come without the values before (import --update): nothing to set back.
+          if (Object.keys(effect.before).length === 0) break;
           const first = this.originalFields.get(effect.user_id) ?? {};
           for (const [field, value] of Object.entries(effect.before)) if (!(field in first)) first[field] = value;
           this.originalFields.set(effect.user_id, first);
@@ -302,6 +343,11 @@ export class RunHistory {
 
   /** A refused write (or operation): what it announced did not happen. */
   private withdraw(id: number, effects: readonly Effect[]): void {
+    for (const [key] of writesOf(effects)) {
+      const values = this.writes.get(key)?.filter(([written]) => written !== id);
+      if (values === undefined || values.length === 0) this.writes.delete(key);
+      else this.writes.set(key, values);
+    }
     for (const effect of effects) {
       switch (effect.kind) {
         case 'user':
@@ -373,6 +419,36 @@ export class RunHistory {
     }
     return false;
   }
+}
+
+/** What a write sets, per writeKey: the things of a user a rollback compares before it writes them back. */
+function writesOf(effects: readonly Effect[]): [string, Written][] {
+  const writes: [string, Written][] = [];
+  for (const effect of effects) {
+    switch (effect.kind) {
+      case 'fields':
+        for (const [field, value] of Object.entries(effect.after)) writes.push([writeKey(effect.user_id, field), value]);
+        break;
+      case 'status':
+        writes.push([writeKey(effect.user_id, 'status'), effect.status]);
+        break;
+      case 'rename':
+        writes.push([writeKey(effect.user_id, 'names'), effect.after]);
+        break;
+      case 'membership':
+        writes.push([writeKey(effect.user_id, `group ${effect.group_id}`), effect.removed ? NOT_MEMBER : MEMBER]);
+        break;
+      case 'trash':
+        writes.push([writeKey(effect.user_id, 'trash'), IN_TRASH]);
+        break;
+      case 'restore':
+        writes.push([writeKey(effect.user_id, 'trash'), NOT_IN_TRASH]);
+        break;
+      default:
+        break;
+    }
+  }
+  return writes;
 }
 
 function addWindow(map: Map<string, Uncertain>, key: string, id: number, window: SendWindow): void {

@@ -13,7 +13,7 @@ import type { FieldStep, Intent, JournalNames, JournalRecord, RenameStep } from 
  * | aliases    | repeating it (idempotent)                                  | —                                      | goes with its user                |
  * | rename     | reading the user back                                      | —                                      | renaming back to the first names  |
  * | status     | reading the user back                                      | —                                      | (rollback's own step)             |
- * | fields     | reading the user back                                      | —                                      | writing the first values back     |
+ * | fields     | reading the user back                                      | —                                      | writing the first values back (a rename's fields: none journaled) |
  * | membership | nothing: undone anyway, a 404 counts as done               | announced and not refused              | removing it (if the user stays); a removal: adding it back |
  * | group      | listing groups: that name found later is the run's         | its group_id came back, or was claimed | named, never deleted              |
  * | phone      | finding an unattached phone of that number                 | its phone_id came back, or was claimed | deleting the phone                |
@@ -57,7 +57,7 @@ export const WRITE_KINDS: KindTable = {
   aliases: (intent) => [{ kind: 'aliases', username: intent.usernames[0] }],
   rename: (intent) => [
     { kind: 'rename', user_id: intent.user_id, before: intent.before, after: intent.after },
-    ...(intent.fields?.status ? [{ kind: 'status' as const, user_id: intent.user_id, status: intent.fields.status }] : []),
+    ...renameFields(intent.user_id, intent.fields ?? {}),
   ],
   bulk: (intent, answer) => {
     const failed = new Set(answer?.status === 'ok' ? answer.failed_operations ?? [] : []);
@@ -85,6 +85,17 @@ export const WRITE_KINDS: KindTable = {
 function fieldEffects(step: FieldStep): Effect[] {
   const effects: Effect[] = [{ kind: 'fields', user_id: step.user_id, before: step.before, after: step.after }];
   if (step.after.status !== undefined) effects.push({ kind: 'status', user_id: step.user_id, status: step.after.status });
+  return effects;
+}
+
+/**
+ * Field values a rename also set (import --update, migrate): journaled without the values before,
+ * so a rollback does not set them back, but a later run's rollback sees that this run wrote them.
+ */
+function renameFields(user_id: string, fields: Readonly<Record<string, string>>): Effect[] {
+  if (Object.keys(fields).length === 0) return [];
+  const effects: Effect[] = [{ kind: 'fields', user_id, before: {}, after: { ...fields } }];
+  if (fields.status !== undefined) effects.push({ kind: 'status', user_id, status: fields.status });
   return effects;
 }
 
@@ -121,9 +132,8 @@ function operationEffects(
     const update = updates.get(user_id);
     if (update) return fieldEffects(update);
     const step = renames.get(user_id);
-    const effects: Effect[] = step ? [{ kind: 'rename', ...step }] : [];
-    if (operation.body.status !== undefined) effects.push({ kind: 'status', user_id, status: operation.body.status });
-    return effects;
+    const { username: _username, aliases: _aliases, ...fields } = operation.body;
+    return [...(step ? [{ kind: 'rename' as const, ...step }] : []), ...renameFields(user_id, fields)];
   }
   return [];
 }

@@ -1,5 +1,7 @@
 import type { JournalNames } from '../journal/journal.js';
 import type { RollbackPlan, RollbackResult } from './rollback.js';
+import type { RollbackCheck } from './rollback-check.js';
+import type { SkippedUndo } from './rollback-compare.js';
 
 /** What `rollback --format json` prints: what undoing the run does (the preview), and once applied what it did. */
 export interface RollbackJson {
@@ -12,7 +14,8 @@ export interface RollbackJson {
   readonly already_trashed: number;
   readonly untrash: readonly string[];
   readonly restore_names: readonly { readonly user_id: string; readonly from: JournalNames; readonly to: JournalNames }[];
-  readonly restore_fields: readonly { readonly user_id: string; readonly to: Readonly<Record<string, string>> }[];
+  /** `from`: the values the run wrote, set back to `to` only where Duo still holds them. */
+  readonly restore_fields: readonly { readonly user_id: string; readonly from: Readonly<Record<string, string>>; readonly to: Readonly<Record<string, string>> }[];
   readonly remove_memberships: readonly { readonly user_id: string; readonly group_id: string }[];
   readonly add_back_memberships: readonly { readonly user_id: string; readonly group_id: string }[];
   readonly delete_phones: readonly string[];
@@ -23,6 +26,17 @@ export interface RollbackJson {
   /** Creates whose answer was lost, not settled yet (a preview without Duo). */
   readonly unsettled: number;
   readonly pending_deletion_days: number | null;
+  /** Whether the values now were read from Duo; false: a preview without credentials, from later runs' journals only. */
+  readonly compared_with_duo: boolean;
+  /**
+   * Undos not done because the value changed since the run (field, value the run wrote, value now, who:
+   * a later run's journal or "someone in Duo"). Once applied: as decided just before the writes.
+   */
+  readonly skipped: readonly SkippedUndo[];
+  /** Memberships already as before the run: nothing to do. */
+  readonly already_as_before: RollbackCheck['already'];
+  /** Users the run created or restored that later runs changed since: sent to the Trash all the same. */
+  readonly changed_since: RollbackCheck['changedSince'];
   readonly outcome: {
     readonly disabled: number; readonly trashed: number; readonly untrashed: number; readonly fields_restored: number;
     readonly names_restored: number; readonly names_missing: readonly string[]; readonly devices_done: number;
@@ -33,7 +47,12 @@ export interface RollbackJson {
   } | null;
 }
 
-export function rollbackJson(journal: string, plan: RollbackPlan, options: { pendingTrash?: readonly string[]; pendingDeletionDays?: number | null; result?: RollbackResult | null } = {}): RollbackJson {
+export function rollbackJson(
+  journal: string,
+  plan: RollbackPlan,
+  check: RollbackCheck,
+  options: { pendingTrash?: readonly string[]; pendingDeletionDays?: number | null; result?: RollbackResult | null } = {},
+): RollbackJson {
   const pending = options.pendingTrash ?? plan.trash;
   const result = options.result ?? null;
   const { devices } = plan;
@@ -43,10 +62,11 @@ export function rollbackJson(journal: string, plan: RollbackPlan, options: { pen
     already_trashed: plan.trash.length - pending.length,
     untrash: plan.untrash,
     restore_names: plan.restore.map((r) => ({ user_id: r.userId, from: r.last, to: r.original })),
-    restore_fields: plan.fields.map((f) => ({ user_id: f.userId, to: f.before })),
+    restore_fields: plan.fields.map((f) => ({ user_id: f.userId, from: f.after, to: f.before })),
     remove_memberships: devices.memberships, add_back_memberships: devices.removedMemberships,
     delete_phones: devices.phonesCreated, detach_phones: devices.phonesAttached, detach_tokens: devices.tokensAttached, groups_created: devices.groupsCreated,
     unsettled: plan.unsettled, pending_deletion_days: options.pendingDeletionDays ?? null,
+    compared_with_duo: check.compared, skipped: result?.skipped ?? check.skipped, already_as_before: result?.already ?? check.already, changed_since: check.changedSince,
     outcome: result === null ? null : {
       disabled: result.disabled, trashed: result.trash?.trashed ?? 0, untrashed: result.untrashed, fields_restored: result.fieldsRestored,
       names_restored: result.names === null ? 0 : result.names.results.filter((r) => r.ok).length,

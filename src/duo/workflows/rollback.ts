@@ -1,6 +1,6 @@
 import { DataError } from '../../errors.js';
 import type { DuoClient } from '../api/client.js';
-import { findUsersByNames, getUserOrNull, modifyUser } from '../api/users-api.js';
+import { findUsersByNames, getUserOrNull, modifyUser, type DuoUser } from '../api/users-api.js';
 import { BulkMode } from './bulk-mode.js';
 import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
 import { MAX_BULK_OPERATIONS, modifyUserOperation } from '../api/bulk-api.js';
@@ -8,13 +8,16 @@ import { addUserToGroup, addUserToGroupOperation, removeUserFromGroup, removeUse
 import { deletePhone, detachPhone } from '../api/phones-api.js';
 import { detachToken } from '../api/tokens-api.js';
 import { pendingDeletionDays } from '../api/settings-api.js';
-import { bindJournal, Journal, type FieldStep, type JournalKind, type JournalNames } from '../journal/journal.js';
+import { bindJournal, Journal, type JournalKind, type JournalNames } from '../journal/journal.js';
 import { RunHistory } from '../journal/run-history.js';
 import { nameKey } from '../../names.js';
 import { GroupDirectory } from './group-directory.js';
 import { PhoneBook } from './phone-book.js';
-import { applyRenames, namesOf, same, type Rename, type RenameResult } from './renames.js';
+import { applyRenames, type RenameResult } from './renames.js';
 import { sendUserLists, USER_LIST_CHUNK, writeFieldSteps } from './user-writes.js';
+import { laterWrites } from './later-runs.js';
+import { decideFields, decideMemberships, decideNames, decideUntrash, type CurrentUsers, type LaterWrites, type SkippedUndo } from './rollback-compare.js';
+import { checkRollback, readUsers, type RollbackCheck } from './rollback-check.js';
 
 export interface Restore {
   readonly userId: string;
@@ -36,9 +39,11 @@ export interface RollbackPlan {
   readonly restore: readonly Restore[];
   /** Users the run (a sync) sent to the Trash: restored, and disabled as they were when trashed. */
   readonly untrash: readonly string[];
-  /** Users whose fields (status included) the run changed: each field's value before the run. */
-  readonly fields: readonly { readonly userId: string; readonly before: Readonly<Record<string, string>> }[];
+  /** Users whose fields (status included) the run changed: each field's value before the run, and the last it wrote. */
+  readonly fields: readonly { readonly userId: string; readonly before: Readonly<Record<string, string>>; readonly after: Readonly<Record<string, string>> }[];
   readonly devices: DeviceUndo;
+  /** What later duo-bridge runs (their journals in the same folder) wrote to this run's users since: see later-runs.ts. */
+  readonly later: LaterWrites;
   /** Creates whose answer was lost and that reading Duo has not settled yet (a preview without Duo). */
   readonly unsettled: number;
 }
@@ -77,6 +82,7 @@ export interface RollbackOptions {
 
 export interface RollbackPreview {
   readonly plan: RollbackPlan;
+  readonly check: RollbackCheck;
   /** Users of plan.trash not yet in the Trash according to this rollback's own journal. */
   readonly pendingTrash: readonly string[];
   /** The tenant keeps trashed users this many days before deleting them for good. */
@@ -95,6 +101,10 @@ export interface RollbackResult {
   readonly untrashed: number;
   /** Users whose fields got their values from before the run. */
   readonly fieldsRestored: number;
+  /** Undos skipped because the value changed since the run, decided on the users as read just before the writes. */
+  readonly skipped: readonly SkippedUndo[];
+  /** Memberships found already as before the run. */
+  readonly already: RollbackCheck['already'];
 }
 
 /** The journal a rollback of `journal` keeps: a second run resumes it instead of repeating it. */
@@ -109,11 +119,21 @@ export function rollbackJournalPath(journal: string): string {
 export async function readRollbackPlan(path: string, host?: string): Promise<RollbackPlan> {
   const history = new RunHistory();
   const journal = await Journal.open(path, { mustExist: true, replay: history.replay, ...(host === undefined ? {} : { host }) });
+  let plan: Omit<RollbackPlan, 'later'>;
   try {
-    return planOf(path, journal, history);
+    plan = planOf(path, journal, history);
   } finally {
     await journal.close();
   }
+  return withLaterWrites(path, journal, plan);
+}
+
+async function withLaterWrites(path: string, journal: Journal, plan: Omit<RollbackPlan, 'later'>): Promise<RollbackPlan> {
+  const users = new Set([
+    ...plan.trash, ...plan.restore.map((r) => r.userId), ...plan.untrash, ...plan.fields.map((f) => f.userId),
+    ...plan.devices.memberships.map((m) => m.user_id), ...plan.devices.removedMemberships.map((m) => m.user_id),
+  ]);
+  return { ...plan, later: await laterWrites(path, journal.startRecord!, users, [rollbackJournalPath(path)]) };
 }
 
 /** The kind of run a journal records, if it is one rollback undoes. */
@@ -124,7 +144,7 @@ function rolledBackKind(path: string, journal: Journal): RollbackPlan['kind'] {
   return start.kind;
 }
 
-function planOf(path: string, journal: Journal, history: RunHistory): RollbackPlan {
+function planOf(path: string, journal: Journal, history: RunHistory): Omit<RollbackPlan, 'later'> {
   const kind = rolledBackKind(path, journal);
   const trash = [...new Set([...history.createdUserIds(), ...history.restored])];
   const gone = new Set(trash);
@@ -136,7 +156,7 @@ function planOf(path: string, journal: Journal, history: RunHistory): RollbackPl
     usernames: history.createdUsernames(),
     restore: [...history.originalNames].map(([userId, original]) => ({ userId, original, last: history.lastNames.get(userId) ?? original })),
     untrash: [...new Set([...history.trashed, ...history.uncertainTrash])].filter((id) => !gone.has(id)),
-    fields: [...history.originalFields].filter(([userId]) => !gone.has(userId)).map(([userId, before]) => ({ userId, before })),
+    fields: [...history.originalFields].filter(([userId]) => !gone.has(userId)).map(([userId, before]) => ({ userId, before, after: lastFields(history, userId, before) })),
     devices: {
       memberships: history.addedMemberships().filter((m) => !gone.has(m.user_id)),
       removedMemberships: history.removedMembershipsBefore().filter((m) => !gone.has(m.user_id)),
@@ -149,6 +169,16 @@ function planOf(path: string, journal: Journal, history: RunHistory): RollbackPl
   };
 }
 
+/** The value the run last wrote to each field it changed (a field Duo refused every time is left out: nothing to undo). */
+function lastFields(history: RunHistory, userId: string, before: Readonly<Record<string, string>>): Record<string, string> {
+  const after: Record<string, string> = {};
+  for (const field of Object.keys(before)) {
+    const value = history.lastWritten(userId, field);
+    if (typeof value === 'string') after[field] = value;
+  }
+  return after;
+}
+
 /**
  * Undoes an import or a migrate from its journal. First, exactly as a resume would, every create
  * whose answer was lost is settled by reading Duo (a user is the run's only if Duo created it inside
@@ -156,26 +186,31 @@ function planOf(path: string, journal: Journal, history: RunHistory): RollbackPl
  * rollback's own journal (a re-run resumes it): memberships and phones the run added are taken off,
  * the users it created (or restored) are disabled — a user in the Trash can still sign in until Duo
  * purges it — and sent to the Trash, and renamed users get their first names back. A user that no
- * longer exists is reported and skipped.
+ * longer exists is reported and skipped. Every undo of a value (names, fields, status, memberships,
+ * the Trash) is a compare-and-set: done only while Duo, read just before the write, still holds what
+ * the run wrote and no later run wrote it since; otherwise it is skipped and listed (`skipped`).
+ * Users the run created still go to the Trash whatever happened to them since (`changedSince`).
  */
 export async function rollbackRun(options: RollbackOptions): Promise<RollbackResult | null> {
   const { client, host } = options;
   const history = new RunHistory();
   const source = (await Journal.open(options.journal, { mustExist: true, replay: history.replay, host })).timeWith(client);
-  let plan: RollbackPlan;
+  let planned: Omit<RollbackPlan, 'later'>;
   try {
     rolledBackKind(options.journal, source);
     await settleCreates(client, source, history);
-    plan = planOf(options.journal, source, history);
+    planned = planOf(options.journal, source, history);
   } finally {
     await source.close();
   }
+  const plan = await withLaterWrites(options.journal, source, planned);
 
   const progress = new RunHistory();
   const journal = (await Journal.open(rollbackJournalPath(options.journal), { replay: progress.replay, host })).timeWith(client);
   try {
     const preview: RollbackPreview = {
       plan,
+      check: await checkRollback(plan, client),
       pendingTrash: plan.trash.filter((id) => !progress.trashed.has(id)),
       pendingDeletionDays: plan.trash.length > 0 ? await pendingDeletionDays(client) : null,
       journal: journal.path,
@@ -183,18 +218,21 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
     if (options.confirm && !(await options.confirm(preview))) return null;
     await bindJournal(journal, { kind: 'rollback', input: options.journal, host });
     const bulk = new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, progress.bulkRefused, options.onNotice);
+    // Each stage reads its users just before it writes, and sets back only what still holds the run's
+    // value (rollback-compare.ts): a preview read minutes ago, before the question, decides nothing.
     // Out of the Trash first: the memberships and fields restored below are theirs too.
-    const untrashed = await untrashUsers(client, journal, plan.untrash, progress);
-    const devices = await undoDevices(client, journal, plan.devices, bulk);
+    const untrash = await untrashUsers(client, journal, plan, progress);
+    const read = await readUsers(client, [...plan.devices.memberships, ...plan.devices.removedMemberships].map((m) => m.user_id));
+    const memberships = decideMemberships(plan.devices.memberships, plan.devices.removedMemberships, read, plan.later);
+    const devices = await undoDevices(client, journal, { ...plan.devices, memberships: memberships.remove, removedMemberships: memberships.addBack }, bulk);
     const disabled = await disableUsers(client, journal, plan.trash.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), progress, bulk);
     const trash = plan.trash.length > 0 ? await trashUsers(client, journal, plan.trash, progress) : null;
-    const names = plan.restore.length > 0 ? await restoreNames(client, journal, plan.restore, bulk) : null;
-    const fieldsRestored = await restoreFields(client, journal, [
-      ...plan.fields,
-      // A sync trashes only users it disabled: they come back disabled, as they were.
-      ...plan.untrash.filter((id) => !plan.fields.some((f) => f.userId === id && 'status' in f.before)).map((userId) => ({ userId, before: { status: 'disabled' } })),
-    ], bulk);
-    return { preview, devices, disabled, trash, names, untrashed, fieldsRestored };
+    const names = plan.restore.length > 0 ? await restoreNames(client, journal, plan.restore, bulk, plan.later) : null;
+    const fields = await restoreFields(client, journal, plan, [...new Set([...untrash.done, ...progress.restored])].filter((id) => plan.untrash.includes(id)), bulk);
+    // What this rollback itself put back on an earlier run of it is no news.
+    const already = memberships.already.filter((m) => progress.lastWritten(m.user_id, m.what) === undefined);
+    const skipped = [...untrash.skipped, ...memberships.skipped, ...(names?.skipped ?? []), ...fields.skipped];
+    return { preview, devices, disabled, trash, names, untrashed: untrash.done.length, fieldsRestored: fields.restored, skipped, already };
   } finally {
     await journal.close();
   }
@@ -216,30 +254,35 @@ export async function settleCreates(client: DuoClient, journal: Journal, history
   if (history.uncertainPhoneKeys().length > 0) await (await PhoneBook.load(client)).settle(journal, history);
 }
 
-/** Takes users out of the Trash (bulk_restore, 100 a call); users this rollback restored already are skipped. */
-async function untrashUsers(client: DuoClient, journal: Journal, userIds: readonly string[], progress: RunHistory): Promise<number> {
-  const todo: string[] = [];
-  for (const id of userIds) {
-    if (progress.restored.has(id)) continue;
-    const user = await getUserOrNull(client, id);
-    if (user !== null && user.status === 'pending deletion') todo.push(id);
-  }
+/**
+ * Takes the users the run sent to the Trash back out (bulk_restore, 100 a call), only those still
+ * there; users this rollback restored already are passed over.
+ */
+async function untrashUsers(client: DuoClient, journal: Journal, plan: RollbackPlan, progress: RunHistory): Promise<{ done: string[]; skipped: SkippedUndo[] }> {
+  const ids = plan.untrash.filter((id) => !progress.restored.has(id));
+  const { todo, skipped } = decideUntrash(ids, await readUsers(client, ids), plan.later);
   await sendUserLists(client, journal, 'restore', todo);
-  return todo.length;
+  return { done: todo, skipped };
 }
 
-/** Writes back each user's fields as they were before the run (modify operations in bulk, single calls for the rest). */
-async function restoreFields(client: DuoClient, journal: Journal, fields: readonly { userId: string; before: Readonly<Record<string, string>> }[], bulk: BulkMode): Promise<number> {
-  const steps: FieldStep[] = [];
-  for (const { userId, before } of fields) {
-    const user = await getUserOrNull(client, userId);
-    if (user === null || user.status === 'pending deletion') continue;
-    const current = user as unknown as Record<string, unknown>;
-    const changed = Object.entries(before).filter(([field, value]) => String(current[field] ?? '') !== value);
-    if (changed.length > 0) steps.push({ user_id: userId, before: Object.fromEntries(changed.map(([f]) => [f, String(current[f] ?? '')])), after: Object.fromEntries(changed) });
+/**
+ * Writes back each user's fields as they were before the run, each only while it still holds the
+ * run's value (modify operations in bulk, single calls for the rest).
+ */
+async function restoreFields(client: DuoClient, journal: Journal, plan: RollbackPlan, untrashed: readonly string[], bulk: BulkMode): Promise<{ restored: number; skipped: SkippedUndo[] }> {
+  const users: CurrentUsers & Map<string, DuoUser | null> = await readUsers(client, [...plan.fields.map((f) => f.userId), ...untrashed]);
+  const { steps, skipped } = decideFields(plan.fields, users, plan.later);
+  // A sync trashes only users it disabled: those taken back out come back disabled, as they were.
+  for (const id of untrashed) {
+    const user = users.get(id);
+    if (plan.fields.some((f) => f.userId === id && 'status' in f.before) || user == null || user.status === 'disabled' || user.status === 'pending deletion') continue;
+    const step = steps.find((s) => s.user_id === id) ?? { user_id: id, before: {}, after: {} };
+    if (!steps.includes(step)) steps.push(step);
+    step.before.status = user.status ?? '';
+    step.after.status = 'disabled';
   }
   await writeFieldSteps(client, journal, bulk, steps);
-  return steps.length;
+  return { restored: steps.length, skipped };
 }
 
 export interface DeviceUndoResult {
@@ -366,8 +409,9 @@ async function isTrashed(client: DuoClient, userId: string): Promise<boolean> {
 
 
 /**
- * Renames users back to their original names, in a safe order; users already there are skipped,
- * and users that no longer exist (deleted since) are reported in `missing`. Their current names are
+ * Renames users back to their original names, in a safe order, only those that still have the names
+ * the run gave them (the others are `skipped`, with their names now); users already there are passed
+ * over, and users that no longer exist (deleted since) are reported in `missing`. Their current names are
  * read 100 names per call, looking where the migrate left them and where they started; a user
  * found under neither is read on its own.
  */
@@ -376,19 +420,10 @@ export async function restoreNames(
   journal: Journal,
   restore: readonly Restore[],
   bulk?: BulkMode,
-): Promise<{ results: RenameResult[]; already: number; missing: string[] }> {
-  const found = new Map((await findUsersByNames(client, restore.flatMap((r) => [r.last.username, r.original.username]))).map((u) => [u.user_id, u]));
-  const renames: Rename[] = [];
-  const missing: string[] = [];
-  for (const { userId, original } of restore) {
-    const user = found.get(userId) ?? (await getUserOrNull(client, userId));
-    if (user === null) {
-      missing.push(userId);
-      continue;
-    }
-    const now = namesOf(user);
-    if (!same(now, original)) renames.push({ userId, from: now, to: original });
-  }
+  later: LaterWrites = new Map(),
+): Promise<{ results: RenameResult[]; already: number; missing: string[]; skipped: SkippedUndo[] }> {
+  const users = await readUsers(client, restore.map((r) => r.userId), restore.flatMap((r) => [r.last.username, r.original.username]));
+  const { renames, skipped, already, missing } = decideNames(restore, users, later);
   const results = await applyRenames(client, journal, renames, undefined, bulk);
-  return { results, already: restore.length - renames.length - missing.length, missing };
+  return { results, already, missing, skipped };
 }

@@ -84,12 +84,20 @@ describe('report builders: each a view of the command\'s JSON', () => {
     const json: RollbackJson = {
       journal: 'users.journal.jsonl', kind: 'import', host: 'h', applied: true, trash: [{ user_id: 'DU1', username: 'jdoe' }], already_trashed: 0, untrash: [],
       restore_names: [], restore_fields: [], remove_memberships: [{ user_id: 'DU9', group_id: 'DG1' }], add_back_memberships: [], delete_phones: ['DP1'], detach_phones: [], detach_tokens: [],
-      groups_created: ['VPN'], unsettled: 0, pending_deletion_days: 7,
+      groups_created: ['VPN'], unsettled: 0, pending_deletion_days: 7, compared_with_duo: true, already_as_before: [], changed_since: [],
+      skipped: [{ user_id: 'DU5', username: 'ann', what: 'status', wrote: 'disabled', current: 'disabled', by: 'sync.state.runs/c.jsonl' }],
       outcome: { disabled: 0, trashed: 0, untrashed: 0, fields_restored: 0, names_restored: 0, names_missing: [], devices_done: 2, failed: [{ user_id: 'DU1', error: '403' }], failed_devices: [] },
     };
     const report = await rollbackReport(json, RUN);
     const rows = await rowsOf(report);
-    expect(rows.map((r) => [r.action, r.user, r.risk])).toEqual([['disable and send to Trash', 'jdoe', 'failed'], ['remove from group', 'DU9', 'destructive'], ['delete phone', 'DP1', 'destructive']]);
-    expect(report.warnings).toEqual(['Duo keeps users in its Trash for 7 days, then deletes them for good.', 'The run created the groups VPN: left in place.']);
+    expect(rows.map((r) => [r.action, r.user, r.risk])).toEqual([
+      ['disable and send to Trash', 'jdoe', 'failed'], ['skip: changed since the run', 'ann', 'conflict'], ['remove from group', 'DU9', 'destructive'], ['delete phone', 'DP1', 'destructive'],
+    ]);
+    expect(rows[1]!.changes).toEqual([{ field: 'status', before: 'the run wrote: disabled', after: 'now: disabled' }]);
+    expect(rows[1]!.reason).toBe('changed since by sync.state.runs/c.jsonl: left as it is');
+    expect(report.warnings).toEqual([
+      'Duo keeps users in its Trash for 7 days, then deletes them for good.', 'The run created the groups VPN: left in place.',
+      '1 change is skipped: the value changed since the run (a later run or someone in Duo), so it is left as it is.',
+    ]);
   });
 });

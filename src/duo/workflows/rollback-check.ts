@@ -1,0 +1,49 @@
+import type { DuoClient } from '../api/client.js';
+import { findUsersByNames, getUserOrNull, type DuoUser } from '../api/users-api.js';
+import { changedSince, decideFields, decideMemberships, decideNames, decideUntrash, type SkippedUndo } from './rollback-compare.js';
+import type { RollbackPlan } from './rollback.js';
+
+/** What the compare says before anything is written: shown in the preview, decided again just before each write. */
+export interface RollbackCheck {
+  /** Whether Duo was read; false: only later runs' journals were (a preview without credentials). */
+  readonly compared: boolean;
+  /** Undos whose value changed since the run: skipped, with the value there now and who changed it. */
+  readonly skipped: readonly SkippedUndo[];
+  /** Memberships already as before the run: nothing to do. */
+  readonly already: readonly { readonly user_id: string; readonly what: string; readonly current: string }[];
+  /** Users the run created (or restored) that a later run changed since: still sent to the Trash. */
+  readonly changedSince: readonly { readonly user_id: string; readonly what: string; readonly by: string }[];
+}
+
+/**
+ * The compare of every undo against Duo as it is now (or, without a client, against what later
+ * runs' journals say): what the preview shows. rollbackRun decides again just before each write.
+ */
+export async function checkRollback(plan: RollbackPlan, client: DuoClient | null): Promise<RollbackCheck> {
+  const { devices, later } = plan;
+  const ids = [
+    ...plan.fields.map((f) => f.userId), ...plan.restore.map((r) => r.userId), ...plan.untrash,
+    ...devices.memberships.map((m) => m.user_id), ...devices.removedMemberships.map((m) => m.user_id),
+  ];
+  const users = client === null ? null : await readUsers(client, ids, plan.restore.flatMap((r) => [r.last.username, r.original.username]));
+  const memberships = decideMemberships(devices.memberships, devices.removedMemberships, users, later);
+  return {
+    compared: users !== null,
+    skipped: [
+      ...decideUntrash(plan.untrash, users, later).skipped, ...memberships.skipped,
+      ...decideNames(plan.restore, users, later).skipped, ...decideFields(plan.fields, users, later).skipped,
+    ],
+    already: memberships.already,
+    changedSince: changedSince(plan.trash, later),
+  };
+}
+
+/** Users as Duo has them now (null: deleted), read 100 names a call where names are known, one by one for the rest. */
+export async function readUsers(client: DuoClient, ids: Iterable<string>, names: readonly string[] = []): Promise<Map<string, DuoUser | null>> {
+  const wanted = new Set(ids);
+  const read = new Map<string, DuoUser | null>();
+  if (wanted.size === 0) return read;
+  if (names.length > 0) for (const user of await findUsersByNames(client, names)) if (wanted.has(user.user_id)) read.set(user.user_id, user);
+  for (const id of wanted) if (!read.has(id)) read.set(id, await getUserOrNull(client, id));
+  return read;
+}
