@@ -3,64 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { actionKey, readSavedPlan, restrictToSaved, sealPlan, type SealedPlan } from '../../../src/duo/sync/saved-plan.js';
-import { planSync, type AdUser, type PlanContext, type SyncAction, type SyncPlan, type SyncPolicy } from '../../../src/duo/sync/sync-plan.js';
-import { emptyState, type ManagedUser, type SyncState } from '../../../src/duo/sync/sync-state.js';
-import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
+import type { SyncAction, SyncPlan } from '../../../src/duo/sync/sync-plan.js';
+import type { ManagedUser } from '../../../src/duo/sync/sync-state.js';
 import { tmpFiles } from '../../helpers/tmp-files.js';
+import { adUser, DAY, duoUser, guid, HOST, leave, managed, NOW, range, world, type World } from '../../helpers/sync-world.js';
 
-const HOST = 'api-test.duosecurity.com';
-const NOW = new Date('2026-12-02T12:00:00Z');
-const DAY = 86_400_000;
-const SOURCE = { domain: 'corp.example', base: '', filter: '(objectClass=user)' };
-const POLICY: SyncPolicy = {
-  trashAfterDays: 30,
-  thresholds: { disable: { count: 10, percent: 5 }, trash: { count: 10, percent: 5 }, removal: { count: 10, percent: 5 }, rename: { count: 10, percent: 5 } },
-  maxShrinkPercent: 20,
-  protectUsers: new Set(['breakglass']),
-  protectGroups: new Set(),
-  drift: { status: 'report', fields: 'ad-wins', names: 'ad-wins', groups: 'ad-wins' },
-  mappedGroups: ['VPN'],
-  adopt: false,
-  syncDeleted: false,
-};
-
-const guid = (i: number) => `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`;
-const adUser = (i: number, extra: Partial<AdUser> = {}): AdUser => ({
-  guid: guid(i), dn: `CN=u${i},DC=corp,DC=example`, username: `u${i}`, aliases: [], realname: `User ${i}`, firstname: 'User', lastname: String(i),
-  email: `u${i}@corp.example`, enabled: true, groups: [], ...extra,
-});
-const duoUser = (i: number, extra: Partial<TenantUser> = {}): TenantUser => ({
-  user_id: `DU${i}`, username: `u${i}`, aliases: {}, email: `u${i}@corp.example`, realname: `User ${i}`, firstname: 'User', lastname: String(i), status: 'active',
-  notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], tokens: [], ...extra,
-});
-const managed = (i: number, extra: Partial<ManagedUser> = {}): ManagedUser => ({
-  user_id: `DU${i}`, origin: 'created',
-  applied: { username: `u${i}`, aliases: {}, realname: `User ${i}`, firstname: 'User', lastname: String(i), email: `u${i}@corp.example`, status: 'active', groups: [] },
-  ...extra,
-});
-
-type World = { ad: Map<string, AdUser>; duo: Map<string, TenantUser>; state: SyncState };
-
-/** n managed users in AD and Duo, in sync; `change` edits the picture; the plan made of it. */
-function world(n: number, change: (w: World) => void = () => undefined, context: Partial<PlanContext> = {}): SyncPlan {
-  const ad = new Map<string, AdUser>();
-  const duo = new Map<string, TenantUser>();
-  const users: Record<string, ManagedUser> = {};
-  for (let i = 1; i <= n; i++) {
-    ad.set(guid(i), adUser(i));
-    duo.set(`DU${i}`, duoUser(i));
-    users[guid(i)] = managed(i);
-  }
-  const w = { ad, duo, state: { ...emptyState(HOST), source: SOURCE, users, ad_users: n } as SyncState };
-  change(w);
-  return planSync({
-    ad: w.ad, adRead: { identity: SOURCE, problems: [], doubts: [], unusable: 0 }, duo: { users: w.duo, total: w.duo.size }, state: w.state,
-    firstRun: false, policy: POLICY, now: NOW, ...context,
-  });
-}
-
-const leave = (w: World, ...ids: number[]) => ids.forEach((i) => w.ad.delete(guid(i)));
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const kinds = (actions: readonly SyncAction[]) => actions.map((a) => `${a.kind} ${a.username}`).sort();
 const users = (w: World) => w.state.users as Record<string, ManagedUser>;
 

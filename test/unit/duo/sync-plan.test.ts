@@ -1,59 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { planSync, type AdUser, type PlanContext, type SyncPolicy } from '../../../src/duo/sync/sync-plan.js';
+import { planSync, type AdUser, type PlanContext } from '../../../src/duo/sync/sync-plan.js';
 import { emptyState, type ManagedUser, type SyncState } from '../../../src/duo/sync/sync-state.js';
-import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
-
-const NOW = new Date('2026-12-02T12:00:00Z');
-const DAY = 86_400_000;
-const SOURCE = { domain: 'corp.example', base: '', filter: '(objectClass=user)' };
-
-const POLICY: SyncPolicy = {
-  trashAfterDays: 30,
-  thresholds: { disable: { count: 10, percent: 5 }, trash: { count: 10, percent: 5 }, removal: { count: 10, percent: 5 }, rename: { count: 10, percent: 5 } },
-  maxShrinkPercent: 20,
-  protectUsers: new Set(['breakglass']),
-  protectGroups: new Set(),
-  drift: { status: 'report', fields: 'ad-wins', names: 'ad-wins', groups: 'ad-wins' },
-  mappedGroups: ['VPN'],
-  adopt: false,
-  syncDeleted: false,
-};
-
-const guid = (i: number) => `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`;
-const adUser = (i: number, extra: Partial<AdUser> = {}): AdUser => ({
-  guid: guid(i), dn: `CN=u${i},DC=corp,DC=example`, username: `u${i}`, aliases: [], realname: `User ${i}`, firstname: 'User', lastname: String(i),
-  email: `u${i}@corp.example`, enabled: true, groups: [], ...extra,
-});
-const duoUser = (i: number, extra: Partial<TenantUser> = {}): TenantUser => ({
-  user_id: `DU${i}`, username: `u${i}`, aliases: {}, email: `u${i}@corp.example`, realname: `User ${i}`, firstname: 'User', lastname: String(i), status: 'active',
-  notes: null, last_directory_sync: null, external_id: null, is_enrolled: false, phones: [], groups: [], tokens: [], ...extra,
-});
-const managed = (i: number, extra: Partial<ManagedUser> = {}): ManagedUser => ({
-  user_id: `DU${i}`, origin: 'created',
-  applied: { username: `u${i}`, aliases: {}, realname: `User ${i}`, firstname: 'User', lastname: String(i), email: `u${i}@corp.example`, status: 'active', groups: [] },
-  ...extra,
-});
-
-/** n managed users, all in AD and Duo, in sync; `change` edits the picture. */
-function world(n: number, change: (w: { ad: Map<string, AdUser>; duo: Map<string, TenantUser>; state: SyncState }) => void = () => undefined, context: Partial<PlanContext> = {}) {
-  const ad = new Map<string, AdUser>();
-  const duo = new Map<string, TenantUser>();
-  const users: Record<string, ManagedUser> = {};
-  for (let i = 1; i <= n; i++) {
-    ad.set(guid(i), adUser(i));
-    duo.set(`DU${i}`, duoUser(i));
-    users[guid(i)] = managed(i);
-  }
-  const w = { ad, duo, state: { ...emptyState('api-test.duosecurity.com'), source: SOURCE, users, ad_users: n } as SyncState };
-  change(w);
-  return planSync({
-    ad: w.ad, adRead: { identity: SOURCE, problems: [], doubts: [], unusable: 0 }, duo: { users: w.duo, total: w.duo.size }, state: w.state,
-    firstRun: false, policy: POLICY, now: NOW, ...context,
-  });
-}
+import { adUser, DAY, duoUser, guid, leave, managed, NOW, POLICY, range, SOURCE, world } from '../../helpers/sync-world.js';
 
 const kinds = (plan: ReturnType<typeof planSync>, list: 'actions' | 'held' = 'actions') => plan[list].map((a) => `${a.kind} ${a.username}`);
-const leave = (w: { ad: Map<string, AdUser> }, ...ids: number[]) => ids.forEach((i) => w.ad.delete(guid(i)));
 
 describe('sync plan: what changes', () => {
   it('is empty when AD and Duo agree', () => {
@@ -218,6 +168,3 @@ describe('sync plan: safeguards, decided before any write', () => {
   });
 });
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
