@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { planSync, type AdUser, type PlanContext } from '../../../src/duo/sync/sync-plan.js';
+import { planSync, type AdUser, type PlanContext, type SyncPolicy } from '../../../src/duo/sync/sync-plan.js';
+import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
 import { emptyState, type ManagedUser, type SyncState } from '../../../src/duo/sync/sync-state.js';
 import { adUser, DAY, duoUser, guid, leave, managed, NOW, POLICY, range, SOURCE, world } from '../../helpers/sync-world.js';
 
@@ -165,6 +166,87 @@ describe('sync plan: safeguards, decided before any write', () => {
     expect(kinds(plan)).toEqual(['adopt u1']);
     expect(kinds(plan, 'held')).toEqual(['disable u1']);
     expect(plan.hold_reasons).toEqual([expect.stringMatching(/no sync state yet/)]);
+  });
+});
+
+describe('sync plan: who a person is, and what an incomplete read may not do', () => {
+  const plan = ({ ad, duo, policy = POLICY }: { ad: Map<string, AdUser>; duo: Map<string, TenantUser>; policy?: SyncPolicy }) => planSync({
+    ad, adRead: { identity: SOURCE, problems: [], doubts: [], unusable: 0 }, duo: { users: duo, total: duo.size }, state: { ...emptyState('h'), source: SOURCE },
+    firstRun: false, policy, now: NOW,
+  });
+
+  it('an AD user whose email or objectGUID a Duo user holds is a conflict or an adoption, never a create', () => {
+    const ad = new Map([[guid(1), adUser(1, { username: 'adavis' })], [guid(2), adUser(2, { username: 'bbrown', email: 'b@x' })]]);
+    const duo = new Map([['DU1', duoUser(1, { username: 'u1@corp.example' })], ['DU2', duoUser(2, { username: 'bob.brown', email: 'other@x', external_id: guid(2).toUpperCase() })]]);
+    const found = plan({ ad, duo });
+    expect(found.actions).toEqual([]);
+    expect(found.conflicts.map((c) => c.reason)).toEqual([expect.stringMatching(/matched by email u1@corp\.example/), expect.stringMatching(/matched by objectGUID .* \(its external_id\)/)]);
+    expect(kinds(plan({ ad, duo, policy: { ...POLICY, adopt: true } })).filter((k) => k.startsWith('adopt'))).toEqual(['adopt u1@corp.example', 'adopt bob.brown']);
+  });
+
+  it('two AD users with one email are both conflicts, not two Duo users', () => {
+    const ad = new Map([[guid(1), adUser(1, { email: 'shared@x' })], [guid(2), adUser(2, { email: 'SHARED@x' })]]);
+    const shared = plan({ ad, duo: new Map() });
+    expect(shared.actions).toEqual([]);
+    expect(shared.conflicts).toHaveLength(2);
+  });
+
+  it('an incomplete Duo listing forgets no one and holds creates and adoptions with everything destructive', () => {
+    const complete = world(5, (w) => {
+      w.duo.delete('DU1');
+      leave(w, 2);
+      w.ad.set(guid(9), adUser(9));
+    });
+    expect(complete.gone.map((g) => g.username)).toEqual(['u1']);
+    const incomplete = world(5, (w) => {
+      w.duo.delete('DU1');
+      leave(w, 2);
+      w.ad.set(guid(9), adUser(9));
+    }, { adRead: { identity: SOURCE, problems: ['1 referral to other directories was not followed'], doubts: [], unusable: 0 } });
+    expect(incomplete.gone).toEqual([]);
+    expect(incomplete.actions).toEqual([]);
+    expect(kinds(incomplete, 'held').sort()).toEqual(['create u9', 'disable u2']);
+    expect(incomplete.approve_id).toBeNull();
+    expect(incomplete.notices).toEqual([expect.stringMatching(/no ownership changes until a complete read/)]);
+  });
+
+  it('the approval id names the held set: the same set is the same id, a grown one another', () => {
+    const twelve = world(100, (w) => leave(w, ...range(1, 12)));
+    const again = world(100, (w) => leave(w, ...range(1, 12)));
+    const more = world(100, (w) => leave(w, ...range(1, 13)));
+    expect(again.approve_id).toBe(twelve.approve_id);
+    expect(again.plan_id).toBe(twelve.plan_id);
+    expect(more.approve_id).not.toBe(twelve.approve_id);
+  });
+
+  it('destructive counts add up over the last 7 days of runs; approved runs and older ones do not count', () => {
+    const run = (daysAgo: number, disables: number, approved: string | null = null) => ({ at: new Date(NOW.getTime() - daysAgo * DAY).toISOString(), plan_id: 'p', mode: 'apply' as const, exit: 0, counts: { disable: disables }, held: 0, approved });
+    const withRuns = (runs: ReturnType<typeof run>[]) => world(100, (w) => {
+      leave(w, 1, 2, 3);
+      (w.state as { runs: unknown }).runs = runs;
+    });
+    expect(withRuns([run(1, 4), run(2, 4)]).held).toHaveLength(3);
+    expect(withRuns([run(1, 4), run(2, 4)]).hold_reasons).toEqual([expect.stringMatching(/3 disables with the 8 of the last 7 days/)]);
+    expect(withRuns([run(1, 4), run(8, 4)]).held).toHaveLength(0);
+    expect(withRuns([run(1, 4, 'abc'), run(2, 4, 'abc')]).held).toHaveLength(0);
+  });
+
+  it('a clock that cannot be trusted holds everything destructive, and no approval releases it', () => {
+    const behind = world(10, (w) => leave(w, 1), { clockProblems: ["this run's clock is behind the last run's"] });
+    expect(kinds(behind, 'held')).toEqual(['disable u1']);
+    expect(behind.approve_id).toBeNull();
+  });
+
+  it('a managed user that is gone from AD and re-created with a new objectGUID is re-anchored with --adopt, else a conflict', () => {
+    const recreated = (adopt: boolean) => world(5, (w) => {
+      leave(w, 3);
+      w.ad.set(guid(33), adUser(3, { guid: guid(33) }));
+      (w.state.users as Record<string, ManagedUser>)[guid(3)] = managed(3, { disabled_by_sync: NOW.toISOString(), missing_since: NOW.toISOString(), applied: { ...managed(3).applied, status: 'disabled' } });
+      w.duo.set('DU3', duoUser(3, { status: 'disabled' }));
+    }, { policy: { ...POLICY, adopt } });
+    const plain = recreated(false);
+    expect(plain.conflicts.map((c) => c.reason)).toEqual([expect.stringMatching(/run "sync --adopt" to re-anchor it/)]);
+    expect(kinds(recreated(true))).toEqual(['reanchor u3', 'enable u3']);
   });
 });
 
