@@ -111,6 +111,7 @@ try {
   bridge('tenant', 'diff', join(out, 'tenant-before.json'), ...fast);
 
   step('9. From day 2 on, "duo-bridge sync" keeps Duo in step with AD (here a fresh local Duo). Plain sync only plans; --apply applies.');
+  console.log('(two pairs of AD accounts share a mailbox, jfoo/jfoo-adm and mmuller/MMuller2: Duo would take each pair for one person, so sync names them as conflicts and creates neither)');
   simulator.kill('SIGTERM');
   await once(simulator, 'exit');
   writeFileSync(join(out, 'empty-tenant.json'), JSON.stringify({ host: 'demo', exported_at: new Date().toISOString(), users: [], groups: [] }));
@@ -122,7 +123,7 @@ try {
   bridge(...sync);
   bridge(...sync, '--apply', '--yes');
 
-  step('10. The next day in AD: a joiner, Bob disabled, Alice renamed (married: adavis → asmith) and out of VPN Users. sync applies it; the run after says "in sync".');
+  step('10. The next day in AD: a joiner, Bob disabled, Alice renamed (married: adavis → asmith) and out of VPN Users. sync applies it; the run after has nothing to change.');
   writeFileSync(day, directory
     .replace(/(sAMAccountName: bbrown\n(?:[^\n]+\n)*?userAccountControl: )512/, '$1514')
     .replace('sAMAccountName: adavis', 'sAMAccountName: asmith')

@@ -3,7 +3,7 @@ import { nameKey } from '../../names.js';
 import type { JournalNames } from '../journal/journal.js';
 import { same } from '../workflows/renames.js';
 import { TRASHED_STATUS } from '../plan/decide.js';
-import { describeUser, matchPerson, TenantIndex } from '../plan/match-person.js';
+import { append, describeUser, matchPerson, TenantIndex } from '../plan/match-person.js';
 import type { TenantUser } from '../tenant/tenant.js';
 import { decideHolds } from './safeguards.js';
 import { describeNames, type AdUser, type Conflict, type Drift, type PlanContext, type SyncAction, type SyncPlan, type SyncPolicy, type UserFields } from './sync-model.js';
@@ -167,7 +167,8 @@ export function planSync(context: PlanContext): SyncPlan {
   // AD users nobody manages yet, decided first: a re-anchored Duo user is reconciled as its new AD self.
   const newcomers = new Map<AdUser, Newcomer>();
   const claimed = new Map<string, AdUser[]>();
-  const sharedEmails = lazy(() => sharedAdEmails(ad));
+  // A protected account is never created: it shares nothing in Duo.
+  const sharedEmails = lazy(() => sharedAdEmails([...ad.values()].filter((u) => !isProtected([u.username, ...u.aliases]))));
   for (const adUser of ad.values()) {
     if (state.users[adUser.guid] !== undefined) continue;
     const decision = decideNewcomer(adUser);
@@ -185,7 +186,11 @@ export function planSync(context: PlanContext): SyncPlan {
     const names = [adUser.username, ...adUser.aliases];
     if (isProtected(names)) return { kind: 'untouched', reason: 'protected by the config' };
     if (names.some((n) => sharedNames().has(nameKey(n)))) return { kind: 'conflict', reason: `another AD user has one of its names (${names.join(', ')}): fix AD or the mapping` };
-    if (adUser.email !== '' && sharedEmails().has(nameKey(adUser.email))) return { kind: 'conflict', reason: `another AD user has its email ${adUser.email}: fix AD, or the two would be one person in Duo` };
+    const sharing = adUser.email === '' ? undefined : sharedEmails().get(nameKey(adUser.email));
+    if (sharing !== undefined) {
+      return { kind: 'conflict', reason: `${sharing.filter((n) => n !== adUser.username).join(', ')} in AD has the same email ${adUser.email}: ` +
+        'Duo would take the two for one person (give each its own email in AD, or protect-user one of them)' };
+    }
     const match = matchPerson({ username: adUser.username, aliases: adUser.aliases, email: adUser.email, guid: adUser.guid }, index());
     if (match.conflict !== null) return { kind: 'conflict', reason: match.conflict };
     if (match.user === null) return { kind: adUser.enabled ? 'create' : 'none' };
@@ -359,17 +364,12 @@ function lazy<T>(make: () => T): () => T {
 
 
 /** The AD names two or more AD users share (name key → their guids); a name of one user only is not kept. */
-/** The emails two or more AD users share: neither can be matched to, or created as, one Duo person. */
-function sharedAdEmails(ad: ReadonlyMap<string, AdUser>): Set<string> {
-  const seen = new Set<string>();
-  const shared = new Set<string>();
-  for (const user of ad.values()) {
-    if (user.email === '') continue;
-    const key = nameKey(user.email);
-    if (seen.has(key)) shared.add(key);
-    seen.add(key);
-  }
-  return shared;
+/** The emails two or more AD users share (email key → their usernames); an email of one user only is not kept. */
+function sharedAdEmails(ad: readonly AdUser[]): Map<string, string[]> {
+  const holders = new Map<string, string[]>();
+  for (const user of ad) if (user.email !== '') append(holders, nameKey(user.email), user.username);
+  for (const [key, names] of holders) if (names.length < 2) holders.delete(key);
+  return holders;
 }
 
 function sharedAdNames(ad: ReadonlyMap<string, AdUser>): Map<string, string[]> {
