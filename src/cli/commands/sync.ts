@@ -134,9 +134,9 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
 
 function oneLine(result: SyncRunResult, host: string): string {
   const plan = result.plan;
-  const inSync = plan.actions.length === 0 && plan.held.length === 0 && plan.conflicts.length === 0;
+  const inSync = plan.actions.length === 0 && plan.held.length === 0 && plan.conflicts.length === 0 && plan.read_complete;
   const verb = result.mode === 'plan' ? 'planned' : plan.held.length > 0 ? 'applied with a hold:' : 'applied';
-  const what = inSync ? 'in sync' : plan.actions.length === 0 && plan.held.length === 0 ? 'nothing to change' : `${verb} ${plan.actions.length} actions` +
+  const what = inSync ? 'in sync' : plan.actions.length === 0 && plan.held.length === 0 ? `nothing to change${plan.read_complete ? '' : ' in what an incomplete read showed'}` : `${verb} ${plan.actions.length} actions` +
     `${result.failed > 0 ? `, ${result.failed} failed` : ''}${plan.held.length > 0 ? `, ${plan.held.length} held by a safeguard` : ''}`;
   return `sync ${plan.plan_id} ${host}: ${what} · AD ${count(plan.ad_users)} users, ${count(plan.managed)} managed` +
     `${plan.conflicts.length > 0 ? ` · ${count(plan.conflicts.length)} conflicts` : ''}${plan.drift.length > 0 ? ` · ${count(plan.drift.length)} drift` : ''} (exit ${result.exitCode})`;

@@ -57,7 +57,7 @@ export interface SyncRunResult {
   readonly failed: number;
   /** plan: nothing was written · apply: the run wrote (or had nothing to write), a hold included. */
   readonly mode: 'plan' | 'apply';
-  /** 0 in sync or applied · 1 some actions failed, or AD users conflict with Duo's · 4 a safeguard held destructive actions. */
+  /** 0 in sync or applied · 1 some actions failed, AD users conflict with Duo's, or a read was incomplete · 4 a safeguard held actions. */
   readonly exitCode: 0 | 1 | 4;
 }
 
@@ -115,7 +115,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       const failed = applied?.results.filter((r) => !r.ok).length ?? 0;
       return {
         plan, applied, state: loaded.status, stateProblem: loaded.status === 'unreadable' ? `${loaded.problem} (set aside as ${loaded.setAside})` : null, recovered,
-        ...files, failed, mode: options.mode, exitCode: plan.held.length > 0 ? 4 : failed > 0 || plan.conflicts.length > 0 ? 1 : 0,
+        ...files, failed, mode: options.mode, exitCode: plan.held.length > 0 ? 4 : failed > 0 || plan.conflicts.length > 0 || !plan.read_complete ? 1 : 0,
       };
     };
     // Plain sync only plans: Duo and the state stay as they are (an interrupted run's facts aside).
