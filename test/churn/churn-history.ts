@@ -57,7 +57,7 @@ export interface History {
 /** Event kinds a run can turn off (DUO_BRIDGE_CHURN_OFF=referral,short-listing,…) to look past a known failure. */
 export const FEATURES = ['join', 'leave', 'ad-disable', 'ad-enable', 'rename', 'swap', 'mail', 'group', 'recreate', 'return',
   'duo-disable', 'duo-enable', 'duo-edit', 'duo-precreate', 'precreate-email', 'preexisting', 'adopt',
-  'vanished-ou', 'empty', 'referral', 'short-listing', 'kill', 'approve', 'rollback'] as const;
+  'vanished-ou', 'empty', 'referral', 'short-listing', 'kill', 'approve', 'rollback', 'drift-ad-wins'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 const who = fc.nat({ max: 9999 });
@@ -109,7 +109,7 @@ export function historyArbitrary(maxDays: number, maxUsers: number, off: Readonl
     byEmail: off.has('preexisting') || off.has('precreate-email') ? fc.constant(0) : fc.nat({ max: 2 }),
     adoptFirst: off.has('adopt') ? fc.constant(false) : fc.boolean(),
     trashAfterDays: fc.constantFrom(3, 7, 30),
-    driftStatus: fc.constantFrom('report' as const, 'ad-wins' as const),
+    driftStatus: off.has('drift-ad-wins') ? fc.constant('report' as const) : fc.constantFrom('report' as const, 'ad-wins' as const),
   });
   return fc.record({ setup, days: fc.array(day, { minLength: 1, maxLength: maxDays, size: 'max' }) });
 }

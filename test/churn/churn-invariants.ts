@@ -116,12 +116,17 @@ export const exit4HoldsEverythingDestructive: RunInvariant = (w, c) => {
     .map((k) => `exit 4 (held), yet ${k.split(':')[0]} of ${w.describeUser(k.split(':')[1]!, c.after.get(k.split(':')[1]!))}${k.split(':')[2] ? ` from ${k.split(':')[2]}` : ''} went through, which no approval in this run released`);
 };
 
-/** --approve ID releases exactly what the admin saw under ID: nothing more than that and what would go without it. */
+/**
+ * --approve ID releases exactly what the admin saw under ID: an action some printed plan held under
+ * ID, but not the one the admin reviewed, goes only if the run would do it without the approval.
+ * (An action no plan ever held is judged as any run's would be: not here.)
+ */
 export const approvalReleasesWhatWasSeen: RunInvariant = (w, c) => {
   if (c.approved === null || c.allowedWithout === null) return [];
-  return destructiveKeys(c.changes).filter((k) => !k.startsWith('delete:') && !c.approved!.seen.has(k) && !c.allowedWithout!.has(k))
-    .map((k) => `--approve ${c.approved!.id} released ${k.split(':')[0]} of ${w.describeUser(k.split(':')[1]!, c.after.get(k.split(':')[1]!))}, ` +
-      `which the reviewed plan (${c.approved!.seen.size} held) did not show and the run would not do without approval`);
+  const { id, seen, underId } = c.approved;
+  return destructiveKeys(c.changes).filter((k) => underId.has(k) && !seen.has(k) && !c.allowedWithout!.has(k))
+    .map((k) => `--approve ${id} released ${k.split(':')[0]} of ${w.describeUser(k.split(':')[1]!, c.after.get(k.split(':')[1]!))}, ` +
+      `held under ${id} only after the plan the admin reviewed (${seen.size} held; ${underId.size} held under that id in all)`);
 };
 
 /** A complete read that shrank past max-shrink-percent since the last run's is no license to disable (approval or not). */

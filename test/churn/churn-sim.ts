@@ -11,7 +11,7 @@ import { guidOf, makeDump, MAPPED_GROUPS, newPerson, writeDump, type AdPerson, t
 import { destructiveKeys, diff, DUO_HOST, KilledError, TRASHED, type KillAt, type Snapshot } from './churn-duo.js';
 import { describeHistory, type AdEvent, type Day, type DuoEvent, type History } from './churn-history.js';
 import { neverDeletesAUser, rollbackComparesBeforeWrite, RUN_INVARIANTS } from './churn-invariants.js';
-import { heldKey, isLive, World, type RunCheck } from './churn-world.js';
+import { approvalOf, heldKey, isLive, World, type RunCheck } from './churn-world.js';
 
 /*
  * Runs one generated history day after day, in process: the day's AD and Duo events, an optional
@@ -117,7 +117,7 @@ class Simulation {
       let allowedWithout: Set<string> | null = null;
       if (spec.approve !== null && this.w.printed.length > 0) {
         const reviewed = this.w.printed[this.w.printed.length - 1 - (spec.approve % this.w.printed.length)]!;
-        approved = { id: reviewed.approveId, seen: reviewed.held };
+        approved = approvalOf(this.w, reviewed);
         const dry = await this.sync({ adopt, approve: undefined, mode: 'plan', kill: null }, at(1));
         allowedWithout = new Set((dry.result?.plan.actions ?? []).map(heldKey));
       }
@@ -138,7 +138,7 @@ class Simulation {
       this.day = this.history.days.length + 1 + i;
       const at = new Date(START + this.day * DAY_MS + 2 * HOUR_MS);
       const latest = this.w.printed.at(-1);
-      const approved = this.lastExit === 4 && latest !== undefined ? { id: latest.approveId, seen: latest.held } : null;
+      const approved = this.lastExit === 4 && latest !== undefined ? approvalOf(this.w, latest) : null;
       let allowedWithout: Set<string> | null = null;
       if (approved !== null) allowedWithout = new Set(((await this.sync({ adopt: true, approve: undefined, mode: 'plan', kill: null }, new Date(at.getTime() - HOUR_MS))).result?.plan.actions ?? []).map(heldKey));
       const outcome = await this.checkedRun(dump, { adopt: true, approved, allowedWithout, kill: null }, at, 'settle');

@@ -115,8 +115,11 @@ export interface RunCheck {
   readonly killed: boolean;
   readonly dump: Dump;
   readonly listingComplete: boolean;
-  /** --approve: the id, and the held actions of the printed plan the admin reviewed. */
-  readonly approved: { readonly id: string; readonly seen: ReadonlySet<string> } | null;
+  /**
+   * --approve: the id, the held actions of the printed plan the admin reviewed, and every action
+   * any printed plan held under that id (a hold that grew after the review).
+   */
+  readonly approved: { readonly id: string; readonly seen: ReadonlySet<string>; readonly underId: ReadonlySet<string> } | null;
   /** What the same run would release without the approval (a plan-only run just before it). */
   readonly allowedWithout: ReadonlySet<string> | null;
   readonly stateBefore: ReadonlyMap<string, string>;
@@ -129,6 +132,13 @@ export interface RunCheck {
 
 export function isLive(view: UserView | undefined): view is UserView {
   return view !== undefined && view.status !== TRASHED;
+}
+
+/** What --approve ID names, as the admin saw it in one printed plan, and all that was ever printed under ID. */
+export function approvalOf(w: World, reviewed: World['printed'][number]): NonNullable<RunCheck['approved']> {
+  const underId = new Set<string>();
+  for (const p of w.printed) if (p.approveId === reviewed.approveId) for (const k of p.held) underId.add(k);
+  return { id: reviewed.approveId, seen: reviewed.held, underId };
 }
 
 export function heldKey(action: { kind: string; user_id: string | null; group?: string }): string {
