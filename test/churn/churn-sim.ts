@@ -335,13 +335,10 @@ class Simulation {
     if (journal !== null && existsSync(journal) && !w.journals.includes(journal)) w.journals.push(journal);
     if (out.killed) return 'killed';
     const present = new Map(dump.people.map((p) => [guidOf(p.id), p]));
-    if (!dump.incomplete && dump.people.length > 0) {
-      for (const [guid] of present) w.missingSince.delete(guid);
-      for (const [guid] of w.binding) if (!present.has(guid) && !w.missingSince.has(guid)) w.missingSince.set(guid, at.getTime());
-      w.baseline = dump.people.length;
-    } else {
-      for (const [guid] of present) w.missingSince.delete(guid);
-    }
+    // Absences count from any read that is complete (an empty one too: an approval may act on it); the baseline is a non-empty one.
+    for (const [guid] of present) w.missingSince.delete(guid);
+    if (!dump.incomplete) for (const [guid] of w.binding) if (!present.has(guid) && !w.missingSince.has(guid)) w.missingSince.set(guid, at.getTime());
+    if (!dump.incomplete && dump.people.length > 0) w.baseline = dump.people.length;
     for (const [guid, id] of w.binding) {
       const p = present.get(guid);
       const u = after.get(id);

@@ -63,12 +63,12 @@ export class World {
   }
 
   /**
-   * Genuine status drift: someone other than sync (an admin, a rollback) set the status last, and
-   * it is not the status sync and Duo last agreed on. Only then may a summary's drift excuse it.
+   * Genuine status drift: an admin set the status by hand last, and it is not the status sync and
+   * Duo last agreed on. Only then may a summary's drift excuse it. A rollback's status is not
+   * drift: after a rollback, the following runs converge to what AD says.
    */
   genuineStatusDrift(userId: string, status: string): boolean {
-    const by = this.writer.get(`${userId} status`);
-    return by !== undefined && !by.startsWith('sync:') && this.agreed.get(userId) !== status;
+    return this.writer.get(`${userId} status`) === 'admin' && this.agreed.get(userId) !== status;
   }
 
   /** The state file's ownership: objectGUID → user_id (today's state format: `users`). */
