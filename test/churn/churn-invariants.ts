@@ -103,7 +103,7 @@ export const exit0LeavesNoLeaverActive: RunInvariant = (w, c) => {
     const named = c.result.plan.drift.some((d) => d.guid === guid && d.kind === 'status');
     if (named && w.genuineStatusDrift(id, u.status)) continue;
     found.push(`exit 0, but ${w.describeUser(id, u)} is ${u.status} in Duo while ${person === undefined ? 'absent from AD' : 'disabled in AD'}` +
-      `${named ? ' (the summary calls it drift, but sync and Duo had agreed on this status: it is an ordinary managed user)' : ''}`);
+      `${named ? ` (the summary calls it drift, but ${(w.writer.get(`${id} status`) ?? '').startsWith('rollback:') ? 'a rollback set that status: runs after a rollback converge to AD' : 'sync and Duo had agreed on that status since: it is an ordinary managed user'})` : ''}`);
   }
   return found;
 };

@@ -359,6 +359,11 @@ class Simulation {
     return name === undefined ? null : join(runs, name);
   }
 
+  private notDrift(userId: string): string {
+    const by = this.w.writer.get(`${userId} status`) ?? '';
+    return by.startsWith('rollback:') ? `a rollback set that status, and the following runs must converge to AD` : 'sync and Duo had agreed on that status since';
+  }
+
   /** After the quiet days: every AD user as AD says, unless the last plan names it (a conflict, or real drift). */
   private convergence(): string[] {
     const w = this.w;
@@ -388,7 +393,7 @@ class Simulation {
       }
       const want = p.disabled ? 'disabled' : 'active';
       const statusOk = u.status === want || (want === 'disabled' && u.status === TRASHED) || (drift(guid, 'status') && w.genuineStatusDrift(id, u.status));
-      if (!statusOk) found.push(`${w.describeUser(id, u)} is ${u.status} in Duo but ${p.disabled ? 'disabled' : 'enabled'} in AD${drift(guid, 'status') ? ' (called drift, but the status is one sync and Duo had agreed on)' : ''}`);
+      if (!statusOk) found.push(`${w.describeUser(id, u)} is ${u.status} in Duo but ${p.disabled ? 'disabled' : 'enabled'} in AD${drift(guid, 'status') ? ` (called drift, but ${this.notDrift(id)})` : ''}`);
       if (isLive(u) && nameKey(u.username) !== nameKey(p.sam) && !conflict(guid) && !drift(guid, 'names')) found.push(`${w.describeUser(id, u)} is named ${u.username} in Duo, ${p.sam} in AD`);
       if (isLive(u) && u.email.toLowerCase() !== p.mail.toLowerCase() && !drift(guid, 'fields')) found.push(`${w.describeUser(id, u)} has email ${u.email || '(none)'} in Duo, ${p.mail} in AD`);
       const groups = new Set(u.groups.split(',').filter(Boolean));
@@ -399,7 +404,7 @@ class Simulation {
       const u = snap.get(id);
       if (u === undefined || u.status === 'disabled' || u.status === TRASHED) continue;
       if (drift(guid, 'status') && w.genuineStatusDrift(id, u.status)) continue;
-      found.push(`${w.describeUser(id, u)} left AD but is ${u.status} in Duo${drift(guid, 'status') ? ' (called drift, but the status is one sync and Duo had agreed on)' : ''}`);
+      found.push(`${w.describeUser(id, u)} left AD but is ${u.status} in Duo${drift(guid, 'status') ? ` (called drift, but ${this.notDrift(id)})` : ''}`);
     }
     return found.slice(0, 6);
   }
