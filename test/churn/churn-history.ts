@@ -123,7 +123,7 @@ export function describeHistory(history: History, upTo = history.days.length): s
     const r = d.run;
     const run = [
       r.rollback !== null ? `rollback journal #${r.rollback}` : '',
-      `sync${r.adopt ? ' --adopt' : ''}${r.approve !== null ? ` --approve (printed plan -${r.approve})` : ''}`,
+      `sync${r.adopt ? ' --adopt' : ''}${r.approve !== null ? ` --approve (of the printed plan -${r.approve}, if any)` : ''}`,
       r.dump !== 'ok' ? `dump ${r.dump}${r.dump === 'vanished-ou' ? ` (${r.vanished})` : ''}` : '',
       r.hide.length > 0 ? `Duo listing short (${r.hide.join(',')})` : '',
       r.kill ? `killed at write ${r.kill.k} (${r.kill.point}), resumed` : '',
