@@ -63,12 +63,13 @@ export class World {
   }
 
   /**
-   * Genuine status drift: an admin set the status by hand last, and it is not the status sync and
-   * Duo last agreed on. Only then may a summary's drift excuse it. A rollback's status is not
-   * drift: after a rollback, the following runs converge to what AD says.
+   * Genuine status drift, which a summary's drift may excuse: an admin set the status by hand last,
+   * and either disabled the user (sync never enables that, even once AD agrees) or enabled it
+   * since sync and Duo last agreed. A rollback's status is not drift: after a rollback, the
+   * following runs converge to what AD says.
    */
   genuineStatusDrift(userId: string, status: string): boolean {
-    return this.writer.get(`${userId} status`) === 'admin' && this.agreed.get(userId) !== status;
+    return this.writer.get(`${userId} status`) === 'admin' && (status === 'disabled' || this.agreed.get(userId) !== status);
   }
 
   /** The state file's ownership: objectGUID → user_id (today's state format: `users`). */
