@@ -38,7 +38,8 @@ export function neverDeletesAUser(w: World, c: { changes: readonly Change[]; req
 /**
  * Never two live Duo users for one AD person: a user bound to the person, or not bound to anyone
  * in AD and carrying its evidence (external_id = objectGUID, the same email, or one of its names).
- * Counted only when sync made one of them (an admin's own duplicates are not sync's doing).
+ * Counted when this run created one of them: an admin's duplicates, or an AD rename onto a name an
+ * unmanaged Duo user holds, are not sync's doing (the second is a conflict to report).
  */
 export const oneDuoUserPerPerson: RunInvariant = (w, c) => {
   const inAd = new Set([...w.people.values()].map((p) => guidOf(p.id)));
@@ -49,7 +50,7 @@ export const oneDuoUserPerPerson: RunInvariant = (w, c) => {
     const guid = guidOf(p.id);
     const matches = [...c.after.values()].filter((u) => isLive(u) && (boundToAd.get(u.user_id) === guid || (!boundToAd.has(u.user_id) && (
       u.external_id === guid || (u.email !== '' && u.email.toLowerCase() === p.mail.toLowerCase()) || [u.username, ...u.aliases.split(' ')].some((n) => n !== '' && nameKey(n) === nameKey(p.sam))))));
-    if (matches.length > 1 && matches.some((u) => w.createdBy.has(u.user_id))) {
+    if (matches.length > 1 && matches.some((u) => c.created.has(u.user_id))) {
       found.push(`AD user ${p.sam} (guid ${guid}, mail ${p.mail}) has ${matches.length} live Duo users: ${matches.map((u) => `${u.username} (${u.user_id}, email ${u.email || '-'}${w.createdBy.has(u.user_id) ? ', created by sync' : ''})`).join(', ')}`);
     }
   }
