@@ -15,6 +15,8 @@ const config = {
   testMatch: ['**/*.test.ts'],
   // The AD suite needs a Samba DC, the office suite LibreOffice, the browser suite Chromium, the crash suite minutes:
   // `npm run test:ad`, `npm run test:office`, `npm run test:browser` and `npm run test:crash` run them.
+  // test/churn is not ignored: here it simulates a few hundred days (DUO_BRIDGE_CHURN_DAYS unset);
+  // `npm run test:churn` runs the same test for 20,000.
   testPathIgnorePatterns: [
     ...(process.env.DUO_BRIDGE_AD_SUITE ? [] : ['/test/ad/']),
     ...(process.env.DUO_BRIDGE_OFFICE_SUITE ? [] : ['/test/office/']),

@@ -1,0 +1,81 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { FEATURES, historyArbitrary, type Feature } from './churn-history.js';
+import { churnRoot, runHistory } from './churn-sim.js';
+
+/*
+ * The sync issue's proof (#26, "a simulation of months of churn, with invariants"): generated
+ * histories of an AD and a Duo tenant — joiners, leavers, disables, renames, mail and group
+ * changes, re-created accounts; admins disabling, enabling, editing and creating users in Duo;
+ * bad days (a vanished OU, an empty or referral-cut dump, a short Duo listing); runs killed at
+ * their k-th write and resumed; approvals of printed plans; rollbacks of earlier runs — with sync
+ * run day after day in process and every invariant checked after every run (./churn-invariants.ts).
+ *
+ * `npm test` runs a short version; `npm run test:churn` (test/churn/run-suite.sh) the long one.
+ *   DUO_BRIDGE_CHURN_DAYS   simulated days in all (default 300)
+ *   DUO_BRIDGE_CHURN_SEED   replay: the seed a failure printed (with DUO_BRIDGE_CHURN_PATH, its shrunk path)
+ *   DUO_BRIDGE_CHURN_HISTORY_DAYS, DUO_BRIDGE_CHURN_USERS   the longest history and the largest directory
+ *   DUO_BRIDGE_CHURN_OFF    event kinds left out (comma-separated, see FEATURES in ./churn-history.ts)
+ *   DUO_BRIDGE_CHURN_SKIP   invariants not checked (comma-separated names): to look past a known failure
+ *   DUO_BRIDGE_CHURN_SHRINK_SECONDS   time to shrink a failure, on top of 100 ms a day (default 25; the long run 300)
+ *   A replay (DUO_BRIDGE_CHURN_SEED) runs histories from that seed until one fails or the time budget ends.
+ */
+
+const env = process.env;
+const number = (name: string, fallback: number): number => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const list = (name: string): string[] => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+const targetDays = number('DUO_BRIDGE_CHURN_DAYS', 300);
+const historyDays = number('DUO_BRIDGE_CHURN_HISTORY_DAYS', targetDays > 1000 ? 80 : 30);
+const maxUsers = number('DUO_BRIDGE_CHURN_USERS', targetDays > 1000 ? 60 : 30);
+const shrinkMs = number('DUO_BRIDGE_CHURN_SHRINK_SECONDS', targetDays > 1000 ? 300 : 25) * 1000;
+const off = new Set(list('DUO_BRIDGE_CHURN_OFF'));
+const skip = new Set(list('DUO_BRIDGE_CHURN_SKIP'));
+const unknown = [...off].filter((f) => !(FEATURES as readonly string[]).includes(f));
+const replay = env.DUO_BRIDGE_CHURN_SEED !== undefined && env.DUO_BRIDGE_CHURN_SEED !== '';
+// A busy 2-core machine runs a simulated day in 20-45 ms; shrinking a failure has its own budget.
+const msPerDayBudget = 100;
+const timeout = 60_000 + targetDays * msPerDayBudget + shrinkMs;
+
+/** fast-check names the seed and the shrunk path; say how to run exactly that history again. */
+function withReplayHint(error: Error): never {
+  const found = /seed: (-?\d+), path: "([^"]*)"/.exec(error.message);
+  const knobs = ['DUO_BRIDGE_CHURN_HISTORY_DAYS', 'DUO_BRIDGE_CHURN_USERS', 'DUO_BRIDGE_CHURN_OFF'].filter((k) => env[k]).map((k) => `${k}=${env[k]} `).join('');
+  if (found) error.message = `replay: ${knobs}DUO_BRIDGE_CHURN_DAYS=${targetDays} DUO_BRIDGE_CHURN_SEED=${found[1]} DUO_BRIDGE_CHURN_PATH=${found[2]} ` +
+    `node --experimental-vm-modules node_modules/jest/bin/jest.js test/churn -i\n${error.message}`;
+  throw error;
+}
+
+describe('sync over months of churn (issue 26: the invariants hold on every day of every generated history)', () => {
+  it(`holds for ${replay ? `the replayed seed ${env.DUO_BRIDGE_CHURN_SEED}` : `${targetDays} simulated days`}`, async () => {
+    expect(unknown).toEqual([]);
+    const arbitrary = historyArbitrary(historyDays, maxUsers, off as Set<Feature>);
+    const options = { skip, root: churnRoot() };
+    let days = 0;
+    let histories = 0;
+    const started = Date.now();
+    const property = fc.asyncProperty(arbitrary, async (history) => {
+      days += await runHistory(history, options);
+      histories++;
+    });
+    // The whole test has a time budget (its days, plus time to shrink a failure): fast-check stops there
+    // and reports the smallest failure found so far (or, with none, the days run so far, checked below).
+    const deadline = started + targetDays * msPerDayBudget + shrinkMs;
+    const limit = (): { interruptAfterTimeLimit: number } => ({ interruptAfterTimeLimit: Math.max(1000, deadline - Date.now()) });
+    const base = replay ? Number(env.DUO_BRIDGE_CHURN_SEED) : Date.now() ^ Math.floor(Math.random() * 0x7fffffff);
+    if (replay) {
+      await fc.assert(property, { seed: base, ...(env.DUO_BRIDGE_CHURN_PATH ? { path: env.DUO_BRIDGE_CHURN_PATH } : {}), numRuns: number('DUO_BRIDGE_CHURN_RUNS', 10_000), ...limit() }).catch(withReplayHint);
+    } else {
+      // Rounds of histories until the days add up; each round's seed is printed by fast-check when it fails.
+      for (let round = 0; days < targetDays; round++) {
+        const perHistory = historyDays / 2 + 4;
+        const numRuns = Math.max(1, Math.ceil((targetDays - days) / perHistory));
+        await fc.assert(property, { seed: (base + round) | 0, numRuns, ...limit() }).catch(withReplayHint);
+        if (Date.now() >= deadline) break;
+      }
+    }
+    const ms = Date.now() - started;
+    console.log(`churn: ${days} simulated days in ${histories} histories, ${(ms / 1000).toFixed(1)} s, ${(ms / Math.max(days, 1)).toFixed(1)} ms a day (seed ${base})`);
+    if (!replay) expect(days).toBeGreaterThanOrEqual(targetDays);
+  }, timeout);
+});
