@@ -327,7 +327,7 @@ class Simulation {
       w.createdBy.set(id, journal ?? '?');
       if (guid !== undefined) w.bind(guid, id);
     }
-    if (plan !== null) for (const a of plan.actions) if (a.kind === 'adopt') w.bind(a.guid, a.user_id);
+    if (plan !== null) for (const a of plan.actions) if (a.kind === 'adopt' || a.kind === 'reanchor') w.bind(a.guid, a.user_id);
     for (const [name, invariant] of Object.entries(RUN_INVARIANTS)) this.check(name, () => invariant(w, check).map((m) => `${label}${out.killed ? ' (killed)' : ''}: ${m}`));
 
     // The model after the run.
