@@ -38,6 +38,8 @@ export async function* readLdifEntries(
   // Plain ldapsearch ends with a record of its own: "search: 2", "result: 0 Success" (then comments).
   let resultRecord = false;
   let referenceRecord = false;
+  // Plain ldapsearch output opens with "# extended LDIF": such a dump must end with its result trailer.
+  let extended = 0;
   const countReferral = (uri: string): void => {
     stats.referrals = (stats.referrals ?? 0) + 1;
     if (mayReferToUsers(uri)) stats.userReferrals = (stats.userReferrals ?? 0) + 1;
@@ -51,8 +53,10 @@ export async function* readLdifEntries(
     const bytes = logical.length === 1 ? logical[0]! : Buffer.concat(logical);
     logical = [];
     if (bytes[0] === 0x23 /* # */) {
-      const reference = REFERENCE_COMMENT.exec(bytes.toString('utf8'));
+      const text = bytes.toString('utf8');
+      const reference = REFERENCE_COMMENT.exec(text);
       if (reference) countReferral(reference[1]!);
+      if (logicalLine <= 2 && /^#\s*extended LDIF\s*$/i.test(text)) extended = logicalLine;
       return;
     }
     if (record?.change) return;
@@ -127,6 +131,10 @@ export async function* readLdifEntries(
   const last = endRecord();
   if (last) yield last;
   const result = stats.searchResult;
+  if (extended > 0 && result === null) {
+    throw new DataError('LDIF_INCOMPLETE', `${file}:${extended}: the dump is incomplete: it is plain ldapsearch output ("# extended LDIF") without its ` +
+      '"result:" trailer, so it was cut short; make it again and keep ldapsearch\'s output as it wrote it');
+  }
   if (result !== null && result.code === null) {
     throw new DataError('LDIF_INCOMPLETE', `${file}:${result.line}: the dump is incomplete: its trailer says "result: ${printable(result.text)}", ` +
       'not "result: 0 Success"; make the dump again and keep ldapsearch\'s output as it wrote it');

@@ -26,6 +26,8 @@ export interface ExportedUser {
   readonly email: string;
   readonly aliases: readonly string[];
   readonly status: '' | 'disabled';
+  /** The entry had userAccountControl: without it, "enabled" is a guess (a dump taken without the attribute). */
+  readonly statusKnown: boolean;
   readonly adGuid: string;
   readonly adDn: string;
   /** Aliases beyond Duo's 8 that were left out. */
@@ -74,7 +76,8 @@ export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUs
   const givenName = firstText(entry, 'givenName');
   const sn = firstText(entry, 'sn');
   const guid = firstBytes(entry, 'objectGUID');
-  const uac = Number(firstText(entry, 'userAccountControl') || '0');
+  const uacText = firstText(entry, 'userAccountControl');
+  const uac = Number(uacText || '0');
   return {
     username,
     realname: firstText(entry, 'displayName') || [givenName, sn].filter(Boolean).join(' '),
@@ -83,6 +86,7 @@ export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUs
     email: firstText(entry, 'mail'),
     aliases: aliases.slice(0, MAX_ALIASES),
     status: (uac & ACCOUNT_DISABLED) !== 0 ? 'disabled' : '',
+    statusKnown: uacText !== '',
     adGuid: guid !== null && guid.length === 16 ? formatObjectGuid(guid) : '',
     adDn: entry.dn,
     droppedAliases: Math.max(0, aliases.length - MAX_ALIASES),

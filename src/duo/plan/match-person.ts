@@ -71,11 +71,15 @@ export function matchPerson(person: Person, index: TenantIndex): PersonMatch {
   for (const user of sharing.slice(0, EVIDENCE_SAMPLE)) {
     if (!evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `email ${person.email}` });
   }
+  // An email is also a name in Duo's one namespace: a user named (or aliased) by it is this person.
+  const named = person.email ? index.byName.get(nameKey(person.email)) : undefined;
+  if (named && !evidence.has(named.user_id)) evidence.set(named.user_id, { user: named, why: `its email ${person.email} as a name` });
   const anchored = person.guid ? index.byExternalId.get(guidKey(person.guid)) ?? [] : [];
   for (const user of anchored.slice(0, EVIDENCE_SAMPLE)) {
     if (!evidence.has(user.user_id)) evidence.set(user.user_id, { user, why: `objectGUID ${person.guid} (its external_id)` });
   }
-  if (sameUsername && (evidence.size === 0 || evidence.has(sameUsername.user_id))) {
+  // The username's holder, unless other evidence also points elsewhere: several users is a conflict, never a guess.
+  if (sameUsername && (evidence.size === 0 || (evidence.size === 1 && evidence.has(sameUsername.user_id)))) {
     return { user: sameUsername, how: 'username', evidence: 'same username', conflict: null };
   }
   if (evidence.size > 1) {

@@ -2,7 +2,7 @@ import { readDirectoryUsers, newReadStats, userReferralsOf } from '../../ad/dire
 import type { DirectoryOptions } from '../../ad/export-options.js';
 import { buildUserFilter } from '../../ad/user-filter.js';
 import type { DuoClient } from '../api/client.js';
-import { userPages } from '../api/users-api.js';
+import { getUserOrNull, userPages } from '../api/users-api.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
 import { userValueErrors } from '../../validate/row-rules.js';
 import type { AdRead, AdUser, DuoRead } from './sync-plan.js';
@@ -19,7 +19,12 @@ export async function readAdUsers(options: DirectoryOptions): Promise<{ users: M
   let unusable = 0;
   const present = new Set<string>();
   const domains = new Map<string, number>();
+  let statusUnknown = 0;
+  const disabled = new Set<string>();
   for await (const { user, groups } of readDirectoryUsers(options, stats)) {
+    if (!user.statusKnown) statusUnknown++;
+    // Disabling needs no name: a disabled user sync can't name or write to is still disabled in Duo.
+    if (user.adGuid !== '' && user.status === 'disabled') disabled.add(user.adGuid);
     if (user.adGuid === '' || user.username === '' || users.has(user.adGuid)) {
       unusable++;
       // In AD all the same: a user without a username now is not a leaver.
@@ -45,10 +50,11 @@ export async function readAdUsers(options: DirectoryOptions): Promise<{ users: M
   const problems: string[] = [];
   const referrals = userReferralsOf(stats);
   if (referrals > 0) problems.push(`${referrals} ${referrals === 1 ? 'referral' : 'referrals'} to other directories ${referrals === 1 ? 'was' : 'were'} not followed`);
+  if (statusUnknown > 0) problems.push(`${statusUnknown} ${statusUnknown === 1 ? 'user has' : 'users have'} no userAccountControl, so whether ${statusUnknown === 1 ? 'it is' : 'they are'} disabled is unknown (the dump or search left the attribute out)`);
   const doubts = stats.emptyGroups.map((dn) => `the mapped group ${dn} has no member (missing, or a typo in its DN)`);
   const domain = [...domains].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
   const base = options.source.kind === 'ldap' ? options.source.base : '';
-  return { users, read: { identity: { domain, base, filter: buildUserFilter(options.selection) }, problems, doubts, unusable, unnamed: present, rejected } };
+  return { users, read: { identity: { domain, base, filter: buildUserFilter(options.selection) }, problems, doubts, unusable, unnamed: present, rejected, disabledUnnamed: new Set([...present].filter((g) => disabled.has(g))) } };
 }
 
 /** The AD attribute a Duo column's value came from, to name in a conflict. */
@@ -86,3 +92,34 @@ export async function readDuoUsers(client: DuoClient): Promise<DuoRead> {
   const problem = totals.size > 1 ? `the tenant changed while it was listed (its pages said ${[...totals].join(', then ')} users), so users may have been skipped` : null;
   return { users, total, ...(problem === null ? {} : { problem }) };
 }
+
+/** Managed users missing from a listing are looked up one by one up to this many; more, and Duo is listed again. */
+const LOOKUPS = 100;
+
+/**
+ * A listing can skip a user and still add up (one user deleted and another created while it was
+ * paged: the offsets shift by one). Before a managed user counts as gone, it is looked for again:
+ * one by one by user_id, or by a second listing when many are missing. One that is still in Duo
+ * means the listing was not to be trusted: the read is incomplete, and no one is forgotten.
+ */
+export async function confirmMissing(client: DuoClient, duo: DuoRead, managed: readonly string[]): Promise<DuoRead> {
+  const missing = managed.filter((id) => !duo.users.has(id));
+  if (missing.length === 0) return duo;
+  let found: number;
+  if (missing.length <= LOOKUPS) {
+    const users = new Map(duo.users);
+    for (const id of missing) {
+      const user = await getUserOrNull(client, id);
+      if (user !== null) users.set(user.user_id, toTenantUser(user));
+    }
+    found = users.size - duo.users.size;
+    if (found === 0) return duo;
+    duo = { ...duo, users };
+  } else {
+    const again = await readDuoUsers(client);
+    found = missing.filter((id) => again.users.has(id)).length;
+    if (found === 0) return duo;
+  }
+  return { ...duo, problem: duo.problem ?? `the listing left out ${found} managed ${found === 1 ? 'user' : 'users'} still in Duo (the tenant changed while it was listed)` };
+}
+

@@ -14,7 +14,7 @@ import { settleCreates } from '../workflows/rollback.js';
 import { applySyncActions, type ApplyOutcome } from './apply-sync.js';
 import { rebuildState } from './rebuild-state.js';
 import { readSavedPlan, restrictToSaved, sealPlan } from './saved-plan.js';
-import { readAdUsers, readDuoUsers } from './read-sides.js';
+import { confirmMissing, readAdUsers, readDuoUsers } from './read-sides.js';
 import { adoptedValues, heldActionOf, namesFor, planSync, type AdUser, type RunOverrides, type SyncPlan, type SyncPolicy } from './sync-plan.js';
 import { checkRunsFolder, loadSyncState, runsFolderOf, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
 import type { TenantUser } from '../tenant/tenant.js';
@@ -89,7 +89,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     options.onStage?.('reading AD');
     const { users: ad, read: adRead } = await readAdUsers(options.directory);
     options.onStage?.('reading Duo');
-    const duo = await readDuoUsers(client);
+    const duo = await confirmMissing(client, await readDuoUsers(client), Object.values(state.users).map((m) => m.user_id));
     const groups = await GroupDirectory.load(client);
     const syncedGroups = new Set(options.policy.mappedGroups.map(nameKey).filter((g) => groups.get(g)?.synced === true));
     // A saved plan is applied as the fresh plan restricted to what the admin reviewed: every action re-checked now.
@@ -101,7 +101,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       policy: adopts ? { ...options.policy, adopt: true } : options.policy, now: now(),
       approve: options.approve, ...(options.overrides ? { overrides: options.overrides } : {}),
       clockProblems: clockProblems(state, now(), options.now === undefined ? client.duoNow() : null),
-      ...(rebuilt === null ? {} : { notes: [`the state was ${loaded.status === 'new' ? 'missing' : 'unreadable'}: rebuilt from ${rebuilt.runs} runs' plans and journals` +
+      ...(rebuilt === null ? {} : { rebuilt: true, notes: [`the state was ${loaded.status === 'new' ? 'missing' : 'unreadable'}: rebuilt from ${rebuilt.runs} runs' plans and journals` +
         `${rebuilt.damaged > 0 ? ` (${rebuilt.damaged} damaged files skipped)` : ''}; nothing is taken away until approved`] }),
     });
     if (options.approve !== undefined && fresh.approved === null && state.blocked?.plan_id !== options.approve) {

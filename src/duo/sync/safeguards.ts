@@ -25,7 +25,7 @@ export interface Holds {
 /**
  * Decided on the whole plan before any write. Three kinds of reason hold actions:
  * - what no one can override: an incomplete read of either side, a clock that can't be trusted.
- *   Everything destructive or changing ownership waits for a complete read;
+ *   Everything destructive, changing ownership or a status waits for a complete read;
  * - what needs its own one-run override, an approval not being enough: AD shrank more than
  *   max-shrink-percent (`--max-shrink-percent`), the source changed (`--accept-source-change`);
  * - what an approval releases: a doubtful source (a mapped group without members, no state),
@@ -53,6 +53,8 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
     fixed.push(`the source differs from the last run's (${describeSource(state.source)} → ${describeSource(adRead.identity)}; if this is intended, run once with --accept-source-change)`);
   }
   const approvable: string[] = [...adRead.doubts];
+  // A rebuilt state's marks come from journals, which don't see a status changed by hand since.
+  const enables = context.rebuilt ? actions.filter((a) => a.kind === 'enable') : [];
   if (ad.size === 0) approvable.push('AD returned no users');
   if (context.firstRun) approvable.push('no sync state yet (a first run, or the state was lost): nothing is taken away until approved');
 
@@ -70,7 +72,10 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
   };
 
   if (!readComplete) {
-    hold([...ownership, ...destructive], readProblems.join('; '));
+    // A read that may have missed users or attributes decides no status either: a dump without
+    // userAccountControl would "enable" every user AD disabled.
+    const statuses = actions.filter((a) => a.kind === 'enable' || a.kind === 'restore');
+    hold([...ownership, ...destructive, ...statuses], readProblems.join('; '));
     return finish(context, actions, heldActions, reasons, null, { readComplete, baseline, trusted: false, notices, blockable: false });
   }
 
@@ -88,6 +93,12 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
   if (fixed.length > 0) hold([...destructive, ...reanchors], fixed.join('; '));
   const open = [...destructive, ...reanchors].filter((a) => !isApproved(a));
   if (approvable.length > 0) hold(open, approvable.join('; '));
+  hold(enables.filter((a) => !isApproved(a)), 'the state was rebuilt from the run journals, which cannot tell whether a disable is still the sync\'s: review these enables');
+  // Whatever an earlier hold named stays held until that hold is approved (enables held on a rebuilt state too).
+  if (blocked !== null && approved === null) {
+    const earlier = new Set(blocked.held.map(heldKey));
+    hold(actions.filter((a) => a.kind === 'enable' && earlier.has(heldKey(heldActionOf(a)))), `an earlier run's hold (${blocked.plan_id}) is not approved: review it, then run "sync --apply --approve ${blocked.plan_id}"`);
+  }
 
   const since = context.now.getTime() - WINDOW_DAYS * DAY_MS;
   const recent = state.runs.filter((r) => {

@@ -31,6 +31,8 @@ export interface AdRead {
   readonly unnamed?: ReadonlySet<string>;
   /** AD users with a value validate refuses (a control character, a malformed email): conflicts, never written, still present. */
   readonly rejected?: readonly { readonly guid: string; readonly username: string; readonly reason: string }[];
+  /** Of those present but unusable (unnamed or rejected), the ones disabled in AD: disabled in Duo all the same. */
+  readonly disabledUnnamed?: ReadonlySet<string>;
 }
 
 /** What the Duo listing returned, and what it said it held. */
@@ -91,6 +93,8 @@ export interface PlanContext {
   readonly overrides?: RunOverrides;
   /** Why this run's clock can't be trusted (behind the last run, or far from Duo's): nothing destructive. */
   readonly clockProblems?: readonly string[];
+  /** The state was rebuilt from the run journals (it was lost or unreadable). */
+  readonly rebuilt?: boolean;
   /** What the run knows about its own inputs that the admin must read (a state rebuilt from journals). */
   readonly notes?: readonly string[];
 }

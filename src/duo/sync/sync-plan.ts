@@ -66,6 +66,10 @@ export function planSync(context: PlanContext): SyncPlan {
       return;
     }
     const base = { guid, username: user.username, user_id: user.user_id };
+    if (adUser === undefined && inAd(guid) && adRead.disabledUnnamed?.has(guid) && user.status !== 'disabled' && user.status !== TRASHED_STATUS) {
+      actions.push({ ...base, kind: 'disable', reason: 'disabled in AD (its values can\'t be synced, but disabling needs none)', status: user.status });
+      return;
+    }
     if (adUser === undefined && rejected.has(guid)) return; // a conflict (below): left as it is in Duo
     if (adUser === undefined && inAd(guid)) {
       untouched.push({ guid, username: user.username, reason: 'in AD without a usable value in the username attribute: left as it is' });
@@ -101,8 +105,10 @@ export function planSync(context: PlanContext): SyncPlan {
         if (policy.drift.status === 'report') return;
       }
       actions.push({ ...base, kind: 'restore' });
-      // Restored users come back disabled when the sync had disabled them first: enabled below.
-      status = m.disabled_by_sync !== undefined ? 'disabled' : 'active';
+      // Duo may bring a restored user back active (an assumption the read-back settles): the sync
+      // lifts only its own disable (enabled below); someone else's disable is put back at once.
+      if (m.disabled_by_sync === undefined) actions.push({ ...base, kind: 'disable', reason: 'restored from the Trash: it was disabled by someone else before, and stays so', status: 'active' });
+      status = 'disabled';
     }
     if (!adUser.enabled && status !== 'disabled') {
       if (m.applied.status === 'disabled') {
@@ -138,6 +144,13 @@ export function planSync(context: PlanContext): SyncPlan {
     for (const field of FIELD_NAMES) {
       const current = user[field] ?? '';
       if (current === wantFields[field]) continue;
+      if (field === 'email' && wantFields.email !== '' && nameKey(current) !== nameKey(wantFields.email)) {
+        const other = [...(index().byEmail.get(nameKey(wantFields.email)) ?? []), index().byName.get(nameKey(wantFields.email))].find((u) => u !== undefined && u.user_id !== user.user_id);
+        if (other !== undefined) {
+          conflicts.push({ guid: base.guid, username: user.username, reason: `AD gives it the email ${wantFields.email}, which Duo user ${describeUser(other)} has: two Duo users with one email would be one person` });
+          continue;
+        }
+      }
       if (current !== m.applied[field] && wantFields[field] === m.applied[field]) {
         drift.push({ ...base, kind: 'fields', detail: `${field} changed in Duo to ${JSON.stringify(current)}`, policy: policy.drift.fields });
         if (policy.drift.fields === 'report') continue;
@@ -195,12 +208,23 @@ export function planSync(context: PlanContext): SyncPlan {
     if (match.conflict !== null) return { kind: 'conflict', reason: match.conflict };
     if (match.user === null) return { kind: adUser.enabled ? 'create' : 'none' };
     const holder = match.user;
+    // Found by its email or objectGUID while another Duo user holds its username: which one is this
+    // person is the admin's call (plan and migrate settle it with a rename chain; sync never guesses).
+    const named = index().withUsername(adUser.username);
+    if (match.how === 'evidence' && named !== null && named.user_id !== holder.user_id) {
+      return { kind: 'conflict', reason: `Duo user ${describeUser(holder)} is this person (${match.evidence}), but Duo user ${describeUser(named)} holds its username` };
+    }
     const owner = managedIds().get(holder.user_id);
     if (owner !== undefined) {
       if (inAd(owner)) return { kind: 'conflict', reason: `Duo user ${describeUser(holder)} (${match.evidence}) is already synced with another AD user (${owner})` };
       if (!policy.adopt) {
         return { kind: 'conflict', reason: `Duo user ${describeUser(holder)} (${match.evidence}) is synced with AD user ${owner}, which is no longer in AD: ` +
           'if this is the same person\'s re-created account, run "sync --adopt" to re-anchor it' };
+      }
+      // A re-created account is the same person: a new hire given a leaver's freed sAMAccountName is not.
+      if (match.how === 'username' && adUser.email !== '' && (holder.email ?? '') !== '' && nameKey(adUser.email) !== nameKey(holder.email ?? '')) {
+        return { kind: 'conflict', reason: `Duo user ${describeUser(holder)} has its username, but was AD user ${owner} with another email (${holder.email}): ` +
+          'a new person given a freed name is not re-anchored to the old account (free the name in Duo, or give the AD account the old email if it is the same person)' };
       }
       return { kind: 'reanchor', user: holder, from: owner, how: match.evidence };
     }

@@ -110,8 +110,14 @@ describe('readLdifEntries: a dump that says it is incomplete', () => {
   });
 
   it('ordinary comments stay comments: one that mentions a referral is none', async () => {
-    const stats = await read(`# extended LDIF\n# requesting: ALL\n# search reference follows? no\n# refs are listed below\n# ref http://example.test\n${user}`);
+    const stats = await read(`# extended LDIF\n# requesting: ALL\n# search reference follows? no\n# refs are listed below\n# ref http://example.test\n${user}\nsearch: 2\nresult: 0 Success\n`);
     expect(stats.referrals ?? 0).toBe(0);
+  });
+
+  it('plain ldapsearch output ("# extended LDIF") cut short before its result trailer is incomplete', async () => {
+    await expect(entries(`# extended LDIF\n#\n# LDAPv3\n${user}`)).rejects.toThrow(/^dump\.ldif:1: the dump is incomplete: it is plain ldapsearch output \("# extended LDIF"\) without its "result:" trailer/);
+    // -LLL output has neither header nor trailer: complete as it is.
+    await expect(entries(user)).resolves.toHaveLength(1);
   });
 
   it.each([['result: banana'], ['result:'], ['result: 0x0 Success'], ['result: Success 0']])('a trailer "%s" is no success: the dump is incomplete, naming file and line', async (trailer) => {

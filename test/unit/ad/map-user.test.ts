@@ -35,7 +35,7 @@ describe('mapUser', () => {
     }), mapping({ aliasAttributes: ['mail'] }));
     expect(user).toEqual({
       username: 'JFoo', realname: 'Jane Foo', firstname: 'Jane', lastname: 'Foo', email: 'jfoo@example.com',
-      aliases: ['jfoo@example.com'], status: '', adGuid: '94dcf7cb-53f7-4144-90ef-8e787a3c5b7b', adDn: 'CN=x,DC=example,DC=test', droppedAliases: 0,
+      aliases: ['jfoo@example.com'], status: '', statusKnown: true, adGuid: '94dcf7cb-53f7-4144-90ef-8e787a3c5b7b', adDn: 'CN=x,DC=example,DC=test', droppedAliases: 0,
       phones: [], unnormalisedPhones: 0,
     });
   });
