@@ -371,6 +371,7 @@ class Simulation {
     const snap: Snapshot = w.duo.snapshot();
     const found: string[] = [];
     const conflict = (guid: string) => plan?.conflicts.some((c) => c.guid === guid) ?? false;
+    const reason = (guid: string) => plan?.conflicts.find((c) => c.guid === guid)?.reason ?? '';
     const drift = (guid: string, kind: string) => plan?.drift.some((d) => d.guid === guid && d.kind === kind) ?? false;
     const inAd = new Set<string>();
     for (const p of w.people.values()) {
@@ -382,7 +383,7 @@ class Simulation {
         const old = w.recreatedFrom.get(guid);
         const oldUser = old === undefined ? undefined : snap.get(w.binding.get(old) ?? '');
         if (oldUser !== undefined && nameKey(oldUser.username) === nameKey(p.sam)) {
-          found.push(`${p.sam}, re-created in AD with a new objectGUID (${guid}), is still not bound to its Duo user ${w.describeUser(oldUser.user_id, oldUser)} after sync --adopt${conflict(guid) ? ' (a conflict every run)' : ''}`);
+          found.push(`${p.sam}, re-created in AD with a new objectGUID (${guid}), is still not bound to its Duo user ${w.describeUser(oldUser.user_id, oldUser)} after sync --adopt${conflict(guid) ? ` (a conflict every run: ${reason(guid)})` : ''}`);
         } else if (!conflict(guid)) found.push(`AD user ${p.sam} (${guid}) is enabled but has no Duo user, and no conflict names it`);
         continue;
       }

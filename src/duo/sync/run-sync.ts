@@ -13,6 +13,7 @@ import { GroupDirectory } from '../workflows/group-directory.js';
 import { settleCreates } from '../workflows/rollback.js';
 import { applySyncActions, type ApplyOutcome } from './apply-sync.js';
 import { rebuildState } from './rebuild-state.js';
+import { markRolledBack } from './rolled-back.js';
 import { readSavedPlan, restrictToSaved, sealPlan } from './saved-plan.js';
 import { confirmMissing, readAdUsers, readDuoUsers } from './read-sides.js';
 import { adoptedValues, heldActionOf, namesFor, planSync, type AdUser, type RunOverrides, type SyncPlan, type SyncPolicy } from './sync-plan.js';
@@ -90,6 +91,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     const { users: ad, read: adRead } = await readAdUsers(options.directory);
     options.onStage?.('reading Duo');
     const duo = await confirmMissing(client, await readDuoUsers(client), Object.values(state.users).map((m) => m.user_id));
+    state = await markRolledBack(state, statePath, runsFolderOf(statePath), duo.users, now());
     const groups = await GroupDirectory.load(client);
     const syncedGroups = new Set(options.policy.mappedGroups.map(nameKey).filter((g) => groups.get(g)?.synced === true));
     // A saved plan is applied as the fresh plan restricted to what the admin reviewed: every action re-checked now.
@@ -268,7 +270,7 @@ function settle(
     ...state,
     users,
     groups: { ...state.groups, ...groups },
-    source: plan.baseline || state.source === null ? plan.source : state.source,
+    source: plan.baseline || (state.source === null && plan.ad_users > 0) ? plan.source : state.source,
     ad_users: plan.baseline ? plan.ad_users : state.ad_users,
     blocked,
   };

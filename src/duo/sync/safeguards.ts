@@ -59,7 +59,8 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
   if (context.firstRun) approvable.push('no sync state yet (a first run, or the state was lost): nothing is taken away until approved');
 
   const readComplete = readProblems.length === 0;
-  const baseline = readComplete && fixed.length === 0;
+  // An empty read is never a baseline: it would make the real directory look like a new source.
+  const baseline = readComplete && fixed.length === 0 && ad.size > 0;
 
   const destructive = actions.filter((a) => thresholdKindOf(a) !== null);
   const ownership = actions.filter(isOwnershipAction);
@@ -122,6 +123,8 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
       hold(ofKind, `an earlier run's hold (${blocked.plan_id}) is not approved: review it, then run "sync --apply --approve ${blocked.plan_id}"`);
     }
   }
+  // A hold is one incident: while anything is held, nothing destructive goes that no approval released.
+  if (heldActions.size > 0) hold(destructive.filter((a) => !heldActions.has(a) && !isApproved(a)), 'other actions of this run are held: nothing destructive goes until they are approved');
   const trusted = baseline && (approvable.length === 0 || approved !== null);
   return finish(context, actions, heldActions, reasons, approved, { readComplete, baseline, trusted, notices, blockable: true });
 }
