@@ -208,7 +208,8 @@ class Simulation {
         return;
       case 'recreate': {
         w.people.delete(p.id);
-        const again: AdPerson = { ...p, id: w.nextId++ };
+        // An id no joiner or pre-created Duo user was given: a re-created account's objectGUID is new to everyone.
+        const again: AdPerson = { ...p, id: 1_000_000 + ++w.counter };
         w.people.set(again.id, again);
         w.recreatedFrom.set(guidOf(again.id), guidOf(p.id));
         return;
