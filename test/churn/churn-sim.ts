@@ -383,7 +383,10 @@ class Simulation {
         if (p.disabled) continue;
         const old = w.recreatedFrom.get(guid);
         const oldUser = old === undefined ? undefined : snap.get(w.binding.get(old) ?? '');
-        if (oldUser !== undefined && nameKey(oldUser.username) === nameKey(p.sam)) {
+        // Re-anchoring needs the same email too (a new hire given a freed name is not the leaver): with
+        // another mail since, a conflict is the right answer.
+        const sameMail = oldUser !== undefined && (p.mail === undefined || (oldUser.email ?? '') === '' || nameKey(oldUser.email ?? '') === nameKey(p.mail));
+        if (oldUser !== undefined && nameKey(oldUser.username) === nameKey(p.sam) && (sameMail || !conflict(guid))) {
           found.push(`${p.sam}, re-created in AD with a new objectGUID (${guid}), is still not bound to its Duo user ${w.describeUser(oldUser.user_id, oldUser)} after sync --adopt${conflict(guid) ? ` (a conflict every run: ${reason(guid)})` : ''}`);
         } else if (!conflict(guid)) found.push(`AD user ${p.sam} (${guid}) is enabled but has no Duo user, and no conflict names it`);
         continue;
