@@ -27,8 +27,9 @@ const number = (name: string, fallback: number): number => (env[name] === undefi
 const list = (name: string): string[] => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 const targetDays = number('DUO_BRIDGE_CHURN_DAYS', 300);
-const historyDays = number('DUO_BRIDGE_CHURN_HISTORY_DAYS', targetDays > 1000 ? 80 : 30);
-const maxUsers = number('DUO_BRIDGE_CHURN_USERS', targetDays > 1000 ? 60 : 30);
+// Days in a history and users in a directory: what a day costs (about 30 ms here at these sizes).
+const historyDays = number('DUO_BRIDGE_CHURN_HISTORY_DAYS', 30);
+const maxUsers = number('DUO_BRIDGE_CHURN_USERS', 30);
 const shrinkMs = number('DUO_BRIDGE_CHURN_SHRINK_SECONDS', targetDays > 1000 ? 300 : 25) * 1000;
 const off = new Set(list('DUO_BRIDGE_CHURN_OFF'));
 const skip = new Set(list('DUO_BRIDGE_CHURN_SKIP'));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:churn — issue 26's proof at length: sync run day after day, in process, over generated
 # histories of AD and Duo churn (bad days, kills and resumes, approvals, rollbacks), every invariant
-# checked after every run, for DUO_BRIDGE_CHURN_DAYS simulated days (default 20,000: about 15 minutes).
+# checked after every run, for DUO_BRIDGE_CHURN_DAYS simulated days (default 20,000: about 10 minutes).
 # `npm test` runs the same test for a few hundred days. Fails if the test was skipped or none ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
