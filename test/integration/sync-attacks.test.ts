@@ -3,37 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeDuoPerTest } from '../helpers/fake-duo-per-test.js';
 import { runCli } from '../helpers/run-cli.js';
-import { guidBytes, labUsers, VPN, writeLdif, type LabUser } from '../helpers/sync-ldif.js';
-import { tmpFiles } from '../helpers/tmp-files.js';
+import { guidBytes, labUsers, VPN, type LabUser } from '../helpers/sync-ldif.js';
+import { DAY, FAST, syncLab, type Lab } from '../helpers/sync-days.js';
 import { formatObjectGuid } from '../../src/ad/guid.js';
 
 /** A red team's attacks on sync's promises (the sync issue), kept as regression tests: each asserts the promise it attacked. */
 const fake = fakeDuoPerTest();
-const FAST = ['--rate', '100000', '--timeout', '5'];
-const DAY = 86_400_000;
-const T0 = Date.parse('2026-11-02T06:00:00Z');
-
-interface Lab {
-  dir: string;
-  ad: LabUser[];
-  day: number;
-  sync(args?: string[], options?: { ldif?: LabUser[]; raw?: string; env?: Record<string, string> }): ReturnType<typeof runCli>;
-}
-
-function lab(users: LabUser[]): Lab {
-  const dir = tmpFiles({});
-  const l: Lab = {
-    dir, ad: users, day: 0,
-    sync: (args = [], options = {}) => {
-      if (options.raw !== undefined) writeFileSync(join(dir, 'ad.ldif'), options.raw);
-      else writeLdif(join(dir, 'ad.ldif'), options.ldif ?? l.ad);
-      const at = new Date(T0 + l.day++ * DAY).toISOString();
-      return runCli(['sync', '--from-ldif', join(dir, 'ad.ldif'), '--state', join(dir, 'sync.state.json'), '--duo-group', VPN, ...FAST, ...args],
-        { env: { ...fake.duo.env(), DUO_BRIDGE_SYNC_NOW: at, ...options.env } });
-    },
-  };
-  return l;
-}
+const lab = (users: LabUser[]): Lab => syncLab(fake, users);
 
 const apply = ['--apply', '--yes'];
 const users = () => [...fake.duo.users.values()];
@@ -375,7 +351,7 @@ describe('attack: the state as an input', () => {
     const link = join(l.dir, 'link.state.json');
     symlinkSync(other, link);
     await runCli(['sync', '--from-ldif', join(l.dir, 'ad.ldif'), '--state', link, '--duo-group', VPN, ...FAST, ...apply],
-      { env: { ...fake.duo.env(), DUO_BRIDGE_SYNC_NOW: new Date(T0 + 50 * DAY).toISOString() } });
+      { env: { ...fake.duo.env(), DUO_BRIDGE_SYNC_NOW: new Date(Date.parse('2026-11-02T06:00:00Z') + 50 * DAY).toISOString() } });
     expect(readFileSync(other, 'utf8')).toBe('precious\n');
   });
 

@@ -5,6 +5,7 @@ import { fakeDuoPerTest } from '../helpers/fake-duo-per-test.js';
 import { runCli } from '../helpers/run-cli.js';
 import { guidBytes, labUsers, VPN, writeLdif, type LabUser } from '../helpers/sync-ldif.js';
 import { tmpFiles } from '../helpers/tmp-files.js';
+import { FAST, syncLab, type Lab } from '../helpers/sync-days.js';
 import { formatObjectGuid } from '../../src/ad/guid.js';
 
 /**
@@ -14,31 +15,7 @@ import { formatObjectGuid } from '../../src/ad/guid.js';
  */
 const fake = fakeDuoPerTest();
 
-const FAST = ['--rate', '100000', '--timeout', '5'];
-const DAY = 86_400_000;
-const T0 = Date.parse('2026-11-02T06:00:00Z');
-
-interface Lab {
-  dir: string;
-  ad: LabUser[];
-  day: number;
-  sync(args?: string[], options?: { ldif?: LabUser[]; env?: Record<string, string> }): ReturnType<typeof runCli>;
-}
-
-/** A directory synced day by day: each call is the next day on DUO_BRIDGE_SYNC_NOW's clock. */
-function lab(users: LabUser[]): Lab {
-  const dir = tmpFiles({});
-  const l: Lab = {
-    dir, ad: users, day: 0,
-    sync: (args = [], options = {}) => {
-      writeLdif(join(dir, 'ad.ldif'), options.ldif ?? l.ad);
-      const at = new Date(T0 + l.day++ * DAY).toISOString();
-      return runCli(['sync', '--from-ldif', join(dir, 'ad.ldif'), '--state', join(dir, 'sync.state.json'), '--duo-group', VPN, ...FAST, ...args],
-        { env: { ...fake.duo.env(), DUO_BRIDGE_SYNC_NOW: at, ...options.env } });
-    },
-  };
-  return l;
-}
+const lab = (users: LabUser[]): Lab => syncLab(fake, users);
 
 const apply = ['--apply', '--yes'];
 const userNamed = (name: string) => [...fake.duo.users.values()].find((u) => u.username === name);
