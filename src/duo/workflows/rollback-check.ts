@@ -1,6 +1,6 @@
 import type { DuoClient } from '../api/client.js';
 import { findUsersByNames, getUserOrNull, type DuoUser } from '../api/users-api.js';
-import { changedSince, decideFields, decideMemberships, decideNames, decideUntrash, type SkippedUndo } from './rollback-compare.js';
+import { changedSince, decideFields, decideMemberships, decideNames, decideRetrash, decideUntrash, type SkippedUndo } from './rollback-compare.js';
 import type { RollbackPlan } from './rollback.js';
 
 /** What the compare says before anything is written: shown in the preview, decided again just before each write. */
@@ -11,7 +11,7 @@ export interface RollbackCheck {
   readonly skipped: readonly SkippedUndo[];
   /** Memberships already as before the run: nothing to do. */
   readonly already: readonly { readonly user_id: string; readonly what: string; readonly current: string }[];
-  /** Users the run created (or restored) that a later run changed since: still sent to the Trash. */
+  /** Users the run created that a later run changed since: still sent to the Trash. */
   readonly changedSince: readonly { readonly user_id: string; readonly what: string; readonly by: string }[];
 }
 
@@ -22,7 +22,7 @@ export interface RollbackCheck {
 export async function checkRollback(plan: RollbackPlan, client: DuoClient | null): Promise<RollbackCheck> {
   const { devices, later } = plan;
   const ids = [
-    ...plan.fields.map((f) => f.userId), ...plan.restore.map((r) => r.userId), ...plan.untrash,
+    ...plan.fields.map((f) => f.userId), ...plan.restore.map((r) => r.userId), ...plan.untrash, ...plan.restored.map((r) => r.userId),
     ...devices.memberships.map((m) => m.user_id), ...devices.removedMemberships.map((m) => m.user_id),
   ];
   const users = client === null ? null : await readUsers(client, ids, plan.restore.flatMap((r) => [r.last.username, r.original.username]));
@@ -30,11 +30,11 @@ export async function checkRollback(plan: RollbackPlan, client: DuoClient | null
   return {
     compared: users !== null,
     skipped: [
-      ...decideUntrash(plan.untrash, users, later).skipped, ...memberships.skipped,
+      ...decideUntrash(plan.untrash, users, later).skipped, ...decideRetrash(plan.restored, users, later).skipped, ...memberships.skipped,
       ...decideNames(plan.restore, users, later).skipped, ...decideFields(plan.fields, users, later).skipped,
     ],
     already: memberships.already,
-    changedSince: changedSince(plan.trash, later),
+    changedSince: changedSince(plan.trash.filter((id) => !plan.restored.some((r) => r.userId === id)), later),
   };
 }
 

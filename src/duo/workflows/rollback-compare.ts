@@ -79,7 +79,8 @@ function judge(skipped: SkippedUndo[], user: { id: string; read: DuoUser | null 
   return verdict;
 }
 
-const isTrashed = (user: DuoUser | null | undefined): boolean => user?.status === 'pending deletion';
+const TRASHED_STATUS = 'pending deletion';
+const isTrashed = (user: DuoUser | null | undefined): boolean => user?.status === TRASHED_STATUS;
 
 /** Per field (status included): set back only where Duo still holds the run's value. */
 export function decideFields(
@@ -150,6 +151,24 @@ export function decideUntrash(userIds: readonly string[], users: CurrentUsers, l
   return { todo, skipped };
 }
 
+/**
+ * A user the run took out of the Trash goes back only while it is as the run left it: out of the
+ * Trash with the status the run left (an admin who disabled it since has taken it over). One
+ * already back in the Trash, or deleted for good, needs nothing.
+ */
+export function decideRetrash(restored: readonly { readonly userId: string; readonly status: string }[], users: CurrentUsers, later: LaterWrites): { todo: string[]; skipped: SkippedUndo[] } {
+  const todo: string[] = [];
+  const skipped: SkippedUndo[] = [];
+  for (const { userId, status } of restored) {
+    const user = users?.get(userId);
+    if (users !== null && user == null) continue;
+    const key = writeKey(userId, 'status');
+    const current = currentOr(users, later.get(key), status, () => user!.status ?? '');
+    if (judge(skipped, { id: userId, read: user }, 'status', { before: TRASHED_STATUS, after: status, current, later: later.get(key) }) === 'write') todo.push(userId);
+  }
+  return { todo, skipped };
+}
+
 type Membership = { readonly user_id: string; readonly group_id: string };
 
 /**
@@ -183,8 +202,8 @@ export function decideMemberships(
 }
 
 /**
- * Users the run created (or took out of the Trash) that a later run changed since. They still go to
- * the Trash: they exist because of the run, and undoing it means they should not; what changed is listed.
+ * Users the run created that a later run changed since. They still go to the Trash: they exist
+ * because of the run, and undoing it means they should not; what changed is listed.
  */
 export function changedSince(userIds: readonly string[], later: LaterWrites): { user_id: string; what: string; by: string }[] {
   const ids = new Set(userIds);

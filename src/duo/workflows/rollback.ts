@@ -16,7 +16,7 @@ import { PhoneBook } from './phone-book.js';
 import { applyRenames, type RenameResult } from './renames.js';
 import { sendUserLists, USER_LIST_CHUNK, writeFieldSteps } from './user-writes.js';
 import { laterWrites } from './later-runs.js';
-import { decideFields, decideMemberships, decideNames, decideUntrash, type CurrentUsers, type LaterWrites, type SkippedUndo } from './rollback-compare.js';
+import { decideFields, decideMemberships, decideNames, decideRetrash, decideUntrash, type CurrentUsers, type LaterWrites, type SkippedUndo } from './rollback-compare.js';
 import { checkRollback, readUsers, type RollbackCheck } from './rollback-check.js';
 
 export interface Restore {
@@ -31,8 +31,13 @@ export interface RollbackPlan {
   readonly kind: Extract<JournalKind, 'import' | 'migrate' | 'sync'>;
   /** The Duo host the run wrote to. */
   readonly host: string;
-  /** Users the run created or took out of the Trash: disabled, then sent (back) to the Trash. */
+  /**
+   * Users the run created or took out of the Trash: disabled, then sent (back) to the Trash; those
+   * it created whatever happened to them since, those it took out only while as it left them.
+   */
   readonly trash: readonly string[];
+  /** The users of `trash` the run took out of the Trash (a sync's restore), with the status it left them in. */
+  readonly restored: readonly { readonly userId: string; readonly status: string }[];
   /** Their usernames where the journal knows them (to read them back 100 a call). */
   readonly usernames: ReadonlyMap<string, string>;
   /** Users a migrate (or an import's --update) renamed: their names before the first rename. */
@@ -146,13 +151,15 @@ function rolledBackKind(path: string, journal: Journal): RollbackPlan['kind'] {
 
 function planOf(path: string, journal: Journal, history: RunHistory): Omit<RollbackPlan, 'later'> {
   const kind = rolledBackKind(path, journal);
-  const trash = [...new Set([...history.createdUserIds(), ...history.restored])];
+  const created = new Set(history.createdUserIds());
+  const trash = [...new Set([...created, ...history.restored])];
   const gone = new Set(trash);
   const phones = new Set(history.createdPhoneIds());
   return {
     kind,
     host: journal.startRecord!.host,
     trash,
+    restored: [...history.restored].filter((id) => !created.has(id)).map((userId) => ({ userId, status: restoredStatus(history, userId) })),
     usernames: history.createdUsernames(),
     restore: [...history.originalNames].map(([userId, original]) => ({ userId, original, last: history.lastNames.get(userId) ?? original })),
     untrash: [...new Set([...history.trashed, ...history.uncertainTrash])].filter((id) => !gone.has(id)),
@@ -167,6 +174,16 @@ function planOf(path: string, journal: Journal, history: RunHistory): Omit<Rollb
     },
     unsettled: history.uncertainUserNames().length + history.uncertainPhoneKeys().length + history.uncertainGroupNames().length,
   };
+}
+
+/**
+ * The status a restored user was left in: the last the run gave it, else what Duo's bulk_restore
+ * sets (active: an unconfirmed assumption, see the simulator's; were it wrong, the user reads as
+ * changed since and stays out of the Trash — skipped and listed, never trashed unasked).
+ */
+function restoredStatus(history: RunHistory, userId: string): string {
+  const status = history.lastWritten(userId, 'status');
+  return typeof status === 'string' ? status : 'active';
 }
 
 /** The value the run last wrote to each field it changed (a field Duo refused every time is left out: nothing to undo). */
@@ -189,7 +206,8 @@ function lastFields(history: RunHistory, userId: string, before: Readonly<Record
  * longer exists is reported and skipped. Every undo of a value (names, fields, status, memberships,
  * the Trash) is a compare-and-set: done only while Duo, read just before the write, still holds what
  * the run wrote and no later run wrote it since; otherwise it is skipped and listed (`skipped`).
- * Users the run created still go to the Trash whatever happened to them since (`changedSince`).
+ * Users the run created still go to the Trash whatever happened to them since (`changedSince`); users
+ * it took out of the Trash go back only while as it left them.
  */
 export async function rollbackRun(options: RollbackOptions): Promise<RollbackResult | null> {
   const { client, host } = options;
@@ -225,13 +243,18 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
     const read = await readUsers(client, [...plan.devices.memberships, ...plan.devices.removedMemberships].map((m) => m.user_id));
     const memberships = decideMemberships(plan.devices.memberships, plan.devices.removedMemberships, read, plan.later);
     const devices = await undoDevices(client, journal, { ...plan.devices, memberships: memberships.remove, removedMemberships: memberships.addBack }, bulk);
-    const disabled = await disableUsers(client, journal, plan.trash.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), progress, bulk);
-    const trash = plan.trash.length > 0 ? await trashUsers(client, journal, plan.trash, progress) : null;
+    // Users the run took out of the Trash go back only while as it left them (this rollback's own earlier work aside).
+    const restored = plan.restored.filter((r) => !progress.trashed.has(r.userId) && progress.statuses.get(r.userId) !== 'disabled');
+    const retrash = decideRetrash(restored, await readUsers(client, restored.map((r) => r.userId)), plan.later);
+    const kept = new Set(retrash.skipped.map((s) => s.user_id));
+    const trashing = plan.trash.filter((id) => !kept.has(id));
+    const disabled = await disableUsers(client, journal, trashing.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), progress, bulk);
+    const trash = trashing.length > 0 ? await trashUsers(client, journal, trashing, progress) : null;
     const names = plan.restore.length > 0 ? await restoreNames(client, journal, plan.restore, bulk, plan.later) : null;
     const fields = await restoreFields(client, journal, plan, [...new Set([...untrash.done, ...progress.restored])].filter((id) => plan.untrash.includes(id)), bulk);
     // What this rollback itself put back on an earlier run of it is no news.
     const already = memberships.already.filter((m) => progress.lastWritten(m.user_id, m.what) === undefined);
-    const skipped = [...untrash.skipped, ...memberships.skipped, ...(names?.skipped ?? []), ...fields.skipped];
+    const skipped = [...untrash.skipped, ...retrash.skipped, ...memberships.skipped, ...(names?.skipped ?? []), ...fields.skipped];
     return { preview, devices, disabled, trash, names, untrashed: untrash.done.length, fieldsRestored: fields.restored, skipped, already };
   } finally {
     await journal.close();

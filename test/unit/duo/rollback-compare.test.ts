@@ -6,7 +6,7 @@ import type { JournalRecord } from '../../../src/duo/journal/journal.js';
 import { IN_TRASH, MEMBER, NOT_IN_TRASH, NOT_MEMBER, RunHistory, writeKey } from '../../../src/duo/journal/run-history.js';
 import { laterWrites } from '../../../src/duo/workflows/later-runs.js';
 import {
-  changedSince, compareUndo, decideFields, decideMemberships, decideNames, decideUntrash, SOMEONE_IN_DUO, type LaterWrites,
+  changedSince, compareUndo, decideFields, decideMemberships, decideNames, decideRetrash, decideUntrash, SOMEONE_IN_DUO, type LaterWrites,
 } from '../../../src/duo/workflows/rollback-compare.js';
 import { tmpFiles } from '../../helpers/tmp-files.js';
 
@@ -80,6 +80,18 @@ describe('the decisions of each undo', () => {
     expect(todo).toEqual(['DU1']);
     // DU2 was taken out by a later run: already as before the run, nothing to do.
     expect(skipped.map((s) => [s.user_id, s.current])).toEqual([['DU3', 'deleted for good']]);
+  });
+
+  it('users the run took out of the Trash go back only while as it left them (churn seed 20261206: an admin disabled one since)', () => {
+    const users = new Map([
+      ['DU1', user({ user_id: 'DU1', status: 'active' })], ['DU2', user({ user_id: 'DU2', status: 'disabled' })],
+      ['DU3', user({ user_id: 'DU3', status: 'pending deletion' })], ['DU4', null], ['DU5', user({ user_id: 'DU5', status: 'bypass' })],
+    ]);
+    const restored = ['DU1', 'DU2', 'DU3', 'DU4'].map((userId) => ({ userId, status: 'active' })).concat({ userId: 'DU5', status: 'bypass' });
+    const { todo, skipped } = decideRetrash(restored, users, later([['DU5', 'status', 'bypass', 'c.jsonl']]));
+    expect(todo).toEqual(['DU1']);
+    // DU3 is back in the Trash already and DU4 is gone: nothing to do, nothing to say.
+    expect(skipped.map((s) => [s.user_id, s.current, s.by])).toEqual([['DU2', 'disabled', SOMEONE_IN_DUO], ['DU5', 'bypass', 'c.jsonl']]);
   });
 
   it('memberships: removed only while present, added back only while absent; already as before is said, one a later run re-made stays', () => {
