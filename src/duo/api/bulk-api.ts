@@ -41,10 +41,38 @@ export function isBulkRefusal(error: unknown): error is DuoRequestError | DuoPer
   return error instanceof DuoRequestError && (error.status === 404 || error.status === 405 || error.detail === 'operations');
 }
 
+// The operations duo-bridge sends (each the bulk form of a single call, as Duo's Ruby client lists
+// them), built here and read back here by operationTarget: no other file knows their paths.
+
 export function createUserOperation(user: NewDuoUser, aliases: string): BulkOperation {
   return { method: 'POST', path: '/admin/v1/users', body: { ...user, ...(aliases === '' ? {} : { aliases }) } };
 }
 
 export function modifyUserOperation(userId: string, changes: Readonly<Record<string, string>>): BulkOperation {
   return { method: 'POST', path: `/admin/v1/users/${encodeURIComponent(userId)}`, body: { ...changes } };
+}
+
+export function addUserToGroupOperation(userId: string, groupId: string): BulkOperation {
+  return { method: 'POST', path: `/admin/v1/users/${encodeURIComponent(userId)}/groups`, body: { group_id: groupId } };
+}
+
+export function removeUserFromGroupOperation(userId: string, groupId: string): BulkOperation {
+  return { method: 'DELETE', path: `/admin/v1/users/${encodeURIComponent(userId)}/groups/${encodeURIComponent(groupId)}`, body: {} };
+}
+
+/** What a journaled bulk operation does (null: none of ours). */
+export type OperationTarget =
+  | { readonly kind: 'create_user'; readonly user: Readonly<Record<string, string>> }
+  | { readonly kind: 'modify_user'; readonly user_id: string; readonly changes: Readonly<Record<string, string>> }
+  | { readonly kind: 'add_membership' | 'remove_membership'; readonly user_id: string; readonly group_id: string };
+
+export function operationTarget(operation: BulkOperation): OperationTarget | null {
+  if (operation.method === 'POST' && operation.path === '/admin/v1/users') return { kind: 'create_user', user: operation.body };
+  const [, userId, groups, groupId] = /^\/admin\/v1\/users\/([^/]+)(?:\/(groups)(?:\/([^/]+))?)?$/.exec(operation.path) ?? [];
+  if (userId === undefined) return null;
+  const user_id = decodeURIComponent(userId);
+  if (groups === undefined) return operation.method === 'POST' ? { kind: 'modify_user', user_id, changes: operation.body } : null;
+  if (operation.method === 'POST' && groupId === undefined && operation.body.group_id) return { kind: 'add_membership', user_id, group_id: operation.body.group_id };
+  if (operation.method === 'DELETE' && groupId !== undefined) return { kind: 'remove_membership', user_id, group_id: decodeURIComponent(groupId) };
+  return null;
 }

@@ -1,4 +1,3 @@
-import type { BulkOperation } from './bulk-api.js';
 import type { DuoClient } from './client.js';
 import { pagedList } from './paging.js';
 
@@ -38,19 +37,4 @@ export function addUserToGroup(client: DuoClient, userId: string, groupId: strin
 
 export function removeUserFromGroup(client: DuoClient, userId: string, groupId: string): Promise<unknown> {
   return client.delete(`/admin/v1/users/${encodeURIComponent(userId)}/groups/${encodeURIComponent(groupId)}`);
-}
-
-/** The bulk form of addUserToGroup (an operation Duo's Ruby client lists for /admin/v1/bulk). */
-export function addUserToGroupOperation(userId: string, groupId: string): BulkOperation {
-  return { method: 'POST', path: `/admin/v1/users/${encodeURIComponent(userId)}/groups`, body: { group_id: groupId } };
-}
-
-export function removeUserFromGroupOperation(userId: string, groupId: string): BulkOperation {
-  return { method: 'DELETE', path: `/admin/v1/users/${encodeURIComponent(userId)}/groups/${encodeURIComponent(groupId)}`, body: {} };
-}
-
-/** The membership a bulk operation adds, if it adds one. */
-export function membershipOf(operation: BulkOperation): { user_id: string; group_id: string } | null {
-  const match = /^\/admin\/v1\/users\/([^/]+)\/groups$/.exec(operation.path);
-  return operation.method === 'POST' && match && operation.body.group_id ? { user_id: decodeURIComponent(match[1]!), group_id: operation.body.group_id } : null;
 }

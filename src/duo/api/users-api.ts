@@ -39,10 +39,6 @@ export interface NewDuoUser {
 export const LOOKUP_CHUNK = 100;
 export const MAX_BATCH = 100;
 
-/** The username and every alias of a Duo user. */
-export function namesOfDuoUser(user: DuoUser): string[] {
-  return [user.username, ...Object.values(user.aliases ?? {})].filter((name) => typeof name === 'string' && name !== '');
-}
 
 /** Users whose username or alias is one of `names` (Duo matches both), following Duo's paging. */
 export async function findUsersByNames(client: DuoClient, names: readonly string[]): Promise<DuoUser[]> {
@@ -66,9 +62,26 @@ export async function bulkCreateUsers(client: DuoClient, users: readonly NewDuoU
   return response as DuoUser[];
 }
 
-export async function createUser(client: DuoClient, user: NewDuoUser): Promise<DuoUser> {
-  const { response } = await client.post('/admin/v1/users', { ...user });
+/** One user; `aliases` as aliasesParam makes it (none: ''). */
+export async function createUser(client: DuoClient, user: NewDuoUser, aliases = ''): Promise<DuoUser> {
+  const { response } = await client.post('/admin/v1/users', { ...user, ...(aliases === '' ? {} : { aliases }) });
   return response as DuoUser;
+}
+
+/** The user_id_list endpoints (the Trash) take at most this many users a call. */
+export const USER_LIST_CHUNK = 100;
+
+/** Duo's status of a user in its Trash. */
+export const TRASHED = 'pending deletion';
+
+/** Users to Duo's Trash (at most USER_LIST_CHUNK): Duo keeps them there for its pending-deletion days. */
+export function sendUsersToTrash(client: DuoClient, userIds: readonly string[]): Promise<unknown> {
+  return client.post('/admin/v1/users/bulk_send_to_trash', { user_id_list: JSON.stringify(userIds) });
+}
+
+/** Users out of Duo's Trash (at most USER_LIST_CHUNK). */
+export function restoreUsers(client: DuoClient, userIds: readonly string[]): Promise<unknown> {
+  return client.post('/admin/v1/users/bulk_restore', { user_id_list: JSON.stringify(userIds) });
 }
 
 export async function getUser(client: DuoClient, userId: string): Promise<DuoUser> {

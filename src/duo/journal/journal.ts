@@ -1,22 +1,25 @@
 import { createReadStream } from 'node:fs';
+
 import { open, stat, type FileHandle } from 'node:fs/promises';
+
 import { dirname } from 'node:path';
+
 import { UsageError } from '../../errors.js';
+
 import { describeFsError, fileSha256 } from '../../input-file.js';
+
 import type { BulkOperation } from '../api/bulk-api.js';
+
 import { lockFile, type FileLock } from './lock.js';
+import type { DuoNames } from '../tenant/duo-names.js';
+
 
 export type JournalKind = 'import' | 'migrate' | 'rollback' | 'sync';
 
-/** A user's names in a rename step: the username and alias1..alias8 by slot. */
-export interface JournalNames {
-  username: string;
-  aliases: Record<string, string>;
-}
 
 /** What a guarded write is about to do, journaled before the call. */
 export type Intent =
-  | { op: 'rename'; user_id: string; before: JournalNames; after: JournalNames; fields?: Record<string, string> }
+  | { op: 'rename'; user_id: string; before: DuoNames; after: DuoNames; fields?: Record<string, string> }
   | { op: 'trash'; user_ids: string[] }
   /** Out of Duo's Trash (bulk_restore). */
   | { op: 'restore'; user_ids: string[] }
@@ -56,8 +59,8 @@ export interface FieldStep {
 /** A user moved from one set of names to another: what migrate resumes and rollback undoes. */
 export interface RenameStep {
   user_id: string;
-  before: JournalNames;
-  after: JournalNames;
+  before: DuoNames;
+  after: DuoNames;
 }
 
 /** ok: Duo applied it · refused: certainly not applied · unknown: maybe applied; only reading Duo tells. */
@@ -325,9 +328,9 @@ async function syncDirectory(path: string): Promise<void> {
  */
 export async function bindJournal(
   journal: Journal,
-  run: { kind: JournalKind; input: string; host: string; assertions?: readonly string[] },
+  run: { kind: JournalKind; input: string; host: string; assertions?: readonly string[]; sha256?: string },
 ): Promise<boolean> {
-  const sha256 = await fileSha256(run.input);
+  const sha256 = run.sha256 ?? (await fileSha256(run.input));
   const start = journal.startRecord;
   if (start === null) {
     journal.setHeader({

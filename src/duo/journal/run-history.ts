@@ -1,7 +1,11 @@
 import { nameKey } from '../../names.js';
+
 import { phoneKey } from '../../phone.js';
-import type { Intent, JournalNames, JournalRecord, RowResult } from './journal.js';
+
+import type { Intent, JournalRecord, RowResult } from './journal.js';
 import { effectsOf, type Effect, type OutcomeRecord } from './write-kinds.js';
+import type { DuoNames } from '../tenant/duo-names.js';
+
 
 /** When a write whose answer is missing can have been applied, on Duo's clock (ms). */
 export interface SendWindow {
@@ -13,7 +17,7 @@ export interface SendWindow {
  * A value a run wrote to one thing of a user (see writeKey): a field's value, a user's names, or
  * one of the words below for a membership and the Trash.
  */
-export type Written = string | JournalNames;
+export type Written = string | DuoNames;
 export const MEMBER = 'member';
 export const NOT_MEMBER = 'not a member';
 export const IN_TRASH = 'in the Trash';
@@ -75,8 +79,8 @@ export class RunHistory {
   /** Enrollment emails and activation texts announced: never sent twice, even when the answer was lost. */
   private readonly messages = new Set<string>();
   /** Renamed users: their names before the first rename, and where the last one left them. */
-  readonly originalNames = new Map<string, JournalNames>();
-  readonly lastNames = new Map<string, JournalNames>();
+  readonly originalNames = new Map<string, DuoNames>();
+  readonly lastNames = new Map<string, DuoNames>();
   /** Users whose fields this run changed: each field's value before the run's first change of it. */
   readonly originalFields = new Map<string, Record<string, string>>();
   /** Memberships this run removed (that it had not added itself): a rollback adds them back. */

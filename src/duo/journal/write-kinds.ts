@@ -1,7 +1,9 @@
 import { nameKey } from '../../names.js';
-import type { BulkOperation } from '../api/bulk-api.js';
-import { membershipOf } from '../api/groups-api.js';
-import type { FieldStep, Intent, JournalNames, JournalRecord, RenameStep } from './journal.js';
+
+import { operationTarget, type BulkOperation } from '../api/bulk-api.js';
+
+import type { FieldStep, Intent, JournalRecord, RenameStep } from './journal.js';
+import type { DuoNames } from '../tenant/duo-names.js';
 
 /**
  * What one write may have changed in Duo, in the terms a resume and a rollback reason about. Each
@@ -29,7 +31,7 @@ import type { FieldStep, Intent, JournalNames, JournalRecord, RenameStep } from 
 export type Effect =
   | { readonly kind: 'user'; readonly username: string; readonly user_id?: string }
   | { readonly kind: 'aliases'; readonly username: string }
-  | { readonly kind: 'rename'; readonly user_id: string; readonly before: JournalNames; readonly after: JournalNames }
+  | { readonly kind: 'rename'; readonly user_id: string; readonly before: DuoNames; readonly after: DuoNames }
   | { readonly kind: 'status'; readonly user_id: string; readonly status: string }
   | { readonly kind: 'fields'; readonly user_id: string; readonly before: Readonly<Record<string, string>>; readonly after: Readonly<Record<string, string>> }
   | { readonly kind: 'membership'; readonly user_id: string; readonly group_id: string; readonly removed: boolean }
@@ -108,9 +110,9 @@ export function effectsOf(intent: Intent, answer: OutcomeRecord | null): Effect[
 }
 
 function usersOf(usernames: readonly string[], answer: OutcomeRecord | null): Effect[] {
-  const ids = new Map((answer?.status === 'ok' ? answer.created ?? [] : []).map((c) => [c.username.toLowerCase(), c.user_id]));
+  const ids = new Map((answer?.status === 'ok' ? answer.created ?? [] : []).map((c) => [nameKey(c.username), c.user_id]));
   return usernames.map((username) => {
-    const user_id = ids.get(username.toLowerCase());
+    const user_id = ids.get(nameKey(username));
     return { kind: 'user', username, ...(user_id ? { user_id } : {}) };
   });
 }
@@ -121,19 +123,21 @@ function operationEffects(
   updates: ReadonlyMap<string, FieldStep>,
   answer: OutcomeRecord | null,
 ): Effect[] {
-  const membership = membershipOf(operation);
-  if (membership) return [{ kind: 'membership', ...membership, removed: false }];
-  const removal = /^\/admin\/v1\/users\/([^/]+)\/groups\/([^/]+)$/.exec(operation.path);
-  if (removal) return [{ kind: 'membership', user_id: decodeURIComponent(removal[1]!), group_id: decodeURIComponent(removal[2]!), removed: true }];
-  if (operation.method === 'POST' && operation.path === '/admin/v1/users') return usersOf([operation.body.username ?? ''], answer);
-  const modify = /^\/admin\/v1\/users\/([^/]+)$/.exec(operation.path);
-  if (operation.method === 'POST' && modify) {
-    const user_id = decodeURIComponent(modify[1]!);
-    const update = updates.get(user_id);
-    if (update) return fieldEffects(update);
-    const step = renames.get(user_id);
-    const { username: _username, aliases: _aliases, ...fields } = operation.body;
-    return [...(step ? [{ kind: 'rename' as const, ...step }] : []), ...renameFields(user_id, fields)];
+  const target = operationTarget(operation);
+  switch (target?.kind) {
+    case 'add_membership':
+    case 'remove_membership':
+      return [{ kind: 'membership', user_id: target.user_id, group_id: target.group_id, removed: target.kind === 'remove_membership' }];
+    case 'create_user':
+      return usersOf([target.user.username ?? ''], answer);
+    case 'modify_user': {
+      const update = updates.get(target.user_id);
+      if (update) return fieldEffects(update);
+      const step = renames.get(target.user_id);
+      const { username: _username, aliases: _aliases, ...fields } = target.changes;
+      return [...(step ? [{ kind: 'rename' as const, ...step }] : []), ...renameFields(target.user_id, fields)];
+    }
+    default:
+      return [];
   }
-  return [];
 }

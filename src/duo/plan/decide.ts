@@ -1,19 +1,22 @@
 import { MAX_GROUPS, MAX_PHONES, MAX_TOKENS } from '../../csv/columns.js';
+
 import type { DuoUserRow, RowPhone, RowToken } from '../../csv/duo-row.js';
+
 import { nameKey } from '../../names.js';
+
 import { phoneKey } from '../../phone.js';
+
 import { describeToken, tokenKey, TOKEN_TYPES, type TokenRef } from '../../token.js';
+
 import type { TenantUser } from '../tenant/tenant.js';
+
 import { append, describeUser, matchPerson, TenantIndex } from './match-person.js';
+import { aliasSlot, type DuoNames } from '../tenant/duo-names.js';
+
 
 export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'restore', 'conflict'] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
 
-/** A user's names as Duo stores them: the username and alias1..alias8 by slot. */
-export interface UserNames {
-  readonly username: string;
-  readonly aliases: Readonly<Record<string, string>>;
-}
 
 export interface PlannedRow {
   readonly row: DuoUserRow;
@@ -22,7 +25,7 @@ export interface PlannedRow {
   readonly user: TenantUser | null;
   readonly reason: string;
   /** The names and fields the Duo user will have (update and migrate). */
-  readonly target: (UserNames & { readonly fields: Readonly<Record<string, string>> }) | null;
+  readonly target: (DuoNames & { readonly fields: Readonly<Record<string, string>> }) | null;
   /** Group memberships, phones and hardware tokens the row adds to its Duo user (never removes any). */
   readonly adds: Additions;
 }
@@ -58,7 +61,7 @@ export interface Plan {
 const FIELDS = ['realname', 'firstname', 'lastname', 'email', 'status', 'notes'] as const;
 
 export function rowAliases(row: DuoUserRow): Record<string, string> {
-  return Object.fromEntries(row.aliases.map(([n, value]) => [`alias${n}`, value]));
+  return Object.fromEntries(row.aliases.map(([n, value]) => [aliasSlot(n), value]));
 }
 
 

@@ -1,19 +1,19 @@
 import { nameKey } from '../../names.js';
-import { createUserOperation } from '../api/bulk-api.js';
+import { addUserToGroupOperation, createUserOperation, removeUserFromGroupOperation } from '../api/bulk-api.js';
 import type { DuoClient } from '../api/client.js';
-import { addUserToGroup, addUserToGroupOperation, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
-import { aliasesParam, findUsersByNames, getUserOrNull, type DuoUser } from '../api/users-api.js';
+import { addUserToGroup, removeUserFromGroup } from '../api/groups-api.js';
+import { aliasesParam, createUser, findUsersByNames, getUserOrNull, type NewDuoUser } from '../api/users-api.js';
 import { DuoRequestError } from '../../errors.js';
-import { guardedWrite } from '../journal/guarded-write.js';
-import type { FieldStep, Journal } from '../journal/journal.js';
-import type { RunHistory } from '../journal/run-history.js';
+import type { FieldStep } from '../journal/journal.js';
 import { TRASHED_STATUS } from '../plan/decide.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
-import type { BulkMode } from '../workflows/bulk-mode.js';
-import type { GroupDirectory } from '../workflows/group-directory.js';
-import { applyRenames, same } from '../workflows/renames.js';
-import { sendUserLists, writeFieldSteps } from '../workflows/user-writes.js';
+import type { BulkMode } from '../writes/bulk-mode.js';
+import type { GroupDirectory } from '../writes/group-directory.js';
+import { applyRenames } from '../writes/renames.js';
+import type { RunSession } from '../writes/run-session.js';
+import { sendUserLists, writeFieldSteps } from '../writes/user-writes.js';
 import { FIELD_NAMES, type SyncAction } from './sync-plan.js';
+import { aliasPairs, namesOf, sameNames } from '../tenant/duo-names.js';
 
 export interface ActionResult {
   readonly action: SyncAction;
@@ -36,13 +36,12 @@ export interface ApplyOutcome {
  * back afterwards, which is what each action's result says.
  */
 export async function applySyncActions(
-  client: DuoClient,
-  journal: Journal,
-  history: RunHistory,
+  session: RunSession,
   actions: readonly SyncAction[],
   groups: GroupDirectory,
   bulk: BulkMode,
 ): Promise<ApplyOutcome> {
+  const { client } = session;
   const errors = new Map<SyncAction, string>();
   const of = <K extends SyncAction['kind']>(...kinds: K[]): Extract<SyncAction, { kind: K }>[] =>
     actions.filter((a): a is Extract<SyncAction, { kind: K }> => (kinds as string[]).includes(a.kind));
@@ -50,20 +49,19 @@ export async function applySyncActions(
   // Groups the plan adds members to: created when missing.
   const groupIds = new Map<string, string>();
   for (const name of new Set([...of('add_membership', 'remove_membership').map((a) => a.group), ...of('create').flatMap((a) => a.groups)])) {
-    const group = await groups.ensure(client, journal, name);
+    const group = await groups.ensure(session, name);
     if (typeof group !== 'string') groupIds.set(nameKey(name), group.group_id);
   }
 
-  await sendUserLists(client, journal, 'restore', of('restore').map((a) => a.user_id));
+  await sendUserLists(session, 'restore', of('restore').map((a) => a.user_id));
 
   // Creates: bulk operations carry the aliases; the users are read back and claimed by their creation time.
   const creates = of('create');
-  const createOperation = (a: (typeof creates)[number]) => createUserOperation({ username: a.names.username, ...nonEmpty({ ...a.fields }) }, aliasesParam(Object.entries(a.names.aliases).map(([slot, v]) => [Number(slot.slice(5)), v])));
-  const { unsent: singleCreates } = await bulk.send(client, journal, creates, createOperation);
+  const newUser = (a: (typeof creates)[number]): NewDuoUser => ({ username: a.names.username, ...nonEmpty({ ...a.fields }) });
+  const { unsent: singleCreates } = await bulk.send(session, creates, (a) => createUserOperation(newUser(a), aliasesParam(aliasPairs(a.names))));
   for (const a of singleCreates) {
-    const operation = createOperation(a);
-    const write = await guardedWrite(journal, { op: 'create', usernames: [a.names.username] }, () => client.post('/admin/v1/users', { ...operation.body }),
-      (value) => ({ created: [{ username: a.names.username, user_id: (value.response as DuoUser).user_id }] }));
+    const write = await session.write({ op: 'create', usernames: [a.names.username] }, () => createUser(client, newUser(a), aliasesParam(aliasPairs(a.names))),
+      (user) => ({ created: [{ username: a.names.username, user_id: user.user_id }] }));
     if (write.status === 'refused') errors.set(a, write.error.message);
   }
   const createdIds = new Map<SyncAction, string>();
@@ -72,15 +70,14 @@ export async function applySyncActions(
     for (const a of creates) {
       const user = found.find((u) => nameKey(u.username) === nameKey(a.names.username));
       if (user === undefined) continue;
-      if (history.needsClaim(user)) await journal.append({ t: 'claim', username: user.username, user_id: user.user_id });
-      if (history.isOurs(user)) createdIds.set(a, user.user_id);
+      if (await session.claimUser(user)) createdIds.set(a, user.user_id);
       else errors.set(a, `a Duo user named ${user.username} exists that this run did not create`);
     }
   }
   for (const a of creates) {
     const userId = createdIds.get(a);
     if (userId === undefined) continue;
-    await addMemberships(client, journal, bulk, a.groups.map((g) => ({ user_id: userId, group_id: groupIds.get(nameKey(g)) ?? '' })).filter((m) => m.group_id !== ''));
+    await addMemberships(session, bulk, a.groups.map((g) => ({ user_id: userId, group_id: groupIds.get(nameKey(g)) ?? '' })).filter((m) => m.group_id !== ''));
   }
 
   // Field changes and re-enables, one modify per user.
@@ -101,24 +98,24 @@ export async function applySyncActions(
     }
     return [...steps.values()];
   };
-  await writeFieldSteps(client, journal, bulk, fieldSteps(of('update', 'enable')));
+  await writeFieldSteps(session, bulk, fieldSteps(of('update', 'enable')));
 
   const renames = of('rename');
-  for (const result of await applyRenames(client, journal, renames.map((a) => ({ userId: a.user_id, from: a.from, to: a.to })), undefined, bulk)) {
+  for (const result of await applyRenames(session, renames.map((a) => ({ userId: a.user_id, from: a.from, to: a.to })), undefined, bulk)) {
     if (!result.ok) for (const a of renames) if (a.user_id === result.userId) errors.set(a, result.error ?? 'not renamed');
   }
 
   const membershipOf = (a: Extract<SyncAction, { kind: 'add_membership' | 'remove_membership' }>) => ({ user_id: a.user_id, group_id: groupIds.get(nameKey(a.group)) ?? '' });
-  await addMemberships(client, journal, bulk, of('add_membership').map(membershipOf).filter((m) => m.group_id !== ''));
+  await addMemberships(session, bulk, of('add_membership').map(membershipOf).filter((m) => m.group_id !== ''));
 
   // What takes access away comes last: a run cut short has added before it removed.
   const removals = of('remove_membership').map(membershipOf).filter((m) => m.group_id !== '');
-  const { unsent: singleRemovals } = await bulk.send(client, journal, removals, (m) => removeUserFromGroupOperation(m.user_id, m.group_id));
+  const { unsent: singleRemovals } = await bulk.send(session, removals, (m) => removeUserFromGroupOperation(m.user_id, m.group_id));
   for (const m of singleRemovals) {
-    await guardedWrite(journal, { op: 'membership_remove', ...m }, () => removeUserFromGroup(client, m.user_id, m.group_id).catch(notFoundIsDone));
+    await session.write({ op: 'membership_remove', ...m }, () => removeUserFromGroup(client, m.user_id, m.group_id).catch(notFoundIsDone));
   }
-  await writeFieldSteps(client, journal, bulk, fieldSteps(of('disable')));
-  await sendUserLists(client, journal, 'trash', of('trash').map((a) => a.user_id));
+  await writeFieldSteps(session, bulk, fieldSteps(of('disable')));
+  await sendUserLists(session, 'trash', of('trash').map((a) => a.user_id));
 
   const after = await readBack(client, actions, createdIds);
   const results = actions.map((action): ActionResult => {
@@ -135,9 +132,9 @@ function nonEmpty(fields: Readonly<Record<string, string>>): Record<string, stri
 }
 
 
-async function addMemberships(client: DuoClient, journal: Journal, bulk: BulkMode, memberships: readonly { user_id: string; group_id: string }[]): Promise<void> {
-  const { unsent } = await bulk.send(client, journal, memberships, (m) => addUserToGroupOperation(m.user_id, m.group_id));
-  for (const m of unsent) await guardedWrite(journal, { op: 'membership', ...m }, () => addUserToGroup(client, m.user_id, m.group_id));
+async function addMemberships(session: RunSession, bulk: BulkMode, memberships: readonly { user_id: string; group_id: string }[]): Promise<void> {
+  const { unsent } = await bulk.send(session, memberships, (m) => addUserToGroupOperation(m.user_id, m.group_id));
+  for (const m of unsent) await session.write({ op: 'membership', ...m }, () => addUserToGroup(session.client, m.user_id, m.group_id));
 }
 
 
@@ -171,7 +168,7 @@ function verify(action: SyncAction, user: TenantUser | null): string | null {
   const groups = new Set(user.groups.map((g) => nameKey(g.name)));
   switch (action.kind) {
     case 'create':
-      return same({ username: user.username, aliases: { ...user.aliases } }, action.names) ? null : 'created with other names';
+      return sameNames(namesOf(user), action.names) ? null : 'created with other names';
     case 'restore':
       return user.status !== TRASHED_STATUS ? null : 'still in the Trash';
     case 'enable':
@@ -185,7 +182,7 @@ function verify(action: SyncAction, user: TenantUser | null): string | null {
       return wrong.length === 0 ? null : `${wrong.join(', ')} not changed`;
     }
     case 'rename':
-      return same({ username: user.username, aliases: { ...user.aliases } }, action.to) ? null : 'not renamed';
+      return sameNames(namesOf(user), action.to) ? null : 'not renamed';
     case 'add_membership':
       return groups.has(nameKey(action.group)) ? null : `not in ${action.group}`;
     case 'remove_membership':

@@ -5,12 +5,11 @@ import { writeJsonAtomically } from '../../atomic-file.js';
 import { UsageError } from '../../errors.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import { bindJournal, Journal } from '../journal/journal.js';
 import { lockFile } from '../journal/lock.js';
-import { RunHistory } from '../journal/run-history.js';
-import { BulkMode } from '../workflows/bulk-mode.js';
-import { GroupDirectory } from '../workflows/group-directory.js';
-import { settleCreates } from '../workflows/rollback.js';
+import { BulkMode } from '../writes/bulk-mode.js';
+import { GroupDirectory } from '../writes/group-directory.js';
+import { RunSession } from '../writes/run-session.js';
+import { settleCreates } from '../writes/settle-creates.js';
 import { applySyncActions, type ApplyOutcome } from './apply-sync.js';
 import { rebuildState } from './rebuild-state.js';
 import { markRolledBack } from './rolled-back.js';
@@ -145,17 +144,13 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     state = { ...recordOwnership(state, plan, ad, duo.users, options.policy, syncedGroups), last_journal: { path: journalPath, plan: planFile, finished: false } };
     await saveSyncState(statePath, state);
 
-    const history = new RunHistory();
-    const journal = (await Journal.open(journalPath, { host, replay: history.replay })).timeWith(client);
-    let applied: ApplyOutcome;
-    try {
-      await bindJournal(journal, { kind: 'sync', input: planFile, host });
+    const applied: ApplyOutcome = await RunSession.run(journalPath, { host, client }, async (session) => {
+      await session.bind({ kind: 'sync', input: planFile });
       options.onStage?.(`applying ${plan.actions.length} actions`);
-      applied = await applySyncActions(client, journal, history, plan.actions, groups, new BulkMode(options.bulkSize, null, options.onNotice));
-      await journal.append({ t: 'done', at: now().toISOString() });
-    } finally {
-      await journal.close();
-    }
+      const outcome = await applySyncActions(session, plan.actions, groups, new BulkMode(options.bulkSize, null, options.onNotice));
+      await session.finish(now());
+      return outcome;
+    });
     const settled = settle(state, plan, ad, duo.users, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) }, adRead.unnamed);
     const out = result(applied, { journal: journalPath, planFile, heldFile });
     await saveSyncState(statePath, withRun({ ...settled, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now()));
@@ -328,20 +323,17 @@ async function recoverInterruptedRun(client: DuoClient, host: string, state: Syn
   const { path, plan: planPath } = state.last_journal!;
   // Killed before its first write: the journal file was never created, and there is nothing to record.
   if (!(await stat(path).then(() => true, () => false))) return { ...state, last_journal: { ...state.last_journal!, finished: true } };
-  const history = new RunHistory();
-  const journal = (await Journal.open(path, { host, replay: history.replay })).timeWith(client);
   let plan: SyncPlan | null = null;
   try {
     plan = JSON.parse(await readFile(planPath, 'utf8')) as SyncPlan;
   } catch {
     plan = null;
   }
-  try {
-    await settleCreates(client, journal, history);
-    await journal.append({ t: 'done', at: now.toISOString() });
-  } finally {
-    await journal.close();
-  }
+  const history = await RunSession.run(path, { host, client }, async (session) => {
+    await settleCreates(session);
+    await session.finish(now);
+    return session.history;
+  });
   const at = now.toISOString();
   const users: Record<string, ManagedUser> = { ...state.users };
   const created = new Map([...history.createdUsernames()].map(([id, name]) => [nameKey(name), id]));

@@ -1,7 +1,10 @@
 import { nameKey } from '../../names.js';
-import type { JournalNames } from '../journal/journal.js';
+
 import type { TenantUser } from '../tenant/tenant.js';
+
 import type { HeldAction, SourceIdentity, SyncState } from './sync-state.js';
+import type { DuoNames } from '../tenant/duo-names.js';
+
 
 /** One AD user as a sync wants it in Duo, anchored on its objectGUID. */
 export interface AdUser {
@@ -113,7 +116,7 @@ interface Base {
 }
 
 export type SyncAction =
-  | (Base & { readonly kind: 'create'; readonly names: JournalNames; readonly fields: UserFields; readonly groups: readonly string[] })
+  | (Base & { readonly kind: 'create'; readonly names: DuoNames; readonly fields: UserFields; readonly groups: readonly string[] })
   | (Base & { readonly kind: 'adopt'; readonly user_id: string; readonly how: string })
   /** A managed Duo user bound to a re-created AD account (a new objectGUID): keeps its user_id. */
   | (Base & { readonly kind: 'reanchor'; readonly user_id: string; readonly from_guid: string; readonly how: string })
@@ -121,7 +124,7 @@ export type SyncAction =
   /** `status`: the user's status in Duo when planned (what a rollback sets back). */
   | (Base & { readonly kind: 'enable'; readonly user_id: string; readonly reason: string; readonly status: string })
   | (Base & { readonly kind: 'update'; readonly user_id: string; readonly before: Readonly<Record<string, string>>; readonly after: Readonly<Record<string, string>> })
-  | (Base & { readonly kind: 'rename'; readonly user_id: string; readonly from: JournalNames; readonly to: JournalNames })
+  | (Base & { readonly kind: 'rename'; readonly user_id: string; readonly from: DuoNames; readonly to: DuoNames })
   | (Base & { readonly kind: 'add_membership' | 'remove_membership'; readonly user_id: string; readonly group: string })
   | (Base & { readonly kind: 'disable'; readonly user_id: string; readonly reason: string; readonly status: string })
   | (Base & { readonly kind: 'trash'; readonly user_id: string; readonly reason: string });
@@ -219,7 +222,7 @@ export function heldKey(h: HeldAction): string {
   return JSON.stringify([h.kind, h.guid, h.user_id, h.kind === 'remove_membership' || h.kind === 'rename' ? nameKey(h.detail) : '']);
 }
 
-export function describeNames(names: JournalNames): string {
+export function describeNames(names: DuoNames): string {
   const aliases = Object.values(names.aliases);
   return aliases.length === 0 ? names.username : `${names.username} (aliases ${aliases.join(', ')})`;
 }

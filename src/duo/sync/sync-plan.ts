@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
+
 import { nameKey } from '../../names.js';
-import type { JournalNames } from '../journal/journal.js';
-import { same } from '../workflows/renames.js';
+
+
 import { TRASHED_STATUS } from '../plan/decide.js';
+
 import { append, describeUser, matchPerson, TenantIndex } from '../plan/match-person.js';
+
 import type { TenantUser } from '../tenant/tenant.js';
+
 import { decideHolds } from './safeguards.js';
+
 import { describeNames, type AdUser, type Conflict, type Drift, type PlanContext, type SyncAction, type SyncPlan, type SyncPolicy, type UserFields } from './sync-model.js';
+
 import { stateDigest, type AppliedValues, type ManagedUser, type SyncState } from './sync-state.js';
+import { allNames, type DuoNames, namesOf, sameNames, slotted } from '../tenant/duo-names.js';
+
 
 export * from './sync-model.js';
 export { FLAG } from './safeguards.js';
@@ -57,7 +65,7 @@ export function planSync(context: PlanContext): SyncPlan {
   const manage = (guid: string, user: TenantUser, m: Ladder): void => {
     managed++;
     const adUser = ad.get(guid);
-    if (isProtected(allNames(user)) || (adUser && isProtected([adUser.username, ...adUser.aliases]))) {
+    if (isProtected(allNames(namesOf(user))) || (adUser && isProtected([adUser.username, ...adUser.aliases]))) {
       untouched.push({ guid, username: user.username, reason: 'protected by the config' });
       return;
     }
@@ -124,12 +132,12 @@ export function planSync(context: PlanContext): SyncPlan {
 
     // Names: AD's username attribute (or an alias attribute) changed, or someone renamed the user in Duo.
     const want = namesFor(adUser);
-    const have = tenantNames(user);
-    if (!same(want, have)) {
+    const have = namesOf(user);
+    if (!sameNames(want, have)) {
       const applied = { username: m.applied.username, aliases: { ...m.applied.aliases } };
-      const changedInDuo = !same(have, applied);
-      const adChanged = !same(want, applied);
-      const taken = allNamesOf(want).find((n) => {
+      const changedInDuo = !sameNames(have, applied);
+      const adChanged = !sameNames(want, applied);
+      const taken = allNames(want).find((n) => {
         const holder = index().byName.get(nameKey(n));
         return holder !== undefined && holder.user_id !== user.user_id && !managedIds().has(holder.user_id);
       });
@@ -314,10 +322,10 @@ function releaseNames(actions: SyncAction[], index: () => TenantIndex, conflicts
   for (let changed = true; changed; ) {
     changed = false;
     const moving = new Map<string, Set<string>>();
-    for (const a of kept) if (a.kind === 'rename') moving.set(a.user_id, new Set(allNamesOf(a.to).map(nameKey)));
+    for (const a of kept) if (a.kind === 'rename') moving.set(a.user_id, new Set(allNames(a.to).map(nameKey)));
     for (const a of kept) {
       if (a.kind !== 'rename') continue;
-      const blocked = allNamesOf(a.to).find((n) => {
+      const blocked = allNames(a.to).find((n) => {
         const holder = index().byName.get(nameKey(n));
         if (holder === undefined || holder.user_id === a.user_id) return false;
         const keeps = moving.get(holder.user_id);
@@ -346,20 +354,8 @@ function fieldsOf(user: AdUser): UserFields {
 }
 
 /** AD's names as Duo slots: alias1.. in the mapping's order. */
-export function namesFor(user: AdUser): JournalNames {
-  return { username: user.username, aliases: Object.fromEntries(user.aliases.map((a, i) => [`alias${i + 1}`, a])) };
-}
-
-function tenantNames(user: TenantUser): JournalNames {
-  return { username: user.username, aliases: { ...user.aliases } };
-}
-
-function allNamesOf(names: JournalNames): string[] {
-  return [names.username, ...Object.values(names.aliases)];
-}
-
-function allNames(user: TenantUser): string[] {
-  return [user.username, ...Object.values(user.aliases)];
+export function namesFor(user: AdUser): DuoNames {
+  return { username: user.username, aliases: slotted(user.aliases) };
 }
 
 

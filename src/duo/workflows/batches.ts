@@ -5,6 +5,7 @@ import type { DuoUserRow } from '../../csv/duo-row.js';
 import { UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
 import type { NewDuoUser } from '../api/users-api.js';
+import { rowAliases } from '../plan/decide.js';
 
 /** One user of an offline batch file (README, "import"): keys without a value are omitted. */
 export interface BatchUser extends NewDuoUser {
@@ -20,7 +21,7 @@ export function newDuoUser(row: DuoUserRow): NewDuoUser {
 
 export function batchUser(row: DuoUserRow): BatchUser {
   if (row.aliases.length === 0) return newDuoUser(row);
-  return { ...newDuoUser(row), aliases: Object.fromEntries(row.aliases.map(([n, value]) => [`alias${n}`, value])) };
+  return { ...newDuoUser(row), aliases: rowAliases(row) };
 }
 
 /** The bytes of batch-NNNN.json: the same rows always give the same bytes. */

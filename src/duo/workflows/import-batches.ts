@@ -1,9 +1,10 @@
 import type { DuoUserRow } from '../../csv/duo-row.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import { findUsersByNames, namesOfDuoUser } from '../api/users-api.js';
+import { findUsersByNames } from '../api/users-api.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
 import { gateRows, type ImportGate } from './import-gate.js';
+import { allNames, namesOf } from '../tenant/duo-names.js';
 
 export interface RowBatch {
   /** Up to batchSize valid rows, in file order. */
@@ -43,7 +44,7 @@ export async function lookupBatch(client: DuoClient, rows: readonly DuoUserRow[]
   const owners = new Map<string, TenantUser>();
   for (const user of await findUsersByNames(client, [...names.values()])) {
     const tenantUser = toTenantUser(user);
-    for (const name of namesOfDuoUser(user)) owners.set(nameKey(name), tenantUser);
+    for (const name of allNames(namesOf(user))) owners.set(nameKey(name), tenantUser);
   }
   return owners;
 }

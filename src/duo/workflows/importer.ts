@@ -6,25 +6,24 @@ import type { DuoUserRow } from '../../csv/duo-row.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import { createUserOperation, isBulkRefusal, MAX_BULK_OPERATIONS, sendBulk } from '../api/bulk-api.js';
-import { BulkMode } from './bulk-mode.js';
-import { aliasesParam, bulkCreateUsers, createUser, getUser, modifyUser } from '../api/users-api.js';
-import type { WriteOutcome } from '../journal/guarded-write.js';
+import { createUserOperation, MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
+import { aliasesParam, bulkCreateUsers, createUser, getUser, modifyUser, restoreUsers } from '../api/users-api.js';
+import type { JournalRecord, RowResult } from '../journal/journal.js';
+import type { RunHistory } from '../journal/run-history.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
-import { guardedWrite } from '../journal/guarded-write.js';
-import { bindJournal, Journal, type JournalRecord, type RowResult } from '../journal/journal.js';
+import { BulkMode } from '../writes/bulk-mode.js';
+import { RunSession } from '../writes/run-session.js';
 import { assertions, hasAdditions, planRows, rowAliases, TRASHED_STATUS, userChanges, type Plan, type PlanAction, type PlannedRow } from '../plan/decide.js';
 import { previewImport } from './import-preview.js';
 import { newDuoUser } from './batches.js';
 import { carriedColumns, type ImportFiles, type ImportGate } from './import-gate.js';
-import { RunHistory } from '../journal/run-history.js';
-import { Attacher, type AttachItem, type AttachOptions } from './attach.js';
-import { GroupDirectory } from './group-directory.js';
-import { PhoneBook } from './phone-book.js';
-import { TokenBook } from './token-book.js';
+import { Attacher, type AttachItem, type AttachOptions } from '../writes/attach.js';
+import { GroupDirectory } from '../writes/group-directory.js';
+import { PhoneBook } from '../writes/phone-book.js';
+import { TokenBook } from '../writes/token-book.js';
 import { candidateNames, lookupBatch, usersOf, validRowBatches } from './import-batches.js';
 import { TenantNames } from './tenant-names.js';
-import { applyRenames } from './renames.js';
+import { applyRenames } from '../writes/renames.js';
 
 export interface LiveImportOptions {
   readonly input: string;
@@ -110,26 +109,21 @@ const RESULT_COLUMNS = ['result', 'duo_user_id', 'error', 'note'];
  * Every write is a guarded write (journaled before and after), so a re-run resumes.
  */
 export async function applyImport(options: LiveImportOptions): Promise<ImportSummary | null> {
-  const history = new RunHistory();
-  const journal = await Journal.open(options.files.journal, { replay: history.replay, host: options.host });
-  journal.timeWith(options.client);
-  try {
-    const resuming = journal.startRecord !== null;
-    const run = new ImportRun(options, journal, history, new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, history.bulkRefused, options.onNotice));
+  return RunSession.run(options.files.journal, { host: options.host, client: options.client }, async (session) => {
+    const resuming = session.resuming;
+    const run = new ImportRun(options, session, new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, session.history.bulkRefused, options.onNotice));
     // The preview and the run each look the rows' names up: listing the tenant once may cost less.
     await run.readTenantNames(options.confirm !== undefined && !resuming ? 2 : 1);
     if (options.confirm && !(await options.confirm(resuming, () => previewImport(options, (rows) => run.planBatch(rows))))) return null;
-    const resumed = await bindJournal(journal, { kind: 'import', input: options.input, host: options.host, assertions: assertions(options) });
+    const resumed = await session.bind({ kind: 'import', input: options.input, assertions: assertions(options) });
     // An earlier run's results must not outlive a run that stops half-way, looking current: the journal holds the truth.
     await rm(options.files.results, { force: true });
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
-    await journal.append({ t: 'done', at: new Date().toISOString() });
+    await session.finish();
     const { calls, writes, rateLimited } = options.client.stats;
     return { ...run.counts, resumed, calls, writes, rateLimited, droppedAliases: run.droppedAliases, enrollmentsRefused: run.enrollmentsRefused,
       unchanged: run.unchanged, notUpdated: run.notUpdated };
-  } finally {
-    await journal.close();
-  }
+  });
 }
 
 class ImportRun {
@@ -148,13 +142,14 @@ class ImportRun {
   private readonly matchedUsers = new Map<string, number>();
   /** The tenant's names, when listing it was cheaper than looking every row up (then only rows whose names Duo holds are). */
   private tenantNames: TenantNames | null = null;
+  private readonly history: RunHistory;
 
   constructor(
     private readonly options: LiveImportOptions,
-    private readonly journal: Journal,
-    private readonly history: RunHistory,
+    private readonly session: RunSession,
     private readonly bulk: BulkMode,
   ) {
+    this.history = session.history;
     this.total = options.gate.validation.rows - options.gate.invalidRows.size;
     const { createGroups = false, sharePhones = false, enroll = false, sendActivation = false } = options.attach ?? {};
     this.attachOptions = { createGroups, sharePhones, enroll, sendActivation };
@@ -188,11 +183,11 @@ class ImportRun {
   private async directories(rows: readonly DuoUserRow[]): Promise<void> {
     if (this.groups === null && rows.some((row) => row.groups.length > 0)) {
       this.groups = await GroupDirectory.load(this.options.client);
-      await this.groups.settle(this.journal, this.history);
+      await this.groups.settle(this.session);
     }
     if (this.phones === null && rows.some((row) => row.phones.length > 0)) {
       this.phones = await PhoneBook.load(this.options.client);
-      await this.phones.settle(this.journal, this.history);
+      await this.phones.settle(this.session);
     }
     if (rows.some((row) => row.tokens.length > 0)) await (this.tokens ??= TokenBook.live()).learn(this.options.client, rows);
   }
@@ -258,7 +253,8 @@ class ImportRun {
       else if (planned.action === 'create') {
         // Ours from an earlier run: created in bulk with its aliases, or by bulk_create without them.
         if (hasAliases(user!, row)) this.history.aliasesDone.add(nameKey(row.username));
-        created.set(row, await this.claim(user!));
+        await this.session.claimUser(user!);
+        created.set(row, user!.user_id);
       } else outcomes.set(row, await this.decided(planned));
     }
 
@@ -273,7 +269,7 @@ class ImportRun {
     // Whatever happened to them, these rows' names may be Duo's now.
     this.tenantNames?.add(open.flatMap(candidateNames));
     // One flush for the batch's final results: until it is on disk, a resume re-derives them from Duo.
-    await this.journal.append(...open.flatMap((row): JournalRecord[] => {
+    await this.session.journal.append(...open.flatMap((row): JournalRecord[] => {
       const outcome = outcomes.get(row)!;
       return outcome.final ? [{ t: 'row', line: row.line, username: row.username, result: outcome.result, user_id: outcome.userId, error: outcome.error }] : [];
     }));
@@ -296,7 +292,7 @@ class ImportRun {
       items.push({ row, userId: outcome.userId!, adds: plan.adds, created, hasPhone: (plan.user?.phones.length ?? 0) > 0 });
     }
     if (items.length === 0) return;
-    const attacher = new Attacher(this.options.client, this.journal, this.bulk, this.history, this.attachOptions, this.groups, this.phones, this.tokens);
+    const attacher = new Attacher(this.session, this.bulk, this.attachOptions, this.groups, this.phones, this.tokens);
     const attached = await attacher.attach(items);
     this.enrollmentsRefused += attacher.enrollmentsRefused;
     for (const [row, result] of attached) {
@@ -324,7 +320,7 @@ class ImportRun {
     // Only memberships or phones to add: attach() does that.
     if (changes === null) return { result: 'updated', userId: current.user_id, error: null, final: true };
     const to = changes.aliases ? rowAliases(row) : { ...current.aliases };
-    const [result] = await applyRenames(this.options.client, this.journal, [
+    const [result] = await applyRenames(this.session, [
       { userId: current.user_id, from: { username: current.username, aliases: { ...current.aliases } }, to: { username: current.username, aliases: to }, fields: changes.fields },
     ]);
     return result!.ok ? { result: 'updated', userId: current.user_id, error: null, final: true } : failure(`not updated: ${result!.error}`, current.user_id);
@@ -338,8 +334,7 @@ class ImportRun {
   private async restore({ row, user }: PlannedRow): Promise<Outcome> {
     const { client } = this.options;
     const id = user!.user_id;
-    const write = await guardedWrite(this.journal, { op: 'restore', user_ids: [id] },
-      () => client.post('/admin/v1/users/bulk_restore', { user_id_list: JSON.stringify([id]) }));
+    const write = await this.session.write({ op: 'restore', user_ids: [id] }, () => restoreUsers(client, [id]));
     if (write.status === 'refused') return failure(`not restored from the Trash: ${write.error.message}`, id);
     const now = toTenantUser(await getUser(client, id));
     if (now.status === TRASHED_STATUS) return { result: 'failed', userId: id, error: 'Duo did not answer the restore; re-run the same command to resume', final: false };
@@ -347,7 +342,7 @@ class ImportRun {
     const status = row.status === '' ? 'active' : row.status;
     const fields = now.status === status ? changes.fields : { ...changes.fields, status };
     if (Object.keys(fields).length > 0 || changes.aliases) {
-      const [result] = await applyRenames(client, this.journal, [{
+      const [result] = await applyRenames(this.session, [{
         userId: id, from: { username: now.username, aliases: { ...now.aliases } }, to: { username: now.username, aliases: changes.aliases ? rowAliases(row) : { ...now.aliases } }, fields,
       }]);
       if (!result!.ok) return failure(`restored from the Trash, but not updated: ${result!.error}`, id);
@@ -356,12 +351,32 @@ class ImportRun {
   }
 
   /**
-   * A user this import created, learned by reading Duo (its create's answer was lost): journaled
-   * before anything else, so that rollback finds it whatever happens next.
+   * The rows' users read back by username after their creates (one lookup): a user Duo now holds is
+   * this run's — claimed, in one flush, when only this reading says so, so that a rollback finds it
+   * whatever happens next — or someone else's (the row's outcome: `exists`). Rows Duo holds no
+   * user for are left out.
    */
-  private async claim(user: Pick<TenantUser, 'username' | 'user_id' | 'created'>): Promise<string> {
-    if (this.history.needsClaim(user)) await this.journal.append({ t: 'claim', username: user.username, user_id: user.user_id });
-    return user.user_id;
+  private async readBack(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, TenantUser>> {
+    const found = await lookupBatch(this.options.client, rows, { aliases: false });
+    const ours = new Map<DuoUserRow, TenantUser>();
+    for (const row of rows) {
+      const owner = found.get(nameKey(row.username));
+      if (owner === undefined || nameKey(owner.username) !== nameKey(row.username)) continue;
+      if (this.history.isOurs(owner)) ours.set(row, owner);
+      else outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
+    }
+    await this.session.claimUsers([...ours.values()]);
+    return ours;
+  }
+
+  /** Creates one by one the rows Duo holds no user for. */
+  private async createMissing(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>, created: Map<DuoUserRow, string>): Promise<void> {
+    for (const row of rows) {
+      if (created.has(row) || outcomes.has(row)) continue;
+      const single = await this.createOne(row);
+      if (typeof single === 'string') created.set(row, single);
+      else outcomes.set(row, single);
+    }
   }
 
   /** New users with their aliases: in bulk operations where Duo takes them, else bulk_create and single calls. */
@@ -385,40 +400,17 @@ class ImportRun {
       const chunk = rows.slice(i, i + this.bulk.size);
       i += chunk.length;
       const operations = chunk.map((row) => createUserOperation(newDuoUser(row), aliasesParam(row.aliases)));
-      let write: WriteOutcome<ReadonlySet<number>>;
-      try {
-        write = await guardedWrite(this.journal, { op: 'bulk', operations }, () => sendBulk(this.options.client, operations),
-          (failed) => (failed.size > 0 ? { failed_operations: [...failed] } : {}));
-      } catch (error) {
-        if (!isBulkRefusal(error)) throw error;
-        write = { status: 'refused', error: error as never };
-      }
-      if (write.status === 'refused' && (await this.bulk.refusedBy(write.error, this.journal))) break;
+      if ((await this.bulk.sendOne(this.session, { op: 'bulk', operations }, true)) === null) break;
       sent.push(...chunk);
     }
     if (sent.length === 0) return null;
 
     const created = new Map<DuoUserRow, string>();
-    const found = await lookupBatch(this.options.client, sent, { aliases: false });
-    const claims: JournalRecord[] = [];
-    const missing: DuoUserRow[] = [];
-    for (const row of sent) {
-      const owner = found.get(nameKey(row.username));
-      if (owner === undefined || nameKey(owner.username) !== nameKey(row.username)) missing.push(row);
-      else if (!this.history.isOurs(owner)) outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
-      else {
-        if (this.history.needsClaim(owner)) claims.push({ t: 'claim', username: row.username, user_id: owner.user_id });
-        if (hasAliases(owner, row)) this.history.aliasesDone.add(nameKey(row.username));
-        created.set(row, owner.user_id);
-      }
+    for (const [row, owner] of await this.readBack(sent, outcomes)) {
+      if (hasAliases(owner, row)) this.history.aliasesDone.add(nameKey(row.username));
+      created.set(row, owner.user_id);
     }
-    // One flush for all of them: rollback finds them whatever happens next.
-    await this.journal.append(...claims);
-    for (const row of missing) {
-      const single = await this.createOne(row);
-      if (typeof single === 'string') created.set(row, single);
-      else outcomes.set(row, single);
-    }
+    await this.createMissing(sent, outcomes, created);
     // The rows not sent because Duo refused the endpoint half-way: the single-call path.
     const unsent = rows.filter((row) => !sent.includes(row));
     for (const [row, userId] of await this.createBatch(unsent, outcomes)) created.set(row, userId);
@@ -429,7 +421,7 @@ class ImportRun {
   private async createBatch(rows: readonly DuoUserRow[], outcomes: Map<DuoUserRow, Outcome>): Promise<Map<DuoUserRow, string>> {
     const created = new Map<DuoUserRow, string>();
     if (rows.length === 0) return created;
-    const bulk = await guardedWrite(this.journal, { op: 'bulk_create', usernames: rows.map((r) => r.username) },
+    const bulk = await this.session.write({ op: 'bulk_create', usernames: rows.map((r) => r.username) },
       () => bulkCreateUsers(this.options.client, rows.map(newDuoUser)),
       (users) => ({ created: users.map((u) => ({ username: u.username, user_id: u.user_id })) }));
     if (bulk.status === 'ok') {
@@ -443,33 +435,22 @@ class ImportRun {
     // A refused batch created nothing: a user found now was created by someone else meanwhile (the journal knows).
 
     const missing = rows.filter((row) => !created.has(row));
-    const found = await lookupBatch(this.options.client, missing, { aliases: false });
-    for (const row of missing) {
-      const owner = found.get(nameKey(row.username));
-      if (owner !== undefined && nameKey(owner.username) === nameKey(row.username)) {
-        if (this.history.isOurs(owner)) created.set(row, await this.claim(owner));
-        else outcomes.set(row, { result: 'exists', userId: owner.user_id, error: null, final: true });
-      } else {
-        const single = await this.createOne(row);
-        if (typeof single === 'string') created.set(row, single);
-        else outcomes.set(row, single);
-      }
-    }
+    for (const [row, owner] of await this.readBack(missing, outcomes)) created.set(row, owner.user_id);
+    await this.createMissing(missing, outcomes, created);
     return created;
   }
 
   private async createOne(row: DuoUserRow): Promise<string | Outcome> {
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const write = await guardedWrite(this.journal, { op: 'create', usernames: [row.username] },
+      const write = await this.session.write({ op: 'create', usernames: [row.username] },
         () => createUser(this.options.client, newDuoUser(row)),
         (user) => ({ created: [{ username: user.username, user_id: user.user_id }] }));
       if (write.status === 'ok') return write.value.user_id;
       if (write.status === 'refused') return failure(write.error.message, null);
-      const owner = (await lookupBatch(this.options.client, [row], { aliases: false })).get(nameKey(row.username));
-      if (owner !== undefined && nameKey(owner.username) === nameKey(row.username)) {
-        if (!this.history.isOurs(owner)) return { result: 'exists', userId: owner.user_id, error: null, final: true };
-        return this.claim(owner);
-      }
+      const outcomes = new Map<DuoUserRow, Outcome>();
+      const ours = (await this.readBack([row], outcomes)).get(row);
+      if (ours !== undefined) return ours.user_id;
+      if (outcomes.has(row)) return outcomes.get(row)!;
     }
     return { result: 'failed', userId: null, error: 'Duo did not answer the create; re-run the same command to resume', final: false };
   }
@@ -481,7 +462,7 @@ class ImportRun {
     if (row.aliases.length === 0 || this.history.aliasesDone.has(key)) return done;
     const aliases = aliasesParam(row.aliases);
     for (let attempt = 1; attempt <= ALIAS_ATTEMPTS; attempt++) {
-      const write = await guardedWrite(this.journal, { op: 'aliases', usernames: [row.username], user_id: userId, aliases },
+      const write = await this.session.write({ op: 'aliases', usernames: [row.username], user_id: userId, aliases },
         () => modifyUser(this.options.client, userId, { aliases }));
       if (write.status === 'ok') return done;
       if (write.status === 'refused') return failure(`the user was created but its aliases were not set: ${write.error.message}`, userId);

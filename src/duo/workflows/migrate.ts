@@ -1,17 +1,17 @@
 import type { DuoUserRow } from '../../csv/duo-row.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import { bindJournal, Journal } from '../journal/journal.js';
-import { RunHistory } from '../journal/run-history.js';
+import type { RunHistory } from '../journal/run-history.js';
 import { assertions, hasAdditions, planRows, userChanges, type Plan } from '../plan/decide.js';
-import { Attacher, type AttachOptions } from './attach.js';
-import { GroupDirectory } from './group-directory.js';
-import { PhoneBook } from './phone-book.js';
-import { TokenBook } from './token-book.js';
+import { Attacher, type AttachOptions } from '../writes/attach.js';
+import { GroupDirectory } from '../writes/group-directory.js';
+import { PhoneBook } from '../writes/phone-book.js';
+import { TokenBook } from '../writes/token-book.js';
 import { loadLiveTenant } from '../tenant/tenant.js';
 import { MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
-import { BulkMode } from './bulk-mode.js';
-import { applyRenames, type Rename, type RenameResult } from './renames.js';
+import { BulkMode } from '../writes/bulk-mode.js';
+import { applyRenames, type Rename, type RenameResult } from '../writes/renames.js';
+import { RunSession } from '../writes/run-session.js';
 import { planJson, type PlanJson } from '../plan/plan-report.js';
 
 /** Row username → user_id of every user an earlier, interrupted migrate was renaming, from its journal. */
@@ -61,10 +61,8 @@ export interface MigrateResult {
  * through the journal. The journal file appears only once a rename is about to be sent.
  */
 export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
-  const history = new RunHistory();
-  const journal = (await Journal.open(run.journalPath, { replay: history.replay, host: run.host })).timeWith(run.client);
-  const hints = migrateHints(history);
-  try {
+  return RunSession.run(run.journalPath, { host: run.host, client: run.client }, async (session) => {
+    const hints = migrateHints(session.history);
     const options: AttachOptions = { createGroups: run.attach?.createGroups ?? false, sharePhones: run.attach?.sharePhones ?? false, enroll: false, sendActivation: false };
     const groups = run.rows.some((row) => row.groups.length > 0) ? await GroupDirectory.load(run.client) : null;
     const phones = run.rows.some((row) => row.phones.length > 0) ? await PhoneBook.load(run.client) : null;
@@ -81,25 +79,23 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
     const migrating = plan.rows.filter((p) => p.action === 'migrate' ||
       (p.action === 'update' && renamedEarlier.has(p.user!.user_id) && userChanges(p.row, p.user!) === null && hasAdditions(p.adds)));
     if (!(await run.confirm(plan))) return { plan, results: [], confirmed: false, attachFailures: [] };
-    if (migrating.length > 0) await bindJournal(journal, { kind: 'migrate', input: run.input, host: run.host, assertions: assertions(run) });
-    await groups?.settle(journal, history);
-    await phones?.settle(journal, history);
-    const bulk = new BulkMode(run.bulkSize ?? MAX_BULK_OPERATIONS, history.bulkRefused, run.onNotice);
-    const results = await applyRenames(run.client, journal, renames, (done) => run.onStep?.(done, renames.length), bulk);
+    if (migrating.length > 0) await session.bind({ kind: 'migrate', input: run.input, assertions: assertions(run) });
+    await groups?.settle(session);
+    await phones?.settle(session);
+    const bulk = new BulkMode(run.bulkSize ?? MAX_BULK_OPERATIONS, session.history.bulkRefused, run.onNotice);
+    const results = await applyRenames(session, renames, (done) => run.onStep?.(done, renames.length), bulk);
     // The renamed users' memberships and phones: a row whose rename failed gets none.
     const renamed = new Set([...results.filter((r) => r.ok).map((r) => r.userId), ...renamedEarlier]);
     const items = migrating.filter((p) => renamed.has(p.user!.user_id) && hasAdditions(p.adds))
       .map((p) => ({ row: p.row, userId: p.user!.user_id, adds: p.adds, created: false, hasPhone: p.user!.phones.length > 0 }));
-    const attacher = new Attacher(run.client, journal, bulk, history, options, groups, phones, tokens);
+    const attacher = new Attacher(session, bulk, options, groups, phones, tokens);
     const attached = items.length > 0 ? await attacher.attach(items) : new Map();
     const attachFailures = items.flatMap((item) => {
       const error = attached.get(item.row)?.error;
       return error ? [{ userId: item.userId, error }] : [];
     });
     return { plan, results, confirmed: true, attachFailures };
-  } finally {
-    await journal.close();
-  }
+  });
 }
 
 /** What `migrate --format json` prints: its plan, then (once applied) what each rename did. */

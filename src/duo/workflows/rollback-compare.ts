@@ -1,7 +1,11 @@
 import type { DuoUser } from '../api/users-api.js';
-import type { FieldStep, JournalNames } from '../journal/journal.js';
+
+import type { FieldStep } from '../journal/journal.js';
 import { IN_TRASH, MEMBER, NOT_IN_TRASH, NOT_MEMBER, splitWriteKey, writeKey, type Written } from '../journal/run-history.js';
-import { namesOf, same, type Rename } from './renames.js';
+
+import type { Rename } from '../writes/renames.js';
+import { namesOf, sameNames, type DuoNames } from '../tenant/duo-names.js';
+
 
 /**
  * Rollback's compare-and-set (contract §6): a value is set back only while it is still the value the
@@ -41,7 +45,7 @@ export interface SkippedUndo {
 
 export function sameValue(a: Written, b: Written): boolean {
   if (typeof a === 'string' || typeof b === 'string') return a === b;
-  return same(a, b);
+  return sameNames(a, b);
 }
 
 export function valueText(value: Written): string {
@@ -111,7 +115,7 @@ export function decideFields(
 
 /** Renames back only while the user still has the names the run gave it. */
 export function decideNames(
-  restore: readonly { readonly userId: string; readonly original: JournalNames; readonly last: JournalNames }[],
+  restore: readonly { readonly userId: string; readonly original: DuoNames; readonly last: DuoNames }[],
   users: CurrentUsers,
   later: LaterWrites,
 ): { renames: Rename[]; skipped: SkippedUndo[]; already: number; missing: string[] } {
@@ -126,7 +130,7 @@ export function decideNames(
       continue;
     }
     const key = writeKey(userId, 'names');
-    const current = currentOr(users, later.get(key), last, () => namesOf(user!)) as JournalNames;
+    const current = currentOr(users, later.get(key), last, () => namesOf(user!)) as DuoNames;
     const verdict = judge(skipped, { id: userId, read: user }, 'names', { before: original, after: last, current, later: later.get(key) });
     if (verdict === 'write') renames.push({ userId, from: current, to: original });
     else if (verdict === 'already') already++;

@@ -1,7 +1,10 @@
-import type { JournalNames } from '../journal/journal.js';
 import type { RollbackPlan, RollbackResult } from './rollback.js';
+
 import type { RollbackCheck } from './rollback-check.js';
+
 import type { SkippedUndo } from './rollback-compare.js';
+import type { DuoNames } from '../tenant/duo-names.js';
+
 
 /** What `rollback --format json` prints: what undoing the run does (the preview), and once applied what it did. */
 export interface RollbackJson {
@@ -13,7 +16,7 @@ export interface RollbackJson {
   readonly trash: readonly { readonly user_id: string; readonly username: string | null }[];
   readonly already_trashed: number;
   readonly untrash: readonly string[];
-  readonly restore_names: readonly { readonly user_id: string; readonly from: JournalNames; readonly to: JournalNames }[];
+  readonly restore_names: readonly { readonly user_id: string; readonly from: DuoNames; readonly to: DuoNames }[];
   /** `from`: the values the run wrote, set back to `to` only where Duo still holds them. */
   readonly restore_fields: readonly { readonly user_id: string; readonly from: Readonly<Record<string, string>>; readonly to: Readonly<Record<string, string>> }[];
   readonly remove_memberships: readonly { readonly user_id: string; readonly group_id: string }[];

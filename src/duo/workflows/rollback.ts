@@ -1,29 +1,47 @@
 import { DataError } from '../../errors.js';
+
 import type { DuoClient } from '../api/client.js';
-import { findUsersByNames, getUserOrNull, modifyUser, type DuoUser } from '../api/users-api.js';
-import { BulkMode } from './bulk-mode.js';
-import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
-import { MAX_BULK_OPERATIONS, modifyUserOperation } from '../api/bulk-api.js';
-import { addUserToGroup, addUserToGroupOperation, removeUserFromGroup, removeUserFromGroupOperation } from '../api/groups-api.js';
+
+import { findUsersByNames, getUserOrNull, modifyUser, sendUsersToTrash, TRASHED, USER_LIST_CHUNK, type DuoUser } from '../api/users-api.js';
+
+import { BulkMode } from '../writes/bulk-mode.js';
+
+import type { WriteOutcome } from '../writes/guarded-write.js';
+
+import { addUserToGroupOperation, MAX_BULK_OPERATIONS, modifyUserOperation, removeUserFromGroupOperation } from '../api/bulk-api.js';
+
+import { addUserToGroup, removeUserFromGroup } from '../api/groups-api.js';
+
 import { deletePhone, detachPhone } from '../api/phones-api.js';
+
 import { detachToken } from '../api/tokens-api.js';
+
 import { pendingDeletionDays } from '../api/settings-api.js';
-import { bindJournal, Journal, type JournalKind, type JournalNames } from '../journal/journal.js';
-import { RunHistory } from '../journal/run-history.js';
-import { nameKey } from '../../names.js';
-import { GroupDirectory } from './group-directory.js';
-import { PhoneBook } from './phone-book.js';
-import { applyRenames, type RenameResult } from './renames.js';
-import { sendUserLists, USER_LIST_CHUNK, writeFieldSteps } from './user-writes.js';
+
+import type { Journal, JournalKind } from '../journal/journal.js';
+import type { RunHistory } from '../journal/run-history.js';
+
+import { RunSession } from '../writes/run-session.js';
+
+import { settleCreates } from '../writes/settle-creates.js';
+
+import { applyRenames, type RenameResult } from '../writes/renames.js';
+
+import { sendUserLists, writeFieldSteps } from '../writes/user-writes.js';
+
 import { laterWrites } from './later-runs.js';
+
 import { decideFields, decideMemberships, decideNames, decideRetrash, decideUntrash, type CurrentUsers, type LaterWrites, type SkippedUndo } from './rollback-compare.js';
+
 import { checkRollback, readUsers, type RollbackCheck } from './rollback-check.js';
+import type { DuoNames } from '../tenant/duo-names.js';
+
 
 export interface Restore {
   readonly userId: string;
-  readonly original: JournalNames;
+  readonly original: DuoNames;
   /** Where the migrate left the user, as far as its journal says: where to look for it first. */
-  readonly last: JournalNames;
+  readonly last: DuoNames;
 }
 
 /** What undoing a run means, as its journal (settled by reading Duo) says. */
@@ -122,15 +140,14 @@ export function rollbackJournalPath(journal: string): string {
  * without --apply. Creates whose answer was lost are counted in `unsettled`; rollbackRun settles them.
  */
 export async function readRollbackPlan(path: string, host?: string): Promise<RollbackPlan> {
-  const history = new RunHistory();
-  const journal = await Journal.open(path, { mustExist: true, replay: history.replay, ...(host === undefined ? {} : { host }) });
+  const source = await RunSession.open(path, { mustExist: true, host });
   let plan: Omit<RollbackPlan, 'later'>;
   try {
-    plan = planOf(path, journal, history);
+    plan = planOf(path, source);
   } finally {
-    await journal.close();
+    await source.close();
   }
-  return withLaterWrites(path, journal, plan);
+  return withLaterWrites(path, source.journal, plan);
 }
 
 async function withLaterWrites(path: string, journal: Journal, plan: Omit<RollbackPlan, 'later'>): Promise<RollbackPlan> {
@@ -149,7 +166,8 @@ function rolledBackKind(path: string, journal: Journal): RollbackPlan['kind'] {
   return start.kind;
 }
 
-function planOf(path: string, journal: Journal, history: RunHistory): Omit<RollbackPlan, 'later'> {
+function planOf(path: string, source: RunSession): Omit<RollbackPlan, 'later'> {
+  const { journal, history } = source;
   const kind = rolledBackKind(path, journal);
   const created = new Set(history.createdUserIds());
   const trash = [...new Set([...created, ...history.restored])];
@@ -211,80 +229,60 @@ function lastFields(history: RunHistory, userId: string, before: Readonly<Record
  */
 export async function rollbackRun(options: RollbackOptions): Promise<RollbackResult | null> {
   const { client, host } = options;
-  const history = new RunHistory();
-  const source = (await Journal.open(options.journal, { mustExist: true, replay: history.replay, host })).timeWith(client);
+  const source = await RunSession.open(options.journal, { mustExist: true, host, client });
   let planned: Omit<RollbackPlan, 'later'>;
   try {
-    rolledBackKind(options.journal, source);
-    await settleCreates(client, source, history);
-    planned = planOf(options.journal, source, history);
+    rolledBackKind(options.journal, source.journal);
+    await settleCreates(source);
+    planned = planOf(options.journal, source);
   } finally {
     await source.close();
   }
-  const plan = await withLaterWrites(options.journal, source, planned);
+  const plan = await withLaterWrites(options.journal, source.journal, planned);
 
-  const progress = new RunHistory();
-  const journal = (await Journal.open(rollbackJournalPath(options.journal), { replay: progress.replay, host })).timeWith(client);
-  try {
+  return RunSession.run(rollbackJournalPath(options.journal), { host, client }, async (session) => {
+    const progress = session.history;
     const preview: RollbackPreview = {
       plan,
       check: await checkRollback(plan, client),
       pendingTrash: plan.trash.filter((id) => !progress.trashed.has(id)),
       pendingDeletionDays: plan.trash.length > 0 ? await pendingDeletionDays(client) : null,
-      journal: journal.path,
+      journal: session.path,
     };
     if (options.confirm && !(await options.confirm(preview))) return null;
-    await bindJournal(journal, { kind: 'rollback', input: options.journal, host });
+    await session.bind({ kind: 'rollback', input: options.journal });
     const bulk = new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, progress.bulkRefused, options.onNotice);
     // Each stage reads its users just before it writes, and sets back only what still holds the run's
     // value (rollback-compare.ts): a preview read minutes ago, before the question, decides nothing.
     // Out of the Trash first: the memberships and fields restored below are theirs too.
-    const untrash = await untrashUsers(client, journal, plan, progress);
+    const untrash = await untrashUsers(session, plan);
     const read = await readUsers(client, [...plan.devices.memberships, ...plan.devices.removedMemberships].map((m) => m.user_id));
     const memberships = decideMemberships(plan.devices.memberships, plan.devices.removedMemberships, read, plan.later);
-    const devices = await undoDevices(client, journal, { ...plan.devices, memberships: memberships.remove, removedMemberships: memberships.addBack }, bulk);
+    const devices = await undoDevices(session, { ...plan.devices, memberships: memberships.remove, removedMemberships: memberships.addBack }, bulk);
     // Users the run took out of the Trash go back only while as it left them (this rollback's own earlier work aside).
     const restored = plan.restored.filter((r) => !progress.trashed.has(r.userId) && progress.statuses.get(r.userId) !== 'disabled');
     const retrash = decideRetrash(restored, await readUsers(client, restored.map((r) => r.userId)), plan.later);
     const kept = new Set(retrash.skipped.map((s) => s.user_id));
     const trashing = plan.trash.filter((id) => !kept.has(id));
-    const disabled = await disableUsers(client, journal, trashing.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), progress, bulk);
-    const trash = trashing.length > 0 ? await trashUsers(client, journal, trashing, progress) : null;
-    const names = plan.restore.length > 0 ? await restoreNames(client, journal, plan.restore, bulk, plan.later) : null;
-    const fields = await restoreFields(client, journal, plan, [...new Set([...untrash.done, ...progress.restored])].filter((id) => plan.untrash.includes(id)), bulk);
+    const disabled = await disableUsers(session, trashing.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), bulk);
+    const trash = trashing.length > 0 ? await trashUsers(session, trashing) : null;
+    const names = plan.restore.length > 0 ? await restoreNames(session, plan.restore, bulk, plan.later) : null;
+    const fields = await restoreFields(session, plan, [...new Set([...untrash.done, ...progress.restored])].filter((id) => plan.untrash.includes(id)), bulk);
     // What this rollback itself put back on an earlier run of it is no news.
     const already = memberships.already.filter((m) => progress.lastWritten(m.user_id, m.what) === undefined);
     const skipped = [...untrash.skipped, ...retrash.skipped, ...memberships.skipped, ...(names?.skipped ?? []), ...fields.skipped];
     return { preview, devices, disabled, trash, names, untrashed: untrash.done.length, fieldsRestored: fields.restored, skipped, already };
-  } finally {
-    await journal.close();
-  }
-}
-
-/**
- * The run's creates whose answer was lost, settled by reading Duo and journaled in the run's own
- * journal (claims), so that the resume and the rollback reach the same verdict.
- */
-export async function settleCreates(client: DuoClient, journal: Journal, history: RunHistory): Promise<void> {
-  const names = history.uncertainUserNames();
-  if (names.length > 0) {
-    const wanted = new Set(names);
-    for (const user of await findUsersByNames(client, names)) {
-      if (wanted.has(nameKey(user.username)) && history.needsClaim(user)) await journal.append({ t: 'claim', username: user.username, user_id: user.user_id });
-    }
-  }
-  if (history.uncertainGroupNames().length > 0) await (await GroupDirectory.load(client)).settle(journal, history);
-  if (history.uncertainPhoneKeys().length > 0) await (await PhoneBook.load(client)).settle(journal, history);
+  });
 }
 
 /**
  * Takes the users the run sent to the Trash back out (bulk_restore, 100 a call), only those still
  * there; users this rollback restored already are passed over.
  */
-async function untrashUsers(client: DuoClient, journal: Journal, plan: RollbackPlan, progress: RunHistory): Promise<{ done: string[]; skipped: SkippedUndo[] }> {
-  const ids = plan.untrash.filter((id) => !progress.restored.has(id));
-  const { todo, skipped } = decideUntrash(ids, await readUsers(client, ids), plan.later);
-  await sendUserLists(client, journal, 'restore', todo);
+async function untrashUsers(session: RunSession, plan: RollbackPlan): Promise<{ done: string[]; skipped: SkippedUndo[] }> {
+  const ids = plan.untrash.filter((id) => !session.history.restored.has(id));
+  const { todo, skipped } = decideUntrash(ids, await readUsers(session.client, ids), plan.later);
+  await sendUserLists(session, 'restore', todo);
   return { done: todo, skipped };
 }
 
@@ -292,19 +290,19 @@ async function untrashUsers(client: DuoClient, journal: Journal, plan: RollbackP
  * Writes back each user's fields as they were before the run, each only while it still holds the
  * run's value (modify operations in bulk, single calls for the rest).
  */
-async function restoreFields(client: DuoClient, journal: Journal, plan: RollbackPlan, untrashed: readonly string[], bulk: BulkMode): Promise<{ restored: number; skipped: SkippedUndo[] }> {
-  const users: CurrentUsers & Map<string, DuoUser | null> = await readUsers(client, [...plan.fields.map((f) => f.userId), ...untrashed]);
+async function restoreFields(session: RunSession, plan: RollbackPlan, untrashed: readonly string[], bulk: BulkMode): Promise<{ restored: number; skipped: SkippedUndo[] }> {
+  const users: CurrentUsers & Map<string, DuoUser | null> = await readUsers(session.client, [...plan.fields.map((f) => f.userId), ...untrashed]);
   const { steps, skipped } = decideFields(plan.fields, users, plan.later);
   // A sync trashes only users it disabled: those taken back out come back disabled, as they were.
   for (const id of untrashed) {
     const user = users.get(id);
-    if (plan.fields.some((f) => f.userId === id && 'status' in f.before) || user == null || user.status === 'disabled' || user.status === 'pending deletion') continue;
+    if (plan.fields.some((f) => f.userId === id && 'status' in f.before) || user == null || user.status === 'disabled' || user.status === TRASHED) continue;
     const step = steps.find((s) => s.user_id === id) ?? { user_id: id, before: {}, after: {} };
     if (!steps.includes(step)) steps.push(step);
     step.before.status = user.status ?? '';
     step.after.status = 'disabled';
   }
-  await writeFieldSteps(client, journal, bulk, steps);
+  await writeFieldSteps(session, bulk, steps);
   return { restored: steps.length, skipped };
 }
 
@@ -318,37 +316,38 @@ export interface DeviceUndoResult {
  * single calls for what remains), phones and hardware tokens it attached detached, phones it created deleted. Each
  * through the guarded write; "not found" counts as done, so a resumed rollback simply repeats.
  */
-export async function undoDevices(client: DuoClient, journal: Journal, undo: DeviceUndo, bulk: BulkMode): Promise<DeviceUndoResult> {
+export async function undoDevices(session: RunSession, undo: DeviceUndo, bulk: BulkMode): Promise<DeviceUndoResult> {
+  const { client } = session;
   let done = 0;
   const failed: { what: string; error: string }[] = [];
   const settle = (what: string, write: WriteOutcome<unknown>): void => {
     if (write.status === 'ok' || (write.status === 'refused' && write.error.status === 404)) done++;
     else failed.push({ what, error: write.status === 'refused' ? write.error.message : 'Duo did not answer; re-run the same rollback to resume' });
   };
-  const { sent, unsent } = await bulk.send(client, journal, undo.memberships, (m) => removeUserFromGroupOperation(m.user_id, m.group_id));
+  const { sent, unsent } = await bulk.send(session, undo.memberships, (m) => removeUserFromGroupOperation(m.user_id, m.group_id));
   // Whatever the bulk answers said, each user is read back: a membership still there gets a single call.
   const left = await stillMembers(client, sent);
   done += sent.length - left.length;
   for (const m of [...left, ...unsent]) {
-    settle(`membership of ${m.user_id} in group ${m.group_id}`, await guardedWrite(journal, { op: 'membership_remove', user_id: m.user_id, group_id: m.group_id },
+    settle(`membership of ${m.user_id} in group ${m.group_id}`, await session.write({ op: 'membership_remove', user_id: m.user_id, group_id: m.group_id },
       () => removeUserFromGroup(client, m.user_id, m.group_id)));
   }
-  const { sent: readded, unsent: notReadded } = await bulk.send(client, journal, undo.removedMemberships, (m) => addUserToGroupOperation(m.user_id, m.group_id));
+  const { sent: readded, unsent: notReadded } = await bulk.send(session, undo.removedMemberships, (m) => addUserToGroupOperation(m.user_id, m.group_id));
   done += readded.length;
   for (const m of notReadded) {
-    settle(`membership of ${m.user_id} in group ${m.group_id}`, await guardedWrite(journal, { op: 'membership', user_id: m.user_id, group_id: m.group_id },
+    settle(`membership of ${m.user_id} in group ${m.group_id}`, await session.write({ op: 'membership', user_id: m.user_id, group_id: m.group_id },
       () => addUserToGroup(client, m.user_id, m.group_id)));
   }
   for (const a of undo.phonesAttached) {
-    settle(`phone ${a.phone_id} of ${a.user_id}`, await guardedWrite(journal, { op: 'phone_detach', user_id: a.user_id, phone_id: a.phone_id },
+    settle(`phone ${a.phone_id} of ${a.user_id}`, await session.write({ op: 'phone_detach', user_id: a.user_id, phone_id: a.phone_id },
       () => detachPhone(client, a.user_id, a.phone_id)));
   }
   for (const a of undo.tokensAttached) {
-    settle(`hardware token ${a.token_id} of ${a.user_id}`, await guardedWrite(journal, { op: 'token_detach', user_id: a.user_id, token_id: a.token_id },
+    settle(`hardware token ${a.token_id} of ${a.user_id}`, await session.write({ op: 'token_detach', user_id: a.user_id, token_id: a.token_id },
       () => detachToken(client, a.user_id, a.token_id)));
   }
   for (const phoneId of undo.phonesCreated) {
-    settle(`phone ${phoneId}`, await guardedWrite(journal, { op: 'phone_delete', phone_id: phoneId }, () => deletePhone(client, phoneId)));
+    settle(`phone ${phoneId}`, await session.write({ op: 'phone_delete', phone_id: phoneId }, () => deletePhone(client, phoneId)));
   }
   return { done, failed };
 }
@@ -368,19 +367,20 @@ async function stillMembers<T extends { user_id: string; group_id: string }>(cli
  * back (100 names a call where the journal knows them) and one still enabled gets a single call.
  * Users this rollback already disabled or trashed are skipped.
  */
-async function disableUsers(client: DuoClient, journal: Journal, users: readonly TrashUser[], progress: RunHistory, bulk: BulkMode): Promise<number> {
+async function disableUsers(session: RunSession, users: readonly TrashUser[], bulk: BulkMode): Promise<number> {
+  const { client, history: progress } = session;
   const todo = users.filter((u) => progress.statuses.get(u.user_id) !== 'disabled' && !progress.trashed.has(u.user_id));
-  await bulk.send(client, journal, todo, (u) => modifyUserOperation(u.user_id, { status: 'disabled' }));
+  await bulk.send(session, todo, (u) => modifyUserOperation(u.user_id, { status: 'disabled' }));
   const read = new Map((await findUsersByNames(client, todo.flatMap((u) => (u.username ? [u.username] : [])))).map((u) => [u.user_id, u]));
   let disabled = 0;
   for (const { user_id } of todo) {
     const user = read.get(user_id) ?? (await getUserOrNull(client, user_id));
-    if (user === null || user.status === 'pending deletion') continue;
+    if (user === null || user.status === TRASHED) continue;
     if (user.status === 'disabled') {
       disabled++;
       continue;
     }
-    const write = await guardedWrite(journal, { op: 'status', user_id, status: 'disabled' }, () => modifyUser(client, user_id, { status: 'disabled' }));
+    const write = await session.write({ op: 'status', user_id, status: 'disabled' }, () => modifyUser(client, user_id, { status: 'disabled' }));
     if (write.status === 'ok') disabled++;
   }
   return disabled;
@@ -402,7 +402,8 @@ export interface TrashResult {
  * Sends users to Duo's Trash, 100 per call, through the guarded write. Users an earlier run of the
  * same rollback trashed are not sent again; an unanswered call is settled by reading the users back.
  */
-async function trashUsers(client: DuoClient, journal: Journal, userIds: readonly string[], progress: RunHistory): Promise<TrashResult> {
+async function trashUsers(session: RunSession, userIds: readonly string[]): Promise<TrashResult> {
+  const { client, history: progress } = session;
   const done = new Set(progress.trashed);
   for (const id of progress.uncertainTrash) if (await isTrashed(client, id)) done.add(id);
   const todo = userIds.filter((id) => !done.has(id));
@@ -410,8 +411,7 @@ async function trashUsers(client: DuoClient, journal: Journal, userIds: readonly
   const failed: { userId: string; error: string }[] = [];
   for (let i = 0; i < todo.length; i += USER_LIST_CHUNK) {
     const chunk = todo.slice(i, i + USER_LIST_CHUNK);
-    const write = await guardedWrite(journal, { op: 'trash', user_ids: chunk },
-      () => client.post('/admin/v1/users/bulk_send_to_trash', { user_id_list: JSON.stringify(chunk) }));
+    const write = await session.write({ op: 'trash', user_ids: chunk }, () => sendUsersToTrash(client, chunk));
     if (write.status === 'ok') {
       trashed += chunk.length;
       continue;
@@ -427,7 +427,7 @@ async function trashUsers(client: DuoClient, journal: Journal, userIds: readonly
 /** Duo lists a trashed user with status "pending deletion"; one deleted for good is not found. */
 async function isTrashed(client: DuoClient, userId: string): Promise<boolean> {
   const user = await getUserOrNull(client, userId);
-  return user === null || user.status === 'pending deletion';
+  return user === null || user.status === TRASHED;
 }
 
 
@@ -439,14 +439,13 @@ async function isTrashed(client: DuoClient, userId: string): Promise<boolean> {
  * found under neither is read on its own.
  */
 export async function restoreNames(
-  client: DuoClient,
-  journal: Journal,
+  session: RunSession,
   restore: readonly Restore[],
   bulk?: BulkMode,
   later: LaterWrites = new Map(),
 ): Promise<{ results: RenameResult[]; already: number; missing: string[]; skipped: SkippedUndo[] }> {
-  const users = await readUsers(client, restore.map((r) => r.userId), restore.flatMap((r) => [r.last.username, r.original.username]));
+  const users = await readUsers(session.client, restore.map((r) => r.userId), restore.flatMap((r) => [r.last.username, r.original.username]));
   const { renames, skipped, already, missing } = decideNames(restore, users, later);
-  const results = await applyRenames(client, journal, renames, undefined, bulk);
+  const results = await applyRenames(session, renames, undefined, bulk);
   return { results, already, missing, skipped };
 }

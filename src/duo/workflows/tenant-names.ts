@@ -1,6 +1,7 @@
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
-import { LOOKUP_CHUNK, namesOfDuoUser, USER_PAGE, userPages } from '../api/users-api.js';
+import { LOOKUP_CHUNK, USER_PAGE, userPages } from '../api/users-api.js';
+import { allNames, namesOf } from '../tenant/duo-names.js';
 
 /**
  * Every name (username or alias) the tenant holds, learned by listing it once: it tells which rows
@@ -26,7 +27,7 @@ export class TenantNames {
     for await (const page of userPages(client)) {
       if (first && (page.total === null || Math.ceil(page.total / USER_PAGE) >= lookups)) return null;
       first = false;
-      for (const user of page.items) for (const name of namesOfDuoUser(user)) names.add(nameKey(name));
+      for (const user of page.items) for (const name of allNames(namesOf(user))) names.add(nameKey(name));
     }
     return new TenantNames(names);
   }

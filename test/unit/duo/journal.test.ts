@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunHistory } from '../../../src/duo/journal/run-history.js';
 import { Journal, type Intent, type JournalRecord } from '../../../src/duo/journal/journal.js';
-import { guardedWrite } from '../../../src/duo/journal/guarded-write.js';
+import { guardedWrite } from '../../../src/duo/writes/guarded-write.js';
 import { DuoApiError, DuoOutcomeUnknownError, DuoRequestError, UsageError } from '../../../src/errors.js';
 import { tmpFiles } from '../../helpers/tmp-files.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DuoUserRow } from '../../../src/csv/duo-row.js';
 import { planRows } from '../../../src/duo/plan/decide.js';
-import { aliasChanges } from '../../../src/duo/workflows/renames.js';
+import { aliasChanges } from '../../../src/duo/writes/renames.js';
 import type { TenantUser } from '../../../src/duo/tenant/tenant.js';
 
 let line = 1;

@@ -1,12 +1,13 @@
 import { DuoOutcomeUnknownError, DuoRequestError, RemoteError } from '../../errors.js';
-import type { Intent, Journal, JournalRecord } from './journal.js';
+import type { Intent, Journal, JournalRecord } from '../journal/journal.js';
 
 export type WriteOutcome<T> =
   | { readonly status: 'ok'; readonly value: T }
   | { readonly status: 'refused'; readonly error: DuoRequestError }
   | { readonly status: 'unknown'; readonly error: DuoOutcomeUnknownError };
 
-type OutcomeDetail = Omit<Extract<JournalRecord, { t: 'outcome' }>, 't' | 'id' | 'status'>;
+/** What a write's outcome record keeps of Duo's answer. */
+export type OutcomeDetail = Omit<Extract<JournalRecord, { t: 'outcome' }>, 't' | 'id' | 'status'>;
 
 /**
  * The one way duo-bridge writes to Duo: the intent is journaled (and on disk) before the call, and

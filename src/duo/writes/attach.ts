@@ -1,19 +1,20 @@
 import type { DuoUserRow, RowPhone, RowToken } from '../../csv/duo-row.js';
 import { phoneKey } from '../../phone.js';
 import { describeToken, tokenKey, type TokenRef } from '../../token.js';
+import { addUserToGroupOperation } from '../api/bulk-api.js';
 import type { DuoClient } from '../api/client.js';
-import { addUserToGroup, addUserToGroupOperation } from '../api/groups-api.js';
+import { addUserToGroup } from '../api/groups-api.js';
 import { attachPhone, createPhone, findPhones, sendEnrollmentEmail, sendSmsActivation } from '../api/phones-api.js';
 import { attachToken } from '../api/tokens-api.js';
 import { findUsersByNames, getUser } from '../api/users-api.js';
-import { guardedWrite, type WriteOutcome } from '../journal/guarded-write.js';
-import type { Intent, Journal } from '../journal/journal.js';
+import type { WriteOutcome } from './guarded-write.js';
+import type { Intent } from '../journal/journal.js';
 import { tokenConflict, type Additions, type KnownGroup } from '../plan/decide.js';
-import type { RunHistory } from '../journal/run-history.js';
 import { activationKey, enrollmentKey } from '../journal/write-kinds.js';
 import type { BulkMode } from './bulk-mode.js';
 import type { GroupDirectory } from './group-directory.js';
 import type { PhoneBook } from './phone-book.js';
+import type { RunSession } from './run-session.js';
 import type { TokenBook } from './token-book.js';
 
 export interface AttachOptions {
@@ -58,16 +59,18 @@ export class Attacher {
   /** Enrollment emails Duo refused (it is reported to refuse some for users that exist: assumptions.ts). */
   enrollmentsRefused = 0;
 
+  private readonly client: DuoClient;
+
   constructor(
-    private readonly client: DuoClient,
-    private readonly journal: Journal,
+    private readonly session: RunSession,
     private readonly bulk: BulkMode,
-    private readonly history: RunHistory,
     private readonly options: AttachOptions,
     private readonly groups: GroupDirectory | null,
     private readonly phones: PhoneBook | null,
     private readonly tokens: TokenBook | null,
-  ) {}
+  ) {
+    this.client = session.client;
+  }
 
   async attach(items: readonly AttachItem[]): Promise<Map<DuoUserRow, AttachResult>> {
     const results = new Map(items.map((item) => [item.row, { error: null, notes: [] } as AttachResult]));
@@ -93,7 +96,7 @@ export class Attacher {
   }
 
   private async group(name: string): Promise<KnownGroup | string> {
-    const group = this.options.createGroups ? await this.groups!.ensure(this.client, this.journal, name) : this.groups!.get(name);
+    const group = this.options.createGroups ? await this.groups!.ensure(this.session, name) : this.groups!.get(name);
     if (group === undefined) return `Duo has no group "${name}": create it in Duo, or import with --create-groups`;
     if (typeof group !== 'string' && group.synced) return `Duo group "${group.name}" is managed by a directory sync: duo-bridge never changes it`;
     return group;
@@ -101,7 +104,7 @@ export class Attacher {
 
   private async addMemberships(memberships: readonly Membership[], fail: (item: AttachItem, error: string) => void): Promise<void> {
     if (memberships.length === 0) return;
-    const { sent, unsent } = await this.bulk.send(this.client, this.journal, memberships, (m) => addUserToGroupOperation(m.item.userId, m.group.group_id));
+    const { sent, unsent } = await this.bulk.send(this.session, memberships, (m) => addUserToGroupOperation(m.item.userId, m.group.group_id));
     // Whatever the bulk answers said, Duo is read back: a membership not in place gets a single call.
     const missing = [...unsent, ...(await this.notInPlace(sent))];
     for (const m of missing) {
@@ -142,7 +145,7 @@ export class Attacher {
       async () => ((await getUser(this.client, item.userId)).phones as { phone_id?: string }[] | undefined ?? []).some((p) => p.phone_id === phoneId));
     if (attached !== null) return fail(item, `phone ${shown} not attached: ${attached}`);
     book.attached(phone!, item.userId);
-    if (this.options.sendActivation && this.history.phonesCreated.get(phoneKey(phone!)) === phoneId && !this.history.wasSent(activationKey(phoneId))) {
+    if (this.options.sendActivation && this.session.history.phonesCreated.get(phoneKey(phone!)) === phoneId && !this.session.history.wasSent(activationKey(phoneId))) {
       const sent = await this.once({ op: 'sms_activation', phone_id: phoneId }, () => sendSmsActivation(this.client, phoneId));
       notes.push(sent.status === 'refused' ? `activation text to ${shown} not sent: ${sent.error.message}` : `activation text sent to ${shown}`);
     }
@@ -168,11 +171,11 @@ export class Attacher {
   private async createPhone(phone: NonNullable<RowPhone['phone']>, kind: NonNullable<RowPhone['kind']>): Promise<{ ok: true; phoneId: string } | { ok: false; error: string }> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const intent: Intent = { op: 'phone_create', number: phone.number, extension: phone.extension };
-      const write = await guardedWrite(this.journal, intent, () => createPhone(this.client, phone, kind), (created) => ({ phone_id: created.phone_id }));
+      const write = await this.session.write(intent, () => createPhone(this.client, phone, kind), (created) => ({ phone_id: created.phone_id }));
       if (write.status === 'refused') return { ok: false, error: write.error.message };
       const phoneId = write.status === 'ok' ? write.value.phone_id : await this.unattached(phone);
       if (phoneId !== null) {
-        if (write.status !== 'ok') await this.journal.append({ t: 'claim_phone', number: phone.number, extension: phone.extension, phone_id: phoneId });
+        if (write.status !== 'ok') await this.session.claimPhone(phone, phoneId);
         this.phones!.created(phone, phoneId);
         return { ok: true, phoneId };
       }
@@ -187,7 +190,7 @@ export class Attacher {
 
   private async enroll(item: AttachItem, notes: string[]): Promise<void> {
     const { username, email, phones } = item.row;
-    if (!item.created || email === '' || phones.length > 0 || item.hasPhone || this.history.wasSent(enrollmentKey(username))) return;
+    if (!item.created || email === '' || phones.length > 0 || item.hasPhone || this.session.history.wasSent(enrollmentKey(username))) return;
     const sent = await this.once({ op: 'enroll', username, email }, () => sendEnrollmentEmail(this.client, username, email));
     if (sent.status === 'refused') this.enrollmentsRefused++;
     notes.push(sent.status === 'refused' ? `enrollment email not sent: ${sent.error.message}` : `enrollment email sent to ${email}`);
@@ -195,13 +198,13 @@ export class Attacher {
 
   /** A write sent at most once, ever: announced before the call, so neither this run nor a resume repeats it. */
   private async once<T>(intent: Intent, call: () => Promise<T>): Promise<WriteOutcome<T>> {
-    return guardedWrite(this.journal, intent, call);
+    return this.session.write(intent, call);
   }
 
   /** An idempotent write, repeated when its answer is lost unless `done` (reading Duo) says it took. Returns an error, or null. */
   private async retrying(intent: Intent, call: () => Promise<unknown>, done: () => Promise<boolean>): Promise<string | null> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const write = await guardedWrite(this.journal, intent, call);
+      const write = await this.session.write(intent, call);
       if (write.status === 'ok') return null;
       if (write.status === 'refused') return write.error.message;
       if (await done()) return null;

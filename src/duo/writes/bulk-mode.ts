@@ -1,7 +1,7 @@
 import { isBulkRefusal, MAX_BULK_OPERATIONS, sendBulk, type BulkOperation } from '../api/bulk-api.js';
-import type { DuoClient } from '../api/client.js';
-import { guardedWrite } from '../journal/guarded-write.js';
-import type { Intent, Journal } from '../journal/journal.js';
+import type { Intent } from '../journal/journal.js';
+import type { OutcomeDetail, WriteOutcome } from './guarded-write.js';
+import type { RunSession } from './run-session.js';
 
 /**
  * Whether a run writes through /admin/v1/bulk, and how many operations a call holds. Once Duo
@@ -21,10 +21,10 @@ export class BulkMode {
   }
 
   /** If `error` is Duo refusing the endpoint, switch to single calls (journaled) and say true. */
-  async refusedBy(error: unknown, journal: Journal): Promise<boolean> {
+  async refusedBy(error: unknown, session: RunSession): Promise<boolean> {
     if (!isBulkRefusal(error)) return false;
     const reason = `Duo refused its bulk endpoint (${(error as Error).message}): going on with single calls`;
-    await journal.append({ t: 'mode', bulk: false, reason });
+    await session.journal.append({ t: 'mode', bulk: false, reason });
     this.refused = reason;
     this.onNotice(reason);
     return true;
@@ -36,8 +36,7 @@ export class BulkMode {
    * caller reads Duo back for `sent` and uses single calls for `unsent`: a bulk answer is never believed.
    */
   async send<T>(
-    client: DuoClient,
-    journal: Journal,
+    session: RunSession,
     items: readonly T[],
     operation: (item: T) => BulkOperation,
     /** What the intent records besides the operations (each user's values before, for a rollback). */
@@ -46,18 +45,28 @@ export class BulkMode {
     let at = 0;
     while (at < items.length && this.size > 0) {
       const chunk = items.slice(at, at + this.size);
-      const operations = chunk.map(operation);
-      let refusal: unknown = null;
-      try {
-        const write = await guardedWrite(journal, { op: 'bulk', operations, ...annotate(chunk) }, () => sendBulk(client, operations));
-        if (write.status === 'refused') refusal = write.error;
-      } catch (error) {
-        if (!isBulkRefusal(error)) throw error;
-        refusal = error;
-      }
-      if (refusal !== null && (await this.refusedBy(refusal, journal))) break;
+      const write = await this.sendOne(session, { op: 'bulk', operations: chunk.map(operation), ...annotate(chunk) });
+      if (write === null) break;
       at += chunk.length;
     }
     return { sent: items.slice(0, at), unsent: items.slice(at) };
+  }
+
+  /**
+   * One /admin/v1/bulk call, journaled. Null when Duo refused the endpoint itself (the run goes on
+   * with single calls, journaled); otherwise the write's outcome, whose `failed_operations` (the
+   * operations Duo listed as failed) are kept when `keepFailed`.
+   */
+  async sendOne(session: RunSession, intent: Extract<Intent, { op: 'bulk' }>, keepFailed = false): Promise<WriteOutcome<ReadonlySet<number>> | null> {
+    const detail = (failed: ReadonlySet<number>): OutcomeDetail => (keepFailed && failed.size > 0 ? { failed_operations: [...failed] } : {});
+    let write: WriteOutcome<ReadonlySet<number>>;
+    try {
+      write = await session.write(intent, () => sendBulk(session.client, intent.operations), detail);
+    } catch (error) {
+      if (!isBulkRefusal(error)) throw error;
+      write = { status: 'refused', error: error as never };
+    }
+    if (write.status === 'refused' && (await this.refusedBy(write.error, session))) return null;
+    return write;
   }
 }

@@ -1,10 +1,9 @@
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { createGroup, isSyncedGroup, listGroups, type DuoGroup } from '../api/groups-api.js';
-import { guardedWrite } from '../journal/guarded-write.js';
-import type { Intent, Journal } from '../journal/journal.js';
+import type { Intent } from '../journal/journal.js';
 import type { KnownGroup } from '../plan/decide.js';
-import type { RunHistory } from '../journal/run-history.js';
+import type { RunSession } from './run-session.js';
 
 export function knownGroup(group: DuoGroup): KnownGroup {
   return { group_id: group.group_id, name: group.name, synced: isSyncedGroup(group) };
@@ -29,25 +28,25 @@ export class GroupDirectory {
   }
 
   /** Settles the creates an earlier run announced without an answer: a group of that name now is ours. */
-  async settle(journal: Journal, history: RunHistory): Promise<void> {
-    for (const key of history.uncertainGroupNames()) {
+  async settle(session: RunSession): Promise<void> {
+    for (const key of session.history.uncertainGroupNames()) {
       const group = this.groups.get(key);
-      if (group === undefined) history.settledAbsent('group', key);
-      else await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
+      if (group === undefined) session.history.settledAbsent('group', key);
+      else await session.claimGroup(group);
     }
   }
 
   /** The group, created if missing. Returns an error message when Duo refused or did not answer. */
-  async ensure(client: DuoClient, journal: Journal, name: string): Promise<KnownGroup | string> {
+  async ensure(session: RunSession, name: string): Promise<KnownGroup | string> {
     const known = this.get(name);
     if (known !== undefined) return known;
     const intent: Intent = { op: 'group_create', name };
-    const write = await guardedWrite(journal, intent, () => createGroup(client, name), (group) => ({ group_id: group.group_id }));
+    const write = await session.write(intent, () => createGroup(session.client, name), (group) => ({ group_id: group.group_id }));
     if (write.status === 'ok') return this.remember(write.value);
     if (write.status === 'refused') return `Duo refused to create group "${name}": ${write.error.message}`;
-    for await (const group of listGroups(client)) {
+    for await (const group of listGroups(session.client)) {
       if (nameKey(group.name) !== nameKey(name)) continue;
-      await journal.append({ t: 'claim_group', name: group.name, group_id: group.group_id });
+      await session.claimGroup(group);
       return this.remember(group);
     }
     return `Duo did not answer when group "${name}" was created; re-run to resume`;

@@ -1,8 +1,7 @@
 import { phoneKey, type PhoneNumber } from '../../phone.js';
 import type { DuoClient } from '../api/client.js';
 import { listPhones } from '../api/phones-api.js';
-import type { Journal } from '../journal/journal.js';
-import type { RunHistory } from '../journal/run-history.js';
+import type { RunSession } from './run-session.js';
 
 interface Entry {
   readonly phoneId: string;
@@ -36,13 +35,13 @@ export class PhoneBook {
    * the tenant lacked, so a phone of that number found now is the one it created: journaled as the
    * import's, for rollback to delete.
    */
-  async settle(journal: Journal, history: RunHistory): Promise<void> {
-    for (const key of history.uncertainPhoneKeys()) {
+  async settle(session: RunSession): Promise<void> {
+    for (const key of session.history.uncertainPhoneKeys()) {
       const entry = this.entries.get(key);
-      if (entry === undefined) history.settledAbsent('phone', key);
+      if (entry === undefined) session.history.settledAbsent('phone', key);
       else {
         const [number, extension = ''] = key.split('x');
-        await journal.append({ t: 'claim_phone', number: number!, extension, phone_id: entry.phoneId });
+        await session.claimPhone({ number: number!, extension }, entry.phoneId);
       }
     }
   }

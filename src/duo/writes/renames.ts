@@ -1,16 +1,20 @@
 import { nameKey } from '../../names.js';
-import type { DuoClient } from '../api/client.js';
-import type { Journal, JournalNames } from '../journal/journal.js';
-import { isBulkRefusal, modifyUserOperation, sendBulk } from '../api/bulk-api.js';
-import { findUsersByNames, getUser, modifyUser, type DuoUser } from '../api/users-api.js';
+
+import { modifyUserOperation } from '../api/bulk-api.js';
+
+import { findUsersByNames, getUser, modifyUser } from '../api/users-api.js';
+
 import { BulkMode } from './bulk-mode.js';
-import { guardedWrite } from '../journal/guarded-write.js';
+
+import type { RunSession } from './run-session.js';
+import { allNames, namesOf, sameNames, type DuoNames } from '../tenant/duo-names.js';
+
 
 /** One Duo user to move from its current names to new ones (and optionally new field values). */
 export interface Rename {
   readonly userId: string;
-  readonly from: JournalNames;
-  readonly to: JournalNames;
+  readonly from: DuoNames;
+  readonly to: DuoNames;
   readonly fields?: Readonly<Record<string, string>>;
 }
 
@@ -20,12 +24,7 @@ export interface RenameResult {
   readonly error: string | null;
 }
 
-const names = (n: JournalNames): string[] => [n.username, ...Object.values(n.aliases)];
-const tempNames = (userId: string): JournalNames => ({ username: `duo-bridge-tmp-${userId.toLowerCase()}`, aliases: {} });
-export const same = (a: JournalNames, b: JournalNames): boolean => {
-  const key = (n: JournalNames): string => JSON.stringify([nameKey(n.username), Object.entries(n.aliases).map(([s, v]) => [s, nameKey(v)]).sort()]);
-  return key(a) === key(b);
-};
+const tempNames = (userId: string): DuoNames => ({ username: `duo-bridge-tmp-${userId.toLowerCase()}`, aliases: {} });
 
 /**
  * Applies renames in an order that never asks Duo for a name still held by someone else: a rename
@@ -40,30 +39,29 @@ export const same = (a: JournalNames, b: JournalNames): boolean => {
  * order. The users are read back after each call; one not renamed is tried again with a single call.
  */
 export async function applyRenames(
-  client: DuoClient,
-  journal: Journal,
+  session: RunSession,
   renames: readonly Rename[],
   onStep: (done: number) => void = () => undefined,
   bulk: BulkMode = new BulkMode(0, null),
 ): Promise<RenameResult[]> {
   const holders = new Map<string, string>();
-  const current = new Map<string, JournalNames>();
+  const current = new Map<string, DuoNames>();
   for (const r of renames) {
     current.set(r.userId, r.from);
-    for (const name of names(r.from)) holders.set(nameKey(name), r.userId);
+    for (const name of allNames(r.from)) holders.set(nameKey(name), r.userId);
   }
   const results: RenameResult[] = [];
   let pending = [...renames];
-  const free = (r: Rename): boolean => names(r.to).every((n) => (holders.get(nameKey(n)) ?? r.userId) === r.userId);
+  const free = (r: Rename): boolean => allNames(r.to).every((n) => (holders.get(nameKey(n)) ?? r.userId) === r.userId);
 
-  const moved = (r: Rename, to: JournalNames): void => {
+  const moved = (r: Rename, to: DuoNames): void => {
     const before = current.get(r.userId)!;
-    for (const name of names(before)) if (holders.get(nameKey(name)) === r.userId) holders.delete(nameKey(name));
-    for (const name of names(to)) holders.set(nameKey(name), r.userId);
+    for (const name of allNames(before)) if (holders.get(nameKey(name)) === r.userId) holders.delete(nameKey(name));
+    for (const name of allNames(to)) holders.set(nameKey(name), r.userId);
     current.set(r.userId, to);
   };
-  const step = async (r: Rename, to: JournalNames, fields: Readonly<Record<string, string>>): Promise<string | null> => {
-    const error = await renameOne(client, journal, r.userId, current.get(r.userId)!, to, fields);
+  const step = async (r: Rename, to: DuoNames, fields: Readonly<Record<string, string>>): Promise<string | null> => {
+    const error = await renameOne(session, r.userId, current.get(r.userId)!, to, fields);
     if (error === null) moved(r, to);
     return error;
   };
@@ -73,7 +71,7 @@ export async function applyRenames(
     const wave = bulk.size > 0 ? pending.filter(free) : first === undefined ? [] : [first];
     if (wave.length === 0) {
       // Everyone left waits for someone else: a cycle. Park one on a temporary name to break it.
-      const parked = pending.find((r) => !same(current.get(r.userId)!, tempNames(r.userId)))!;
+      const parked = pending.find((r) => !sameNames(current.get(r.userId)!, tempNames(r.userId)))!;
       const error = parked === undefined ? 'rename cycle could not be broken' : await step(parked, tempNames(parked.userId), {});
       if (error === null) continue;
       for (const r of pending) results.push({ userId: r.userId, ok: false, error: `not renamed: ${error}` });
@@ -81,7 +79,7 @@ export async function applyRenames(
     }
     const inWave = new Set(wave);
     pending = pending.filter((r) => !inWave.has(r));
-    const errors = bulk.size > 0 ? await renameInBulk(client, journal, wave, current, bulk) : new Map<Rename, string | null>();
+    const errors = bulk.size > 0 ? await renameInBulk(session, wave, current, bulk) : new Map<Rename, string | null>();
     for (const r of wave) {
       let error = errors.get(r);
       if (error === undefined) error = await step(r, r.to, r.fields ?? {});
@@ -90,7 +88,7 @@ export async function applyRenames(
       onStep(results.length);
       if (error !== null) {
         // Its names stay where they are: whoever waits for them cannot be renamed.
-        const blocked = pending.filter((p) => names(p.to).some((n) => holders.get(nameKey(n)) === r.userId));
+        const blocked = pending.filter((p) => allNames(p.to).some((n) => holders.get(nameKey(n)) === r.userId));
         for (const b of blocked) results.push({ userId: b.userId, ok: false, error: `waits for a name of ${r.from.username}, whose rename failed` });
         pending = pending.filter((p) => !blocked.includes(p));
       }
@@ -107,13 +105,13 @@ export async function applyRenames(
 async function unpark(
   renames: readonly Rename[],
   results: RenameResult[],
-  current: ReadonlyMap<string, JournalNames>,
-  step: (r: Rename, to: JournalNames, fields: Readonly<Record<string, string>>) => Promise<string | null>,
+  current: ReadonlyMap<string, DuoNames>,
+  step: (r: Rename, to: DuoNames, fields: Readonly<Record<string, string>>) => Promise<string | null>,
 ): Promise<RenameResult[]> {
   const out: RenameResult[] = [];
   for (const result of results) {
     const r = renames.find((x) => x.userId === result.userId);
-    if (result.ok || r === undefined || !same(current.get(r.userId)!, tempNames(r.userId))) {
+    if (result.ok || r === undefined || !sameNames(current.get(r.userId)!, tempNames(r.userId))) {
       out.push(result);
       continue;
     }
@@ -131,10 +129,9 @@ async function unpark(
  * exactly its new names is done (null); the others are left out of the map, for a single call.
  */
 async function renameInBulk(
-  client: DuoClient,
-  journal: Journal,
+  session: RunSession,
   wave: readonly Rename[],
-  current: ReadonlyMap<string, JournalNames>,
+  current: ReadonlyMap<string, DuoNames>,
   bulk: BulkMode,
 ): Promise<Map<Rename, string | null>> {
   const done = new Map<Rename, string | null>();
@@ -147,27 +144,19 @@ async function renameInBulk(
     const chunk = toSend.slice(i, i + bulk.size);
     i += chunk.length;
     const operations = chunk.map((r) => modifyUserOperation(r.userId, modifyParams(current.get(r.userId)!, r.to, r.fields ?? {})));
-    let refused: unknown = null;
-    try {
-      const steps = chunk.map((r) => ({ user_id: r.userId, before: current.get(r.userId)!, after: r.to }));
-      const write = await guardedWrite(journal, { op: 'bulk', operations, renames: steps }, () => sendBulk(client, operations));
-      if (write.status === 'refused') refused = write.error;
-    } catch (error) {
-      if (!isBulkRefusal(error)) throw error;
-      refused = error;
-    }
-    if (refused !== null && (await bulk.refusedBy(refused, journal))) break;
-    const found = new Map((await findUsersByNames(client, chunk.map((r) => r.to.username))).map((u) => [u.user_id, u]));
+    const steps = chunk.map((r) => ({ user_id: r.userId, before: current.get(r.userId)!, after: r.to }));
+    if ((await bulk.sendOne(session, { op: 'bulk', operations, renames: steps })) === null) break;
+    const found = new Map((await findUsersByNames(session.client, chunk.map((r) => r.to.username))).map((u) => [u.user_id, u]));
     for (const r of chunk) {
       const user = found.get(r.userId);
-      if (user !== undefined && same(namesOf(user), r.to)) done.set(r, null);
+      if (user !== undefined && sameNames(namesOf(user), r.to)) done.set(r, null);
     }
   }
   return done;
 }
 
 /** The modify call's parameters for a move from `before` to `after`: changed fields, username, alias slots. */
-function modifyParams(before: JournalNames, after: JournalNames, fields: Readonly<Record<string, string>>): Record<string, string> {
+function modifyParams(before: DuoNames, after: DuoNames, fields: Readonly<Record<string, string>>): Record<string, string> {
   const params: Record<string, string> = { ...fields };
   if (before.username !== after.username) params.username = after.username;
   const aliases = aliasChanges(before, after);
@@ -177,32 +166,27 @@ function modifyParams(before: JournalNames, after: JournalNames, fields: Readonl
 
 /** One modify call through the guarded write; a lost answer is settled by reading the user back. */
 async function renameOne(
-  client: DuoClient,
-  journal: Journal,
+  session: RunSession,
   userId: string,
-  before: JournalNames,
-  after: JournalNames,
+  before: DuoNames,
+  after: DuoNames,
   fields: Readonly<Record<string, string>>,
 ): Promise<string | null> {
   const params = modifyParams(before, after, fields);
   if (Object.keys(params).length === 0) return null;
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const write = await guardedWrite(journal, { op: 'rename', user_id: userId, before, after, ...(Object.keys(fields).length ? { fields: { ...fields } } : {}) },
-      () => modifyUser(client, userId, params));
+    const write = await session.write({ op: 'rename', user_id: userId, before, after, ...(Object.keys(fields).length ? { fields: { ...fields } } : {}) },
+      () => modifyUser(session.client, userId, params));
     if (write.status === 'ok') return null;
     if (write.status === 'refused') return write.error.message;
-    if (same(namesOf(await getUser(client, userId)), after)) return null;
+    if (sameNames(namesOf(await getUser(session.client, userId)), after)) return null;
   }
   return 'Duo did not answer; re-run the same command to resume';
 }
 
-/** A Duo user's names as a rename step records them. */
-export function namesOf(user: DuoUser): JournalNames {
-  return { username: user.username, aliases: Object.fromEntries(Object.entries(user.aliases ?? {}).filter(([, v]) => typeof v === 'string' && v !== '')) };
-}
 
 /** `alias1=new&alias3=` — the slots to set, and the slots to clear (an empty value removes an alias). */
-export function aliasChanges(before: JournalNames, after: JournalNames): string {
+export function aliasChanges(before: DuoNames, after: DuoNames): string {
   const slots = new Set([...Object.keys(before.aliases), ...Object.keys(after.aliases)]);
   return [...slots]
     .sort()
