@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import type { DuoClient } from '../../duo/api/client.js';
-import { planRows, TRASHED_STATUS } from '../../duo/plan/decide.js';
+import { planRows } from '../../duo/plan/decide.js';
 import { planJson, writePlanCsv } from '../../duo/plan/plan-report.js';
 import { loadLiveTenant, loadTenantSnapshot } from '../../duo/tenant/tenant.js';
 import { checkOutputPath } from '../../atomic-file.js';
@@ -20,6 +20,7 @@ import type { KnownGroup } from '../../duo/plan/decide.js';
 import { planReport } from '../../report/plan-report.js';
 import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
+import { TRASHED } from '../../duo/api/users-api.js';
 
 interface PlanArgs extends DuoArgs, CsvRowsArgs, AttachArgs, ReportArgs {
   tenant?: string;
@@ -48,7 +49,7 @@ export const planCommand: CommandModule<PlanArgs> = {
     const snapshot = duo === null ? await loadTenantSnapshot(args.tenant!) : null;
     const tenant = snapshot?.users ?? (await loadLiveTenant(duo!.client));
     const groups = rows.some((row) => row.groups.length > 0) ? await tenantGroups(snapshot?.groups, duo?.client) : undefined;
-    const trashed = tenant.some((user) => user.status === TRASHED_STATUS);
+    const trashed = tenant.some((user) => user.status === TRASHED);
     const days = !trashed ? null : duo === null ? snapshot?.settings?.pending_deletion_days ?? null : await pendingDeletionDays(duo.client);
     const hasTokens = rows.some((row) => row.tokens.length > 0);
     const tokens = !hasTokens ? null : duo === null ? TokenBook.fromSnapshot(snapshot?.tokens, tenant) : TokenBook.live();

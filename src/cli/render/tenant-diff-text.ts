@@ -1,5 +1,6 @@
-import { diffSummary, TRASHED, type FieldChange, type TenantChange, type TenantDiff } from '../../duo/tenant/tenant-diff.js';
+import { diffSummary, type FieldChange, type TenantChange, type TenantDiff } from '../../duo/tenant/tenant-diff.js';
 import { count } from '../progress.js';
+import { TRASHED } from '../../duo/api/users-api.js';
 
 /** The differences user by user, the Trash apart, and a one-line summary. */
 export function renderTenantDiffText(diff: TenantDiff, before: string, after: string, includeTrash: boolean): string {

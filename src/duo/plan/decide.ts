@@ -12,6 +12,7 @@ import type { TenantUser } from '../tenant/tenant.js';
 
 import { append, describeUser, matchPerson, TenantIndex } from './match-person.js';
 import { aliasSlot, type DuoNames } from '../tenant/duo-names.js';
+import { TRASHED } from '../api/users-api.js';
 
 
 export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'restore', 'conflict'] as const;
@@ -176,7 +177,6 @@ export interface DecideOptions {
 export const RESTORE_TRASHED_FLAG = '--restore-trashed';
 
 /** Duo's status for a user in its Trash. */
-export const TRASHED_STATUS = 'pending deletion';
 
 /** The flag an admin gives to assert that the old directory sync is gone. */
 export const SYNC_DELETED_FLAG = '--assert-sync-deleted';
@@ -326,7 +326,7 @@ function toPlannedRow(m: Match, options: DecideOptions): PlannedRow {
   if (m.conflict) return { row, action: 'conflict', user, reason: m.conflict, target: null, adds: NO_ADDITIONS };
   if (!user) return { row, action: 'create', user: null, reason: `no Duo user has any of its names or its email${also}`, target: null, adds };
   // Never "unchanged" or "created": Duo purges it after the Trash period, and until then it can still sign in.
-  if (user.status === TRASHED_STATUS) {
+  if (user.status === TRASHED) {
     const days = options.pendingDeletionDays == null ? 'the tenant\'s pending_deletion_days' : `${options.pendingDeletionDays} days`;
     const where = `Duo user ${describeUser(user)} is in Duo's Trash, which deletes it for good ${days} after it was trashed`;
     if (!options.restoreTrashed) return { row, action: 'conflict', user, reason: `${where}: restore it with ${RESTORE_TRASHED_FLAG}, or empty the Trash first`, target: null, adds: NO_ADDITIONS };

@@ -2,10 +2,9 @@ import { nameKey } from '../../names.js';
 import { addUserToGroupOperation, createUserOperation, removeUserFromGroupOperation } from '../api/bulk-api.js';
 import type { DuoClient } from '../api/client.js';
 import { addUserToGroup, removeUserFromGroup } from '../api/groups-api.js';
-import { aliasesParam, createUser, findUsersByNames, getUserOrNull, type NewDuoUser } from '../api/users-api.js';
+import { type NewDuoUser, TRASHED, aliasesParam, createUser, findUsersByNames, getUserOrNull } from '../api/users-api.js';
 import { DuoRequestError } from '../../errors.js';
 import type { FieldStep } from '../journal/journal.js';
-import { TRASHED_STATUS } from '../plan/decide.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
 import type { BulkMode } from '../writes/bulk-mode.js';
 import type { GroupDirectory } from '../writes/group-directory.js';
@@ -170,13 +169,13 @@ function verify(action: SyncAction, user: TenantUser | null): string | null {
     case 'create':
       return sameNames(namesOf(user), action.names) ? null : 'created with other names';
     case 'restore':
-      return user.status !== TRASHED_STATUS ? null : 'still in the Trash';
+      return user.status !== TRASHED ? null : 'still in the Trash';
     case 'enable':
       return user.status === 'active' ? null : `status is ${user.status}`;
     case 'disable':
       return user.status === 'disabled' ? null : `status is ${user.status}`;
     case 'trash':
-      return user.status === TRASHED_STATUS ? null : `status is ${user.status}`;
+      return user.status === TRASHED ? null : `status is ${user.status}`;
     case 'update': {
       const wrong = FIELD_NAMES.filter((f) => f in action.after && (user[f] ?? '') !== action.after[f]);
       return wrong.length === 0 ? null : `${wrong.join(', ')} not changed`;

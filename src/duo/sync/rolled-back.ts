@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { nameKey } from '../../names.js';
 import { readJournalRecords, readJournalStart } from '../journal/journal.js';
 import { RunHistory } from '../journal/run-history.js';
-import { TRASHED_STATUS } from '../plan/decide.js';
 import type { TenantUser } from '../tenant/tenant.js';
 import { FIELD_NAMES } from './sync-plan.js';
 import type { ManagedUser, SyncState } from './sync-state.js';
+import { TRASHED } from '../api/users-api.js';
 
 /**
  * A rollback of a sync run (`rollback <state>.runs/<run>.jsonl`) sets Duo back but leaves the sync
@@ -35,7 +35,7 @@ export async function markRolledBack(state: SyncState, statePath: string, runs: 
     const user = listed.get(m.user_id);
     if (user === undefined) continue;
     let next = m;
-    if (user.status === TRASHED_STATUS && history.trashed.has(m.user_id)) {
+    if (user.status === TRASHED && history.trashed.has(m.user_id)) {
       next = { ...next, trashed_by_sync: next.trashed_by_sync ?? at, disabled_by_sync: next.disabled_by_sync ?? at, applied: { ...next.applied, status: 'disabled' } };
     }
     const status = history.lastWritten(m.user_id, 'status');

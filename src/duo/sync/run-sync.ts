@@ -18,7 +18,7 @@ import { confirmMissing, readAdUsers, readDuoUsers } from './read-sides.js';
 import { adoptedValues, heldActionOf, namesFor, planSync, type AdUser, type RunOverrides, type SyncPlan, type SyncPolicy } from './sync-plan.js';
 import { checkRunsFolder, loadSyncState, runsFolderOf, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
 import type { TenantUser } from '../tenant/tenant.js';
-import { TRASHED_STATUS } from '../plan/decide.js';
+import { TRASHED, readUsersById } from '../api/users-api.js';
 
 export interface SyncRunOptions {
   readonly directory: DirectoryOptions;
@@ -251,8 +251,8 @@ function settle(
     const after = applied?.after.get(next.user_id);
     const seen = after === undefined ? listed.get(next.user_id) : after;
     if (seen != null) {
-      if (seen.status !== 'disabled' && seen.status !== TRASHED_STATUS) next = without(next, 'disabled_by_sync');
-      if (seen.status !== TRASHED_STATUS) next = without(next, 'trashed_by_sync');
+      if (seen.status !== 'disabled' && seen.status !== TRASHED) next = without(next, 'disabled_by_sync');
+      if (seen.status !== TRASHED) next = without(next, 'trashed_by_sync');
     }
     if (adUser !== undefined && seen != null) next = { ...next, applied: mergeApplied(next.applied, desiredApplied(adUser), seen) };
     users[guid] = next;
@@ -348,18 +348,28 @@ async function recoverInterruptedRun(client: DuoClient, host: string, state: Syn
     };
     guidOf.set(id, a.guid);
   }
+  // The journal says what the run announced; whether a write the kill cut short took, only Duo says:
+  // a mark follows a status change only where Duo shows it (churn seed 20261206: a restore announced,
+  // never sent, must leave the user marked as trashed by the sync).
+  const touched = [...new Set([...history.statuses.keys(), ...history.trashed, ...history.restored])].filter((id) => guidOf.has(id));
+  const seen = await readUsersById(client, touched, touched.map((id) => users[guidOf.get(id)!]!.applied.username));
+  const shown = (userId: string): string | null => seen.get(userId)?.status ?? null;
   for (const [userId, status] of history.statuses) {
     const guid = guidOf.get(userId);
-    if (guid === undefined) continue;
-    users[guid] = status === 'disabled' ? { ...users[guid]!, disabled_by_sync: at } : without(users[guid]!, 'disabled_by_sync');
+    const now = shown(userId);
+    if (guid === undefined || now === null) continue;
+    const disabled = now === 'disabled' || now === TRASHED;
+    if (status === 'disabled' && disabled) users[guid] = { ...users[guid]!, disabled_by_sync: at };
+    if (status !== 'disabled' && !disabled) users[guid] = without(users[guid]!, 'disabled_by_sync');
   }
   for (const userId of history.trashed) {
     const guid = guidOf.get(userId);
-    if (guid !== undefined) users[guid] = { ...users[guid]!, trashed_by_sync: at };
+    if (guid !== undefined && shown(userId) === TRASHED) users[guid] = { ...users[guid]!, trashed_by_sync: at };
   }
   for (const userId of history.restored) {
     const guid = guidOf.get(userId);
-    if (guid !== undefined) users[guid] = without(users[guid]!, 'trashed_by_sync');
+    const now = shown(userId);
+    if (guid !== undefined && now !== null && now !== TRASHED) users[guid] = without(users[guid]!, 'trashed_by_sync');
   }
   return { ...state, users, last_journal: { ...state.last_journal!, finished: true } };
 }

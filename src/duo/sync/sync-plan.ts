@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { nameKey } from '../../names.js';
 
 
-import { TRASHED_STATUS } from '../plan/decide.js';
 
 import { append, describeUser, matchPerson, TenantIndex } from '../plan/match-person.js';
 
@@ -15,6 +14,7 @@ import { describeNames, type AdUser, type Conflict, type Drift, type PlanContext
 
 import { stateDigest, type AppliedValues, type ManagedUser, type SyncState } from './sync-state.js';
 import { allNames, type DuoNames, namesOf, sameNames, slotted } from '../tenant/duo-names.js';
+import { TRASHED } from '../api/users-api.js';
 
 
 export * from './sync-model.js';
@@ -74,7 +74,7 @@ export function planSync(context: PlanContext): SyncPlan {
       return;
     }
     const base = { guid, username: user.username, user_id: user.user_id };
-    if (adUser === undefined && inAd(guid) && adRead.disabledUnnamed?.has(guid) && user.status !== 'disabled' && user.status !== TRASHED_STATUS) {
+    if (adUser === undefined && inAd(guid) && adRead.disabledUnnamed?.has(guid) && user.status !== 'disabled' && user.status !== TRASHED) {
       actions.push({ ...base, kind: 'disable', reason: 'disabled in AD (its values can\'t be synced, but disabling needs none)', status: user.status });
       return;
     }
@@ -88,7 +88,7 @@ export function planSync(context: PlanContext): SyncPlan {
   };
 
   const deprovision = (base: { guid: string; username: string; user_id: string }, user: TenantUser, m: Ladder): void => {
-    if (user.status === TRASHED_STATUS) return;
+    if (user.status === TRASHED) return;
     if (user.status !== 'disabled') {
       // The sync had disabled it (or adopted it disabled) and someone enabled it since: theirs to explain.
       if (m.applied.status === 'disabled') {
@@ -106,7 +106,7 @@ export function planSync(context: PlanContext): SyncPlan {
 
   const reconcile = (base: { guid: string; username: string; user_id: string }, adUser: AdUser, user: TenantUser, m: Ladder): void => {
     let status = user.status;
-    if (status === TRASHED_STATUS) {
+    if (status === TRASHED) {
       if (!adUser.enabled) return;
       if (m.trashed_by_sync === undefined) {
         drift.push({ ...base, kind: 'status', detail: 'is in AD and enabled, but someone sent it to the Trash in Duo', policy: policy.drift.status });

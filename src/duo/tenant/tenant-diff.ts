@@ -1,8 +1,8 @@
 import { nameKey } from '../../names.js';
 import { phoneKey } from '../../phone.js';
 import type { TenantSnapshot, TenantUser } from './tenant.js';
+import { TRASHED } from '../api/users-api.js';
 
-export const TRASHED = 'pending deletion';
 
 /** One difference in one field; a membership or phone added has an empty `before`, one removed an empty `after`. */
 export interface FieldChange {

@@ -7,13 +7,13 @@ import { createCsvWriter } from '../../csv/write-csv.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { createUserOperation, MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
-import { aliasesParam, bulkCreateUsers, createUser, getUser, modifyUser, restoreUsers } from '../api/users-api.js';
+import { TRASHED, aliasesParam, bulkCreateUsers, createUser, getUser, modifyUser, restoreUsers } from '../api/users-api.js';
 import type { JournalRecord, RowResult } from '../journal/journal.js';
 import type { RunHistory } from '../journal/run-history.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
 import { BulkMode } from '../writes/bulk-mode.js';
 import { RunSession } from '../writes/run-session.js';
-import { assertions, hasAdditions, planRows, rowAliases, TRASHED_STATUS, userChanges, type Plan, type PlanAction, type PlannedRow } from '../plan/decide.js';
+import { assertions, hasAdditions, planRows, rowAliases, userChanges, type Plan, type PlanAction, type PlannedRow } from '../plan/decide.js';
 import { previewImport } from './import-preview.js';
 import { newDuoUser } from './batches.js';
 import { carriedColumns, type ImportFiles, type ImportGate } from './import-gate.js';
@@ -226,7 +226,7 @@ class ImportRun {
     const settled = rows.filter((row) => this.history.finalRows.has(nameKey(row.username)));
     // A row an earlier run settled stays settled unless its user has since gone to the Trash (a rollback).
     const trashed = settled.length === 0 ? new Set<string>() : new Set([...(await lookupBatch(this.options.client, settled, { aliases: false })).values()]
-      .filter((user) => user.status === TRASHED_STATUS).map((user) => user.user_id));
+      .filter((user) => user.status === TRASHED).map((user) => user.user_id));
     for (const row of rows) {
       const final = this.history.finalRows.get(nameKey(row.username));
       if (final && !(final.userId !== null && trashed.has(final.userId))) outcomes.set(row, { ...final, final: true });
@@ -337,7 +337,7 @@ class ImportRun {
     const write = await this.session.write({ op: 'restore', user_ids: [id] }, () => restoreUsers(client, [id]));
     if (write.status === 'refused') return failure(`not restored from the Trash: ${write.error.message}`, id);
     const now = toTenantUser(await getUser(client, id));
-    if (now.status === TRASHED_STATUS) return { result: 'failed', userId: id, error: 'Duo did not answer the restore; re-run the same command to resume', final: false };
+    if (now.status === TRASHED) return { result: 'failed', userId: id, error: 'Duo did not answer the restore; re-run the same command to resume', final: false };
     const changes = userChanges(row, now) ?? { fields: {}, aliases: false };
     const status = row.status === '' ? 'active' : row.status;
     const fields = now.status === status ? changes.fields : { ...changes.fields, status };

@@ -1,5 +1,5 @@
 import type { DuoClient } from '../api/client.js';
-import { findUsersByNames, getUserOrNull, type DuoUser } from '../api/users-api.js';
+import { readUsersById } from '../api/users-api.js';
 import { changedSince, decideFields, decideMemberships, decideNames, decideRetrash, decideUntrash, type SkippedUndo } from './rollback-compare.js';
 import type { RollbackPlan } from './rollback.js';
 
@@ -25,7 +25,7 @@ export async function checkRollback(plan: RollbackPlan, client: DuoClient | null
     ...plan.fields.map((f) => f.userId), ...plan.restore.map((r) => r.userId), ...plan.untrash, ...plan.restored.map((r) => r.userId),
     ...devices.memberships.map((m) => m.user_id), ...devices.removedMemberships.map((m) => m.user_id),
   ];
-  const users = client === null ? null : await readUsers(client, ids, plan.restore.flatMap((r) => [r.last.username, r.original.username]));
+  const users = client === null ? null : await readUsersById(client, ids, plan.restore.flatMap((r) => [r.last.username, r.original.username]));
   const memberships = decideMemberships(devices.memberships, devices.removedMemberships, users, later);
   return {
     compared: users !== null,
@@ -36,14 +36,4 @@ export async function checkRollback(plan: RollbackPlan, client: DuoClient | null
     already: memberships.already,
     changedSince: changedSince(plan.trash.filter((id) => !plan.restored.some((r) => r.userId === id)), later),
   };
-}
-
-/** Users as Duo has them now (null: deleted), read 100 names a call where names are known, one by one for the rest. */
-export async function readUsers(client: DuoClient, ids: Iterable<string>, names: readonly string[] = []): Promise<Map<string, DuoUser | null>> {
-  const wanted = new Set(ids);
-  const read = new Map<string, DuoUser | null>();
-  if (wanted.size === 0) return read;
-  if (names.length > 0) for (const user of await findUsersByNames(client, names)) if (wanted.has(user.user_id)) read.set(user.user_id, user);
-  for (const id of wanted) if (!read.has(id)) read.set(id, await getUserOrNull(client, id));
-  return read;
 }

@@ -1,4 +1,4 @@
-import type { DuoUser } from '../api/users-api.js';
+import { type DuoUser, TRASHED } from '../api/users-api.js';
 
 import type { FieldStep } from '../journal/journal.js';
 import { IN_TRASH, MEMBER, NOT_IN_TRASH, NOT_MEMBER, splitWriteKey, writeKey, type Written } from '../journal/run-history.js';
@@ -83,8 +83,7 @@ function judge(skipped: SkippedUndo[], user: { id: string; read: DuoUser | null 
   return verdict;
 }
 
-const TRASHED_STATUS = 'pending deletion';
-const isTrashed = (user: DuoUser | null | undefined): boolean => user?.status === TRASHED_STATUS;
+const isTrashed = (user: DuoUser | null | undefined): boolean => user?.status === TRASHED;
 
 /** Per field (status included): set back only where Duo still holds the run's value. */
 export function decideFields(
@@ -168,7 +167,7 @@ export function decideRetrash(restored: readonly { readonly userId: string; read
     if (users !== null && user == null) continue;
     const key = writeKey(userId, 'status');
     const current = currentOr(users, later.get(key), status, () => user!.status ?? '');
-    if (judge(skipped, { id: userId, read: user }, 'status', { before: TRASHED_STATUS, after: status, current, later: later.get(key) }) === 'write') todo.push(userId);
+    if (judge(skipped, { id: userId, read: user }, 'status', { before: TRASHED, after: status, current, later: later.get(key) }) === 'write') todo.push(userId);
   }
   return { todo, skipped };
 }

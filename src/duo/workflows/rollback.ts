@@ -2,7 +2,7 @@ import { DataError } from '../../errors.js';
 
 import type { DuoClient } from '../api/client.js';
 
-import { findUsersByNames, getUserOrNull, modifyUser, sendUsersToTrash, TRASHED, USER_LIST_CHUNK, type DuoUser } from '../api/users-api.js';
+import { type DuoUser, TRASHED, USER_LIST_CHUNK, findUsersByNames, getUserOrNull, modifyUser, readUsersById, sendUsersToTrash } from '../api/users-api.js';
 
 import { BulkMode } from '../writes/bulk-mode.js';
 
@@ -33,7 +33,7 @@ import { laterWrites } from './later-runs.js';
 
 import { decideFields, decideMemberships, decideNames, decideRetrash, decideUntrash, type CurrentUsers, type LaterWrites, type SkippedUndo } from './rollback-compare.js';
 
-import { checkRollback, readUsers, type RollbackCheck } from './rollback-check.js';
+import { checkRollback, type RollbackCheck } from './rollback-check.js';
 import type { DuoNames } from '../tenant/duo-names.js';
 
 
@@ -256,12 +256,12 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
     // value (rollback-compare.ts): a preview read minutes ago, before the question, decides nothing.
     // Out of the Trash first: the memberships and fields restored below are theirs too.
     const untrash = await untrashUsers(session, plan);
-    const read = await readUsers(client, [...plan.devices.memberships, ...plan.devices.removedMemberships].map((m) => m.user_id));
+    const read = await readUsersById(client, [...plan.devices.memberships, ...plan.devices.removedMemberships].map((m) => m.user_id));
     const memberships = decideMemberships(plan.devices.memberships, plan.devices.removedMemberships, read, plan.later);
     const devices = await undoDevices(session, { ...plan.devices, memberships: memberships.remove, removedMemberships: memberships.addBack }, bulk);
     // Users the run took out of the Trash go back only while as it left them (this rollback's own earlier work aside).
     const restored = plan.restored.filter((r) => !progress.trashed.has(r.userId) && progress.statuses.get(r.userId) !== 'disabled');
-    const retrash = decideRetrash(restored, await readUsers(client, restored.map((r) => r.userId)), plan.later);
+    const retrash = decideRetrash(restored, await readUsersById(client, restored.map((r) => r.userId)), plan.later);
     const kept = new Set(retrash.skipped.map((s) => s.user_id));
     const trashing = plan.trash.filter((id) => !kept.has(id));
     const disabled = await disableUsers(session, trashing.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), bulk);
@@ -281,7 +281,7 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
  */
 async function untrashUsers(session: RunSession, plan: RollbackPlan): Promise<{ done: string[]; skipped: SkippedUndo[] }> {
   const ids = plan.untrash.filter((id) => !session.history.restored.has(id));
-  const { todo, skipped } = decideUntrash(ids, await readUsers(session.client, ids), plan.later);
+  const { todo, skipped } = decideUntrash(ids, await readUsersById(session.client, ids), plan.later);
   await sendUserLists(session, 'restore', todo);
   return { done: todo, skipped };
 }
@@ -291,7 +291,7 @@ async function untrashUsers(session: RunSession, plan: RollbackPlan): Promise<{ 
  * run's value (modify operations in bulk, single calls for the rest).
  */
 async function restoreFields(session: RunSession, plan: RollbackPlan, untrashed: readonly string[], bulk: BulkMode): Promise<{ restored: number; skipped: SkippedUndo[] }> {
-  const users: CurrentUsers & Map<string, DuoUser | null> = await readUsers(session.client, [...plan.fields.map((f) => f.userId), ...untrashed]);
+  const users: CurrentUsers & Map<string, DuoUser | null> = await readUsersById(session.client, [...plan.fields.map((f) => f.userId), ...untrashed]);
   const { steps, skipped } = decideFields(plan.fields, users, plan.later);
   // A sync trashes only users it disabled: those taken back out come back disabled, as they were.
   for (const id of untrashed) {
@@ -444,7 +444,7 @@ export async function restoreNames(
   bulk?: BulkMode,
   later: LaterWrites = new Map(),
 ): Promise<{ results: RenameResult[]; already: number; missing: string[]; skipped: SkippedUndo[] }> {
-  const users = await readUsers(session.client, restore.map((r) => r.userId), restore.flatMap((r) => [r.last.username, r.original.username]));
+  const users = await readUsersById(session.client, restore.map((r) => r.userId), restore.flatMap((r) => [r.last.username, r.original.username]));
   const { renames, skipped, already, missing } = decideNames(restore, users, later);
   const results = await applyRenames(session, renames, undefined, bulk);
   return { results, already, missing, skipped };
