@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { runFileBase } from '../../duo/workflows/import-gate.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { migrateJson, migrateUsers } from '../../duo/workflows/migrate.js';
 import { migrateReport } from '../../report/plan-report.js';
@@ -37,12 +36,11 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     if (args.apply) refuseWithoutPrompt(io, args.yes);
     if (args.report !== undefined) await checkReportPath(args.report);
     bulkSizeOf(args);
-    const journalPath = args.journal ?? `${runFileBase(args.file)}.migrate.jsonl`;
     const { client, host } = await connectToDuo(args, io);
     const rows = await readValidRows(args, io);
     const progress = new ProgressLine(io);
     const result = await migrateUsers({
-      input: args.file, rows, client, host, journalPath, syncDeleted: args['assert-sync-deleted'] ?? false,
+      input: args.file, rows, client, host, ...(args.journal === undefined ? {} : { journalPath: args.journal }), syncDeleted: args['assert-sync-deleted'] ?? false,
       bulkSize: bulkSizeOf(args), onNotice: (message) => progress.note(message),
       attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false },
       confirm: async (plan) => {
@@ -63,7 +61,7 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     const failed = result.results.filter((r) => !r.ok);
     for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
     for (const f of result.attachFailures.slice(0, 20)) io.err(`renamed, but: ${f.userId}: ${f.error}\n`);
-    const undo = result.results.length > 0 ? `journal: ${journalPath} (rollback ${journalPath} undoes it)` : 'nothing to rename';
+    const undo = result.results.length > 0 ? `journal: ${result.journal} (rollback ${result.journal} undoes it)` : 'nothing to rename';
     io.err(`migrated ${count(result.results.length - failed.length)} users, ${count(failed.length)} failed · ` +
       `${count(result.plan.summary.conflict)} conflicts left untouched · ${undo}\n`);
     return failed.length > 0 || result.attachFailures.length > 0 || result.plan.summary.conflict > 0 ? 1 : 0;

@@ -1,13 +1,10 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
-import { liveSnapshot, loadTenantSnapshot, readLiveTenant, writeTenantDiffCsv, writeTenantSnapshot } from '../../duo/tenant/tenant.js';
-import { diffTenants, tenantDiffJson } from '../../duo/tenant/tenant-diff.js';
+import { exportLiveTenant, liveSnapshot, loadTenantSnapshot } from '../../duo/tenant/tenant.js';
+import { diffTenants, tenantDiffJson, writeTenantDiffCsv } from '../../duo/tenant/tenant-diff.js';
 import { tenantDiffReport } from '../../report/tenant-diff-report.js';
 import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
-import { listGroups } from '../../duo/api/groups-api.js';
-import { listTokens } from '../../duo/api/tokens-api.js';
-import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { checkOutputPath } from '../../atomic-file.js';
 import type { CliIo } from '../io.js';
 import { count } from '../progress.js';
@@ -67,8 +64,7 @@ export const tenantCommand: CommandModule<Record<string, never>> = {
 async function exportTenant(args: ExportArgs, io: CliIo): Promise<number> {
   await checkOutputPath(args.out, '--out');
   const { client, host } = await connectToDuo(args, io);
-  const users = await writeTenantSnapshot(args.out, host, readLiveTenant(client), args.format === 'csv' ? 'csv' : 'json',
-    { groups: () => listGroups(client), tokens: () => listTokens(client), pendingDeletionDays: () => pendingDeletionDays(client) });
+  const users = await exportLiveTenant(client, host, args.out, args.format === 'csv' ? 'csv' : 'json');
   io.err(`wrote ${count(users)} Duo users of ${host} to ${args.out} (${count(client.stats.calls)} API calls)\n`);
   return 0;
 }
@@ -86,7 +82,7 @@ async function diffTenant(args: DiffArgs, io: CliIo, argv: readonly string[]): P
     afterHost = after.host || null;
   } else {
     const { client, host } = await connectToDuo(args, io);
-    after = await liveSnapshot(client, host, { groups: () => listGroups(client), tokens: () => listTokens(client), pendingDeletionDays: () => pendingDeletionDays(client) });
+    after = await liveSnapshot(client, host);
     afterName = `live tenant ${host}`;
     afterHost = host;
   }

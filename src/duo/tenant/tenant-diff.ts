@@ -1,3 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { writeFileAtomically } from '../../atomic-file.js';
+import { createCsvWriter } from '../../csv/write-csv.js';
 import { nameKey } from '../../names.js';
 import { phoneKey } from '../../phone.js';
 import type { TenantSnapshot, TenantUser } from './tenant.js';
@@ -125,4 +129,17 @@ export function tenantDiffJson(diff: TenantDiff, before: string, after: string):
     changes: diff.changes.map((c) => ('group' in c ? c : { kind: c.kind, user_id: c.user.user_id, username: c.user.username, ...('changes' in c ? { changes: c.changes } : {}) })),
     trash: diff.trash.map((t) => ({ user_id: t.user.user_id, username: t.user.username, until: t.until })),
   };
+}
+
+/** `tenant diff --out diff.csv`: one row per difference. */
+export async function writeTenantDiffCsv(path: string, diff: TenantDiff): Promise<void> {
+  const rows = diff.changes.flatMap((c): string[][] => {
+    if ('group' in c) return [['', '', c.kind, 'group', c.kind === 'group created' ? '' : c.group, c.kind === 'group created' ? c.group : '']];
+    if (!('changes' in c)) return [[c.user.user_id, c.user.username, c.kind, '', '', '']];
+    return c.changes.map((f) => [c.user.user_id, c.user.username, c.kind, f.field, f.before, f.after]);
+  });
+  for (const t of diff.trash) rows.push([t.user.user_id, t.user.username, 'in trash', 'until', '', t.until ?? '']);
+  await writeFileAtomically(path, (out) =>
+    pipeline(Readable.from(rows), createCsvWriter(['user_id', 'username', 'change', 'field', 'before', 'after'], { crlf: true }), out, { end: false }),
+  );
 }

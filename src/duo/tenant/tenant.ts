@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { finished, pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { writeFileAtomically } from '../../atomic-file.js';
 import { ALIAS_COLUMNS } from '../../csv/columns.js';
 import { createCsvWriter } from '../../csv/write-csv.js';
@@ -10,7 +9,9 @@ import { describeFsError, regularFile } from '../../input-file.js';
 import { snapshotProblem } from './snapshot-schema.js';
 import type { DuoClient } from '../api/client.js';
 import { listAllUsers, type DuoUser } from '../api/users-api.js';
-import type { TenantDiff } from './tenant-diff.js';
+import { listGroups } from '../api/groups-api.js';
+import { pendingDeletionDays } from '../api/settings-api.js';
+import { listTokens } from '../api/tokens-api.js';
 
 /** One Duo user as a snapshot keeps it: what plan, migrate and rollback compare. */
 export interface TenantUser {
@@ -109,12 +110,19 @@ export async function loadLiveTenant(client: DuoClient): Promise<TenantUser[]> {
 }
 
 /** A snapshot as JSON (the input of `plan --tenant`), or as CSV for a spreadsheet. Streamed. */
+/** What a snapshot keeps besides the users (older snapshots lack some). */
+export interface SnapshotExtras {
+  readonly groups?: () => AsyncIterable<TenantGroup>;
+  readonly tokens?: () => AsyncIterable<TenantToken>;
+  readonly pendingDeletionDays?: () => Promise<number | null>;
+}
+
 export async function writeTenantSnapshot(
   path: string,
   host: string,
   users: AsyncIterable<TenantUser>,
   format: 'json' | 'csv',
-  extras: { groups?: () => AsyncIterable<TenantGroup>; tokens?: () => AsyncIterable<TenantToken>; pendingDeletionDays?: () => Promise<number | null> } = {},
+  extras: SnapshotExtras = {},
 ): Promise<number> {
   let count = 0;
   await writeFileAtomically(path, async (out) => {
@@ -193,11 +201,8 @@ export async function loadTenantSnapshot(path: string): Promise<TenantSnapshot> 
 }
 
 /** The live tenant as a snapshot, in memory (what `tenant diff FILE` compares a file against). */
-export async function liveSnapshot(
-  client: DuoClient,
-  host: string,
-  extras: { groups: () => AsyncIterable<TenantGroup>; tokens: () => AsyncIterable<TenantToken>; pendingDeletionDays: () => Promise<number | null> },
-): Promise<TenantSnapshot> {
+export async function liveSnapshot(client: DuoClient, host: string): Promise<TenantSnapshot> {
+  const extras = liveExtras(client);
   const exported_at = new Date().toISOString();
   const users = await loadLiveTenant(client);
   const groups: TenantGroup[] = [];
@@ -208,15 +213,12 @@ export async function liveSnapshot(
   return { host, exported_at, users, groups, tokens, ...(days === null ? {} : { settings: { pending_deletion_days: days } }) };
 }
 
-/** `tenant diff --out diff.csv`: one row per difference. */
-export async function writeTenantDiffCsv(path: string, diff: TenantDiff): Promise<void> {
-  const rows = diff.changes.flatMap((c): string[][] => {
-    if ('group' in c) return [['', '', c.kind, 'group', c.kind === 'group created' ? '' : c.group, c.kind === 'group created' ? c.group : '']];
-    if (!('changes' in c)) return [[c.user.user_id, c.user.username, c.kind, '', '', '']];
-    return c.changes.map((f) => [c.user.user_id, c.user.username, c.kind, f.field, f.before, f.after]);
-  });
-  for (const t of diff.trash) rows.push([t.user.user_id, t.user.username, 'in trash', 'until', '', t.until ?? '']);
-  await writeFileAtomically(path, (out) =>
-    pipeline(Readable.from(rows), createCsvWriter(['user_id', 'username', 'change', 'field', 'before', 'after'], { crlf: true }), out, { end: false }),
-  );
+/** What a snapshot keeps besides the users, read from the live tenant. */
+function liveExtras(client: DuoClient): Required<SnapshotExtras> {
+  return { groups: () => listGroups(client), tokens: () => listTokens(client), pendingDeletionDays: () => pendingDeletionDays(client) };
+}
+
+/** `tenant export`: every user, group and token of the live tenant, streamed to a snapshot file. Returns the users written. */
+export function exportLiveTenant(client: DuoClient, host: string, path: string, format: 'json' | 'csv'): Promise<number> {
+  return writeTenantSnapshot(path, host, readLiveTenant(client), format, liveExtras(client));
 }

@@ -18,12 +18,10 @@ import { previewImport } from './import-preview.js';
 import { newDuoUser } from './batches.js';
 import { carriedColumns, type ImportFiles, type ImportGate } from './import-gate.js';
 import { Attacher, type AttachItem, type AttachOptions } from '../writes/attach.js';
-import { GroupDirectory } from '../writes/group-directory.js';
-import { PhoneBook } from '../writes/phone-book.js';
-import { TokenBook } from '../writes/token-book.js';
 import { candidateNames, lookupBatch, usersOf, validRowBatches } from './import-batches.js';
 import { TenantNames } from './tenant-names.js';
 import { applyRenames } from '../writes/renames.js';
+import { DecisionContext } from './decision-context.js';
 
 export interface LiveImportOptions {
   readonly input: string;
@@ -135,9 +133,7 @@ class ImportRun {
   private done = 0;
   private readonly total: number;
   private readonly attachOptions: AttachOptions;
-  private groups: GroupDirectory | null = null;
-  private phones: PhoneBook | null = null;
-  private tokens: TokenBook | null = null;
+  private readonly context: DecisionContext;
   /** Duo users a row of this run matched, and that row's line. */
   private readonly matchedUsers = new Map<string, number>();
   /** The tenant's names, when listing it was cheaper than looking every row up (then only rows whose names Duo holds are). */
@@ -153,6 +149,7 @@ class ImportRun {
     this.total = options.gate.validation.rows - options.gate.invalidRows.size;
     const { createGroups = false, sharePhones = false, enroll = false, sendActivation = false } = options.attach ?? {};
     this.attachOptions = { createGroups, sharePhones, enroll, sendActivation };
+    this.context = new DecisionContext({ client: options.client }, { syncDeleted: options.syncDeleted, createGroups, sharePhones, restoreTrashed: options.restoreTrashed }, true);
   }
 
   async readTenantNames(passes: number): Promise<void> {
@@ -164,32 +161,11 @@ class ImportRun {
    * the tenant's names listed, only for the rows whose names Duo holds).
    */
   async planBatch(rows: readonly DuoUserRow[]): Promise<Plan> {
-    await this.directories(rows);
+    // The tenant's groups and phone numbers, read the first time a row has groups or phones; the rows' tokens, looked up.
+    await this.context.learn(rows, this.session);
     const names = this.tenantNames;
     const lookedUp = names === null ? rows : rows.filter((row) => candidateNames(row).some((name) => names.mayHold(name)));
-    return planRows(rows, usersOf(await lookupBatch(this.options.client, lookedUp)), {
-      ours: (user) => this.history.isOurs(user),
-      syncDeleted: this.options.syncDeleted ?? false,
-      groups: this.groups?.groups,
-      createGroups: this.attachOptions.createGroups,
-      phoneOwners: this.phones?.owners,
-      sharePhones: this.attachOptions.sharePhones,
-      tokens: this.tokens?.get,
-      restoreTrashed: this.options.restoreTrashed ?? false,
-    });
-  }
-
-  /** The tenant's groups and phone numbers, read the first time a row has groups or phones; the rows' tokens, looked up. */
-  private async directories(rows: readonly DuoUserRow[]): Promise<void> {
-    if (this.groups === null && rows.some((row) => row.groups.length > 0)) {
-      this.groups = await GroupDirectory.load(this.options.client);
-      await this.groups.settle(this.session);
-    }
-    if (this.phones === null && rows.some((row) => row.phones.length > 0)) {
-      this.phones = await PhoneBook.load(this.options.client);
-      await this.phones.settle(this.session);
-    }
-    if (rows.some((row) => row.tokens.length > 0)) await (this.tokens ??= TokenBook.live()).learn(this.options.client, rows);
+    return planRows(rows, usersOf(await lookupBatch(this.options.client, lookedUp)), this.context.options({ ours: (user) => this.history.isOurs(user) }));
   }
 
   async execute(out: NodeJS.WritableStream): Promise<void> {
@@ -292,7 +268,7 @@ class ImportRun {
       items.push({ row, userId: outcome.userId!, adds: plan.adds, created, hasPhone: (plan.user?.phones.length ?? 0) > 0 });
     }
     if (items.length === 0) return;
-    const attacher = new Attacher(this.session, this.bulk, this.attachOptions, this.groups, this.phones, this.tokens);
+    const attacher = new Attacher(this.session, this.bulk, this.attachOptions, this.context.groups, this.context.phones, this.context.tokens);
     const attached = await attacher.attach(items);
     this.enrollmentsRefused += attacher.enrollmentsRefused;
     for (const [row, result] of attached) {

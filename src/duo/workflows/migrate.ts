@@ -4,21 +4,24 @@ import type { DuoClient } from '../api/client.js';
 import type { RunHistory } from '../journal/run-history.js';
 import { assertions, hasAdditions, planRows, userChanges, type Plan } from '../plan/decide.js';
 import { Attacher, type AttachOptions } from '../writes/attach.js';
-import { GroupDirectory } from '../writes/group-directory.js';
-import { PhoneBook } from '../writes/phone-book.js';
-import { TokenBook } from '../writes/token-book.js';
-import { loadLiveTenant } from '../tenant/tenant.js';
 import { MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
 import { BulkMode } from '../writes/bulk-mode.js';
 import { applyRenames, type Rename, type RenameResult } from '../writes/renames.js';
 import { RunSession } from '../writes/run-session.js';
 import { planJson, type PlanJson } from '../plan/plan-report.js';
+import { runFileBase } from './import-gate.js';
+import { DecisionContext } from './decision-context.js';
 
 /** Row username → user_id of every user an earlier, interrupted migrate was renaming, from its journal. */
 export function migrateHints(history: RunHistory): Map<string, string> {
   const hints = new Map<string, string>();
   for (const [userId, names] of history.lastNames) if (!names.username.startsWith('duo-bridge-tmp-')) hints.set(nameKey(names.username), userId);
   return hints;
+}
+
+/** users.csv → users.migrate.jsonl beside it. */
+export function migrateJournalPath(input: string): string {
+  return `${runFileBase(input)}.migrate.jsonl`;
 }
 
 export function migrationsOf(plan: Plan): Rename[] {
@@ -32,7 +35,8 @@ export interface MigrateRun {
   readonly rows: readonly DuoUserRow[];
   readonly client: DuoClient;
   readonly host: string;
-  readonly journalPath: string;
+  /** Default: `<name>.migrate.jsonl` beside the input (migrateJournalPath). */
+  readonly journalPath?: string;
   /** The admin asserts the old directory sync is deleted (see DecideOptions.syncDeleted). */
   readonly syncDeleted?: boolean;
   /** Modify operations per /admin/v1/bulk call (1–50); 0: one call per rename. */
@@ -47,6 +51,8 @@ export interface MigrateRun {
 }
 
 export interface MigrateResult {
+  /** The journal: a re-run resumes it, rollback undoes it (written only once a rename is about to be sent). */
+  readonly journal: string;
   readonly plan: Plan;
   readonly results: readonly RenameResult[];
   readonly confirmed: boolean;
@@ -61,24 +67,21 @@ export interface MigrateResult {
  * through the journal. The journal file appears only once a rename is about to be sent.
  */
 export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
-  return RunSession.run(run.journalPath, { host: run.host, client: run.client }, async (session) => {
+  const journal = run.journalPath ?? migrateJournalPath(run.input);
+  return RunSession.run(journal, { host: run.host, client: run.client }, async (session) => {
     const hints = migrateHints(session.history);
     const options: AttachOptions = { createGroups: run.attach?.createGroups ?? false, sharePhones: run.attach?.sharePhones ?? false, enroll: false, sendActivation: false };
-    const groups = run.rows.some((row) => row.groups.length > 0) ? await GroupDirectory.load(run.client) : null;
-    const phones = run.rows.some((row) => row.phones.length > 0) ? await PhoneBook.load(run.client) : null;
-    const tokens = run.rows.some((row) => row.tokens.length > 0) ? TokenBook.live() : null;
-    await tokens?.learn(run.client, run.rows);
-    const plan = planRows(run.rows, await loadLiveTenant(run.client), {
-      hints, syncDeleted: run.syncDeleted ?? false, groups: groups?.groups, createGroups: options.createGroups, phoneOwners: phones?.owners, sharePhones: options.sharePhones,
-      tokens: tokens?.get,
-    });
+    const context = new DecisionContext({ client: run.client }, { syncDeleted: run.syncDeleted, createGroups: options.createGroups, sharePhones: options.sharePhones }, true);
+    await context.learn(run.rows);
+    const { groups, phones, tokens } = context;
+    const plan = planRows(run.rows, await context.tenant(), context.options({ hints }));
     const renames = migrationsOf(plan);
     // Users an interrupted run of this migrate already renamed plan as `update` when all they lack is
     // the row's memberships or phones: this run finishes them.
     const renamedEarlier = new Set(hints.values());
     const migrating = plan.rows.filter((p) => p.action === 'migrate' ||
       (p.action === 'update' && renamedEarlier.has(p.user!.user_id) && userChanges(p.row, p.user!) === null && hasAdditions(p.adds)));
-    if (!(await run.confirm(plan))) return { plan, results: [], confirmed: false, attachFailures: [] };
+    if (!(await run.confirm(plan))) return { journal, plan, results: [], confirmed: false, attachFailures: [] };
     if (migrating.length > 0) await session.bind({ kind: 'migrate', input: run.input, assertions: assertions(run) });
     await groups?.settle(session);
     await phones?.settle(session);
@@ -94,7 +97,7 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
       const error = attached.get(item.row)?.error;
       return error ? [{ userId: item.userId, error }] : [];
     });
-    return { plan, results, confirmed: true, attachFailures };
+    return { journal, plan, results, confirmed: true, attachFailures };
   });
 }
 

@@ -23,6 +23,12 @@ export class GroupDirectory {
     return new GroupDirectory(groups);
   }
 
+  /** From a snapshot's groups (null for a snapshot older than groups support: nothing is checked). */
+  static of(groups: Iterable<DuoGroup> | null): GroupDirectory | null {
+    if (groups === null) return null;
+    return new GroupDirectory(new Map([...groups].map((group) => [nameKey(group.name), knownGroup(group)])));
+  }
+
   get(name: string): KnownGroup | undefined {
     return this.groups.get(nameKey(name));
   }
