@@ -57,6 +57,8 @@ const FOUND = [
   { seed: 20261206, path: '58:1:0:1:1:6:5:5:5:0:10:9:9:9:9:9:9:9:9:9:9:9:10:10:11:11:14:17:16:16:16:22:22:23:23:22:22:22:22:23:22:22:22:23:23:28:30:29:29:29:29:29:29:29:29:29:29:29:29:30:30:33:33:33:3:8:13:15:16:16:19:19:20:19:19:19:28:0:2:8:8:6:6:6:6' },
   // A run killed before its first restore was sent: the recovery dropped the users' trashed-by-sync marks.
   { seed: 20261206, path: '125:0:0:3:2:2:5:5:5:5:5:5:2:2:2:2:2' },
+  // A disable applied but unanswered when the run was killed: the recovery did not mark it as the sync's, so a returning user stayed disabled.
+  { seed: 20261206, path: '128:0:0:0:1:1:3:2:3:5:8:3:2:4:4:9:0:2:1:3:3:3:3:3:9:9:9:9:9:11:11:11:8:7:7:7' },
 ];
 
 describe('sync over months of churn (issue 26: the invariants hold on every day of every generated history)', () => {

@@ -19,6 +19,7 @@ import { adoptedValues, heldActionOf, namesFor, planSync, type AdUser, type RunO
 import { checkRunsFolder, loadSyncState, runsFolderOf, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
 import type { TenantUser } from '../tenant/tenant.js';
 import { TRASHED, readUsersById } from '../api/users-api.js';
+import { splitWriteKey } from '../journal/run-history.js';
 
 export interface SyncRunOptions {
   readonly directory: DirectoryOptions;
@@ -351,10 +352,17 @@ async function recoverInterruptedRun(client: DuoClient, host: string, state: Syn
   // The journal says what the run announced; whether a write the kill cut short took, only Duo says:
   // a mark follows a status change only where Duo shows it (churn seed 20261206: a restore announced,
   // never sent, must leave the user marked as trashed by the sync).
-  const touched = [...new Set([...history.statuses.keys(), ...history.trashed, ...history.restored])].filter((id) => guidOf.has(id));
+  // Every status the run wrote or may have written (an unanswered write too), and every trash.
+  const statuses = new Map<string, string>();
+  for (const [key, value] of history.lastWrites()) {
+    const { userId, what } = splitWriteKey(key);
+    if (what === 'status' && typeof value === 'string') statuses.set(userId, value);
+  }
+  const trashed = [...history.trashed, ...history.uncertainTrash];
+  const touched = [...new Set([...statuses.keys(), ...trashed, ...history.restored])].filter((id) => guidOf.has(id));
   const seen = await readUsersById(client, touched, touched.map((id) => users[guidOf.get(id)!]!.applied.username));
   const shown = (userId: string): string | null => seen.get(userId)?.status ?? null;
-  for (const [userId, status] of history.statuses) {
+  for (const [userId, status] of statuses) {
     const guid = guidOf.get(userId);
     const now = shown(userId);
     if (guid === undefined || now === null) continue;
@@ -362,7 +370,7 @@ async function recoverInterruptedRun(client: DuoClient, host: string, state: Syn
     if (status === 'disabled' && disabled) users[guid] = { ...users[guid]!, disabled_by_sync: at };
     if (status !== 'disabled' && !disabled) users[guid] = without(users[guid]!, 'disabled_by_sync');
   }
-  for (const userId of history.trashed) {
+  for (const userId of trashed) {
     const guid = guidOf.get(userId);
     if (guid !== undefined && shown(userId) === TRASHED) users[guid] = { ...users[guid]!, trashed_by_sync: at };
   }
