@@ -1,9 +1,8 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
-import { pendingDeletionDays } from '../../duo/api/settings-api.js';
 import { UsageError } from '../../errors.js';
-import { readRollbackPlan, rollbackJournalPath, rollbackRun, type RollbackPlan } from '../../duo/workflows/rollback.js';
-import { checkRollback, type RollbackCheck } from '../../duo/workflows/rollback-check.js';
+import { previewRollback, rollbackJournalPath, rollbackRun, type RollbackPlan } from '../../duo/workflows/rollback.js';
+import type { RollbackCheck } from '../../duo/workflows/rollback-check.js';
 import { rollbackJson, type RollbackJson } from '../../duo/workflows/rollback-json.js';
 import { rollbackReport } from '../../report/rollback-report.js';
 import { checkReportPath } from '../../report/write-report.js';
@@ -49,9 +48,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
     if (!args.apply) {
       // Credentials are not needed for a preview; with them, it is checked against the tenant they name, and says its Trash period.
       const duo = await connectToDuo(args, io).catch((error: unknown) => (error instanceof UsageError ? null : Promise.reject(error)));
-      const plan = await readRollbackPlan(path, duo?.host);
-      const check = await checkRollback(plan, duo?.client ?? null);
-      const days = duo !== null && plan.trash.length > 0 ? await pendingDeletionDays(duo.client) : null;
+      const { plan, check, pendingDeletionDays: days } = await previewRollback(path, duo);
       await emit(rollbackJson(path, plan, check, { pendingDeletionDays: days }), duo?.host ?? null);
       if (!json) {
         io.out(`rollback of ${path} (Duo host ${plan.host}): ${describe(plan, plan.trash)}\n`);

@@ -130,6 +130,22 @@ export interface RollbackResult {
   readonly already: RollbackCheck['already'];
 }
 
+/**
+ * What rolling back `path` would do, nothing written (`rollback` without --apply): the journal's
+ * plan, compared with Duo when its client is given (else with later runs' journals only), and how
+ * long the tenant's Trash keeps users. Duo's creates whose answer was lost stay unsettled (`plan.unsettled`).
+ */
+export async function previewRollback(path: string, duo: { readonly client: DuoClient; readonly host: string } | null): Promise<RollbackPreview> {
+  const plan = await readRollbackPlan(path, duo?.host);
+  return {
+    plan,
+    check: await checkRollback(plan, duo?.client ?? null),
+    pendingTrash: plan.trash,
+    pendingDeletionDays: duo !== null && plan.trash.length > 0 ? await pendingDeletionDays(duo.client) : null,
+    journal: rollbackJournalPath(path),
+  };
+}
+
 /** The journal a rollback of `journal` keeps: a second run resumes it instead of repeating it. */
 export function rollbackJournalPath(journal: string): string {
   return `${journal.replace(/\.jsonl$/, '')}.rollback.jsonl`;
