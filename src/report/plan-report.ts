@@ -1,5 +1,5 @@
 import type { PlanAction } from '../duo/plan/decide.js';
-import type { PlanJson, PlanJsonRow } from '../duo/plan/plan-report.js';
+import type { PlanJson, PlanJsonRow } from '../duo/plan/plan-json.js';
 import type { MigrateJson } from '../duo/workflows/migrate.js';
 import type { Report, ReportRow, Risk } from './report-model.js';
 import { runFacts, type RunInfo } from './run-facts.js';

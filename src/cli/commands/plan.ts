@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import type { DuoArgs } from '../../duo/api/connection.js';
-import { planJson, writePlanCsv } from '../../duo/plan/plan-report.js';
+import { planJson, writePlanCsv } from '../../duo/plan/plan-json.js';
 import { loadTenantSnapshot } from '../../duo/tenant/tenant.js';
 import { planImport } from '../../duo/workflows/decision-context.js';
 import { checkOutputPath } from '../../atomic-file.js';

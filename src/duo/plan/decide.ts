@@ -211,13 +211,13 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
   }
 
   // Two rows cannot both become the same Duo user.
-  const claims = new Map<string, Match[]>();
-  for (const m of matches) if (m.user && !m.conflict) append(claims, m.user.user_id, m);
-  for (const claimants of claims.values()) {
-    if (claimants.length < 2) continue;
-    for (const m of claimants) {
-      const others = claimants.slice(0, 6).filter((c) => c !== m).slice(0, 5).map((c) => c.row.line).join(', ');
-      const more = claimants.length - 1 - Math.min(5, claimants.length - 1);
+  const matchesOf = new Map<string, Match[]>();
+  for (const m of matches) if (m.user && !m.conflict) append(matchesOf, m.user.user_id, m);
+  for (const matching of matchesOf.values()) {
+    if (matching.length < 2) continue;
+    for (const m of matching) {
+      const others = matching.slice(0, 6).filter((c) => c !== m).slice(0, 5).map((c) => c.row.line).join(', ');
+      const more = matching.length - 1 - Math.min(5, matching.length - 1);
       m.conflict = `rows on lines ${m.row.line} and ${others}${more > 0 ? ` and ${more} more` : ''} both match Duo user ${describeUser(m.user!)}`;
     }
   }

@@ -167,7 +167,7 @@ export async function rebuildState(statePath: string, host: string, now: Date): 
   return { state, runs, damaged, skipped };
 }
 
-/** What one run did to the owned users, in the order run-sync's settle records it. */
+/** What one run did to the owned users, in the order run-sync's recordOutcome records it. */
 function replayRun(users: Record<string, ManagedUser>, plan: SyncPlan, history: RunHistory | null, at: string): void {
   for (const g of plan.gone) if (users[g.guid]?.user_id === g.user_id) delete users[g.guid];
   const created = new Map([...(history?.createdUsernames() ?? [])].map(([id, name]) => [nameKey(name), id]));

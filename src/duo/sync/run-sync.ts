@@ -133,7 +133,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
 
     if (plan.actions.length === 0) {
       const out = result(null, { journal: null, planFile: null, heldFile });
-      await saveSyncState(statePath, withRun(settle(state, plan, ad, duo.users, null, now(), mappedGroupIds(duo.users.values(), options.policy), adRead.unnamed), plan, 'apply', out.exitCode, now()));
+      await saveSyncState(statePath, withRun(recordOutcome(state, plan, ad, duo.users, null, now(), mappedGroupIds(duo.users.values(), options.policy), adRead.unnamed), plan, 'apply', out.exitCode, now()));
       return out;
     }
     if (options.confirm && !(await options.confirm(plan))) return null;
@@ -152,9 +152,9 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       await session.finish(now());
       return outcome;
     });
-    const settled = settle(state, plan, ad, duo.users, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) }, adRead.unnamed);
+    const recorded = recordOutcome(state, plan, ad, duo.users, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) }, adRead.unnamed);
     const out = result(applied, { journal: journalPath, planFile, heldFile });
-    await saveSyncState(statePath, withRun({ ...settled, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now()));
+    await saveSyncState(statePath, withRun({ ...recorded, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now()));
     return out;
   } finally {
     await lock.release();
@@ -210,7 +210,7 @@ const CLOCK_SKEW_MS = 3_600_000;
  * shrink or source change holds. The hold (blocked) is set to the held set's id, cleared when nothing
  * is held, and left as it was when only an incomplete read held (that is no new incident).
  */
-function settle(
+function recordOutcome(
   state: SyncState,
   plan: SyncPlan,
   ad: ReadonlyMap<string, AdUser>,

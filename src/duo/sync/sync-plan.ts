@@ -187,19 +187,19 @@ export function planSync(context: PlanContext): SyncPlan {
 
   // AD users nobody manages yet, decided first: a re-anchored Duo user is reconciled as its new AD self.
   const newcomers = new Map<AdUser, Newcomer>();
-  const claimed = new Map<string, AdUser[]>();
+  const takenBy = new Map<string, AdUser[]>();
   // A protected account is never created: it shares nothing in Duo.
   const sharedEmails = lazy(() => sharedAdEmails([...ad.values()].filter((u) => !isProtected([u.username, ...u.aliases]))));
   for (const adUser of ad.values()) {
     if (state.users[adUser.guid] !== undefined) continue;
     const decision = decideNewcomer(adUser);
     newcomers.set(adUser, decision);
-    if (decision.kind === 'adopt' || decision.kind === 'reanchor') claimed.set(decision.user.user_id, [...(claimed.get(decision.user.user_id) ?? []), adUser]);
+    if (decision.kind === 'adopt' || decision.kind === 'reanchor') takenBy.set(decision.user.user_id, [...(takenBy.get(decision.user.user_id) ?? []), adUser]);
   }
-  for (const [userId, claimants] of claimed) {
-    if (claimants.length < 2) continue;
+  for (const [userId, takers] of takenBy) {
+    if (takers.length < 2) continue;
     const user = duo.users.get(userId)!;
-    for (const adUser of claimants) newcomers.set(adUser, { kind: 'conflict', reason: `${claimants.length} AD users match Duo user ${describeUser(user)}: ${claimants.map((c) => c.username).join(', ')}` });
+    for (const adUser of takers) newcomers.set(adUser, { kind: 'conflict', reason: `${takers.length} AD users match Duo user ${describeUser(user)}: ${takers.map((c) => c.username).join(', ')}` });
   }
   const reanchored = new Set([...newcomers.values()].flatMap((n) => (n.kind === 'reanchor' ? [n.from] : [])));
 

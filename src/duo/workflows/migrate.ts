@@ -8,7 +8,7 @@ import { MAX_BULK_OPERATIONS } from '../api/bulk-api.js';
 import { BulkMode } from '../writes/bulk-mode.js';
 import { applyRenames, type Rename, type RenameResult } from '../writes/renames.js';
 import { RunSession } from '../writes/run-session.js';
-import { planJson, type PlanJson } from '../plan/plan-report.js';
+import { planJson, type PlanJson } from '../plan/plan-json.js';
 import { runFileBase } from './import-gate.js';
 import { DecisionContext } from './decision-context.js';
 

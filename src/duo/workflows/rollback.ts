@@ -91,7 +91,7 @@ export interface DeviceUndo {
 }
 
 export interface RollbackOptions {
-  /** The journal of the import or migrate to undo. */
+  /** The journal of the run (import, migrate or sync) to undo. */
   readonly journal: string;
   readonly client: DuoClient;
   /** The tenant the client talks to: a journal of another host is refused. */
@@ -231,7 +231,7 @@ function lastFields(history: RunHistory, userId: string, before: Readonly<Record
 }
 
 /**
- * Undoes an import or a migrate from its journal. First, exactly as a resume would, every create
+ * Undoes a run (import, migrate or sync) from its journal. First, exactly as a resume would, every create
  * whose answer was lost is settled by reading Duo (a user is the run's only if Duo created it inside
  * that write's window), and what is learned is journaled in the run's own journal. Then, through this
  * rollback's own journal (a re-run resumes it): memberships and phones the run added are taken off,
@@ -257,17 +257,17 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
   const plan = await withLaterWrites(options.journal, source.journal, planned);
 
   return RunSession.run(rollbackJournalPath(options.journal), { host, client }, async (session) => {
-    const progress = session.history;
+    const rolledBack = session.history;
     const preview: RollbackPreview = {
       plan,
       check: await checkRollback(plan, client),
-      pendingTrash: plan.trash.filter((id) => !progress.trashed.has(id)),
+      pendingTrash: plan.trash.filter((id) => !rolledBack.trashed.has(id)),
       pendingDeletionDays: plan.trash.length > 0 ? await pendingDeletionDays(client) : null,
       journal: session.path,
     };
     if (options.confirm && !(await options.confirm(preview))) return null;
     await session.bind({ kind: 'rollback', input: options.journal });
-    const bulk = new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, progress.bulkRefused, options.onNotice);
+    const bulk = new BulkMode(options.bulkSize ?? MAX_BULK_OPERATIONS, rolledBack.bulkRefused, options.onNotice);
     // Each stage reads its users just before it writes, and sets back only what still holds the run's
     // value (rollback-compare.ts): a preview read minutes ago, before the question, decides nothing.
     // Out of the Trash first: the memberships and fields restored below are theirs too.
@@ -276,16 +276,16 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
     const memberships = decideMemberships(plan.devices.memberships, plan.devices.removedMemberships, read, plan.later);
     const devices = await undoDevices(session, { ...plan.devices, memberships: memberships.remove, removedMemberships: memberships.addBack }, bulk);
     // Users the run took out of the Trash go back only while as it left them (this rollback's own earlier work aside).
-    const restored = plan.restored.filter((r) => !progress.trashed.has(r.userId) && progress.statuses.get(r.userId) !== 'disabled');
+    const restored = plan.restored.filter((r) => !rolledBack.trashed.has(r.userId) && rolledBack.statuses.get(r.userId) !== 'disabled');
     const retrash = decideRetrash(restored, await readUsersById(client, restored.map((r) => r.userId)), plan.later);
     const kept = new Set(retrash.skipped.map((s) => s.user_id));
     const trashing = plan.trash.filter((id) => !kept.has(id));
     const disabled = await disableUsers(session, trashing.map((user_id) => ({ user_id, username: plan.usernames.get(user_id) })), bulk);
     const trash = trashing.length > 0 ? await trashUsers(session, trashing) : null;
     const names = plan.restore.length > 0 ? await restoreNames(session, plan.restore, bulk, plan.later) : null;
-    const fields = await restoreFields(session, plan, [...new Set([...untrash.done, ...progress.restored])].filter((id) => plan.untrash.includes(id)), bulk);
+    const fields = await restoreFields(session, plan, [...new Set([...untrash.done, ...rolledBack.restored])].filter((id) => plan.untrash.includes(id)), bulk);
     // What this rollback itself put back on an earlier run of it is no news.
-    const already = memberships.already.filter((m) => progress.lastWritten(m.user_id, m.what) === undefined);
+    const already = memberships.already.filter((m) => rolledBack.lastWritten(m.user_id, m.what) === undefined);
     const skipped = [...untrash.skipped, ...retrash.skipped, ...memberships.skipped, ...(names?.skipped ?? []), ...fields.skipped];
     return { preview, devices, disabled, trash, names, untrashed: untrash.done.length, fieldsRestored: fields.restored, skipped, already };
   });
@@ -328,7 +328,7 @@ export interface DeviceUndoResult {
 }
 
 /**
- * Takes off what a run (import or migrate) added: memberships removed (bulk operations where Duo takes them, then
+ * Takes off what a run added: memberships removed (bulk operations where Duo takes them, then
  * single calls for what remains), phones and hardware tokens it attached detached, phones it created deleted. Each
  * through the guarded write; "not found" counts as done, so a resumed rollback simply repeats.
  */
@@ -336,7 +336,7 @@ export async function undoDevices(session: RunSession, undo: DeviceUndo, bulk: B
   const { client } = session;
   let done = 0;
   const failed: { what: string; error: string }[] = [];
-  const settle = (what: string, write: WriteOutcome<unknown>): void => {
+  const tally = (what: string, write: WriteOutcome<unknown>): void => {
     if (write.status === 'ok' || (write.status === 'refused' && write.error.status === 404)) done++;
     else failed.push({ what, error: write.status === 'refused' ? write.error.message : 'Duo did not answer; re-run the same rollback to resume' });
   };
@@ -345,25 +345,25 @@ export async function undoDevices(session: RunSession, undo: DeviceUndo, bulk: B
   const left = await stillMembers(client, sent);
   done += sent.length - left.length;
   for (const m of [...left, ...unsent]) {
-    settle(`membership of ${m.user_id} in group ${m.group_id}`, await session.write({ op: 'membership_remove', user_id: m.user_id, group_id: m.group_id },
+    tally(`membership of ${m.user_id} in group ${m.group_id}`, await session.write({ op: 'membership_remove', user_id: m.user_id, group_id: m.group_id },
       () => removeUserFromGroup(client, m.user_id, m.group_id)));
   }
   const { sent: readded, unsent: notReadded } = await bulk.send(session, undo.removedMemberships, (m) => addUserToGroupOperation(m.user_id, m.group_id));
   done += readded.length;
   for (const m of notReadded) {
-    settle(`membership of ${m.user_id} in group ${m.group_id}`, await session.write({ op: 'membership', user_id: m.user_id, group_id: m.group_id },
+    tally(`membership of ${m.user_id} in group ${m.group_id}`, await session.write({ op: 'membership', user_id: m.user_id, group_id: m.group_id },
       () => addUserToGroup(client, m.user_id, m.group_id)));
   }
   for (const a of undo.phonesAttached) {
-    settle(`phone ${a.phone_id} of ${a.user_id}`, await session.write({ op: 'phone_detach', user_id: a.user_id, phone_id: a.phone_id },
+    tally(`phone ${a.phone_id} of ${a.user_id}`, await session.write({ op: 'phone_detach', user_id: a.user_id, phone_id: a.phone_id },
       () => detachPhone(client, a.user_id, a.phone_id)));
   }
   for (const a of undo.tokensAttached) {
-    settle(`hardware token ${a.token_id} of ${a.user_id}`, await session.write({ op: 'token_detach', user_id: a.user_id, token_id: a.token_id },
+    tally(`hardware token ${a.token_id} of ${a.user_id}`, await session.write({ op: 'token_detach', user_id: a.user_id, token_id: a.token_id },
       () => detachToken(client, a.user_id, a.token_id)));
   }
   for (const phoneId of undo.phonesCreated) {
-    settle(`phone ${phoneId}`, await session.write({ op: 'phone_delete', phone_id: phoneId }, () => deletePhone(client, phoneId)));
+    tally(`phone ${phoneId}`, await session.write({ op: 'phone_delete', phone_id: phoneId }, () => deletePhone(client, phoneId)));
   }
   return { done, failed };
 }
@@ -384,8 +384,8 @@ async function stillMembers<T extends { user_id: string; group_id: string }>(cli
  * Users this rollback already disabled or trashed are skipped.
  */
 async function disableUsers(session: RunSession, users: readonly TrashUser[], bulk: BulkMode): Promise<number> {
-  const { client, history: progress } = session;
-  const todo = users.filter((u) => progress.statuses.get(u.user_id) !== 'disabled' && !progress.trashed.has(u.user_id));
+  const { client, history: rolledBack } = session;
+  const todo = users.filter((u) => rolledBack.statuses.get(u.user_id) !== 'disabled' && !rolledBack.trashed.has(u.user_id));
   await bulk.send(session, todo, (u) => modifyUserOperation(u.user_id, { status: 'disabled' }));
   const read = new Map((await findUsersByNames(client, todo.flatMap((u) => (u.username ? [u.username] : [])))).map((u) => [u.user_id, u]));
   let disabled = 0;
@@ -419,9 +419,9 @@ export interface TrashResult {
  * same rollback trashed are not sent again; an unanswered call is settled by reading the users back.
  */
 async function trashUsers(session: RunSession, userIds: readonly string[]): Promise<TrashResult> {
-  const { client, history: progress } = session;
-  const done = new Set(progress.trashed);
-  for (const id of progress.uncertainTrash) if (await isTrashed(client, id)) done.add(id);
+  const { client, history: rolledBack } = session;
+  const done = new Set(rolledBack.trashed);
+  for (const id of rolledBack.uncertainTrash) if (await isTrashed(client, id)) done.add(id);
   const todo = userIds.filter((id) => !done.has(id));
   let trashed = 0;
   const failed: { userId: string; error: string }[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { PlanJson } from '../../../src/duo/plan/plan-report.js';
+import type { PlanJson } from '../../../src/duo/plan/plan-json.js';
 import type { SyncRunJson } from '../../../src/duo/sync/sync-summary.js';
 import type { SyncAction, SyncPlan } from '../../../src/duo/sync/sync-plan.js';
 import type { TenantDiffJson } from '../../../src/duo/tenant/tenant-diff.js';
