@@ -11,7 +11,8 @@ import type { GroupDirectory } from '../writes/group-directory.js';
 import { applyRenames } from '../writes/renames.js';
 import type { RunSession } from '../writes/run-session.js';
 import { sendUserLists, writeFieldSteps } from '../writes/user-writes.js';
-import { FIELD_NAMES, type SyncAction } from './sync-plan.js';
+import { FIELD_NAMES } from './ad-values.js';
+import type { SyncAction } from './sync-model.js';
 import { aliasPairs, namesOf, sameNames } from '../tenant/duo-names.js';
 
 export interface ActionResult {

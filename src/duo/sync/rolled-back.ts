@@ -4,7 +4,7 @@ import { nameKey } from '../../names.js';
 import { readJournalRecords, readJournalStart } from '../journal/journal.js';
 import { RunHistory } from '../journal/run-history.js';
 import type { TenantUser } from '../tenant/tenant.js';
-import { FIELD_NAMES } from './sync-plan.js';
+import { FIELD_NAMES } from './ad-values.js';
 import type { ManagedUser, SyncState } from './sync-state.js';
 import { TRASHED } from '../api/users-api.js';
 

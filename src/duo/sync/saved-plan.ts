@@ -3,7 +3,8 @@ import { DataError, UsageError } from '../../errors.js';
 import { lazyValidator } from '../../lazy-validator.js';
 import { nameKey } from '../../names.js';
 import { INSTANT, readRegularFile, syncAjv } from './sync-files.js';
-import { ACTION_KINDS, FIELD_NAMES, type SyncAction, type SyncPlan } from './sync-plan.js';
+import { FIELD_NAMES } from './ad-values.js';
+import { ACTION_KINDS, type SyncAction, type SyncPlan } from './sync-model.js';
 
 /**
  * A saved plan (`sync --out FILE`) is a record of what an admin reviewed, not a list of orders.
