@@ -86,7 +86,9 @@ export class World {
         continue;
       }
       if (c.field === 'vanished') continue;
-      this.writer.set(`${c.user_id} ${c.field}`, tag);
+      // Sync putting back an admin's disable (after taking the user out of the Trash) leaves it the admin's.
+      const putBack = c.field === 'status' && c.to === 'disabled' && tag.startsWith('sync:') && this.adminDisabled.has(c.user_id);
+      this.writer.set(`${c.user_id} ${c.field}`, putBack ? 'admin' : tag);
       if (c.field === 'status') {
         if (tag.startsWith('sync:')) this.agreed.set(c.user_id, c.to);
         if (c.to === 'disabled' && tag === 'admin') this.adminDisabled.add(c.user_id);

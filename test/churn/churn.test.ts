@@ -59,6 +59,8 @@ const FOUND = [
   { seed: 20261206, path: '125:0:0:3:2:2:5:5:5:5:5:5:2:2:2:2:2' },
   // A disable applied but unanswered when the run was killed: the recovery did not mark it as the sync's, so a returning user stayed disabled.
   { seed: 20261206, path: '128:0:0:0:1:1:3:2:3:5:8:3:2:4:4:9:0:2:1:3:3:3:3:3:9:9:9:9:9:11:11:11:8:7:7:7' },
+  // An admin's disable put back after a restore from the Trash was recorded as the sync's, and lifted when AD enabled the user.
+  { seed: 20261206, path: '502:0:0:0:0:2:4:4:5:5:5:5:5:5:8:8:24:23:34:34:38:38:38:43:43:43:43:46:50:48:37:38:43:50:43:44:44:44:44:47:51:55:52:52:51:52:51:52:52:52:37' },
 ];
 
 describe('sync over months of churn (issue 26: the invariants hold on every day of every generated history)', () => {

@@ -246,7 +246,8 @@ function recordOutcome(
       const { missing_since: _gone, ...rest } = next;
       next = rest;
     }
-    if (done?.get('disable')) next = { ...next, disabled_by_sync: at, applied: { ...next.applied, status: 'disabled' } };
+    // A disable in the run that restored the user puts back someone else's disable: it stays theirs.
+    if (done?.get('disable')) next = { ...next, ...(done.has('restore') ? {} : { disabled_by_sync: at }), applied: { ...next.applied, status: 'disabled' } };
     if (done?.get('enable')) next = { ...without(next, 'disabled_by_sync'), applied: { ...next.applied, status: 'active' } };
     if (done?.get('trash')) next = { ...next, trashed_by_sync: at };
     if (done?.get('restore')) next = without(next, 'trashed_by_sync');
@@ -368,7 +369,8 @@ async function recoverInterruptedRun(client: DuoClient, host: string, state: Syn
     const now = shown(userId);
     if (guid === undefined || now === null) continue;
     const disabled = now === 'disabled' || now === TRASHED;
-    if (status === 'disabled' && disabled) users[guid] = { ...users[guid]!, disabled_by_sync: at };
+    // A disable after a restore of the same run puts back someone else's (see recordOutcome).
+    if (status === 'disabled' && disabled && !history.restored.has(userId)) users[guid] = { ...users[guid]!, disabled_by_sync: at };
     if (status !== 'disabled' && !disabled) users[guid] = without(users[guid]!, 'disabled_by_sync');
   }
   for (const userId of trashed) {
