@@ -27,6 +27,8 @@ export class World {
   readonly recreatedFrom = new Map<string, string>();
   /** Last writer of each user's value ("user_id field" → "sync:JOURNAL", "rollback:JOURNAL", "admin"). */
   readonly writer = new Map<string, string>();
+  /** The value a run (sync or rollback) last wrote to each user's value, and which run. */
+  private readonly runWrote = new Map<string, { tag: string; value: string }>();
   /** The status sync and Duo last agreed on (sync wrote it, or Duo showed what AD wanted after a run). */
   readonly agreed = new Map<string, string>();
   /** Users an admin disabled by hand (until someone other than sync enables them). */
@@ -88,7 +90,14 @@ export class World {
       if (c.field === 'vanished') continue;
       // Sync putting back an admin's disable (after taking the user out of the Trash) leaves it the admin's.
       const putBack = c.field === 'status' && c.to === 'disabled' && tag.startsWith('sync:') && this.adminDisabled.has(c.user_id);
-      this.writer.set(`${c.user_id} ${c.field}`, putBack ? 'admin' : tag);
+      // An admin who sets a value back to what a run wrote (disabled, then enabled again) leaves it that
+      // run's: rollback compares values (contract §6), and no value tells the two apart.
+      const key = `${c.user_id} ${c.field}`;
+      const value = JSON.stringify(c.to);
+      const run = this.runWrote.get(key);
+      const restored = tag === 'admin' && run !== undefined && run.value === value;
+      this.writer.set(key, putBack ? 'admin' : restored ? run.tag : tag);
+      if (tag !== 'admin') this.runWrote.set(key, { tag, value });
       if (c.field === 'status') {
         if (tag.startsWith('sync:')) this.agreed.set(c.user_id, c.to);
         if (c.to === 'disabled' && tag === 'admin') this.adminDisabled.add(c.user_id);

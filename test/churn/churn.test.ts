@@ -61,6 +61,8 @@ const FOUND = [
   { seed: 20261206, path: '128:0:0:0:1:1:3:2:3:5:8:3:2:4:4:9:0:2:1:3:3:3:3:3:9:9:9:9:9:11:11:11:8:7:7:7' },
   // An admin's disable put back after a restore from the Trash was recorded as the sync's, and lifted when AD enabled the user.
   { seed: 20261206, path: '502:0:0:0:0:2:4:4:5:5:5:5:5:5:8:8:24:23:34:34:38:38:38:43:43:43:43:46:50:48:37:38:43:50:43:44:44:44:44:47:51:55:52:52:51:52:51:52:52:52:37' },
+  // The model's: an admin who disabled and enabled a user again left the run's value (rollback compares values).
+  { seed: 20261206, path: '624:0:1:1:5:0:2:4:4:4:7:4:9:10:11:11:11:11:13:3:7:7:11:11:13:12:11:11:11:11:15:17:16:16:17:17:17:17:19:2:4:5:5:5:5:5:5:9:13:9:12:12:12:8:8:8' },
 ];
 
 describe('sync over months of churn (issue 26: the invariants hold on every day of every generated history)', () => {
