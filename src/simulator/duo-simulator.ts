@@ -28,39 +28,36 @@ export interface SimulatorOptions {
 /** Parameters Duo takes as a JSON array inside a string; a client may also repeat the key (k=a&k=b). */
 const LIST_PARAMS = new Set(['username_list', 'user_id_list']);
 
-export interface LoggedRequest {
+/**
+ * A request whose credentials were checked: its parameters decoded, or the refusal it gets before
+ * it reaches the engine (credentials, encoding).
+ */
+export interface CheckedRequest {
   readonly method: string;
   readonly path: string;
-  readonly status: number;
-  readonly at: number;
+  readonly params: Record<string, string> | Refusal;
 }
 
-/**
- * What happens to a request instead of (or after) the engine's answer: nothing (undefined), the
- * connection dropped, or a failure answered. The product never intercepts; the tests' fake Duo
- * injects faults through these.
- */
-export type Interception =
-  | { readonly kind: 'drop' }
-  | { readonly kind: 'fail'; readonly status: number; readonly code: number; readonly message: string; readonly detail?: string }
-  | { readonly kind: 'html'; readonly status: number; readonly body: string };
+/** An answer as it is sent: status, headers and body. */
+export interface Reply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
 
 /**
  * A strict stand-in for the Duo Admin API on loopback: the engine (./duo-engine.ts) served over
  * HTTP, with v5 signatures verified, Duo's Date header, and Duo's write limit (429). It is a model
  * of what we believe about Duo (./assumptions.ts lists every belief no official source confirms):
- * `duo-bridge simulator` for rehearsals, and, with faults added, the tests' fake Duo.
+ * `duo-bridge simulator` for rehearsals, and, wrapped by test/helpers/recording-simulator.ts, the tests' fake Duo.
  */
 export class DuoSimulator {
   readonly ikey: string;
   readonly skey: string;
   readonly engine: DuoEngine;
-  readonly log: LoggedRequest[] = [];
   writeLimitPerMinute: number | undefined;
   /** Called with each write applied (the simulator's --state log). */
   onApplied: ((write: AppliedWrite) => void) | undefined;
-  /** Writes (POST/DELETE) applied since start. */
-  appliedWrites = 0;
   private readonly writes: number[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -99,18 +96,27 @@ export class DuoSimulator {
     return { DUO_HOST: this.url, DUO_IKEY: this.ikey, DUO_SKEY: this.skey };
   }
 
-  count(method: string, pathPattern: RegExp): number {
-    return this.log.filter((r) => r.method === method && pathPattern.test(r.path)).length;
+  /**
+   * The answer to one checked request: Duo's write limit, then the engine (a write applied is
+   * handed to `onApplied`); null closes the connection unanswered. The one seam for a subclass:
+   * the product answers every request here, the tests wrap it to record requests and inject faults.
+   */
+  protected async reply({ method, path, params }: CheckedRequest): Promise<Reply | null> {
+    try {
+      if (params instanceof Refusal) throw params;
+      if (method !== 'GET' && this.overWriteLimit()) throw new Refusal(429, 42901, 'Too Many Requests');
+      const nextId = this.engine.idCounter;
+      const result = this.engine.handle(method, path, params);
+      if (method !== 'GET') this.onApplied?.({ method, path, params, nextId });
+      return this.json(200, { stat: 'OK', ...result });
+    } catch (error) {
+      const refusal = error instanceof Refusal ? error : bug(error);
+      return this.json(refusal.status, { stat: 'FAIL', code: refusal.code, message: refusal.message, ...(refusal.detail ? { message_detail: refusal.detail } : {}) });
+    }
   }
 
-  /** Before an authenticated request reaches the engine. The product lets every request through. */
-  protected async before(_method: string, _path: string): Promise<Interception | undefined> {
-    return undefined;
-  }
-
-  /** After a request was applied (`writes`: the writes applied so far), before it is answered. */
-  protected after(_method: string, _path: string, _writes: number): Interception | undefined {
-    return undefined;
+  private json(status: number, payload: unknown): Reply {
+    return { status, headers: { 'Content-Type': 'application/json', Date: new Date(this.engine.now()).toUTCString() }, body: JSON.stringify(payload) };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -120,39 +126,16 @@ export class DuoSimulator {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     const path = url.pathname;
-    const respond = (status: number, payload: unknown): void => {
-      this.log.push({ method, path, status, at: Date.now() });
-      res.writeHead(status, { 'Content-Type': 'application/json', Date: new Date(this.engine.now()).toUTCString() });
-      res.end(JSON.stringify(payload));
-    };
-    const fail = (status: number, code: number, message: string, detail?: string): void =>
-      respond(status, { stat: 'FAIL', code, message, ...(detail ? { message_detail: detail } : {}) });
-    const intercepted = (interception: Interception): void => {
-      if (interception.kind === 'drop') return void req.socket.destroy();
-      if (interception.kind === 'fail') return fail(interception.status, interception.code, interception.message, interception.detail);
-      this.log.push({ method, path, status: interception.status, at: Date.now() });
-      res.writeHead(interception.status, { 'Content-Type': 'text/html' });
-      res.end(interception.body);
-    };
-
+    let params: Record<string, string> | Refusal;
     try {
-      const params = this.authenticate(req, method, path, url, body);
-      const early = await this.before(method, path);
-      if (early !== undefined) return intercepted(early);
-      if (method !== 'GET' && this.overWriteLimit()) return fail(429, 42901, 'Too Many Requests');
-      const nextId = this.engine.idCounter;
-      const result = this.engine.handle(method, path, params);
-      if (method !== 'GET') {
-        this.onApplied?.({ method, path, params, nextId });
-        this.appliedWrites++;
-      }
-      const late = this.after(method, path, this.appliedWrites);
-      if (late !== undefined) return intercepted(late);
-      respond(200, { stat: 'OK', ...result });
+      params = this.authenticate(req, method, path, url, body);
     } catch (error) {
-      if (error instanceof Refusal) return fail(error.status, error.code, error.message, error.detail);
-      fail(500, 50000, `simulator bug: ${(error as Error).message}`);
+      params = error instanceof Refusal ? error : bug(error);
     }
+    const reply = await this.reply({ method, path, params });
+    if (reply === null) return void req.socket.destroy();
+    res.writeHead(reply.status, reply.headers);
+    res.end(reply.body);
   }
 
   /**
@@ -215,6 +198,8 @@ export class DuoSimulator {
   }
 }
 
+/** An error no refusal of Duo's explains: answered as Duo answers its own failures. */
+const bug = (error: unknown): Refusal => new Refusal(500, 50000, `simulator bug: ${(error as Error).message}`);
 const sha512 = (text: string): string => createHash('sha512').update(text, 'utf8').digest('hex');
 const hmac = (algorithm: 'sha1' | 'sha512', key: string, text: string): string => createHmac(algorithm, key).update(text, 'utf8').digest('hex');
 
