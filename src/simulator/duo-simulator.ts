@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { authorizationV5, duoEncode } from '../duo/api/sign.js';
-import { DuoEngine, Refusal, type AppliedWrite } from './duo-engine.js';
+import { DuoEngine, type AppliedWrite } from './duo-engine.js';
+import { Refusal } from './engine-state.js';
 
 /** Computes the Authorization header Duo expects for a request (v5). The tests pass Duo's official signer. */
 export type SignerV5 = (ikey: string, skey: string, method: string, host: string, path: string, params: Record<string, string>, date: string, body: string) => string;

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type { TenantSnapshot } from '../../src/duo/tenant/tenant.js';
-import type { BulkAnswer as EngineBulkAnswer, SimulatedGroup, SimulatedPhone, SimulatedToken, SimulatedUser } from '../../src/simulator/duo-engine.js';
 import type { SimulatorOptions } from '../../src/simulator/duo-simulator.js';
+import type { BulkAnswer as EngineBulkAnswer, SimulatedGroup, SimulatedPhone, SimulatedToken, SimulatedUser } from '../../src/simulator/engine-state.js';
 import { RecordingSimulator, type Interception } from '../helpers/recording-simulator.js';
 
-export type { SimulatedGroup as FakeGroup, SimulatedPhone as FakePhone, SimulatedUser as FakeUser } from '../../src/simulator/duo-engine.js';
+export type { SimulatedGroup as FakeGroup, SimulatedPhone as FakePhone, SimulatedUser as FakeUser } from '../../src/simulator/engine-state.js';
 
 // Signatures are checked with Duo's official signer, not ours: a bug in ours cannot hide here.
 const official = createRequire(import.meta.url)('@duosecurity/duo_api/lib/duo_sig.js') as {

@@ -1,5 +1,5 @@
-import { Refusal } from '../../src/simulator/duo-engine.js';
 import { DuoSimulator, type CheckedRequest, type Reply } from '../../src/simulator/duo-simulator.js';
+import { Refusal } from '../../src/simulator/engine-state.js';
 
 export interface LoggedRequest {
   readonly method: string;
