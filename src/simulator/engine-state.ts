@@ -140,6 +140,12 @@ export class EngineState {
   }
 }
 
+/** The phone or token, when the user holds it; Duo answers 404 otherwise. */
+export function heldBy<T extends { users: string[] }>(item: T | undefined, user: SimulatedUser, field: string): T {
+  if (!item || !item.users.includes(user.user_id)) throw new Refusal(404, 40401, 'Resource not found', field);
+  return item;
+}
+
 function found<T>(item: T | undefined, field: string): T {
   if (item === undefined) throw new Refusal(404, 40401, 'Resource not found', field);
   return item;

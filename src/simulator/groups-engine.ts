@@ -1,7 +1,7 @@
 import { nameKey } from '../names.js';
 import { Refusal, STATUSES, type EngineState, type SimulatedGroup } from './engine-state.js';
 import { page } from './paging.js';
-import type { Params, Route } from './route.js';
+import { required, type Params, type Route } from './route.js';
 
 /** Duo's per-object limit (duo.com/docs/rate-limits). */
 const MAX_GROUPS_PER_USER = 100;
@@ -25,8 +25,7 @@ export const GROUP_ROUTES: readonly Route[] = [
   {
     method: 'POST', path: /^\/admin\/v1\/users\/([A-Z0-9]+)\/groups$/, answer: ({ state, params, id }) => {
       const user = state.user(id);
-      if (!params.group_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'group_id');
-      const group = state.group(params.group_id);
+      const group = state.group(required(params, 'group_id'));
       if (!user.groups.includes(group.group_id)) {
         if (user.groups.length >= MAX_GROUPS_PER_USER) throw new Refusal(500, 50001, 'Maximum number of groups per user reached');
         user.groups.push(group.group_id);

@@ -1,6 +1,6 @@
-import { Refusal, type EngineState, type SimulatedPhone, type SimulatedUser } from './engine-state.js';
+import { heldBy, Refusal, type EngineState, type SimulatedPhone, type SimulatedUser } from './engine-state.js';
 import { page } from './paging.js';
-import type { Params, Route } from './route.js';
+import { required, type Params, type Route } from './route.js';
 
 const PHONE_TYPES = new Set(['unknown', 'mobile', 'landline']);
 const PHONE_PLATFORMS = new Set(['unknown', 'google android', 'apple ios', 'windows phone 7', 'rim blackberry', 'java j2me', 'palm webos',
@@ -52,16 +52,14 @@ export const PHONE_ROUTES: readonly Route[] = [
   {
     method: 'POST', path: /^\/admin\/v1\/users\/([A-Z0-9]+)\/phones$/, answer: ({ state, params, id }) => {
       const user = state.user(id);
-      if (!params.phone_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'phone_id');
-      attachPhone(user, state.phone(params.phone_id));
+      attachPhone(user, state.phone(required(params, 'phone_id')));
       return { response: '' };
     },
   },
   {
     method: 'DELETE', path: /^\/admin\/v1\/users\/([A-Z0-9]+)\/phones\/([A-Z0-9]+)$/, answer: ({ state, id, sub }) => {
       const user = state.user(id);
-      const phone = state.phones.get(sub);
-      if (!phone || !phone.users.includes(user.user_id)) throw new Refusal(404, 40401, 'Resource not found', 'phone_id');
+      const phone = heldBy(state.phones.get(sub), user, 'phone_id');
       phone.users = phone.users.filter((u) => u !== user.user_id);
       user.phones = user.phones.filter((p) => p.phone_id !== phone.phone_id);
       return { response: '' };

@@ -1,4 +1,4 @@
-import type { EngineState } from './engine-state.js';
+import { Refusal, type EngineState } from './engine-state.js';
 
 /** A request's parameters, decoded: one string each. */
 export type Params = Record<string, string>;
@@ -25,4 +25,11 @@ export interface Route {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: RegExp;
   readonly answer: (call: Call) => Answer;
+}
+
+/** A parameter the call cannot go without: Duo refuses a call that lacks it (or gives it empty). */
+export function required(params: Params, name: string): string {
+  const value = params[name];
+  if (!value) throw new Refusal(400, 40001, 'Missing required request parameters', name);
+  return value;
 }

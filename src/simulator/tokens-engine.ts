@@ -1,6 +1,6 @@
-import { Refusal, type EngineState, type SimulatedToken, type SimulatedUser } from './engine-state.js';
+import { heldBy, Refusal, type EngineState, type SimulatedToken, type SimulatedUser } from './engine-state.js';
 import { page } from './paging.js';
-import type { Route } from './route.js';
+import { required, type Route } from './route.js';
 
 /** Duo's per-object limit (duo.com/docs/rate-limits). */
 const MAX_TOKENS_PER_USER = 100;
@@ -56,16 +56,14 @@ export const TOKEN_ROUTES: readonly Route[] = [
   {
     method: 'POST', path: /^\/admin\/v1\/users\/([A-Z0-9]+)\/tokens$/, answer: ({ state, params, id }) => {
       const user = state.user(id);
-      if (!params.token_id) throw new Refusal(400, 40001, 'Missing required request parameters', 'token_id');
-      attachToken(state, user, state.token(params.token_id));
+      attachToken(state, user, state.token(required(params, 'token_id')));
       return { response: '' };
     },
   },
   {
     method: 'DELETE', path: /^\/admin\/v1\/users\/([A-Z0-9]+)\/tokens\/([A-Z0-9]+)$/, answer: ({ state, id, sub }) => {
       const user = state.user(id);
-      const token = state.tokens.get(sub);
-      if (!token || !token.users.includes(user.user_id)) throw new Refusal(404, 40401, 'Resource not found', 'token_id');
+      const token = heldBy(state.tokens.get(sub), user, 'token_id');
       token.users = token.users.filter((u) => u !== user.user_id);
       state.tokensOfUser.set(user.user_id, (state.tokensOfUser.get(user.user_id) ?? []).filter((t) => t !== token.token_id));
       return { response: '' };
