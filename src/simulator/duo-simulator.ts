@@ -1,15 +1,9 @@
-import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { authorizationV5, duoEncode } from '../duo/api/sign.js';
 import { DuoEngine, type AppliedWrite } from './duo-engine.js';
 import { Refusal } from './engine-state.js';
-
-/** Computes the Authorization header Duo expects for a request (v5). The tests pass Duo's official signer. */
-export type SignerV5 = (ikey: string, skey: string, method: string, host: string, path: string, params: Record<string, string>, date: string, body: string) => string;
-
-const ownSigner: SignerV5 = (ikey, skey, method, host, path, params, date, body) => authorizationV5({ ikey, skey, date, method, host, path, params, body });
+import { checkRequest, type SignerV5 } from './request-check.js';
 
 export interface SimulatorOptions {
   readonly ikey?: string;
@@ -25,9 +19,6 @@ export interface SimulatorOptions {
   /** Serve HTTPS with this certificate and key (PEM), as Duo's official clients speak only HTTPS. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
-
-/** Parameters Duo takes as a JSON array inside a string; a client may also repeat the key (k=a&k=b). */
-const LIST_PARAMS = new Set(['username_list', 'user_id_list']);
 
 /**
  * A request whose credentials were checked: its parameters decoded, or the refusal it gets before
@@ -48,7 +39,7 @@ export interface Reply {
 
 /**
  * A strict stand-in for the Duo Admin API on loopback: the engine (./duo-engine.ts) served over
- * HTTP, with v5 signatures verified, Duo's Date header, and Duo's write limit (429). It is a model
+ * HTTP, with signatures verified (./request-check.ts), Duo's Date header, and Duo's write limit (429). It is a model
  * of what we believe about Duo (./assumptions.ts lists every belief no official source confirms):
  * `duo-bridge simulator` for rehearsals, and, wrapped by test/helpers/recording-simulator.ts, the tests' fake Duo.
  */
@@ -129,7 +120,7 @@ export class DuoSimulator {
     const path = url.pathname;
     let params: Record<string, string> | Refusal;
     try {
-      params = this.authenticate(req, method, path, url, body);
+      params = checkRequest({ method, url, headers: req.headers, body }, { ikey: this.ikey, skey: this.skey, now: this.engine.now(), maxSkewSeconds: this.options.maxSkewSeconds, signer: this.options.signer });
     } catch (error) {
       params = error instanceof Refusal ? error : bug(error);
     }
@@ -137,56 +128,6 @@ export class DuoSimulator {
     if (reply === null) return void req.socket.destroy();
     res.writeHead(reply.status, reply.headers);
     res.end(reply.body);
-  }
-
-  /**
-   * Checks the request's signature as Duo does, in any version its official clients send: v5
-   * (HMAC-SHA512 over the params and the body's hash, JSON bodies), v4 (the same without the
-   * headers' hash) and v2 (HMAC-SHA1 or -SHA512 over the params, form-encoded bodies), over the Host
-   * header with or without its port (a client told host and port apart signs the bare host).
-   */
-  private authenticate(req: IncomingMessage, method: string, path: string, url: URL, body: string): Record<string, string> {
-    const date = req.headers.date ?? '';
-    const match = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-    if (!match || !date) throw new Refusal(401, 40101, 'Missing request credentials');
-    const [ikey, signature] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
-    if (ikey !== this.ikey) throw new Refusal(401, 40102, 'Invalid integration key in request credentials');
-    const skew = Math.abs(this.engine.now() - Date.parse(date)) / 1000;
-    if (!(skew <= (this.options.maxSkewSeconds ?? 300))) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
-    const query = [...url.searchParams];
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const form = method !== 'GET' && method !== 'DELETE' && type === 'application/x-www-form-urlencoded' ? [...new URLSearchParams(body)] : null;
-    if (method === 'POST' && query.length > 0) throw new Refusal(400, 40002, 'Invalid request parameters', 'POST takes its parameters in the body');
-    const hostHeader = req.headers.host ?? '';
-    const hosts = [...new Set([hostHeader, hostHeader.replace(/:\d+$/, '')])];
-    const given = `Basic ${Buffer.from(`${ikey}:${signature}`).toString('base64')}`;
-    const signed = hosts.some((host) => {
-      if (form === null) {
-        const params = Object.fromEntries(query);
-        if ((this.options.signer ?? ownSigner)(this.ikey, this.skey, method, host, path, params, date, body) === given) return true;
-        if (signature === hmac('sha512', this.skey, [date, method.toUpperCase(), host.toLowerCase(), path, canonical(query), sha512(body)].join('\n'))) return true;
-      }
-      const v2 = [date, method.toUpperCase(), host.toLowerCase(), path, canonical(form ?? query)].join('\n');
-      return (form !== null || body === '') && (signature === hmac('sha1', this.skey, v2) || signature === hmac('sha512', this.skey, v2));
-    });
-    if (!signed) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
-    if (method === 'GET' || method === 'DELETE') return flatten(query);
-    if (form !== null) return flatten(form);
-    if (body === '') return {};
-    if (type !== 'application/json') throw new Refusal(400, 40002, 'Invalid request parameters', 'Content-Type');
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(body) as Record<string, unknown>;
-    } catch {
-      throw new Refusal(400, 40002, 'Invalid request parameters', 'the body is not JSON');
-    }
-    // The bulk endpoint's operations may travel as a real JSON array (Postman) or as a string (Ruby).
-    if (path === '/admin/v1/bulk' && Array.isArray(parsed.operations)) parsed.operations = JSON.stringify(parsed.operations);
-    for (const [key, value] of Object.entries(parsed)) {
-      if (LIST_PARAMS.has(key) && Array.isArray(value)) parsed[key] = JSON.stringify(value);
-      else if (typeof value !== 'string') throw new Refusal(400, 40002, 'Invalid request parameters', 'values must be strings');
-    }
-    return parsed as Record<string, string>;
   }
 
   private overWriteLimit(): boolean {
@@ -201,21 +142,3 @@ export class DuoSimulator {
 
 /** An error no refusal of Duo's explains: answered as Duo answers its own failures. */
 const bug = (error: unknown): Refusal => new Refusal(500, 50000, `simulator bug: ${(error as Error).message}`);
-const sha512 = (text: string): string => createHash('sha512').update(text, 'utf8').digest('hex');
-const hmac = (algorithm: 'sha1' | 'sha512', key: string, text: string): string => createHmac(algorithm, key).update(text, 'utf8').digest('hex');
-
-/** Duo's canonical parameter line: each key=value percent-encoded, sorted by key then value; a repeated key gives a pair per value. */
-function canonical(pairs: readonly (readonly [string, string])[]): string {
-  return pairs
-    .map(([key, value]) => [duoEncode(key), duoEncode(value)] as const)
-    .sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-    .map(([key, value]) => `${key}=${value}`)
-    .join('&');
-}
-
-/** One value per key; a list parameter given as repeated keys becomes the JSON array Duo also takes. */
-function flatten(pairs: readonly (readonly [string, string])[]): Record<string, string> {
-  const values = new Map<string, string[]>();
-  for (const [key, value] of pairs) values.set(key, [...(values.get(key) ?? []), value]);
-  return Object.fromEntries([...values].map(([key, list]) => [key, LIST_PARAMS.has(key) && !(list.length === 1 && list[0]!.trimStart().startsWith('[')) ? JSON.stringify(list) : list.at(-1)!]));
-}
