@@ -4,7 +4,7 @@ import { BULK_ROUTES } from './bulk-engine.js';
 import { EngineState, Refusal, type BulkAnswer, type SimulatedGroup, type SimulatedPhone, type SimulatedToken, type SimulatedUser } from './engine-state.js';
 import { GROUP_ROUTES, seedGroup } from './groups-engine.js';
 import { attachPhone, newPhone, PHONE_ROUTES, seedPhone } from './phones-engine.js';
-import type { Answer, Call, Params, Route } from './route.js';
+import type { Answer, Params, Route } from './route.js';
 import { attachToken, seedToken, TOKEN_ROUTES } from './tokens-engine.js';
 import { newUser, seedUser, USER_ROUTES } from './users-engine.js';
 
@@ -48,10 +48,18 @@ export class DuoEngine {
   /** The tenant's settings, as GET /admin/v1/settings answers them. */
   readonly settings: Record<string, unknown>;
 
+  /** The router as a route's handler calls it (the bulk endpoint, for each of its operations). */
+  private readonly route = (method: string, path: string, params: Params): Answer => this.handle(method, path, params);
+
   /** @param clockOffsetMs Duo's clock minus this machine's: users' `created` follows it. */
   constructor(clockOffsetMs = 0) {
     this.state = new EngineState(clockOffsetMs);
-    ({ users: this.users, groups: this.groups, phones: this.phones, tokens: this.tokens, enrollments: this.enrollments, settings: this.settings } = this.state);
+    this.users = this.state.users;
+    this.groups = this.state.groups;
+    this.phones = this.state.phones;
+    this.tokens = this.state.tokens;
+    this.enrollments = this.state.enrollments;
+    this.settings = this.state.settings;
   }
 
   /** Users per page when a listing names no limit (Duo: 100). */
@@ -158,8 +166,7 @@ export class DuoEngine {
     for (const route of ROUTES) {
       const ids = route.method === method ? route.path.exec(path) : null;
       if (ids === null) continue;
-      const call: Call = { state: this.state, params, id: ids[1] ?? '', sub: ids[2] ?? '', handle: (m, p, q) => this.handle(m, p, q) };
-      return route.answer(call);
+      return route.answer({ state: this.state, params, id: ids[1] ?? '', sub: ids[2] ?? '', handle: this.route });
     }
     // Not "Resource not found": a rehearsal must never take an endpoint this model lacks for an object Duo lacks.
     throw new Refusal(501, 50100, `Not modelled: the duo-bridge simulator does not serve ${method} ${path} (Duo may); see "duo-bridge simulator --help"`);

@@ -29,6 +29,7 @@ export class RecordingSimulator extends DuoSimulator {
   /** Writes (POST/DELETE) applied since start. */
   appliedWrites = 0;
 
+  /** The requests answered with this method, on a path the pattern matches. */
   count(method: string, pathPattern: RegExp): number {
     return this.log.filter((r) => r.method === method && pathPattern.test(r.path)).length;
   }
