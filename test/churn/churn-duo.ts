@@ -1,6 +1,7 @@
 import { DuoClient } from '../../src/duo/api/client.js';
 import { nameKey } from '../../src/names.js';
-import { DuoEngine, Refusal } from '../../src/simulator/duo-engine.js';
+import { DuoEngine } from '../../src/simulator/duo-engine.js';
+import { Refusal } from '../../src/simulator/engine-state.js';
 
 /*
  * The churn simulation's Duo: the simulator's engine (src/simulator/duo-engine.ts), reached by

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type { TenantSnapshot } from '../../src/duo/tenant/tenant.js';
-import type { BulkAnswer as EngineBulkAnswer, SimulatedGroup, SimulatedPhone, SimulatedToken, SimulatedUser } from '../../src/simulator/duo-engine.js';
-import { DuoSimulator, type Interception, type SimulatorOptions } from '../../src/simulator/duo-simulator.js';
+import type { SimulatorOptions } from '../../src/simulator/duo-simulator.js';
+import type { BulkAnswer as EngineBulkAnswer, SimulatedGroup, SimulatedPhone, SimulatedToken, SimulatedUser } from '../../src/simulator/engine-state.js';
+import { RecordingSimulator, type Interception } from '../helpers/recording-simulator.js';
 
-export type { LoggedRequest } from '../../src/simulator/duo-simulator.js';
-export type { SimulatedGroup as FakeGroup, SimulatedPhone as FakePhone, SimulatedUser as FakeUser } from '../../src/simulator/duo-engine.js';
+export type { SimulatedGroup as FakeGroup, SimulatedPhone as FakePhone, SimulatedUser as FakeUser } from '../../src/simulator/engine-state.js';
 
 // Signatures are checked with Duo's official signer, not ours: a bug in ours cannot hide here.
 const official = createRequire(import.meta.url)('@duosecurity/duo_api/lib/duo_sig.js') as {
@@ -26,11 +26,12 @@ export interface Fault {
 
 /**
  * The tests' Duo: the product's simulator (src/simulator) checking signatures with Duo's official
- * signer, plus what only tests need — faults on demand, a hook before each request (change the
- * tenant mid-run, or drop the request unapplied), one after each write (kill the client at the k-th
- * write: a progress point, never a moment in time), and direct access to the engine's tenant.
+ * signer, its requests recorded (../helpers/recording-simulator.ts), plus what only tests need —
+ * faults on demand, a hook before each request (change the tenant mid-run, or drop the request
+ * unapplied), one after each write (kill the client at the k-th write: a progress point, never a
+ * moment in time), and direct access to the engine's tenant.
  */
-export class FakeDuo extends DuoSimulator {
+export class FakeDuo extends RecordingSimulator {
   readonly faults: Fault[] = [];
   /** Added to every answer, to stretch a run. */
   latencyMs = 0;

@@ -1,25 +1,24 @@
+import type { EngineState } from '../../src/simulator/engine-state.js';
 import type { FakeDuo } from '../fake-duo/fake-duo.js';
 
-/** The simulator's private indexes, reached only here: a test that forks a tenant needs them all. */
-interface Internals {
-  users: FakeDuo['users'];
-  groups: FakeDuo['groups'];
-  phones: FakeDuo['phones'];
-  names: Map<string, string>;
-  phoneIndex: Map<string, string>;
+/** The tenant's maps and indexes a test that forks a tenant needs, and the id counter. */
+export interface FakeState {
+  users: EngineState['users'];
+  groups: EngineState['groups'];
+  phones: EngineState['phones'];
+  names: EngineState['names'];
+  phoneIndex: EngineState['phoneIndex'];
   nextId: number;
 }
 
-export type FakeState = Omit<Internals, never>;
-
 /** A deep copy of everything the fake holds: two branches of a test can start from one moment. */
 export function saveState(duo: FakeDuo): FakeState {
-  const inner = duo.engine as unknown as Internals;
-  return structuredClone({ users: inner.users, groups: inner.groups, phones: inner.phones, names: inner.names, phoneIndex: inner.phoneIndex, nextId: inner.nextId });
+  const { users, groups, phones, names, phoneIndex, nextId } = duo.engine.state;
+  return structuredClone({ users, groups, phones, names, phoneIndex, nextId });
 }
 
 export function restoreState(duo: FakeDuo, state: FakeState): void {
-  const inner = duo.engine as unknown as Internals;
+  const inner = duo.engine.state;
   const copy = structuredClone(state);
   for (const key of ['users', 'groups', 'phones', 'names', 'phoneIndex'] as const) {
     const map = inner[key] as Map<string, unknown>;

@@ -26,7 +26,7 @@ describe.each([
 ])('kill -9 at any write, then resume ($path)', ({ USERS, maxK, extra }) => {
   it('20 runs killed at the k-th write (applied or not), then one to the end: every user exactly once, with the right aliases; rollback trashes them all', async () => {
     for (const user of [...duo.users.values()]) duo.users.delete(user.user_id);
-    (duo.engine as unknown as { names: Map<string, string> }).names.clear();
+    duo.engine.state.names.clear();
     const input = join(tmpFiles({ 'users.csv': usersCsv(USERS) }), 'users.csv');
     const ours = (): number => [...duo.users.values()].filter((u) => /^u0\d{4}$/.test(u.username)).length;
     // Progress: users created, plus users whose aliases are set (creation is batched, aliases are not).

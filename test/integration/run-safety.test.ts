@@ -110,8 +110,8 @@ describe('the plan shown before an import', () => {
     expect(first.stderr).toMatch(/created 1, exists 0, failed 1/);
     // The admin frees the alias in Duo.
     duo.users.delete(holder.user_id);
-    (duo.engine as any).names.delete('someone');
-    (duo.engine as any).names.delete('u00002@example.com');
+    duo.engine.state.names.delete('someone');
+    duo.engine.state.names.delete('u00002@example.com');
     const second = await cli(['import', csv, '--apply', '--yes']);
     expect(second.stderr).toMatch(/created 2, exists 0, failed 0/);
     expect(duo.byUsername().get('u00002')!.aliases).toEqual({ alias1: 'u00002@example.com' });
