@@ -4,13 +4,11 @@
 // hang (FUZZ_TIMEOUT s), or a peak RSS over 500 MB. Seeded (FUZZ_SEED) and bounded (FUZZ_SECONDS,
 // FUZZ_MAX). Inputs that fail are kept in bench/out/fuzz-failures/ with the command that failed.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import yauzl from 'yauzl';
-import yazl from 'yazl';
+import { readZip, writeZip } from './zip-parts.mjs';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 1);
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 600);
@@ -70,33 +68,6 @@ function mutate(bytes) {
     case 4: return b.subarray(0, at);
     default: b[at] = int(256); return b;
   }
-}
-
-async function readZip(path) {
-  const zip = await new Promise((resolve, reject) => yauzl.open(path, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
-  const parts = [];
-  await new Promise((resolve, reject) => {
-    zip.on('error', reject);
-    zip.on('end', resolve);
-    zip.on('entry', (entry) => zip.openReadStream(entry, async (error, stream) => {
-      if (error) return reject(error);
-      const chunks = [];
-      for await (const chunk of stream) chunks.push(chunk);
-      parts.push([entry.fileName, Buffer.concat(chunks)]);
-      zip.readEntry();
-    }));
-    zip.readEntry();
-  });
-  return parts;
-}
-
-async function writeZip(path, parts) {
-  const zip = new yazl.ZipFile();
-  for (const [name, content] of parts) zip.addBuffer(content, name);
-  zip.end();
-  const file = createWriteStream(path);
-  zip.outputStream.pipe(file);
-  await finished(file);
 }
 
 const xlsxParts = await readZip(seeds.xlsx);

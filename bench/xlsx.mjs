@@ -2,32 +2,77 @@
 // same run on the same data: export (from one LDIF) to .csv and to .xlsx, validate of each, and the
 // findings workbook of a 100,000-row file with 30 % bad rows. Each command runs in its own process
 // (bench/child.mjs) for its time and peak RSS; medians of BENCH_RUNS (default 3), alternating.
+// First, the full sheet of empty rows (issue 27): importing a header and 1,048,575 empty rows, offline
+// and --apply against the simulator, against validating it. BENCH_PARTS=empty (or users) runs one part.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readZip, writeZip } from './zip-parts.mjs';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const PARTS = (process.env.BENCH_PARTS ?? 'empty,users').split(',');
 const child = fileURLToPath(new URL('./child.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'duo-bridge-bench-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n) => n.toLocaleString('en-US');
 
-function measure(args) {
-  const result = spawnSync(process.execPath, [child, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], maxBuffer: 1 << 26 });
+function measure(args, env = process.env) {
+  const result = spawnSync(process.execPath, [child, ...args], { env, stdio: ['ignore', 'inherit', 'inherit', 'pipe'], maxBuffer: 1 << 26 });
   return JSON.parse(result.output[3].toString());
 }
 
-/** Runs each task RUNS times, alternating, and returns the medians. */
-function compare(tasks) {
+/** Runs each task (its arguments, or a function of the run's number giving them) RUNS times, alternating, and returns the medians. */
+function compare(tasks, env) {
   const runs = tasks.map(() => []);
-  for (let i = 0; i < RUNS; i++) tasks.forEach((args, t) => runs[t].push(measure(args)));
+  for (let i = 0; i < RUNS; i++) tasks.forEach((args, t) => runs[t].push(measure(typeof args === 'function' ? args(i) : args, env)));
   return runs.map((list) => ({ seconds: median(list.map((r) => r.seconds)), rss: Math.max(...list.map((r) => r.maxRssMB)), last: list.at(-1) }));
 }
 
+/** A worksheet part: a header (`username`) and `rows` empty rows. */
+function emptySheetXml(rows) {
+  const empty = [];
+  for (let i = 2; i <= rows + 1; i++) empty.push(`<row r="${i}"><c r="A${i}"/></row>`);
+  return Buffer.from('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' +
+    `<row r="1"><c r="A1" t="inlineStr"><is><t>username</t></is></c></row>${empty.join('')}</sheetData></worksheet>`);
+}
+
+/** Validate, import --out-dir and import --apply (against the simulator, in this process) of the full sheet of empty rows. */
+async function emptyRows() {
+  const small = join(work, 'small.xlsx');
+  measure(['export', '--from-ldif', fileURLToPath(new URL('../samples/directory.ldif', import.meta.url)), '--out', small]);
+  const sheet = join(work, 'empty.xlsx');
+  const xml = emptySheetXml(1_048_575);
+  await writeZip(sheet, (await readZip(small)).map(([name, content]) => [name, name === 'xl/worksheets/sheet1.xml' ? xml : content]));
+  const { DuoSimulator } = await import('../dist/index.js');
+  const duo = await new DuoSimulator().start();
+  try {
+    const env = { ...process.env, ...duo.env() };
+    const [validated, offline, applied] = compare([
+      ['validate', sheet, '--format', 'json'],
+      ['import', sheet, '--out-dir', join(work, 'batches')],
+      // A fresh journal each run: a second run on one journal would be a resume, which skips the preview.
+      (i) => ['import', sheet, '--apply', '--yes', '--journal', join(work, `empty-${i}.jsonl`)],
+    ], env);
+    for (const r of [validated, offline, applied]) if (r.last.exitCode !== 0) throw new Error(`${r.last.task} exited ${r.last.exitCode}: ${r.last.stderr ?? ''}`);
+    console.log(`a sheet of 1,048,576 rows (a header, the rest empty): validate ${validated.seconds.toFixed(2)} s (RSS ${validated.rss.toFixed(0)} MB) · ` +
+      `import --out-dir ${offline.seconds.toFixed(2)} s (${(offline.seconds / validated.seconds).toFixed(2)} ×, RSS ${offline.rss.toFixed(0)} MB) · ` +
+      `import --apply ${applied.seconds.toFixed(2)} s (${(applied.seconds / validated.seconds).toFixed(2)} ×, RSS ${applied.rss.toFixed(0)} MB) (goal: import ≤ 3 × validate)`);
+  } finally {
+    await duo.stop();
+  }
+}
+
 try {
+  if (PARTS.includes('empty')) await emptyRows();
+  if (PARTS.includes('users')) await users();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function users() {
   const ldif = join(work, 'directory.ldif');
   const generated = spawnSync(process.execPath, [fileURLToPath(new URL('../test/ad/gen-ldif.mjs', import.meta.url)), String(USERS)], { maxBuffer: 1 << 30 });
   writeFileSync(ldif, generated.stdout);
@@ -50,6 +95,4 @@ try {
   const [plain, workbook] = compare([['validate', bad, '--format', 'json'], ['validate', bad, '--format', 'json', '--report', join(work, 'findings.xlsx')]]);
   console.log(`findings workbook, ${fmt(USERS)} rows, ${fmt(workbook.last.errors)} errors: validate alone ${plain.seconds.toFixed(2)} s · with --report findings.xlsx ` +
     `${workbook.seconds.toFixed(2)} s (goal < 60 s), RSS ${workbook.rss.toFixed(0)} MB`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
 }

@@ -37,7 +37,9 @@ export { resolveDuoConnection } from './duo/api/connection.js';
 export { findUsersByNames, bulkCreateUsers, createUser, modifyUser, listAllUsers, aliasesParam } from './duo/api/users-api.js';
 export type { DuoUser, NewDuoUser } from './duo/api/users-api.js';
 export { writeBatchFiles, batchFileContent } from './duo/workflows/batches.js';
-export { checkImportInput, importFiles, writeRejectedRows } from './duo/workflows/import-gate.js';
+export { CheckedInput } from './input/checked-input.js';
+export type { CheckOptions, RowBatch } from './input/checked-input.js';
+export { importFiles } from './input/run-files.js';
 export { applyImport } from './duo/workflows/importer.js';
 export type { LiveImportOptions, ImportSummary, ImportProgress } from './duo/workflows/importer.js';
 export { planRows, SYNC_DELETED_FLAG } from './duo/plan/decide.js';
@@ -51,7 +53,6 @@ export type { RollbackOptions, RollbackPlan, RollbackPreview, RollbackResult } f
 export { checkRollback } from './duo/workflows/rollback-check.js';
 export type { RollbackCheck } from './duo/workflows/rollback-check.js';
 export type { SkippedUndo } from './duo/workflows/rollback-compare.js';
-export { loadValidRows } from './duo/workflows/valid-rows.js';
 export { runSync } from './duo/sync/run-sync.js';
 export type { SyncRunOptions, SyncRunResult } from './duo/sync/run-sync.js';
 export { planSync } from './duo/sync/sync-plan.js';

@@ -1,6 +1,5 @@
-import { open } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { openInputFile, regularFile } from '../input-file.js';
+import { InputFile } from '../input-file.js';
 import { readCsvRecordBatches, type CsvReadEvent } from './read-records.js';
 import { readXlsxRecordBatches } from './xlsx-records.js';
 
@@ -16,16 +15,38 @@ export function isSpreadsheet(path: string): boolean {
   return /\.xlsx$/i.test(path);
 }
 
-/** The user list as header and record events, from a CSV or an .xlsx workbook alike. */
+/** The user list as header and record events, from a CSV or an .xlsx workbook alike: the file is opened once. */
 export async function openRecordBatches(path: string, options: InputOptions = {}): Promise<AsyncIterable<CsvReadEvent[]>> {
-  if (!isSpreadsheet(path)) {
-    await refuseOtherKinds(path);
-    if (options.sheet !== undefined) throw new UsageError('BAD_OPTION', `--sheet is for .xlsx files; ${path} is read as CSV`);
-    return readCsvRecordBatches(await openInputFile(path), { delimiter: options.delimiter });
+  const file = await openInput(path, options);
+  try {
+    return closing(await recordBatchesOf(file, options), file);
+  } catch (error) {
+    await file.close();
+    throw error;
   }
+}
+
+/** Opens the user list, once: a workbook given a --delimiter is refused before it is looked at. */
+export async function openInput(path: string, options: InputOptions = {}): Promise<InputFile> {
+  if (!isSpreadsheet(path)) return InputFile.open(path);
   if (options.delimiter !== undefined) throw new UsageError('BAD_OPTION', `--delimiter is for CSV files; ${path} is a spreadsheet`);
-  await regularFile(path, 'workbook');
-  return readXlsxRecordBatches(path, { sheet: options.sheet });
+  return InputFile.open(path, 'workbook');
+}
+
+/** The events of a file opened by openInput (its caller closes it): the file's bytes stream through once. */
+export async function recordBatchesOf(file: InputFile, options: InputOptions = {}): Promise<AsyncIterable<CsvReadEvent[]>> {
+  if (isSpreadsheet(file.path)) return readXlsxRecordBatches(file, { sheet: options.sheet });
+  await refuseOtherKinds(file);
+  if (options.sheet !== undefined) throw new UsageError('BAD_OPTION', `--sheet is for .xlsx files; ${file.path} is read as CSV`);
+  return readCsvRecordBatches(file.stream(), { delimiter: options.delimiter });
+}
+
+async function* closing<T>(source: AsyncIterable<T>, file: InputFile): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } finally {
+    await file.close();
+  }
 }
 
 /** The same events one by one. */
@@ -38,17 +59,9 @@ export async function* openRecords(path: string, options: InputOptions = {}): As
  * --from-ldif` reads) or a workbook under another extension. Read as a CSV, either gives pages of
  * nonsense findings; one line saying what it is and which command reads it helps more.
  */
-async function refuseOtherKinds(path: string): Promise<void> {
-  await regularFile(path);
-  const handle = await open(path, 'r');
-  let head: Buffer;
-  try {
-    const buffer = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    head = buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+async function refuseOtherKinds(file: InputFile): Promise<void> {
+  const { path } = file;
+  const head = await file.head(4096);
   if (head.subarray(0, 4).equals(Buffer.from('PK\u0003\u0004', 'latin1'))) {
     throw new UsageError('INPUT_KIND', `${path}: is a workbook (a zip archive, as .xlsx files are), not a CSV: name it ${path.replace(/\.[^./\\]*$/, '')}.xlsx and run the command again`);
   }

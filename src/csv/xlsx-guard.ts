@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type yauzl from 'yauzl';
+import type { InputFile } from '../input-file.js';
 
 /** The most one part of a workbook may inflate to: a 1,000,000-row sheet of users is about 300 MiB. */
 export const MAX_PART_BYTES = 512 * 1024 * 1024;
@@ -21,10 +22,10 @@ const COMPLETE: readonly (readonly [RegExp, string])[] = [
  * size against what it inflates to): every part within its size budget and not a zip bomb, every
  * worksheet and the shared strings complete. exceljs's streaming reader trusts all of this: a
  * 3 MB file of repeated shared strings took 1.4 GB, a sheet cut in half read as a shorter list.
- * Returns what is wrong (naming the part), or null.
+ * Returns what is wrong (naming the part), or null. Read on the workbook's one open, which stays open.
  */
-export async function workbookProblem(path: string): Promise<string | null> {
-  const zip = await openZip(path).catch((error: Error) => error);
+export async function workbookProblem(file: InputFile): Promise<string | null> {
+  const zip = await openZip(file).catch((error: Error) => error);
   if (zip instanceof Error) return `not a zip archive (${zip.message})`;
   try {
     for await (const entry of entries(zip)) {
@@ -51,11 +52,18 @@ function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(0);
 }
 
-async function openZip(path: string): Promise<yauzl.ZipFile> {
+async function openZip(file: InputFile): Promise<yauzl.ZipFile> {
   // Loaded with the first workbook: commands that read none do not carry it.
   const { default: zipReader } = await import('yauzl');
+  // Ranges read on the caller's open of the file: yauzl's own fd reader would close it with the zip.
+  class OpenFileReader extends zipReader.RandomAccessReader {
+    override _readStreamForRange(start: number, end: number): Readable {
+      return file.range(start, end);
+    }
+  }
+  const size = await file.size();
   return new Promise((resolve, reject) => {
-    zipReader.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, zip) => (error ? reject(error) : resolve(zip!)));
+    zipReader.fromRandomAccessReader(new OpenFileReader(), size, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (error, zip) => (error ? reject(error) : resolve(zip!)));
   });
 }
 

@@ -1,6 +1,7 @@
 import type ExcelJS from 'exceljs';
 import { excelModule } from './excel-module.js';
 import { UsageError } from '../errors.js';
+import type { InputFile } from '../input-file.js';
 import type { CellKind, CsvReadEvent } from './read-records.js';
 import { workbookProblem } from './xlsx-guard.js';
 
@@ -14,16 +15,17 @@ export interface XlsxReadOptions {
  * per row read: `line` is the sheet row (header = 1), every value is text as the cell shows it, and
  * each record says which cells were not text cells (formula, number, date), which is where a
  * spreadsheet changes data. Shared strings are cached (the part Excel and LibreOffice store them in
- * is read first); rows are not held.
+ * is read first); rows are not held. The zip is checked, then read, on the one open of the file.
  */
-export async function* readXlsxRecordBatches(path: string, options: XlsxReadOptions = {}): AsyncGenerator<CsvReadEvent[]> {
-  const problem = await workbookProblem(path);
+export async function* readXlsxRecordBatches(file: InputFile, options: XlsxReadOptions = {}): AsyncGenerator<CsvReadEvent[]> {
+  const { path } = file;
+  const problem = await workbookProblem(file);
   if (problem !== null) {
     yield [{ type: 'problem', problem: { code: 'MALFORMED_CSV', line: 1, message: `not a readable .xlsx workbook: ${problem}`, fatal: true } }];
     return;
   }
   const excel = await excelModule();
-  const reader = new excel.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  const reader = new excel.stream.xlsx.WorkbookReader(file.stream(), { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
   const seen: string[] = [];
   let found = false;
   try {

@@ -7,8 +7,8 @@ export interface RunInfo {
   readonly command: string;
   /** The Duo host, when the run read or wrote one. */
   readonly host: string | null;
-  /** Files the run read, by role (e.g. "CSV", "snapshot"): named with their sha256. */
-  readonly inputs: readonly (readonly [label: string, path: string])[];
+  /** Files the run read, by role (e.g. "CSV", "snapshot"): named with their sha256 (taken here unless given). */
+  readonly inputs: readonly (readonly [label: string, path: string, sha256?: string])[];
   readonly at?: Date;
 }
 
@@ -17,7 +17,7 @@ export async function runFacts(run: RunInfo, more: readonly (readonly [string, s
   const facts: [string, string][] = [['command', `duo-bridge ${run.command}`]];
   if (run.host !== null) facts.push(['Duo tenant', run.host]);
   facts.push(...more.map(([label, value]): [string, string] => [label, value]));
-  for (const [label, path] of run.inputs) facts.push([label, `${path} (sha256 ${await fileSha256(path)})`]);
+  for (const [label, path, sha256] of run.inputs) facts.push([label, `${path} (sha256 ${sha256 ?? (await fileSha256(path))})`]);
   facts.push(['made at', (run.at ?? new Date()).toISOString()], ['duo-bridge version', VERSION]);
   return facts;
 }

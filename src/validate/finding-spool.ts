@@ -1,10 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { LineSpool } from '../line-spool.js';
 import type { Finding } from './findings.js';
-
-const FLUSH_CHARS = 1 << 20;
 
 /**
  * A finding as the spool keeps it: its sort key, its `--format json` text (the contract's keys,
@@ -37,65 +32,23 @@ export function entryOrder(a: SpooledFinding, b: SpooledFinding): number {
  * Findings on disk instead of in memory: a file with 30 % bad rows has hundreds of thousands of
  * them. Appended as lines in the order they are found (`line \t columnRank \t codeRank \t json \t
  * fix`: JSON text never holds a raw tab or newline), read back as often as the caller needs. The
- * temp file exists only once a finding arrives, and is removed by dispose().
+ * temp file exists only once a finding arrives, and is gone after dispose() (see LineSpool).
  */
 export class FindingSpool {
-  private dir: string | null = null;
-  private file: FileHandle | null = null;
-  private buffer = '';
-  private writing: Promise<void> = Promise.resolve();
+  private readonly lines = new LineSpool('duo-bridge-findings-');
 
-  /**
-   * Returns a promise only when it hands ~1 MiB to the disk: the caller awaits the write before
-   * that one, so one write is always under way while validation goes on, and at most two are held.
-   */
+  /** Returns a promise only when it writes to the disk: await it before adding more. */
   add(entry: SpooledFinding): Promise<void> | undefined {
-    this.buffer += `${entry.line}\t${entry.columnRank}\t${entry.codeRank}\t${entry.json}\t${entry.fix === null ? '' : JSON.stringify(entry.fix)}\n`;
-    if (this.buffer.length < FLUSH_CHARS) return undefined;
-    const previous = this.writing;
-    this.writing = this.flush(previous);
-    return previous;
+    return this.lines.add(`${entry.line}\t${entry.columnRank}\t${entry.codeRank}\t${entry.json}\t${entry.fix === null ? '' : JSON.stringify(entry.fix)}`);
   }
 
   /** Every entry added, in order. Call after the last add(). */
   async *read(): AsyncGenerator<SpooledFinding> {
-    this.writing = this.flush(this.writing);
-    await this.writing;
-    if (this.dir === null) return;
-    let carry = '';
-    for await (const chunk of createReadStream(this.path(), { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-      const text = carry + (chunk as string);
-      let start = 0;
-      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-        yield parseLine(text, start, end);
-        start = end + 1;
-      }
-      carry = text.slice(start);
-    }
+    for await (const batch of this.lines.batches(parseLine)) yield* batch;
   }
 
-  async dispose(): Promise<void> {
-    await this.writing.catch(() => undefined);
-    await this.file?.close();
-    this.file = null;
-    if (this.dir !== null) await rm(this.dir, { recursive: true, force: true });
-    this.dir = null;
-  }
-
-  private async flush(previous: Promise<void>): Promise<void> {
-    await previous;
-    if (this.buffer === '') return;
-    if (this.file === null) {
-      this.dir = await mkdtemp(join(tmpdir(), 'duo-bridge-findings-'));
-      this.file = await open(this.path(), 'w');
-    }
-    const text = this.buffer;
-    this.buffer = '';
-    await this.file.write(text);
-  }
-
-  private path(): string {
-    return join(this.dir!, 'findings.tsv');
+  dispose(): Promise<void> {
+    return this.lines.dispose();
   }
 }
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DuoClient } from '../../src/duo/api/client.js';
 import { duoBaseUrl } from '../../src/duo/api/duo-host.js';
-import { checkImportInput, importFiles } from '../../src/duo/workflows/import-gate.js';
+import { CheckedInput } from '../../src/input/checked-input.js';
+import { importFiles } from '../../src/input/run-files.js';
 import { applyImport, type ImportSummary } from '../../src/duo/workflows/importer.js';
 import { readRollbackPlan } from '../../src/duo/workflows/rollback.js';
 import { FakeDuo, type FaultKind } from '../fake-duo/fake-duo.js';
@@ -46,9 +47,9 @@ async function importFile(input: string, options: ImportOptions = {}): Promise<R
     timeoutMs: options.timeoutMs ?? 5000,
     ...(options.realSleep ? {} : { sleep: async (ms: number) => void waits.push(ms) }),
   });
-  const gate = await checkImportInput(input, { skipInvalid: false });
+  await using checked = await CheckedInput.check(input, { skipInvalid: false });
   const files = importFiles(input);
-  const summary = (await applyImport({ input, batchSize: 100, files, gate, client, host: new URL(duo.url).host, bulkSize: options.bulkSize ?? 0 }))!;
+  const summary = (await applyImport({ input: checked, batchSize: 100, files, client, host: new URL(duo.url).host, bulkSize: options.bulkSize ?? 0 }))!;
   return { summary, waits: waits.filter((ms) => ms >= 1000), results: parse(readFileSync(files.results), { bom: true, columns: true }) };
 }
 

@@ -251,7 +251,7 @@ describe('11. code and documents agree', () => {
     }
     const missing = await cli(['rollback']);
     expect([missing.exitCode, missing.stderr]).toEqual([2, 'duo-bridge: rollback needs the journal of the run to undo: duo-bridge rollback users.journal.jsonl\n']);
-    const { importFiles } = await import('../../src/duo/workflows/import-gate.js');
+    const { importFiles } = await import('../../src/input/run-files.js');
     expect(importFiles('users.xlsx')).toEqual({ journal: 'users.journal.jsonl', results: 'users.results.csv', rejected: 'users.rejected.csv' });
   });
 });

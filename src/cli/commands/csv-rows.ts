@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
 import type { DuoUserRow } from '../../csv/duo-row.js';
-import { checkImportInput } from '../../duo/workflows/import-gate.js';
-import { loadValidRows } from '../../duo/workflows/valid-rows.js';
+import { CheckedInput } from '../../input/checked-input.js';
 import { parseCountry } from '../../phone.js';
 import { parseDelimiter } from '../options.js';
 import type { CliIo } from '../io.js';
@@ -30,12 +29,12 @@ export function csvRowsOptions(yargs: Argv): Argv {
     .option('sheet', { type: 'string', describe: 'for an .xlsx file: the worksheet to read (default the first)' });
 }
 
-/** Validates the CSV first, as import does, then returns its valid rows, saying how many it left out. */
-export async function readValidRows(args: CsvRowsArgs, io: CliIo): Promise<DuoUserRow[]> {
+/** Validates the file first, as import does, then returns its valid rows (saying how many it left out) and its sha256. */
+export async function readValidRows(args: CsvRowsArgs, io: CliIo): Promise<{ rows: DuoUserRow[]; sha256: string }> {
   const delimiter = parseDelimiter(args.delimiter);
   const defaultCountry = parseCountry(args['default-country']);
-  const gate = await checkImportInput(args.file, { delimiter, sheet: args.sheet, skipInvalid: args['skip-invalid'] ?? false, defaultCountry });
-  const rows = await loadValidRows(args.file, gate);
-  if (gate.invalidRows.size > 0) io.err(`note: ${counted(gate.invalidRows.size, 'invalid row')} of ${args.file} left out (--skip-invalid): "duo-bridge validate ${args.file}" lists why\n`);
-  return rows;
+  await using input = await CheckedInput.check(args.file, { delimiter, sheet: args.sheet, skipInvalid: args['skip-invalid'] ?? false, defaultCountry });
+  const rows = await input.loadValidRows();
+  if (input.invalidRows.size > 0) io.err(`note: ${counted(input.invalidRows.size, 'invalid row')} of ${args.file} left out (--skip-invalid): "duo-bridge validate ${args.file}" lists why\n`);
+  return { rows, sha256: input.sha256 };
 }

@@ -2,7 +2,8 @@ import type { Argv } from 'yargs';
 import { DataError, UsageError } from '../../errors.js';
 import { writeBatchFiles } from '../../duo/workflows/batches.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
-import { checkImportInput, gateRows, importFiles, writeRejectedRows, type ImportGate } from '../../duo/workflows/import-gate.js';
+import { CheckedInput } from '../../input/checked-input.js';
+import { importFiles } from '../../input/run-files.js';
 import { applyImport } from '../../duo/workflows/importer.js';
 import { writeDuoCsv } from '../../duo/workflows/duo-csv.js';
 import { shownActions } from '../render/plan-text.js';
@@ -90,25 +91,24 @@ export const importCommand: CommandModule<ImportArgs> = {
     const progress = new ProgressLine(io);
     const duo = args.apply ? await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`)) : null;
 
-    const gate = await checkImportInput(args.file, { delimiter, sheet: args.sheet, skipInvalid, maxAliases, defaultCountry: parseCountry(args['default-country']) });
-    if (gate.refused) return await refuse(args.file, gate, io);
-    if (gate.invalidRows.size > 0) {
-      await writeRejectedRows(args.file, files.rejected, gate);
-      io.err(`skipping ${count(gate.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
+    await using input = await CheckedInput.check(args.file, { delimiter, sheet: args.sheet, skipInvalid, maxAliases, defaultCountry: parseCountry(args['default-country']) });
+    if (input.refused) return await refuse(args.file, input, io);
+    if (input.invalidRows.size > 0) {
+      await input.writeRejected(files.rejected);
+      io.err(`skipping ${count(input.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
     }
 
     if (args['duo-csv'] !== undefined) {
-      const written = await writeDuoCsv(() => filterRows(args.file, gate), args['duo-csv']);
+      const written = await writeDuoCsv(() => input.validRows(), args['duo-csv']);
       io.err(`wrote ${counted(written.users, 'user')} to ${args['duo-csv']} for Duo's Admin Panel (Users → Import Users), columns ${written.columns.join(', ')}` +
-        `${gate.invalidRows.size > 0 ? ` (${counted(gate.invalidRows.size, 'invalid row')} skipped)` : ''}\n` +
+        `${input.invalidRows.size > 0 ? ` (${counted(input.invalidRows.size, 'invalid row')} skipped)` : ''}\n` +
         'note: Duo\'s import updates a user whose username or alias matches a row, and creates the others: "duo-bridge plan" shows which is which first\n');
-      return gate.invalidRows.size > 0 ? 1 : 0;
+      return input.invalidRows.size > 0 ? 1 : 0;
     }
     if (duo === null) {
-      const valid = filterRows(args.file, gate);
-      const written = await writeBatchFiles(valid, args['out-dir']!, batchSize);
+      const written = await writeBatchFiles(input.validRows(), args['out-dir']!, batchSize);
       io.err(`wrote ${counted(written.users, 'user')} in ${counted(written.files, 'batch file')} to ${args['out-dir']}` +
-        `${gate.invalidRows.size > 0 ? ` (${count(gate.invalidRows.size)} invalid rows skipped)` : ''}\n` +
+        `${input.invalidRows.size > 0 ? ` (${count(input.invalidRows.size)} invalid rows skipped)` : ''}\n` +
         (written.droppedAliases > 0 ? `note: ${count(written.droppedAliases)} aliases equal to their own row's username were left out\n` : '') +
         (written.leftOut.groups + written.leftOut.phones + written.leftOut.tokens > 0
           ? `warning: bulk_create carries users only: ${listed([
@@ -117,13 +117,13 @@ export const importCommand: CommandModule<ImportArgs> = {
             written.leftOut.tokens > 0 ? `${counted(written.leftOut.tokens, 'hardware token')} (${counted(written.leftOut.tokenUsers, 'user')})` : '',
           ].filter(Boolean))} are not in the batch files; "import --apply" adds them, or Duo's Admin Panel import of --duo-csv\n`
           : ''));
-      return gate.invalidRows.size > 0 ? 1 : 0;
+      return input.invalidRows.size > 0 ? 1 : 0;
     }
 
     const syncDeleted = args['assert-sync-deleted'] ?? false;
     let previewed: Record<PlanAction, number> | null = null;
     const summary = await applyImport({
-      input: args.file, batchSize, files, gate, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, restoreTrashed: args['restore-trashed'] ?? false, bulkSize,
+      input, batchSize, files, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, restoreTrashed: args['restore-trashed'] ?? false, bulkSize,
       onNotice: (message) => progress.note(message),
       attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false, enroll: args.enroll ?? false, sendActivation: args['send-activation'] ?? false },
       // The plan first: what this run will do, and a last chance to stop.
@@ -149,7 +149,7 @@ export const importCommand: CommandModule<ImportArgs> = {
     }).finally(() => progress.done());
     if (summary === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
     if (args.report !== undefined) {
-      await saveReport(io, args.report, await importReport({ summary, preview: previewed, results: files.results, journal: files.journal }, runInfo(argv, duo.host, [['CSV', args.file]])));
+      await saveReport(io, args.report, await importReport({ summary, preview: previewed, results: files.results, journal: files.journal }, runInfo(argv, duo.host, [['CSV', args.file, input.sha256]])));
     }
 
     const style = styler(io.errIsTTY);
@@ -175,14 +175,8 @@ function existsInPlanWords(summary: { exists: number; unchanged: number; notUpda
   return `note: the ${counted(summary.exists, 'row')} that exist in Duo are, in plan's words: ${parts.join(', ')}`;
 }
 
-async function* filterRows(file: string, gate: ImportGate) {
-  for await (const row of gateRows(file, gate)) {
-    if (!gate.invalidRows.has(row.row)) yield row;
-  }
-}
-
-async function refuse(file: string, gate: ImportGate, io: CliIo): Promise<never> {
-  await printAll(io, renderFindingsText(file, gate.validation, { maxShown: 20, style: styler(io.outIsTTY) }));
-  const hint = gate.fileErrors.length > 0 ? 'fix the file first' : 'fix them, or import the valid rows with --skip-invalid';
-  throw new DataError('IMPORT_REFUSED', `${file} has ${counted(gate.validation.errors, 'error')}; nothing was imported: ${hint}`);
+async function refuse(file: string, input: CheckedInput, io: CliIo): Promise<never> {
+  await printAll(io, renderFindingsText(file, input.validation, { maxShown: 20, style: styler(io.outIsTTY) }));
+  const hint = input.fileErrors.length > 0 ? 'fix the file first' : 'fix them, or import the valid rows with --skip-invalid';
+  throw new DataError('IMPORT_REFUSED', `${file} has ${counted(input.validation.errors, 'error')}; nothing was imported: ${hint}`);
 }

@@ -37,10 +37,10 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     if (args.report !== undefined) await checkReportPath(args.report);
     bulkSizeOf(args);
     const { client, host } = await connectToDuo(args, io);
-    const rows = await readValidRows(args, io);
+    const { rows, sha256 } = await readValidRows(args, io);
     const progress = new ProgressLine(io);
     const result = await migrateUsers({
-      input: args.file, rows, client, host, ...(args.journal === undefined ? {} : { journalPath: args.journal }), syncDeleted: args['assert-sync-deleted'] ?? false,
+      input: args.file, sha256, rows, client, host, ...(args.journal === undefined ? {} : { journalPath: args.journal }), syncDeleted: args['assert-sync-deleted'] ?? false,
       bulkSize: bulkSizeOf(args), onNotice: (message) => progress.note(message),
       attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false },
       confirm: async (plan) => {
@@ -52,7 +52,7 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
       onStep: (done, total) => progress.update(() => `renaming: ${count(done)}/${count(total)}`),
     }).finally(() => progress.done());
     const json = migrateJson(result);
-    if (args.report !== undefined) await saveReport(io, args.report, await migrateReport(json, runInfo(argv, host, [['CSV', args.file]])));
+    if (args.report !== undefined) await saveReport(io, args.report, await migrateReport(json, runInfo(argv, host, [['CSV', args.file, sha256]])));
     if (args.format === 'json') io.out(JSON.stringify(json, null, 2) + '\n');
     if (!result.confirmed) {
       io.err('nothing was changed: add --apply to perform the migrate rows\n');

@@ -37,7 +37,7 @@ export const planCommand: CommandModule<PlanArgs> = {
     if (args.out !== undefined) await checkOutputPath(args.out, '--out');
     if (args.report !== undefined) await checkReportPath(args.report);
     const duo = args.tenant === undefined ? await connectToDuo(args, io) : null;
-    const rows = await readValidRows(args, io);
+    const { rows, sha256 } = await readValidRows(args, io);
     const snapshot = duo === null ? await loadTenantSnapshot(args.tenant!) : null;
     const { plan, users, notes } = await planImport(rows, duo === null ? { snapshot: snapshot!, path: args.tenant! } : { client: duo.client }, {
       syncDeleted: args['assert-sync-deleted'], createGroups: args['create-groups'], sharePhones: args['share-phones'], restoreTrashed: args['restore-trashed'],
@@ -47,7 +47,7 @@ export const planCommand: CommandModule<PlanArgs> = {
     const source = duo === null ? `snapshot ${args.tenant}` : `live tenant ${duo.host}`;
     const json = planJson(plan);
     if (args.report !== undefined) {
-      const inputs: [string, string][] = [['CSV', args.file], ...(args.tenant === undefined ? [] : [['snapshot', args.tenant] as [string, string]])];
+      const inputs: [string, string, string?][] = [['CSV', args.file, sha256], ...(args.tenant === undefined ? [] : [['snapshot', args.tenant] as [string, string]])];
       await saveReport(io, args.report, await planReport(json, runInfo(argv, duo?.host ?? snapshot?.host ?? null, inputs), `${source} (${count(users)} Duo users)`));
     }
     if (args.format === 'json') io.out(JSON.stringify(json, null, 2) + '\n');

@@ -3,32 +3,7 @@ import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { findUsersByNames } from '../api/users-api.js';
 import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
-import { gateRows, type ImportGate } from './import-gate.js';
 import { allNames, namesOf } from '../tenant/duo-names.js';
-
-export interface RowBatch {
-  /** Up to batchSize valid rows, in file order. */
-  readonly rows: readonly DuoUserRow[];
-  /** The invalid rows (skipped with --skip-invalid) met since the previous batch, with why. */
-  readonly skipped: readonly (readonly [DuoUserRow, string])[];
-}
-
-/** The checked CSV as batches of valid rows: memory holds one batch, whatever the file's size. */
-export async function* validRowBatches(input: string, gate: ImportGate, batchSize: number): AsyncGenerator<RowBatch> {
-  let rows: DuoUserRow[] = [];
-  let skipped: (readonly [DuoUserRow, string])[] = [];
-  for await (const row of gateRows(input, gate)) {
-    const invalid = gate.invalidRows.get(row.row);
-    if (invalid !== undefined) skipped.push([row, invalid]);
-    else rows.push(row);
-    if (rows.length === batchSize) {
-      yield { rows, skipped };
-      rows = [];
-      skipped = [];
-    }
-  }
-  if (rows.length > 0 || skipped.length > 0) yield { rows, skipped };
-}
 
 /**
  * The Duo users holding any name of the rows (username, aliases, and the email, which is the

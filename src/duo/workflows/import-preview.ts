@@ -1,12 +1,10 @@
 import type { DuoUserRow } from '../../csv/duo-row.js';
 import { PLAN_ACTIONS, type Plan, type PlanAction } from '../plan/decide.js';
-import type { ImportGate } from './import-gate.js';
-import { validRowBatches } from './import-batches.js';
+import type { CheckedInput } from '../../input/checked-input.js';
 
 export interface PreviewInput {
-  readonly input: string;
+  readonly input: CheckedInput;
   readonly batchSize: number;
-  readonly gate: ImportGate;
 }
 
 /**
@@ -16,7 +14,7 @@ export interface PreviewInput {
  */
 export async function previewImport(options: PreviewInput, planBatch: (rows: readonly DuoUserRow[]) => Promise<Plan>): Promise<Record<PlanAction, number>> {
   const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
-  for await (const { rows } of validRowBatches(options.input, options.gate, options.batchSize)) {
+  for await (const { rows } of options.input.batches(options.batchSize)) {
     if (rows.length === 0) continue;
     const plan = await planBatch(rows);
     for (const action of PLAN_ACTIONS) summary[action] += plan.summary[action];

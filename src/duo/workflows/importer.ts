@@ -16,18 +16,19 @@ import { RunSession } from '../writes/run-session.js';
 import { assertions, hasAdditions, planRows, rowAliases, userChanges, type Plan, type PlanAction, type PlannedRow } from '../plan/decide.js';
 import { previewImport } from './import-preview.js';
 import { newDuoUser } from './batches.js';
-import { carriedColumns, type ImportFiles, type ImportGate } from './import-gate.js';
+import type { CheckedInput } from '../../input/checked-input.js';
+import type { ImportFiles } from '../../input/run-files.js';
 import { Attacher, type AttachItem, type AttachOptions } from '../writes/attach.js';
-import { candidateNames, lookupBatch, usersOf, validRowBatches } from './import-batches.js';
+import { candidateNames, lookupBatch, usersOf } from './import-batches.js';
 import { TenantNames } from './tenant-names.js';
 import { applyRenames } from '../writes/renames.js';
 import { DecisionContext } from './decision-context.js';
 
 export interface LiveImportOptions {
-  readonly input: string;
+  /** The checked file: its rows are sent as they were checked, its sha256 binds the journal. */
+  readonly input: CheckedInput;
   readonly batchSize: number;
   readonly files: ImportFiles;
-  readonly gate: ImportGate;
   readonly client: DuoClient;
   /** The tenant, recorded in the journal so a resume cannot go to another one. */
   readonly host: string;
@@ -113,7 +114,7 @@ export async function applyImport(options: LiveImportOptions): Promise<ImportSum
     // The preview and the run each look the rows' names up: listing the tenant once may cost less.
     await run.readTenantNames(options.confirm !== undefined && !resuming ? 2 : 1);
     if (options.confirm && !(await options.confirm(resuming, () => previewImport(options, (rows) => run.planBatch(rows))))) return null;
-    const resumed = await session.bind({ kind: 'import', input: options.input, assertions: assertions(options) });
+    const resumed = await session.bind({ kind: 'import', input: options.input.path, sha256: options.input.sha256, assertions: assertions(options) });
     // An earlier run's results must not outlive a run that stops half-way, looking current: the journal holds the truth.
     await rm(options.files.results, { force: true });
     await writeFileAtomically(options.files.results, (out) => run.execute(out));
@@ -146,7 +147,7 @@ class ImportRun {
     private readonly bulk: BulkMode,
   ) {
     this.history = session.history;
-    this.total = options.gate.validation.rows - options.gate.invalidRows.size;
+    this.total = options.input.validCount;
     const { createGroups = false, sharePhones = false, enroll = false, sendActivation = false } = options.attach ?? {};
     this.attachOptions = { createGroups, sharePhones, enroll, sendActivation };
     this.context = new DecisionContext({ client: options.client }, { syncDeleted: options.syncDeleted, createGroups, sharePhones, restoreTrashed: options.restoreTrashed }, true);
@@ -169,11 +170,11 @@ class ImportRun {
   }
 
   async execute(out: NodeJS.WritableStream): Promise<void> {
-    const { input, gate, batchSize } = this.options;
-    const columns = await carriedColumns(input, gate, ['line', ...RESULT_COLUMNS]);
+    const { input, batchSize } = this.options;
+    const columns = input.carriedColumns(['line', ...RESULT_COLUMNS]);
     const results = createCsvWriter(['line', ...columns.header, ...RESULT_COLUMNS], { crlf: true });
     results.pipe(out, { end: false });
-    for await (const { rows, skipped } of validRowBatches(input, gate, batchSize)) {
+    for await (const { rows, skipped } of input.batches(batchSize)) {
       const outcomes = await this.processBatch(rows);
       // Rows in file order: the skipped rows of this stretch of the file, then the batch.
       const skippedOutcomes = skipped.map(([row, reason]) => [row, { result: 'skipped', userId: null, error: reason, final: true } as Outcome] as const);

@@ -9,7 +9,7 @@ import { BulkMode } from '../writes/bulk-mode.js';
 import { applyRenames, type Rename, type RenameResult } from '../writes/renames.js';
 import { RunSession } from '../writes/run-session.js';
 import { planJson, type PlanJson } from '../plan/plan-json.js';
-import { runFileBase } from './import-gate.js';
+import { runFileBase } from '../../input/run-files.js';
 import { DecisionContext } from './decision-context.js';
 
 /** Row username → user_id of every user an earlier, interrupted migrate was renaming, from its journal. */
@@ -32,6 +32,8 @@ export function migrationsOf(plan: Plan): Rename[] {
 
 export interface MigrateRun {
   readonly input: string;
+  /** The input's sha256, as its check took it (else the file is hashed when the journal is bound). */
+  readonly sha256?: string;
   readonly rows: readonly DuoUserRow[];
   readonly client: DuoClient;
   readonly host: string;
@@ -82,7 +84,7 @@ export async function migrateUsers(run: MigrateRun): Promise<MigrateResult> {
     const migrating = plan.rows.filter((p) => p.action === 'migrate' ||
       (p.action === 'update' && renamedEarlier.has(p.user!.user_id) && userChanges(p.row, p.user!) === null && hasAdditions(p.adds)));
     if (!(await run.confirm(plan))) return { journal, plan, results: [], confirmed: false, attachFailures: [] };
-    if (migrating.length > 0) await session.bind({ kind: 'migrate', input: run.input, assertions: assertions(run) });
+    if (migrating.length > 0) await session.bind({ kind: 'migrate', input: run.input, ...(run.sha256 === undefined ? {} : { sha256: run.sha256 }), assertions: assertions(run) });
     await groups?.settle(session);
     await phones?.settle(session);
     const bulk = new BulkMode(run.bulkSize ?? MAX_BULK_OPERATIONS, session.history.bulkRefused, run.onNotice);
