@@ -1,11 +1,9 @@
 import type { Argv } from 'yargs';
 import { DataError, UsageError } from '../../errors.js';
-import { writeBatchFiles } from '../../duo/workflows/batches.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { CheckedInput } from '../../input/checked-input.js';
 import { importFiles } from '../../input/run-files.js';
-import { applyImport } from '../../duo/workflows/importer.js';
-import { writeDuoCsv } from '../../duo/workflows/duo-csv.js';
+import { runImport } from '../../duo/workflows/run-import.js';
 import { shownActions } from '../render/plan-text.js';
 import { MAX_BATCH } from '../../duo/api/users-api.js';
 import { checkOutputPath } from '../../atomic-file.js';
@@ -93,20 +91,21 @@ export const importCommand: CommandModule<ImportArgs> = {
 
     await using input = await CheckedInput.check(args.file, { delimiter, sheet: args.sheet, skipInvalid, maxAliases, defaultCountry: parseCountry(args['default-country']) });
     if (input.refused) return await refuse(args.file, input, io);
-    if (input.invalidRows.size > 0) {
-      await input.writeRejected(files.rejected);
-      io.err(`skipping ${count(input.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
-    }
+    const skipped = (): void => {
+      if (input.invalidRows.size > 0) io.err(`skipping ${count(input.invalidRows.size)} invalid rows; they are in ${files.rejected} with the reasons\n`);
+    };
 
     if (args['duo-csv'] !== undefined) {
-      const written = await writeDuoCsv(() => input.validRows(), args['duo-csv']);
+      const { written } = await runImport(input, { kind: 'duo-csv', out: args['duo-csv'] }, files.rejected);
+      skipped();
       io.err(`wrote ${counted(written.users, 'user')} to ${args['duo-csv']} for Duo's Admin Panel (Users → Import Users), columns ${written.columns.join(', ')}` +
         `${input.invalidRows.size > 0 ? ` (${counted(input.invalidRows.size, 'invalid row')} skipped)` : ''}\n` +
         'note: Duo\'s import updates a user whose username or alias matches a row, and creates the others: "duo-bridge plan" shows which is which first\n');
       return input.invalidRows.size > 0 ? 1 : 0;
     }
     if (duo === null) {
-      const written = await writeBatchFiles(input.validRows(), args['out-dir']!, batchSize);
+      const { written } = await runImport(input, { kind: 'batch-files', outDir: args['out-dir']!, batchSize }, files.rejected);
+      skipped();
       io.err(`wrote ${counted(written.users, 'user')} in ${counted(written.files, 'batch file')} to ${args['out-dir']}` +
         `${input.invalidRows.size > 0 ? ` (${count(input.invalidRows.size)} invalid rows skipped)` : ''}\n` +
         (written.droppedAliases > 0 ? `note: ${count(written.droppedAliases)} aliases equal to their own row's username were left out\n` : '') +
@@ -122,8 +121,9 @@ export const importCommand: CommandModule<ImportArgs> = {
 
     const syncDeleted = args['assert-sync-deleted'] ?? false;
     let previewed: Record<PlanAction, number> | null = null;
-    const summary = await applyImport({
-      input, batchSize, files, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, restoreTrashed: args['restore-trashed'] ?? false, bulkSize,
+    skipped();
+    const { summary } = await runImport(input, {
+      kind: 'apply', batchSize, files, client: duo.client, host: duo.host, update: args.update ?? false, syncDeleted, restoreTrashed: args['restore-trashed'] ?? false, bulkSize,
       onNotice: (message) => progress.note(message),
       attach: { createGroups: args['create-groups'] ?? false, sharePhones: args['share-phones'] ?? false, enroll: args.enroll ?? false, sendActivation: args['send-activation'] ?? false },
       // The plan first: what this run will do, and a last chance to stop.
@@ -146,7 +146,7 @@ export const importCommand: CommandModule<ImportArgs> = {
         return `${io.errIsTTY ? `${bar(share)} ` : 'importing: '}${count(p.done)}/${count(p.total)} rows (${Math.floor(100 * share)}%), ` +
           `${rate(p.done, s)}, ETA ${Math.ceil(left)} s · created ${count(p.created)}, exists ${count(p.exists)}, failed ${count(p.failed)}`;
       }),
-    }).finally(() => progress.done());
+    }, files.rejected).finally(() => progress.done());
     if (summary === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
     if (args.report !== undefined) {
       await saveReport(io, args.report, await importReport({ summary, preview: previewed, results: files.results, journal: files.journal }, runInfo(argv, duo.host, [['CSV', args.file, input.sha256]])));
