@@ -25,8 +25,9 @@ import type { DuoNames } from '../tenant/duo-names.js';
  * | trash      | reading the user: "pending deletion" or gone               | —                                      | restoring it (sync); rollback's own step otherwise |
  * | restore    | reading the user                                           | announced and not refused              | back to the Trash                 |
  *
- * `WRITE_KINDS` maps every journaled intent to its effects: a new kind of write is one entry there
- * plus its endpoint.
+ * `WRITE_KINDS` maps every journaled intent to its effects. A new kind of write is one entry there,
+ * its Intent (journal.ts) and its endpoint (api/); only a new kind of *effect* also needs its replay
+ * (run-history.ts: announce, answer, withdraw) and its undo (workflows/rollback.ts).
  */
 export type Effect =
   | { readonly kind: 'user'; readonly username: string; readonly user_id?: string }
