@@ -204,7 +204,7 @@ export function rollbackComparesBeforeWrite(w: World, journal: string, changes: 
   for (const x of changes) {
     if (x.field === 'created' || x.field === 'vanished' || x.field === 'groups') continue;
     if (w.createdBy.get(x.user_id) === journal) continue;
-    const by = w.writer.get(`${x.user_id} ${x.field}`);
+    const by = w.valueOwner.get(`${x.user_id} ${x.field}`) ?? w.writer.get(`${x.user_id} ${x.field}`);
     if (by !== `sync:${journal}`) {
       found.push(`rolling back ${journal.split('/').pop()} set ${x.field} of ${w.describeUser(x.user_id, before.get(x.user_id))} from ${JSON.stringify(x.from)} to ${JSON.stringify(x.to)}, ` +
         `but that value was last written by ${by === undefined ? 'nobody since the start' : by.startsWith('sync:') ? `a later sync run (${by.split('/').pop()})` : by.startsWith('rollback:') ? 'another rollback' : 'an admin in Duo'}, not by that run`);

@@ -27,6 +27,13 @@ export class World {
   readonly recreatedFrom = new Map<string, string>();
   /** Last writer of each user's value ("user_id field" → "sync:JOURNAL", "rollback:JOURNAL", "admin"). */
   readonly writer = new Map<string, string>();
+  /**
+   * Whose value each user's value is, as a rollback can know it: the last writer, except that an
+   * admin who sets a value back to what a run wrote (disabled, then enabled again) leaves it that
+   * run's — rollback compares values (contract §6), and no value tells the two apart. Drift is
+   * judged by `writer`: the admin did act.
+   */
+  readonly valueOwner = new Map<string, string>();
   /** The value a run (sync or rollback) last wrote to each user's value, and which run. */
   private readonly runWrote = new Map<string, { tag: string; value: string }>();
   /** The status sync and Duo last agreed on (sync wrote it, or Duo showed what AD wanted after a run). */
@@ -90,13 +97,12 @@ export class World {
       if (c.field === 'vanished') continue;
       // Sync putting back an admin's disable (after taking the user out of the Trash) leaves it the admin's.
       const putBack = c.field === 'status' && c.to === 'disabled' && tag.startsWith('sync:') && this.adminDisabled.has(c.user_id);
-      // An admin who sets a value back to what a run wrote (disabled, then enabled again) leaves it that
-      // run's: rollback compares values (contract §6), and no value tells the two apart.
       const key = `${c.user_id} ${c.field}`;
       const value = JSON.stringify(c.to);
       const run = this.runWrote.get(key);
       const restored = tag === 'admin' && run !== undefined && run.value === value;
-      this.writer.set(key, putBack ? 'admin' : restored ? run.tag : tag);
+      this.writer.set(key, putBack ? 'admin' : tag);
+      this.valueOwner.set(key, restored ? run.tag : tag);
       if (tag !== 'admin') this.runWrote.set(key, { tag, value });
       if (c.field === 'status') {
         if (tag.startsWith('sync:')) this.agreed.set(c.user_id, c.to);
