@@ -14,6 +14,15 @@ export function wholeNumber(name: string, value: number | string, min: number, m
   return number;
 }
 
+const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A DURATION option (the contract's: a whole number with m, h or d, as 30m, 24h, 7d) in milliseconds. */
+export function duration(name: string, value: string | number): number {
+  const match = /^\s*(\d{1,6})\s*([mhd])\s*$/.exec(String(value));
+  if (match === null) throw new UsageError('BAD_OPTION', `--${name} is a number with m, h or d (30m, 24h, 7d), got ${JSON.stringify(String(value))}`);
+  return Number(match[1]) * UNIT_MS[match[2]!]!;
+}
+
 /** Reads a file an option names (a CA, a password file, a config); a failure names the option. */
 export async function readOptionFile(path: string, option: string): Promise<string> {
   try {

@@ -5,7 +5,7 @@ import { searchLdap, type LdapSearchProgress } from './ldap-source.js';
 import { readLdifEntries, type LdifStats } from './ldif-reader.js';
 import { classifyLdifEntry, NOT_A_USER, type NotAUser } from './ldif-entry-kind.js';
 import { attributesToRead, mapUser, type ExportedUser } from './map-user.js';
-import { buildUserFilter } from './user-filter.js';
+import { anyOfFilter, buildUserFilter } from './user-filter.js';
 import { resolveGroupMembership } from './duo-groups.js';
 
 /** One selected user of the directory, mapped to Duo's fields, with the Duo groups its AD groups give it. */
@@ -47,9 +47,9 @@ export function userReferralsOf(stats: DirectoryReadStats): number {
  * The selected users of a directory (LDAP, paged, or an LDIF dump), streamed: one LDAP page in
  * memory at a time. The one reading that `export` writes to a CSV and `sync` compares with Duo.
  */
-export async function* readDirectoryUsers(options: DirectoryOptions, stats: DirectoryReadStats = newReadStats()): AsyncGenerator<DirectoryUser> {
-  const membership = await resolveGroupMembership(options.source, options.duoGroups, stats.ldap);
-  for await (const entry of await openSource(options, stats)) {
+export async function* readDirectoryUsers(options: DirectoryOptions, stats: DirectoryReadStats = newReadStats(), narrow?: string): AsyncGenerator<DirectoryUser> {
+  const membership = await resolveGroupMembership(options.source, options.duoGroups, stats.ldap, narrow);
+  for await (const entry of await openSource(options, stats, narrow)) {
     if (options.source.kind === 'ldif') {
       stats.entries++;
       const kind = classifyLdifEntry(entry, options.selection.includeDisabled);
@@ -64,8 +64,18 @@ export async function* readDirectoryUsers(options: DirectoryOptions, stats: Dire
   stats.emptyGroups = membership.empty;
 }
 
-async function openSource(options: DirectoryOptions, stats: DirectoryReadStats): Promise<AsyncIterable<DirectoryEntry>> {
+/** `narrow` (LDAP only): an LDAP filter ANDed with the selection, to read only some users (the changed ones). */
+async function openSource(options: DirectoryOptions, stats: DirectoryReadStats, narrow: string | undefined): Promise<AsyncIterable<DirectoryEntry>> {
   const { source } = options;
   if (source.kind === 'ldif') return readLdifEntries(await openInputFile(source.file), source.file, stats.ldif);
-  return searchLdap({ ...source, filter: buildUserFilter(options.selection), attributes: attributesToRead(options.mapping) }, stats.ldap);
+  const filter = buildUserFilter(options.selection);
+  return searchLdap({ ...source, filter: narrow === undefined ? filter : `(&${filter}${narrow})`, attributes: attributesToRead(options.mapping) }, stats.ldap);
+}
+
+/** How many of these DNs are groups (LDAP only): a nested group's change reaches users no entry names. */
+export async function countGroups(options: DirectoryOptions, dns: readonly string[]): Promise<number> {
+  if (options.source.kind !== 'ldap' || dns.length === 0) return 0;
+  let groups = 0;
+  for await (const _ of searchLdap({ ...options.source, filter: `(&(objectClass=group)${anyOfFilter(dns)})`, attributes: ['objectGUID'] }, newReadStats().ldap)) groups++;
+  return groups;
 }

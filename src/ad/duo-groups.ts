@@ -17,7 +17,8 @@ export interface GroupMembership {
   readonly empty: readonly string[];
 }
 
-export async function resolveGroupMembership(source: ExportSource, groups: readonly DuoGroupMapping[], progress: LdapSearchProgress): Promise<GroupMembership> {
+/** `narrow`: an LDAP filter ANDed with each group's member search (only the changed users' memberships are needed). */
+export async function resolveGroupMembership(source: ExportSource, groups: readonly DuoGroupMapping[], progress: LdapSearchProgress, narrow?: string): Promise<GroupMembership> {
   if (groups.length === 0) return { groupsOf: () => [], empty: [] };
   if (source.kind === 'ldif') {
     const byDn = new Map(groups.map((g) => [normalDn(g.dn), g.name]));
@@ -36,7 +37,7 @@ export async function resolveGroupMembership(source: ExportSource, groups: reado
   const members: Set<string>[] = [];
   for (const group of groups) {
     const dns = new Set<string>();
-    for await (const entry of searchLdap({ ...source, filter: membersFilter(group.dn), attributes: ['objectGUID'] }, progress)) dns.add(normalDn(entry.dn));
+    for await (const entry of searchLdap({ ...source, filter: narrow === undefined ? membersFilter(group.dn) : `(&${membersFilter(group.dn)}${narrow})`, attributes: ['objectGUID'] }, progress)) dns.add(normalDn(entry.dn));
     members.push(dns);
   }
   return {
@@ -44,7 +45,8 @@ export async function resolveGroupMembership(source: ExportSource, groups: reado
       const dn = normalDn(entry.dn);
       return [...new Set(groups.filter((_, i) => members[i]!.has(dn)).map((g) => g.name))];
     },
-    empty: groups.filter((_, i) => members[i]!.size === 0).map((g) => g.dn),
+    // Narrowed to a few users, an empty result says nothing of the group.
+    empty: narrow === undefined ? groups.filter((_, i) => members[i]!.size === 0).map((g) => g.dn) : [],
   };
 }
 

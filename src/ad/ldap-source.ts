@@ -40,23 +40,10 @@ const NON_USER_PARTITIONS = /\/(?:DC=(?:Domain|Forest)DnsZones|CN=Configuration|
  * whatever the directory's size. Paging is not optional: AD stops an unpaged search at 1,000 entries.
  */
 export async function* searchLdap(options: LdapSourceOptions, progress: LdapSearchProgress): AsyncGenerator<DirectoryEntry> {
-  // A fresh object per use: ldapts writes into the options it is given (it adds the socket).
-  const tlsOptions = (): { ca?: string[] } => (options.ca === undefined ? {} : { ca: [options.ca] });
-  const client = new Client({
-    url: options.url,
-    connectTimeout: options.connectTimeoutMs,
-    timeout: options.operationTimeoutMs,
-    // Only for ldaps://: ldapts opens TLS whenever tlsOptions are given, so on ldap:// (port 389) they
-    // would start a TLS handshake the DC never expects; with StartTLS they go to startTLS() instead.
-    ...(/^ldaps:/i.test(options.url) ? { tlsOptions: tlsOptions() } : {}),
-    strictDN: false,
-  });
-  let stage: LdapStage = 'connect';
+  const client = newLdapClient(options);
+  const at: { stage: LdapStage } = { stage: 'connect' };
   try {
-    if (options.startTls) await client.startTLS(tlsOptions());
-    stage = 'bind';
-    await client.bind(options.bindDn, options.password);
-    stage = 'search';
+    await bindLdap(client, options, at);
     const pages = client.searchPaginated(options.base, {
       scope: 'sub',
       filter: options.filter,
@@ -84,14 +71,42 @@ export async function* searchLdap(options: LdapSourceOptions, progress: LdapSear
       }
     }
   } catch (error) {
-    debug('ldap %s failed: %o', stage, error);
-    throw translateLdapError(error, { url: options.url, stage, bindDn: options.bindDn, base: options.base, entries: progress.entries });
+    debug('ldap %s failed: %o', at.stage, error);
+    throw translateLdapError(error, { url: options.url, stage: at.stage, bindDn: options.bindDn, base: options.base, entries: progress.entries });
   } finally {
     await client.unbind().catch(() => undefined);
   }
 }
 
-function toDirectoryEntry(entry: Entry): DirectoryEntry {
+/** The connection's settings: TLS is verified always, against `ca` when given. */
+export type LdapConnection = Pick<LdapSourceOptions, 'url' | 'bindDn' | 'password' | 'startTls' | 'ca' | 'connectTimeoutMs' | 'operationTimeoutMs'>;
+
+export function newLdapClient(options: LdapConnection): Client {
+  return new Client({
+    url: options.url,
+    connectTimeout: options.connectTimeoutMs,
+    timeout: options.operationTimeoutMs,
+    // Only for ldaps://: ldapts opens TLS whenever tlsOptions are given, so on ldap:// (port 389) they
+    // would start a TLS handshake the DC never expects; with StartTLS they go to startTLS() instead.
+    ...(/^ldaps:/i.test(options.url) ? { tlsOptions: tlsOptions(options) } : {}),
+    strictDN: false,
+  });
+}
+
+/** StartTLS when asked, then the simple bind; `at` follows the stage reached, for the error message. */
+export async function bindLdap(client: Client, options: LdapConnection, at: { stage: LdapStage }): Promise<void> {
+  if (options.startTls) await client.startTLS(tlsOptions(options));
+  at.stage = 'bind';
+  await client.bind(options.bindDn, options.password);
+  at.stage = 'search';
+}
+
+// A fresh object per use: ldapts writes into the options it is given (it adds the socket).
+function tlsOptions(options: LdapConnection): { ca?: string[] } {
+  return options.ca === undefined ? {} : { ca: [options.ca] };
+}
+
+export function toDirectoryEntry(entry: Entry): DirectoryEntry {
   const attributes = new Map<string, (string | Buffer)[]>();
   for (const [name, value] of Object.entries(entry)) {
     if (name === 'dn') continue;

@@ -30,6 +30,15 @@ export function membersFilter(groupDn: string): string {
   return `(&${USERS}${memberOf(groupDn)})`;
 }
 
+/**
+ * The objects with one of these DNs: what a read of only the changed users ANDs with the selection.
+ * (Not their objectGUIDs: ldapts turns a filter string's \\xx escapes into characters, not bytes.)
+ */
+export function anyOfFilter(dns: readonly string[]): string {
+  const terms = dns.map((dn) => `(distinguishedName=${escapeFilter`${dn}`})`);
+  return terms.length === 1 ? terms[0]! : `(|${terms.join('')})`;
+}
+
 function memberOf(groupDn: string): string {
   return `(memberOf:${IN_CHAIN}:=${escapeFilter`${groupDn}`})`;
 }

@@ -11,6 +11,8 @@ import { syncReport } from '../../report/sync-report.js';
 import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import { UsageError } from '../../errors.js';
+import { wholeNumber } from '../../option-values.js';
+import { watchSync } from '../../duo/sync/watch-sync.js';
 import { styler, type CliIo } from '../io.js';
 import { count, ProgressLine } from '../progress.js';
 import type { CommandModule } from './command.js';
@@ -32,6 +34,8 @@ type SyncCliArgs = SyncArgs & DuoArgs & BulkArgs & ReportArgs & {
   'max-renames'?: number | string;
   'accept-source-change'?: boolean;
   'ldap-timeout'?: number | string;
+  watch?: boolean;
+  interval?: number | string;
 };
 
 const LISTED = 20;
@@ -51,6 +55,11 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       .option('adopt', { type: 'boolean', describe: 'take over Duo users that match an AD user by username or alias (listed in the plan)' })
       .option('approve', { type: 'string', describe: 'with --apply: release the destructive actions the safeguards held in plan PLAN_ID (once)' })
       .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })
+      .group(['changes-only', 'full-read-every', 'watch', 'interval'], 'The fast lane:')
+      .option('changes-only', { type: 'boolean', describe: 'read only what changed in AD since the last run (DirSync, no replication right needed) and Duo only for those users; a quiet run calls Duo not at all' })
+      .option('full-read-every', { type: 'string', requiresArg: true, describe: 'with --changes-only: read both sides in full at least this often (30m, 24h, 7d; default 24h): deletions and changes made in Duo are found there' })
+      .option('watch', { type: 'boolean', describe: 'with --apply --yes: run again and again, --interval seconds apart, until SIGTERM (a service instead of a timer)' })
+      .option('interval', { type: 'number', requiresArg: true, describe: 'with --watch: seconds between the end of a run and the start of the next (default 60)' })
       .group(['trash-after-days', 'threshold-count', 'threshold-percent', 'max-shrink-percent', 'accept-source-change', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'protect-user', 'protect-group', 'assert-sync-deleted'], 'Safeguards:')
       .option('trash-after-days', { type: 'number', requiresArg: true, describe: 'days a user stays disabled after leaving AD before it goes to the Trash (default 30)' })
       .option('threshold-count', { type: 'number', requiresArg: true, describe: 'a destructive kind (disable, trash, removal, rename) is held when more than this many… (default 10)' })
@@ -74,11 +83,18 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       .example('$0 sync --config sync.json --apply --plan plan.json --yes', 'apply exactly the reviewed plan')
       .example('$0 sync --config sync.json --apply --yes --summary-json last-run.json', 'the scheduled run')
       .example('$0 sync --config sync.json --apply --approve 3f2a9c1b7d4e --yes', 'release what a safeguard held')
-      .example('$0 sync --config sync.json --report sync.html', 'the plan as a page for the approver'),
+      .example('$0 sync --config sync.json --report sync.html', 'the plan as a page for the approver')
+      .example('$0 sync --config sync.json --apply --yes --changes-only --watch --interval 60', 'the fast lane as a service: a leaver disabled in AD loses Duo within a minute'),
   run: async (args, io: CliIo, argv) => {
-    for (const flag of ['plan', 'approve', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'accept-source-change', 'yes'] as const) {
+    for (const flag of ['plan', 'approve', 'max-disables', 'max-trashes', 'max-removals', 'max-renames', 'accept-source-change', 'yes', 'watch'] as const) {
       if (args[flag] !== undefined && !args.apply) throw new UsageError('BAD_OPTION', `--${flag} goes with --apply`);
     }
+    if (args.interval !== undefined && !args.watch) throw new UsageError('BAD_OPTION', '--interval goes with --watch');
+    if (args.watch && !args.yes) throw new UsageError('BAD_OPTION', '--watch runs unattended: add --yes');
+    if (args.watch && (args.plan !== undefined || args.approve !== undefined || args.out !== undefined || Object.keys(overridesOf(args)).length > 0)) {
+      throw new UsageError('BAD_OPTION', '--watch repeats the scheduled run: --plan, --approve, --out and --max-* are for one run (run them once, without --watch)');
+    }
+    const intervalMs = wholeNumber('interval', args.interval ?? 60, 1, 86_400) * 1000;
     if (args.plan !== undefined && args.adopt) throw new UsageError('BAD_OPTION', '--adopt makes a new plan; a saved plan already says whom it adopts');
     if (args.plan !== undefined && (args.approve !== undefined || Object.keys(overridesOf(args)).length > 0)) {
       throw new UsageError('BAD_OPTION', 'a saved plan is applied as it was made, holds included: --approve and --max-* go with a new plan (drop --plan)');
@@ -89,8 +105,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     const cli = { ...args, timeout: args['ldap-timeout'] } as SyncArgs;
     const settings = await resolveSyncSettings(cli, io.env, config);
     const overrides = overridesOf(args);
-    const progress = new ProgressLine(io);
-    const duo = await connectToDuo(args, io, (ms) => progress.note(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s`));
+    const duo = await connectToDuo(args, io, (ms) => io.err(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s\n`));
     const source = settings.directory.source;
     const statePath = settings.statePath ?? defaultStatePath(io.env, duo.host, {
       base: source.kind === 'ldap' ? source.base : '', filter: settings.directory.selection.filter ?? '', usernameAttribute: settings.directory.mapping.usernameAttribute, ldif: source.kind === 'ldif',
@@ -98,37 +113,52 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     const clock = rehearsalClock(io.env.DUO_BRIDGE_SYNC_NOW, duo.host);
     const style = styler(io.outIsTTY);
 
-    const result = await runSync({
-      directory: settings.directory, policy: { ...settings.policy, adopt: args.adopt ?? false }, client: duo.client, host: duo.host, statePath,
-      mode: args.apply ? 'apply' : 'plan', savedPlan: args.plan, approve: args.approve, overrides, bulkSize: bulkSizeOf(args),
-      ...(clock === undefined ? {} : { now: clock }),
-      onNotice: (message) => progress.note(message),
-      onStage: (stage) => progress.update(() => `sync: ${stage}`),
-      confirm: async (plan) => {
-        progress.done();
-        if (args.format !== 'json') printPlan(io, plan, style);
-        await confirmWrites(io, args.yes, `Apply ${count(plan.actions.length)} actions to ${duo.host}?`);
-        return true;
-      },
-    }).finally(() => progress.done());
-    if (result === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
+    const once = async (): Promise<number> => {
+      const progress = new ProgressLine(io);
+      const calls = { ...duo.client.stats };
+      const result = await runSync({
+        directory: settings.directory, policy: { ...settings.policy, adopt: args.adopt ?? false }, client: duo.client, host: duo.host, statePath,
+        mode: args.apply ? 'apply' : 'plan', savedPlan: args.plan, approve: args.approve, overrides, bulkSize: bulkSizeOf(args), changesOnly: settings.changesOnly,
+        ...(clock === undefined ? {} : { now: clock }),
+        onNotice: (message) => progress.note(message),
+        onStage: (stage) => progress.update(() => `sync: ${stage}`),
+        confirm: async (plan) => {
+          progress.done();
+          if (args.format !== 'json') printPlan(io, plan, style);
+          await confirmWrites(io, args.yes, `Apply ${count(plan.actions.length)} actions to ${duo.host}?`);
+          return true;
+        },
+      }).finally(() => progress.done());
+      if (result === null) throw new UsageError('NOT_CONFIRMED', 'nothing was changed');
 
-    if (args.out !== undefined) await writeJsonAtomically(args.out, sealPlan(result.plan));
-    const summary = syncSummary(result, { host: duo.host, statePath, calls: duo.client.stats.calls, writes: duo.client.stats.writes, seconds: Number(progress.elapsedSeconds().toFixed(1)) });
-    if (args['summary-json'] !== undefined) await writeJsonAtomically(args['summary-json'], summary);
-    const json = syncRunJson(summary, result);
-    if (args.report !== undefined) {
-      await saveReport(io, args.report, await syncReport(json, runInfo(argv, duo.host, source.kind === 'ldif' ? [['LDIF dump', source.file]] : [])));
+      if (args.out !== undefined) await writeJsonAtomically(args.out, sealPlan(result.plan));
+      const summary = syncSummary(result, { host: duo.host, statePath, calls: duo.client.stats.calls - calls.calls, writes: duo.client.stats.writes - calls.writes, seconds: Number(progress.elapsedSeconds().toFixed(1)) });
+      if (args['summary-json'] !== undefined) await writeJsonAtomically(args['summary-json'], summary);
+      const json = syncRunJson(summary, result);
+      if (args.report !== undefined) {
+        await saveReport(io, args.report, await syncReport(json, runInfo(argv, duo.host, source.kind === 'ldif' ? [['LDIF dump', source.file]] : [])));
+      }
+      if (args.format === 'json') io.out(JSON.stringify(json, null, 1) + '\n');
+      else {
+        if (result.applied === null) printPlan(io, result.plan, style);
+        printOutcome(io, result, style);
+      }
+      if (result.stateProblem !== null) io.err(`warning: the sync state was unreadable: ${result.stateProblem}\n`);
+      if (result.recovered !== null) io.err(`note: the run recorded in ${result.recovered} had stopped part-way; what it did is now in the state\n`);
+      io.err(`${oneLine(result, duo.host)}\n`);
+      return result.exitCode;
+    };
+    if (!args.watch) return once();
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    try {
+      return await watchSync(once, { intervalMs, signal: stop.signal, onRemoteError: (error) => io.err(`error: ${error.message} (exit ${error.exitCode}); the next run tries again\n`) });
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     }
-    if (args.format === 'json') io.out(JSON.stringify(json, null, 1) + '\n');
-    else {
-      if (result.applied === null) printPlan(io, result.plan, style);
-      printOutcome(io, result, style);
-    }
-    if (result.stateProblem !== null) io.err(`warning: the sync state was unreadable: ${result.stateProblem}\n`);
-    if (result.recovered !== null) io.err(`note: the run recorded in ${result.recovered} had stopped part-way; what it did is now in the state\n`);
-    io.err(`${oneLine(result, duo.host)}\n`);
-    return result.exitCode;
   },
 };
 
@@ -138,7 +168,8 @@ function oneLine(result: SyncRunResult, host: string): string {
   const verb = result.mode === 'plan' ? 'planned' : plan.held.length > 0 ? 'applied with a hold:' : 'applied';
   const what = inSync ? 'in sync' : plan.actions.length === 0 && plan.held.length === 0 ? `nothing to change${plan.read_complete ? '' : ' in what an incomplete read showed'}` : `${verb} ${plan.actions.length} actions` +
     `${result.failed > 0 ? `, ${result.failed} failed` : ''}${plan.held.length > 0 ? `, ${plan.held.length} held by a safeguard` : ''}`;
-  return `sync ${plan.plan_id} ${host}: ${what} · AD ${count(plan.ad_users)} users, ${count(plan.managed)} managed` +
+  const read = result.read.kind === 'changes' ? ` · read AD's changes (${count(result.read.changed ?? 0)} objects)` : result.read.why === null ? '' : ` · read in full: ${result.read.why}`;
+  return `sync ${plan.plan_id} ${host}: ${what}${read} · AD ${count(plan.ad_users)} users, ${count(plan.managed)} managed` +
     `${plan.conflicts.length > 0 ? ` · ${count(plan.conflicts.length)} conflicts` : ''}${plan.drift.length > 0 ? ` · ${count(plan.drift.length)} drift` : ''} (exit ${result.exitCode})`;
 }
 

@@ -17,14 +17,9 @@ import { TRASHED } from '../api/users-api.js';
  * says), and a user it trashed carries the sync's marks (so AD can bring it back).
  */
 export async function markRolledBack(state: SyncState, statePath: string, runs: string, listed: ReadonlyMap<string, TenantUser>, now: Date): Promise<SyncState> {
-  const saved = await stat(statePath).then((s) => s.mtimeMs, () => 0);
   const history = new RunHistory();
   let read = 0;
-  for (const name of (await readdir(runs).catch(() => [] as string[])).sort()) {
-    if (!name.endsWith('.rollback.jsonl')) continue;
-    const journal = join(runs, name);
-    if ((await stat(journal).then((s) => s.mtimeMs, () => 0)) < saved) continue;
-    if ((await readJournalStart(journal))?.host !== state.host) continue;
+  for (const journal of await rollbacksSince(statePath, runs, state.host)) {
     await readJournalRecords(journal, history.replay);
     read++;
   }
@@ -59,4 +54,18 @@ export async function markRolledBack(state: SyncState, statePath: string, runs: 
     users[guid] = next;
   }
   return { ...state, users };
+}
+
+/** The rollback journals of this host written since the state was last saved (oldest first). */
+export async function rollbacksSince(statePath: string, runs: string, host: string): Promise<string[]> {
+  const saved = await stat(statePath).then((s) => s.mtimeMs, () => 0);
+  const found: string[] = [];
+  for (const name of (await readdir(runs).catch(() => [] as string[])).sort()) {
+    if (!name.endsWith('.rollback.jsonl')) continue;
+    const journal = join(runs, name);
+    if ((await stat(journal).then((s) => s.mtimeMs, () => 0)) < saved) continue;
+    if ((await readJournalStart(journal))?.host !== host) continue;
+    found.push(journal);
+  }
+  return found;
 }

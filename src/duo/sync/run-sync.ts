@@ -16,7 +16,10 @@ import { markRolledBack } from './rolled-back.js';
 import { readSavedPlan, restrictToSaved, sealPlan } from './saved-plan.js';
 import { confirmMissing, readAdUsers, readDuoUsers } from './read-sides.js';
 import { adoptedValues, namesFor } from './ad-values.js';
-import { heldActionOf, planSync, type AdUser, type RunOverrides, type SyncPlan, type SyncPolicy } from './sync-plan.js';
+import { heldActionOf, planSync, type AdRead, type AdUser, type DuoRead, type RunOverrides, type SyncPlan, type SyncPolicy } from './sync-plan.js';
+import { changesMarkPath, dropChangesMark, sourceKey, writeChangesMark } from './changes-mark.js';
+import { quietPlan, startLane, type ReadKind } from './fast-lane.js';
+import { readChangedUsers } from './read-changes.js';
 import { checkRunsFolder, loadSyncState, runsFolderOf, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
 import type { TenantUser } from '../tenant/tenant.js';
 import { TRASHED, readUsersById } from '../api/users-api.js';
@@ -44,6 +47,12 @@ export interface SyncRunOptions {
   readonly onStage?: (stage: string) => void;
   /** Shown the plan before the first write; false stops there. */
   readonly confirm?: (plan: SyncPlan) => Promise<boolean>;
+  /**
+   * `--changes-only`: read only what changed in AD since the last run (DirSync), and Duo only for
+   * those users; a full read when the mark beside the state can't vouch for that, and at least every
+   * `fullReadEveryMs`.
+   */
+  readonly changesOnly?: { readonly fullReadEveryMs: number } | undefined;
 }
 
 export interface SyncRunResult {
@@ -61,6 +70,7 @@ export interface SyncRunResult {
   readonly mode: 'plan' | 'apply';
   /** 0 in sync or applied · 1 some actions failed, AD users conflict with Duo's, or a read was incomplete · 4 a safeguard held actions. */
   readonly exitCode: 0 | 1 | 4;
+  readonly read: ReadKind;
 }
 
 /**
@@ -74,6 +84,15 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
   await mkdir(dirname(statePath), { recursive: true }).catch(() => undefined);
   const lock = await lockFile(statePath, 'sync state');
   try {
+    const lane = options.changesOnly === undefined ? null : await startLane({
+      directory: options.directory, statePath, host, now: now(), fullReadEveryMs: options.changesOnly.fullReadEveryMs,
+      approving: options.approve !== undefined ? '--approve' : options.savedPlan !== undefined ? '--plan' : null,
+    });
+    // A quiet minute: nothing changed in AD and nothing to retry. No state loaded, no Duo call.
+    if (lane?.kind === 'changes' && lane.changed.length === 0 && lane.mark.retry.length === 0) {
+      if (options.mode === 'apply') await writeChangesMark(changesMarkPath(statePath), { ...lane.mark, cookie: lane.cookie }, statePath);
+      return quietResult(quietPlan(host, options.directory, lane.mark, now()), options.mode);
+    }
     const loaded = await loadSyncState(statePath, host, { setAside: options.mode === 'apply' });
     let state = loaded.state;
     // A lost or unreadable state: ownership rebuilt from the run journals beside it, so leavers who
@@ -88,10 +107,26 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       await saveSyncState(statePath, state);
     }
 
-    options.onStage?.('reading AD');
-    const { users: ad, read: adRead } = await readAdUsers(options.directory);
-    options.onStage?.('reading Duo');
-    const duo = await confirmMissing(client, await readDuoUsers(client), Object.values(state.users).map((m) => m.user_id));
+    let read: ReadKind = { kind: 'full', why: lane?.kind === 'full' ? lane.why : null };
+    let sides: Sides | null = null;
+    if (lane?.kind === 'changes') {
+      options.onStage?.(`reading the ${lane.changed.length} objects AD changed`);
+      const why = recovered !== null ? 'the last run stopped part-way: its work is finished on a full read'
+        : rebuilt !== null ? 'the state was rebuilt from the run journals'
+          : state.blocked !== null ? `a hold (${state.blocked.plan_id}) waits for approval` : null;
+      const changed = why === null ? await readChangedUsers(client, options.directory, state, lane.changed, lane.mark.retry) : { kind: 'full' as const, why };
+      if (changed.kind === 'changes') {
+        sides = changed;
+        read = { kind: 'changes', why: null, changed: lane.changed.length };
+      } else read = { kind: 'full', why: changed.why };
+    }
+    if (sides === null) {
+      options.onStage?.('reading AD');
+      const { users, read: adRead } = await readAdUsers(options.directory);
+      options.onStage?.('reading Duo');
+      sides = { ad: users, adRead, duo: await confirmMissing(client, await readDuoUsers(client), Object.values(state.users).map((m) => m.user_id)) };
+    }
+    const { ad, adRead, duo, only } = sides;
     state = await markRolledBack(state, statePath, runsFolderOf(statePath), duo.users, now());
     const groups = await GroupDirectory.load(client);
     const syncedGroups = new Set(options.policy.mappedGroups.map(nameKey).filter((g) => groups.get(g)?.synced === true));
@@ -102,7 +137,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       // Nobody managed yet (a first run), or a state rebuilt from journals: only adoptions and creates go without approval.
       ad, adRead, duo: { ...duo, syncedGroups }, state, firstRun: Object.keys(state.users).length === 0 || rebuilt !== null,
       policy: adopts ? { ...options.policy, adopt: true } : options.policy, now: now(),
-      approve: options.approve, ...(options.overrides ? { overrides: options.overrides } : {}),
+      approve: options.approve, ...(options.overrides ? { overrides: options.overrides } : {}), ...(only === undefined ? {} : { only }),
       clockProblems: clockProblems(state, now(), options.now === undefined ? client.duoNow() : null),
       ...(rebuilt === null ? {} : { rebuilt: true, notes: [`the state was ${loaded.status === 'new' ? 'missing' : 'unreadable'}: rebuilt from ${rebuilt.runs} runs' plans and journals` +
         `${rebuilt.damaged > 0 ? ` (${rebuilt.damaged} damaged files skipped)` : ''}; nothing is taken away until approved`] }),
@@ -118,8 +153,24 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       const failed = applied?.results.filter((r) => !r.ok).length ?? 0;
       return {
         plan, applied, state: loaded.status, stateProblem: loaded.status === 'unreadable' ? `${loaded.problem} (set aside as ${loaded.setAside})` : null, recovered,
-        ...files, failed, mode: options.mode, exitCode: plan.held.length > 0 ? 4 : failed > 0 || plan.conflicts.length > 0 || !plan.read_complete ? 1 : 0,
+        ...files, failed, mode: options.mode, exitCode: plan.held.length > 0 ? 4 : failed > 0 || plan.conflicts.length > 0 || !plan.read_complete ? 1 : 0, read,
       };
+    };
+    // Where the next --changes-only run resumes: this run's cookie once it is settled, the users it failed to write.
+    const markLane = async (saved: SyncState, applied: ApplyOutcome | null): Promise<void> => {
+      if (lane === null) return;
+      const path = changesMarkPath(statePath);
+      const incremental = only !== undefined && lane.kind === 'changes';
+      const cookie = lane.kind === 'changes' && incremental && !plan.read_complete ? lane.mark.cookie : lane.cookie;
+      if (cookie === null || lane.dc === null || (!incremental && !plan.read_complete)) return dropChangesMark(path);
+      const failed = new Set((applied?.results ?? []).filter((r) => !r.ok && saved.users[r.action.guid] !== undefined).flatMap((r) => ad.get(r.action.guid)?.dn ?? []));
+      if (incremental && !plan.read_complete) for (const g of lane.mark.retry) failed.add(g);
+      await writeChangesMark(path, {
+        version: 1, host, source_key: sourceKey(options.directory), dc: lane.dc.host, invocation_id: lane.dc.invocationId, cookie,
+        full_read_at: incremental ? lane.mark.full_read_at : now().toISOString(),
+        full_next: saved.blocked === null ? null : `a hold (${saved.blocked.plan_id}) waits for approval: runs read in full until it is approved`,
+        retry: [...failed], ad_users: saved.ad_users ?? 0, managed: Object.keys(saved.users).length,
+      }, statePath);
     };
     // Plain sync only plans: Duo and the state stay as they are (an interrupted run's facts aside).
     if (options.mode === 'plan') return result(null, { journal: null, planFile: null, heldFile: null });
@@ -134,7 +185,9 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
 
     if (plan.actions.length === 0) {
       const out = result(null, { journal: null, planFile: null, heldFile });
-      await saveSyncState(statePath, withRun(recordOutcome(state, plan, ad, duo.users, null, now(), mappedGroupIds(duo.users.values(), options.policy), adRead.unnamed), plan, 'apply', out.exitCode, now()));
+      const next = withRun(recordOutcome(state, plan, ad, duo.users, null, now(), mappedGroupIds(duo.users.values(), options.policy), adRead.unnamed, only), plan, 'apply', out.exitCode, now());
+      await saveSyncState(statePath, next);
+      await markLane(next, null);
       return out;
     }
     if (options.confirm && !(await options.confirm(plan))) return null;
@@ -153,9 +206,11 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       await session.finish(now());
       return outcome;
     });
-    const recorded = recordOutcome(state, plan, ad, duo.users, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) }, adRead.unnamed);
+    const recorded = recordOutcome(state, plan, ad, duo.users, applied, now(), { ...mappedGroupIds(duo.users.values(), options.policy), ...mappedGroupIds(applied.after.values(), options.policy) }, adRead.unnamed, only);
     const out = result(applied, { journal: journalPath, planFile, heldFile });
-    await saveSyncState(statePath, withRun({ ...recorded, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now()));
+    const next = withRun({ ...recorded, last_journal: { path: journalPath, plan: planFile, finished: true } }, plan, 'apply', out.exitCode, now());
+    await saveSyncState(statePath, next);
+    await markLane(next, applied);
     return out;
   } finally {
     await lock.release();
@@ -221,6 +276,8 @@ function recordOutcome(
   groups: Record<string, string>,
   /** AD users read but not usable (no username, a value validate refuses): in AD, so never missing. */
   present: ReadonlySet<string> = new Set(),
+  /** An incremental read's users: no other managed user was read, and none changes. */
+  only?: ReadonlySet<string>,
 ): SyncState {
   const at = now.toISOString();
   const users: Record<string, ManagedUser> = { ...state.users };
@@ -235,6 +292,7 @@ function recordOutcome(
     }
   }
   for (const [guid, m] of Object.entries(users)) {
+    if (only !== undefined && !only.has(guid)) continue;
     const done = results.get(guid);
     const adUser = ad.get(guid);
     let next: ManagedUser = m;
@@ -271,6 +329,21 @@ function recordOutcome(
     source: plan.baseline || (state.source === null && plan.ad_users > 0) ? plan.source : state.source,
     ad_users: plan.baseline ? plan.ad_users : state.ad_users,
     blocked,
+  };
+}
+
+/** Both sides as this run read them: in full, or (`only`) the users AD changed. */
+interface Sides {
+  readonly ad: ReadonlyMap<string, AdUser>;
+  readonly adRead: AdRead;
+  readonly duo: DuoRead;
+  readonly only?: ReadonlySet<string>;
+}
+
+function quietResult(plan: SyncPlan, mode: 'plan' | 'apply'): SyncRunResult {
+  return {
+    plan, applied: null, state: 'ok', stateProblem: null, recovered: null, journal: null, planFile: null, heldFile: null, failed: 0, mode, exitCode: 0,
+    read: { kind: 'changes', why: null, changed: 0 },
   };
 }
 

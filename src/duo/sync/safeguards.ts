@@ -45,7 +45,9 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
 
   const fixed: string[] = [];
   const shrinkPercent = overrides.shrinkPercent ?? policy.maxShrinkPercent;
-  if (state.ad_users !== null && state.ad_users > 0 && ad.size < state.ad_users * (1 - shrinkPercent / 100)) {
+  // An incremental read is not the directory's size: nobody leaves the selection in one (that makes it a full read).
+  const partial = context.only !== undefined;
+  if (!partial && state.ad_users !== null && state.ad_users > 0 && ad.size < state.ad_users * (1 - shrinkPercent / 100)) {
     fixed.push(`AD returned ${ad.size} users, ${Math.round(100 - (100 * ad.size) / state.ad_users)}% fewer than the last complete read's ${state.ad_users} ` +
       `(max-shrink-percent ${shrinkPercent}; if this is expected, run once with --max-shrink-percent N)`);
   }
@@ -55,12 +57,12 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
   const approvable: string[] = [...adRead.doubts];
   // A rebuilt state's marks come from journals, which don't see a status changed by hand since.
   const enables = context.rebuilt ? actions.filter((a) => a.kind === 'enable') : [];
-  if (ad.size === 0) approvable.push('AD returned no users');
+  if (ad.size === 0 && !partial) approvable.push('AD returned no users');
   if (context.firstRun) approvable.push('no sync state yet (a first run, or the state was lost): nothing is taken away until approved');
 
   const readComplete = readProblems.length === 0;
   // An empty read is never a baseline: it would make the real directory look like a new source.
-  const baseline = readComplete && fixed.length === 0 && ad.size > 0;
+  const baseline = readComplete && fixed.length === 0 && ad.size > 0 && !partial;
 
   const destructive = actions.filter((a) => thresholdKindOf(a) !== null);
   const ownership = actions.filter(isOwnershipAction);

@@ -100,6 +100,13 @@ export interface PlanContext {
   readonly rebuilt?: boolean;
   /** What the run knows about its own inputs that the admin must read (a state rebuilt from journals). */
   readonly notes?: readonly string[];
+  /**
+   * An incremental read (`sync --changes-only`): the managed users (objectGUIDs) whose AD entry
+   * changed, the only ones read on either side. The plan is limited to them; no other managed user
+   * is missing, forgotten or counted as a shrink, and no newcomer is decided (a read that met one
+   * became a full read).
+   */
+  readonly only?: ReadonlySet<string>;
 }
 
 export interface UserFields {

@@ -3,7 +3,7 @@ import { lazyValidator } from '../../lazy-validator.js';
 import { directoryLists, exportConfigProperties, listOf, readConfigFile, resolveDirectoryOptions, type DirectoryOptions, type ExportArgs } from '../../ad/export-options.js';
 import { UsageError } from '../../errors.js';
 import { nameKey } from '../../names.js';
-import { wholeNumber } from '../../option-values.js';
+import { duration, wholeNumber } from '../../option-values.js';
 import { isLoopback } from '../api/duo-host.js';
 import { THRESHOLD_KINDS, type DriftKind, type DriftPolicy, type RunOverrides, type SyncPolicy, type ThresholdKind } from './sync-model.js';
 
@@ -23,6 +23,8 @@ export interface SyncArgs extends ExportArgs {
   readonly 'drift-names'?: string | undefined;
   readonly 'drift-groups'?: string | undefined;
   readonly 'assert-sync-deleted'?: boolean | undefined;
+  readonly 'changes-only'?: boolean | undefined;
+  readonly 'full-read-every'?: string | undefined;
 }
 
 export interface SyncSettings {
@@ -30,6 +32,8 @@ export interface SyncSettings {
   readonly policy: Omit<SyncPolicy, 'adopt'>;
   /** --state, else the default under the user's state directory (chosen once the Duo host is known). */
   readonly statePath: string | undefined;
+  /** --changes-only: the fast lane, with a full read at least this often. */
+  readonly changesOnly: { readonly fullReadEveryMs: number } | undefined;
 }
 
 export const DEFAULT_THRESHOLD = { count: 10, percent: 5 } as const;
@@ -58,9 +62,13 @@ export async function resolveSyncSettings(cli: SyncArgs, env: NodeJS.ProcessEnv,
     if (value !== 'ad-wins' && value !== 'report') throw usage(`--drift-${kind} is ad-wins or report, got ${JSON.stringify(value)}`);
     return [kind, value];
   })) as SyncPolicy['drift'];
+  const every = pick('full-read-every');
+  if (every !== undefined && !pick('changes-only')) throw usage('--full-read-every goes with --changes-only (a plain sync always reads in full)');
+  if (pick('changes-only') && directory.source.kind !== 'ldap') throw usage('--changes-only reads AD\'s changes through DirSync: it needs an LDAP source (--url), not an LDIF dump');
   return {
     directory,
     statePath: pick('state'),
+    changesOnly: pick('changes-only') ? { fullReadEveryMs: duration('full-read-every', every ?? '24h') } : undefined,
     policy: {
       trashAfterDays: wholeNumber('trash-after-days', pick('trash-after-days') ?? 30, 0, 3650),
       maxShrinkPercent: wholeNumber('max-shrink-percent', pick('max-shrink-percent') ?? 20, 0, 100),
@@ -130,6 +138,8 @@ const validateConfig = lazyValidator(() => new Ajv({ allErrors: true, strict: tr
     'drift-names': drift,
     'drift-groups': drift,
     'assert-sync-deleted': { type: 'boolean' },
+    'changes-only': { type: 'boolean' },
+    'full-read-every': { type: 'string', pattern: '^\\s*\\d{1,6}\\s*[mhd]\\s*$' },
   },
   patternProperties: { '^//': {} },
   additionalProperties: false,

@@ -20,7 +20,7 @@ export { FLAG } from './safeguards.js';
  * second account.
  */
 export function planSync(context: PlanContext): SyncPlan {
-  const { ad, adRead, duo, state, now } = context;
+  const { ad, adRead, duo, state, now, only } = context;
   const scope = planScope(context);
   const { actions, conflicts } = scope.out;
 
@@ -28,21 +28,24 @@ export function planSync(context: PlanContext): SyncPlan {
   for (const r of adRead.rejected ?? []) conflicts.push({ guid: r.guid, username: r.username, reason: `AD holds a value Duo must not get: ${r.reason}` });
 
   // AD users nobody manages yet, decided first: a re-anchored Duo user is reconciled as its new AD self.
-  const newcomers = decideNewcomers(scope);
+  // An incremental read has none (it saw only part of the tenant: a newcomer made it a full read).
+  const newcomers = only === undefined ? decideNewcomers(scope) : new Map();
   const reanchored = new Set([...newcomers.values()].flatMap((n) => (n.kind === 'reanchor' ? [n.from] : [])));
 
   // Managed users: reconciled, or deprovisioned when AD no longer has them.
   for (const [guid, m] of Object.entries(state.users)) {
-    if (reanchored.has(guid)) continue;
+    if (reanchored.has(guid) || (only !== undefined && !only.has(guid))) continue;
     const user = duo.users.get(m.user_id);
     if (user !== undefined) manage(scope, guid, user, m);
-    // Forgetting an owned user is destructive: only a complete read of both sides may.
-    else if (scope.readComplete) scope.out.gone.push({ guid, user_id: m.user_id, username: m.applied.username });
-    else scope.out.untouched.push({ guid, username: m.applied.username, reason: 'not in an incomplete read: kept as managed' });
+    // Forgetting an owned user is destructive: only a complete read of both sides may (never an incremental one).
+    else if (scope.readComplete && only === undefined) scope.out.gone.push({ guid, user_id: m.user_id, username: m.applied.username });
+    else scope.out.untouched.push({ guid, username: m.applied.username, reason: only === undefined ? 'not in an incomplete read: kept as managed' : 'not found by its user_id: kept as managed; the next full read decides' });
   }
   placeNewcomers(scope, newcomers);
 
-  const holds = decideHolds(context, actions, scope.managed);
+  // Thresholds count against every managed user, whatever part of them this run read.
+  const managed = only === undefined ? scope.managed : Object.keys(state.users).length;
+  const holds = decideHolds(context, actions, managed);
   const heldSet = new Set(holds.held);
   const toApply = releaseNames(actions.filter((a) => !heldSet.has(a)), scope.index, conflicts);
   const basis: Record<string, string> = {};
@@ -55,10 +58,11 @@ export function planSync(context: PlanContext): SyncPlan {
     made_at: madeAt,
     host: state.host,
     source: adRead.identity,
-    ad_users: ad.size,
+    // An incremental read saw only the changed users: the sizes are the last full read's.
+    ad_users: only === undefined ? ad.size : state.ad_users ?? ad.size,
     ad_unusable: adRead.unusable,
     duo_users: duo.users.size,
-    managed: scope.managed,
+    managed,
     actions: toApply,
     held: holds.held,
     hold_reasons: holds.reasons,

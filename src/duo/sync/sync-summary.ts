@@ -28,6 +28,9 @@ export interface SyncSummary {
   readonly journal: string | null;
   readonly plan_file: string | null;
   readonly held_file: string | null;
+  /** How AD was read: in full, or only its changes (`--changes-only`); and why a `--changes-only` run read in full. */
+  readonly read: 'full' | 'changes';
+  readonly read_why: string | null;
   readonly duo_calls: number;
   readonly duo_writes: number;
   readonly seconds: number;
@@ -47,6 +50,7 @@ export function syncSummary(result: SyncRunResult, run: { host: string; statePat
     ad_users: result.plan.ad_users, duo_users: result.plan.duo_users, managed: result.plan.managed, counts,
     failed: result.failed, held: result.plan.held.length, hold_reasons: result.plan.hold_reasons, conflicts: result.plan.conflicts.length, drift: result.plan.drift.length,
     state: run.statePath, journal: result.journal, plan_file: result.planFile, held_file: result.heldFile,
+    read: result.read.kind, read_why: result.read.why,
     duo_calls: run.calls, duo_writes: run.writes, seconds: run.seconds,
   };
 }

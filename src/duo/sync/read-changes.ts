@@ -1,0 +1,80 @@
+import type { ChangedObject } from '../../ad/dirsync.js';
+import { countGroups } from '../../ad/directory-users.js';
+import type { DirectoryOptions } from '../../ad/export-options.js';
+import { anyOfFilter } from '../../ad/user-filter.js';
+import { nameKey } from '../../names.js';
+import type { DuoClient } from '../api/client.js';
+import { findUsersByEmail, findUsersByIds, findUsersByNames, getUserOrNull } from '../api/users-api.js';
+import { allNames, namesOf, sameNames } from '../tenant/duo-names.js';
+import { toTenantUser, type TenantUser } from '../tenant/tenant.js';
+import { namesFor } from './ad-values.js';
+import { readAdUsers } from './read-sides.js';
+import type { AdRead, AdUser, DuoRead } from './sync-model.js';
+import type { SyncState } from './sync-state.js';
+
+/** More changed objects (or users to read again) than this, and a full read is the cheaper one. */
+export const CHANGES_LIMIT = 1000;
+
+export type ChangedUsers =
+  /** The changed users are all managed ones still selected: both sides read for them alone. */
+  | { readonly kind: 'changes'; readonly ad: Map<string, AdUser>; readonly adRead: AdRead; readonly duo: DuoRead; readonly only: ReadonlySet<string> }
+  /** What only a full read decides: a newcomer (matched against the whole tenant), a user leaving the selection, a nested group. */
+  | { readonly kind: 'full'; readonly why: string };
+
+/**
+ * Reads again, in full, the users DirSync named (changed entries, members a group gained or lost,
+ * and the users the last run failed to write, `retry`: their DNs), with the selection's own filter and base: then
+ * Duo's users for them, by user_id, and the Duo users holding the names and emails AD now gives
+ * them (what a rename or an email change must not take from someone else).
+ */
+export async function readChangedUsers(client: DuoClient, directory: DirectoryOptions, state: SyncState, changed: readonly ChangedObject[], retry: readonly string[]): Promise<ChangedUsers> {
+  if (state.source === null) return { kind: 'full', why: 'no complete read has set the source yet' };
+  const guids = new Set(changed.map((c) => c.guid));
+  // Users are read again by DN (DirSync gives the current one); found, they are told apart by objectGUID.
+  const dns = [...new Map([...changed.flatMap((c) => [c.dn, ...c.members]), ...retry].map((dn) => [normalDn(dn), dn])).values()];
+  if (dns.length > CHANGES_LIMIT) return { kind: 'full', why: `${dns.length} changed users and members is more than ${CHANGES_LIMIT}: a full read is cheaper` };
+
+  const { users: ad, read } = await readAdUsers(directory, anyOfFilter(dns));
+  const present = new Set([...ad.keys(), ...(read.unnamed ?? []), ...(read.rejected ?? []).map((r) => r.guid)]);
+  const joiner = [...present].find((g) => state.users[g] === undefined);
+  if (joiner !== undefined) {
+    const name = ad.get(joiner)?.username ?? joiner;
+    return { kind: 'full', why: `AD user ${name} is new to the sync (a joiner, or one to match with Duo's users): matched against the whole tenant` };
+  }
+  const leaver = [...guids].find((g) => state.users[g] !== undefined && !present.has(g));
+  if (leaver !== undefined) return { kind: 'full', why: `managed user ${state.users[leaver]!.applied.username} is no longer selected in AD (moved out of the base, or the filter no longer matches it)` };
+  const readDns = new Set([...ad.values()].map((u) => normalDn(u.dn)));
+  const memberDns = new Set(changed.flatMap((c) => c.members).map(normalDn));
+  const nested = await countGroups(directory, dns.filter((dn) => memberDns.has(normalDn(dn)) && !readDns.has(normalDn(dn))));
+  if (nested > 0) return { kind: 'full', why: `a group's member that is itself a group changed (${nested}): its members' memberships are read in full` };
+
+  const only = new Set([...present].filter((g) => state.users[g] !== undefined));
+  const users = new Map<string, TenantUser>();
+  const ids = [...only].map((g) => state.users[g]!.user_id);
+  for (const user of await findUsersByIds(client, ids)) users.set(user.user_id, toTenantUser(user));
+  // A user the list did not answer for (in the Trash, say) is asked for alone before it counts as not found.
+  for (const id of ids.filter((i) => !users.has(i))) {
+    const user = await getUserOrNull(client, id);
+    if (user !== null) users.set(user.user_id, toTenantUser(user));
+  }
+  const names = new Set<string>();
+  const emails = new Set<string>();
+  for (const guid of only) {
+    const adUser = ad.get(guid);
+    const duoUser = users.get(state.users[guid]!.user_id);
+    if (adUser === undefined || duoUser === undefined) continue;
+    if (!sameNames(namesFor(adUser), namesOf(duoUser))) for (const n of allNames(namesFor(adUser))) names.add(n);
+    if (adUser.email !== '' && nameKey(adUser.email) !== nameKey(duoUser.email ?? '')) {
+      emails.add(adUser.email);
+      names.add(adUser.email);
+    }
+  }
+  for (const user of await findUsersByNames(client, [...names])) users.set(user.user_id, toTenantUser(user));
+  for (const email of emails) for (const user of await findUsersByEmail(client, email)) users.set(user.user_id, toTenantUser(user));
+  // The source is the one the mark was written for (sourceKey): a few users don't tell a domain.
+  return { kind: 'changes', ad, adRead: { ...read, identity: state.source }, duo: { users, total: null }, only };
+}
+
+function normalDn(dn: string): string {
+  return dn.replace(/,\s+/g, ',').toLowerCase();
+}
