@@ -79,6 +79,11 @@ export class DuoEngine {
   }
 
   /** Now, on this Duo's clock. */
+  /** Sets this Duo's clock (a simulation's days): users' `created` and the Date header follow it. */
+  setClock(at: number): void {
+    this.state.clockOffsetMs = at - Date.now();
+  }
+
   now(): number {
     return this.state.now();
   }

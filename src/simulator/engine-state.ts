@@ -92,7 +92,7 @@ export class EngineState {
   nextId = 1;
 
   /** @param clockOffsetMs Duo's clock minus this machine's: users' `created` follows it. */
-  constructor(private readonly clockOffsetMs = 0) {}
+  constructor(public clockOffsetMs = 0) {}
 
   /** Now, on this Duo's clock. */
   now(): number {

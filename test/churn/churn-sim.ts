@@ -102,6 +102,7 @@ class Simulation {
 
   private async runDay(day: Day, first: boolean): Promise<void> {
     const at = (hour: number) => new Date(START + this.day * DAY_MS + hour * HOUR_MS);
+    this.w.duo.engine.setClock(at(0).getTime());
     for (const e of day.ad) this.adEvent(e);
     for (const e of day.duo) this.duoEvent(e);
     if (day.run.rollback !== null && this.w.journals.length > 0) await this.rollback(this.w.journals[day.run.rollback % this.w.journals.length]!);
@@ -240,6 +241,7 @@ class Simulation {
     const w = this.w;
     const before = w.duo.snapshot();
     const from = w.duo.requests.length;
+    w.duo.engine.setClock(START + this.day * DAY_MS);
     try {
       await rollbackRun({ journal, client: w.duo.client({ kind: 'rollback', run: ++this.runNo }), host: DUO_HOST, bulkSize: 50 });
     } catch (error) {
@@ -262,6 +264,9 @@ class Simulation {
   private async sync(spec: { adopt: boolean; approve: string | undefined; mode: 'plan' | 'apply'; kill: KillAt | null }, at: Date):
     Promise<{ result: SyncRunResult | null; plan: SyncPlan | null; killed: boolean; refused: boolean }> {
     let killed = false;
+    // Duo's clock is the day's too: runs hours apart create users hours apart (what tells a resumed
+    // run's creates from the killed run's unanswered ones).
+    this.w.duo.engine.setClock(at.getTime());
     const client = this.w.duo.client({ kind: 'sync', run: ++this.runNo }, spec.kill, () => (killed = true));
     let shown: SyncPlan | null = null;
     const outcome = await runSync({

@@ -65,6 +65,8 @@ const FOUND = [
   { seed: 20261206, path: '624:0:1:1:5:0:2:4:4:4:7:4:9:10:11:11:11:11:13:3:7:7:11:11:13:12:11:11:11:11:15:17:16:16:17:17:17:17:19:2:4:5:5:5:5:5:5:9:13:9:12:12:12:8:8:8' },
   // The model's: that admin's enable is still drift (the owner of a value, as rollback sees it, is not who acted).
   { seed: 20261206, path: '453:2:1:1:2:9:0:8:8:20:19:18:6:15:0:0:0:3:4:7:7:7:7:11:11:13:13:13:13:13:13:13:13:13:19:22:4:13:8:10:9:10:10:10:16:15:16:16:16:16:16:19:22:31:30:31:31:31:31:34:34:34:34:34:34:34:36:3:5:7:10:10:10:10:13:12:3:17:16:17:21:25:25:25:25:25:28:28:28:5:6:8:8:8:9:8:8:8:8:8:8:8:8' },
+  // The model's: Duo's clock stood still across the days, so a resumed run's creates fell inside the killed run's unanswered create's window.
+  { seed: 20261206, path: '783:0:0:0:0:0:0:3:1:8:8:8:8:8:8:4:4:4' },
 ];
 
 describe('sync over months of churn (issue 26: the invariants hold on every day of every generated history)', () => {
