@@ -7,6 +7,7 @@ import { classifyLdifEntry, NOT_A_USER, type NotAUser } from './ldif-entry-kind.
 import { attributesToRead, mapUser, type ExportedUser } from './map-user.js';
 import { anyOfFilter, buildUserFilter } from './user-filter.js';
 import { resolveGroupMembership } from './duo-groups.js';
+import { normalDn } from './dn.js';
 
 /** One selected user of the directory, mapped to Duo's fields, with the Duo groups its AD groups give it. */
 export interface DirectoryUser {
@@ -46,11 +47,15 @@ export function userReferralsOf(stats: DirectoryReadStats): number {
 /**
  * The selected users of a directory (LDAP, paged, or an LDIF dump), streamed: one LDAP page in
  * memory at a time. The one reading that `export` writes to a CSV and `sync` compares with Duo.
+ * `only`: just the entries with these DNs (the users a change names), still through the selection.
  */
-export async function* readDirectoryUsers(options: DirectoryOptions, stats: DirectoryReadStats = newReadStats(), narrow?: string): AsyncGenerator<DirectoryUser> {
+export async function* readDirectoryUsers(options: DirectoryOptions, stats: DirectoryReadStats = newReadStats(), only?: readonly string[]): AsyncGenerator<DirectoryUser> {
+  const narrow = only === undefined ? undefined : anyOfFilter(only);
+  const wanted = only === undefined ? null : new Set(only.map(normalDn));
   const membership = await resolveGroupMembership(options.source, options.duoGroups, stats.ldap, narrow);
   for await (const entry of await openSource(options, stats, narrow)) {
     if (options.source.kind === 'ldif') {
+      if (wanted !== null && !wanted.has(normalDn(entry.dn))) continue;
       stats.entries++;
       const kind = classifyLdifEntry(entry, options.selection.includeDisabled);
       if (kind.indistinct) stats.indistinct++;
@@ -74,8 +79,10 @@ async function openSource(options: DirectoryOptions, stats: DirectoryReadStats, 
 
 /** How many of these DNs are groups (LDAP only): a nested group's change reaches users no entry names. */
 export async function countGroups(options: DirectoryOptions, dns: readonly string[]): Promise<number> {
+  // An LDIF dump has no change reader: its members are read from each user's memberOf.
   if (options.source.kind !== 'ldap' || dns.length === 0) return 0;
   let groups = 0;
   for await (const _ of searchLdap({ ...options.source, filter: `(&(objectClass=group)${anyOfFilter(dns)})`, attributes: ['objectGUID'] }, newReadStats().ldap)) groups++;
   return groups;
 }
+

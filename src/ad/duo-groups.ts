@@ -3,6 +3,7 @@ import { textValues } from './directory-entry.js';
 import type { DuoGroupMapping, ExportSource } from './export-options.js';
 import { searchLdap, type LdapSearchProgress } from './ldap-source.js';
 import { membersFilter } from './user-filter.js';
+import { normalDn } from './dn.js';
 
 /**
  * Which users get which Duo groups. Over LDAP, one in-chain search per mapped group (members at
@@ -50,7 +51,4 @@ export async function resolveGroupMembership(source: ExportSource, groups: reado
   };
 }
 
-/** DNs compare case-insensitively, and without the spaces some tools put after commas. */
-function normalDn(dn: string): string {
-  return dn.replace(/,\s+/g, ',').toLowerCase();
-}
+

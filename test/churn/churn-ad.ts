@@ -65,8 +65,12 @@ export function makeDump(people: readonly AdPerson[], kind: DumpKind, vanished: 
   }
 }
 
+export function dnOf(p: AdPerson): string {
+  return p.place === 'Child' ? `CN=${p.given} ${p.sn},OU=People,${CHILD}` : `CN=${p.given} ${p.sn},OU=${p.place},${BASE}`;
+}
+
 function entryOf(p: AdPerson): string {
-  const dn = p.place === 'Child' ? `CN=${p.given} ${p.sn},OU=People,${CHILD}` : `CN=${p.given} ${p.sn},OU=${p.place},${BASE}`;
+  const dn = dnOf(p);
   return [
     `dn: ${dn}`,
     'objectClass: top', 'objectClass: person', 'objectClass: organizationalPerson', 'objectClass: user',

@@ -31,6 +31,8 @@ export interface RunSpec {
   readonly approve: number | null;
   /** Roll back an earlier run's journal (by position) before the run. */
   readonly rollback: number | null;
+  /** `--changes-only` (histories of the fast lane only). */
+  readonly changesOnly?: boolean;
 }
 
 export interface Day {
@@ -62,7 +64,11 @@ export type Feature = (typeof FEATURES)[number];
 
 const who = fc.nat({ max: 9999 });
 
-export function historyArbitrary(maxDays: number, maxUsers: number, off: ReadonlySet<Feature>): fc.Arbitrary<History> {
+/**
+ * `lane`: days run `sync --changes-only` or not (a full read at least every FULL_READ_EVERY_DAYS).
+ * Without it no day draws that choice, so the histories (and found paths) of the plain runs stay as they were.
+ */
+export function historyArbitrary(maxDays: number, maxUsers: number, off: ReadonlySet<Feature>, lane = false): fc.Arbitrary<History> {
   const on = (f: Feature, weight: number): number => (off.has(f) ? 0 : weight);
   // With every kind of a group turned off the group is never drawn from (see anyAd, anyDuo): a placeholder stands in.
   const weighted = <T>(...entries: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> => {
@@ -89,7 +95,7 @@ export function historyArbitrary(maxDays: number, maxUsers: number, off: Readonl
     [on('duo-edit', 2), fc.record({ k: fc.constant('duo-edit' as const), who, field: fc.constantFrom('realname' as const, 'email' as const) })],
     [on('duo-precreate', 1), fc.record({ k: fc.constant('duo-precreate' as const), how: fc.constantFrom(...precreateHows) })],
   );
-  const run: fc.Arbitrary<RunSpec> = fc.record({
+  const plainRun = fc.record({
     adopt: off.has('adopt') ? fc.constant(false) : weighted([6, fc.constant(false)], [1, fc.constant(true)]),
     dump: weighted<DumpKind>([30, fc.constant('ok')], [on('vanished-ou', 1), fc.constant('vanished-ou')], [on('empty', 1), fc.constant('empty')], [on('referral', 1), fc.constant('referral')]),
     vanished: fc.constantFrom('Sales' as const, 'People' as const, 'Child' as const),
@@ -99,6 +105,7 @@ export function historyArbitrary(maxDays: number, maxUsers: number, off: Readonl
     approve: off.has('approve') ? fc.constant(null) : weighted<number | null>([6, fc.constant(null)], [1, fc.nat({ max: 2 })]),
     rollback: off.has('rollback') ? fc.constant(null) : weighted<number | null>([12, fc.constant(null)], [1, who]),
   });
+  const run: fc.Arbitrary<RunSpec> = lane ? fc.tuple(plainRun, weighted([1, fc.constant(false)], [3, fc.constant(true)])).map(([r, changesOnly]) => ({ ...r, changesOnly })) : plainRun;
   const anyAd = FEATURES.slice(0, 10).some((f) => !off.has(f));
   const anyDuo = FEATURES.slice(10, 14).some((f) => !off.has(f));
   const day: fc.Arbitrary<Day> = fc.record({
@@ -126,7 +133,7 @@ export function describeHistory(history: History, upTo = history.days.length): s
     const r = d.run;
     const run = [
       r.rollback !== null ? `rollback journal #${r.rollback}` : '',
-      `sync${r.adopt ? ' --adopt' : ''}${r.approve !== null ? ` --approve (of the printed plan -${r.approve}, if any)` : ''}`,
+      `sync${r.changesOnly ? ' --changes-only' : ''}${r.adopt ? ' --adopt' : ''}${r.approve !== null ? ` --approve (of the printed plan -${r.approve}, if any)` : ''}`,
       r.dump !== 'ok' ? `dump ${r.dump}${r.dump === 'vanished-ou' ? ` (${r.vanished})` : ''}` : '',
       r.hide.length > 0 ? `Duo listing short (${r.hide.join(',')})` : '',
       r.kill ? `killed at write ${r.kill.k} (${r.kill.point}), resumed` : '',

@@ -6,8 +6,9 @@ import { nameKey } from '../../src/names.js';
 import { runSync, type SyncRunResult } from '../../src/duo/sync/run-sync.js';
 import { resolveSyncSettings, type SyncArgs, type SyncSettings } from '../../src/duo/sync/sync-options.js';
 import type { SyncPlan } from '../../src/duo/sync/sync-plan.js';
+import type { ChangeReader } from '../../src/duo/sync/fast-lane.js';
 import { rollbackRun } from '../../src/duo/workflows/rollback.js';
-import { guidOf, makeDump, MAPPED_GROUPS, newPerson, writeDump, type AdPerson, type Dump } from './churn-ad.js';
+import { dnOf, guidOf, makeDump, MAPPED_GROUPS, newPerson, writeDump, type AdPerson, type Dump } from './churn-ad.js';
 import { destructiveKeys, diff, DUO_HOST, KilledError, TRASHED, type KillAt, type Snapshot } from './churn-duo.js';
 import { describeHistory, type AdEvent, type Day, type DuoEvent, type History } from './churn-history.js';
 import { neverDeletesAUser, rollbackComparesBeforeWrite, RUN_INVARIANTS } from './churn-invariants.js';
@@ -24,6 +25,11 @@ import { approvalOf, heldKey, isLive, World, type RunCheck } from './churn-world
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const START = Date.UTC(2027, 0, 4);
+/** How the fast lane's runs read AD, over the whole test run: in full, only the changes, or nothing changed. */
+export const laneReads = { full: 0, changes: 0, quiet: 0 };
+/** The fast lane's days (`--changes-only`) read in full at least this often. */
+const FULL_READ_EVERY_DAYS = 3;
+const CHURN_DC = { host: 'dc1.corp.example', invocationId: '0c0ffee0-0000-4000-8000-000000000001', namingContext: 'DC=corp,DC=example' };
 const SETTLE_DAYS = 6;
 
 export class ChurnViolation extends Error {
@@ -103,7 +109,10 @@ class Simulation {
   private async runDay(day: Day, first: boolean): Promise<void> {
     const at = (hour: number) => new Date(START + this.day * DAY_MS + hour * HOUR_MS);
     this.w.duo.engine.setClock(at(0).getTime());
+    const entries = new Map([...this.w.people.values()].map((p) => [p.id, JSON.stringify(p)]));
     for (const e of day.ad) this.adEvent(e);
+    // What DirSync would name: every person whose entry changed or is new (a deletion it does not show).
+    for (const p of this.w.people.values()) if (entries.get(p.id) !== JSON.stringify(p)) this.w.changedAt.set(p.id, ++this.w.adVersion);
     for (const e of day.duo) this.duoEvent(e);
     if (day.run.rollback !== null && this.w.journals.length > 0) await this.rollback(this.w.journals[day.run.rollback % this.w.journals.length]!);
 
@@ -122,9 +131,10 @@ class Simulation {
         const dry = await this.sync({ adopt, approve: undefined, mode: 'plan', kill: null }, at(1));
         allowedWithout = new Set((dry.result?.plan.actions ?? []).map(heldKey));
       }
-      const outcome = await this.checkedRun(dump, { adopt, approved, allowedWithout, kill: spec.kill }, at(2), 'the day\'s run');
-      if (outcome === 'refused') await this.checkedRun(dump, { adopt, approved: null, allowedWithout: null, kill: spec.kill }, at(3), 'the day\'s run (its --approve refused)');
-      if (outcome === 'killed') await this.checkedRun(dump, { adopt, approved: null, allowedWithout: null, kill: null }, at(4), 'the resume after the kill');
+      const changesOnly = spec.changesOnly === true;
+      const outcome = await this.checkedRun(dump, { adopt, approved, allowedWithout, kill: spec.kill, changesOnly }, at(2), 'the day\'s run');
+      if (outcome === 'refused') await this.checkedRun(dump, { adopt, approved: null, allowedWithout: null, kill: spec.kill, changesOnly }, at(3), 'the day\'s run (its --approve refused)');
+      if (outcome === 'killed') await this.checkedRun(dump, { adopt, approved: null, allowedWithout: null, kill: null, changesOnly }, at(4), 'the resume after the kill');
     } finally {
       this.w.duo.hidden = new Set();
     }
@@ -261,7 +271,7 @@ class Simulation {
   }
 
   /** One sync run, killed at its k-th write if asked (see ChurnDuo.client). */
-  private async sync(spec: { adopt: boolean; approve: string | undefined; mode: 'plan' | 'apply'; kill: KillAt | null }, at: Date):
+  private async sync(spec: { adopt: boolean; approve: string | undefined; mode: 'plan' | 'apply'; kill: KillAt | null; changesOnly?: boolean }, at: Date):
     Promise<{ result: SyncRunResult | null; plan: SyncPlan | null; killed: boolean; refused: boolean }> {
     let killed = false;
     // Duo's clock is the day's too: runs hours apart create users hours apart (what tells a resumed
@@ -272,6 +282,7 @@ class Simulation {
     const outcome = await runSync({
       directory: this.settings.directory, policy: { ...this.settings.policy, adopt: spec.adopt }, client, host: DUO_HOST, statePath: this.w.statePath,
       mode: spec.mode, approve: spec.approve, now: () => at, bulkSize: 50,
+      ...(spec.changesOnly ? { changesOnly: { fullReadEveryMs: FULL_READ_EVERY_DAYS * DAY_MS, reader: this.dirSync } } : {}),
       confirm: async (plan) => {
         shown = plan;
         return true;
@@ -286,8 +297,22 @@ class Simulation {
       if (outcome.error instanceof UsageError && spec.approve !== undefined && /--approve/.test(outcome.error.message)) return { result: null, plan: null, killed: false, refused: true };
       this.fail('syncRuns', `runSync threw ${(outcome.error as Error).name}: ${(outcome.error as Error).message}`);
     }
+    if (spec.changesOnly && spec.mode === 'apply' && outcome.result !== null) {
+      const read = outcome.result.read;
+      laneReads[read.kind === 'full' ? 'full' : read.changed === 0 ? 'quiet' : 'changes']++;
+    }
     return { result: outcome.result, plan: outcome.result?.plan ?? shown, killed, refused: false };
   }
+
+  /**
+   * DirSync as an account without replication rights sees it: the people whose entry changed since
+   * the cookie (the change counter), never a deletion; one DC, whose cookies it always takes.
+   */
+  private readonly dirSync: ChangeReader = async (cookie) => {
+    const since = cookie === null ? Infinity : Number(Buffer.from(cookie, 'base64').toString());
+    const changed = [...this.w.people.values()].filter((p) => (this.w.changedAt.get(p.id) ?? 0) > since).map((p) => ({ guid: guidOf(p.id), dn: dnOf(p), members: [] }));
+    return { kind: 'changes', dc: CHURN_DC, cookie: Buffer.from(String(this.w.adVersion)).toString('base64'), changed };
+  };
 
   /** A killed process's lock files name a dead pid, which the next run takes over; should one be left here (it names this live pid), it is removed. */
   private takeOverLocks(): void {
@@ -301,14 +326,14 @@ class Simulation {
   }
 
   /** An apply run with every invariant checked, and the model brought up to date. */
-  private async checkedRun(dump: Dump, spec: { adopt: boolean; approved: RunCheck['approved']; allowedWithout: Set<string> | null; kill: KillAt | null }, at: Date, label: string):
+  private async checkedRun(dump: Dump, spec: { adopt: boolean; approved: RunCheck['approved']; allowedWithout: Set<string> | null; kill: KillAt | null; changesOnly?: boolean }, at: Date, label: string):
     Promise<'done' | 'killed' | 'refused'> {
     const w = this.w;
     const before = w.duo.snapshot();
     const stateBefore = w.stateUsers();
     const from = w.duo.requests.length;
     const listingComplete = w.duo.hidden.size === 0;
-    const out = await this.sync({ adopt: spec.adopt, approve: spec.approved?.id, mode: 'apply', kill: spec.kill }, at);
+    const out = await this.sync({ adopt: spec.adopt, approve: spec.approved?.id, mode: 'apply', kill: spec.kill, changesOnly: spec.changesOnly ?? false }, at);
     if (out.refused) {
       w.notes.push(`day ${this.day}: --approve ${spec.approved?.id} refused`);
       return 'refused';
@@ -325,7 +350,10 @@ class Simulation {
       created.set(x.user_id, action?.guid);
     }
     const check: RunCheck = {
-      day: this.day, label, at, before, after, changes, result: out.result, plan, killed: out.killed, dump, listingComplete,
+      // An incremental run lists nothing (it looks its users up by id): a short listing can't touch it.
+      // A quiet incremental run (DirSync named no one) reads no dump at all: its referral is not this run's read.
+      day: this.day, label, at, before, after, changes, result: out.result, plan, killed: out.killed, listingComplete: listingComplete || out.result?.read.kind === 'changes',
+      dump: out.result?.read.kind === 'changes' && out.result.read.changed === 0 ? { ...dump, incomplete: false } : dump,
       approved: spec.approved, allowedWithout: spec.allowedWithout, stateBefore, stateAfter: w.stateUsers(),
       requests: w.duo.requests.slice(from), created,
     };

@@ -50,6 +50,9 @@ export class World {
   baseline: number | null = null;
   rollbacks: { day: number; journal: string }[] = [];
   readonly notes: string[] = [];
+  /** AD's change counter (a DirSync cookie stands for one), and the value it had when each person last changed. */
+  adVersion = 0;
+  readonly changedAt = new Map<number, number>();
 
   constructor(readonly history: History, readonly statePath: string, readonly ldifPath: string, readonly trashAfterDays: number, readonly maxShrinkPercent: number) {}
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { FEATURES, historyArbitrary, type Feature } from './churn-history.js';
-import { churnRoot, runHistory } from './churn-sim.js';
+import { churnRoot, laneReads, runHistory } from './churn-sim.js';
 
 /*
  * The sync issue's proof (#26, "a simulation of months of churn, with invariants"): generated
@@ -12,7 +12,9 @@ import { churnRoot, runHistory } from './churn-sim.js';
  * run day after day in process and every invariant checked after every run (./churn-invariants.ts).
  *
  * `npm test` runs a short version; `npm run test:churn` (test/churn/run-suite.sh) the long one.
- *   DUO_BRIDGE_CHURN_DAYS   simulated days in all (default 300)
+ *   DUO_BRIDGE_CHURN_DAYS   simulated days of plain runs (default 300)
+ *   DUO_BRIDGE_CHURN_LANE_DAYS   simulated days of the fast lane's histories (sync --changes-only; default a quarter of that)
+ *   DUO_BRIDGE_CHURN_LANE=1 with a seed: replay a fast-lane history
  *   DUO_BRIDGE_CHURN_BASE   the first round's seed (default fixed, so CI is repeatable; "random" explores)
  *   DUO_BRIDGE_CHURN_SEED   replay: the seed a failure printed (with DUO_BRIDGE_CHURN_PATH, its shrunk path)
  *   DUO_BRIDGE_CHURN_HISTORY_DAYS, DUO_BRIDGE_CHURN_USERS   the longest history and the largest directory
@@ -27,6 +29,8 @@ const number = (name: string, fallback: number): number => (env[name] === undefi
 const list = (name: string): string[] => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 const targetDays = number('DUO_BRIDGE_CHURN_DAYS', 300);
+// The fast lane's histories (sync --changes-only on most days): a quarter as many days again.
+const laneDays = number('DUO_BRIDGE_CHURN_LANE_DAYS', Math.ceil(targetDays / 4));
 // Days in a history and users in a directory: what a day costs (about 30 ms here at these sizes).
 const historyDays = number('DUO_BRIDGE_CHURN_HISTORY_DAYS', 30);
 const maxUsers = number('DUO_BRIDGE_CHURN_USERS', 30);
@@ -37,13 +41,12 @@ const unknown = [...off].filter((f) => !(FEATURES as readonly string[]).includes
 const replay = env.DUO_BRIDGE_CHURN_SEED !== undefined && env.DUO_BRIDGE_CHURN_SEED !== '';
 // A busy 2-core machine runs a simulated day in 20-45 ms; shrinking a failure has its own budget.
 const msPerDayBudget = 100;
-const timeout = 60_000 + targetDays * msPerDayBudget + shrinkMs;
 
 /** fast-check names the seed and the shrunk path; say how to run exactly that history again. */
-function withReplayHint(error: Error): never {
+function withReplayHint(error: Error, lane = false, days = targetDays): never {
   const found = /seed: (-?\d+), path: "([^"]*)"/.exec(error.message);
   const knobs = ['DUO_BRIDGE_CHURN_HISTORY_DAYS', 'DUO_BRIDGE_CHURN_USERS', 'DUO_BRIDGE_CHURN_OFF'].filter((k) => env[k]).map((k) => `${k}=${env[k]} `).join('');
-  if (found) error.message = `replay: ${knobs}DUO_BRIDGE_CHURN_DAYS=${targetDays} DUO_BRIDGE_CHURN_SEED=${found[1]} DUO_BRIDGE_CHURN_PATH=${found[2]} ` +
+  if (found) error.message = `replay: ${knobs}${lane ? 'DUO_BRIDGE_CHURN_LANE=1 ' : ''}DUO_BRIDGE_CHURN_DAYS=${days} DUO_BRIDGE_CHURN_SEED=${found[1]} DUO_BRIDGE_CHURN_PATH=${found[2]} ` +
     `node --experimental-vm-modules node_modules/jest/bin/jest.js test/churn -i\n${error.message}`;
   throw error;
 }
@@ -79,38 +82,48 @@ describe('sync over months of churn (issue 26: the invariants hold on every day 
     expect(days).toBeGreaterThan(0);
   }, 60_000);
 
-  it(`holds for ${replay ? `the replayed seed ${env.DUO_BRIDGE_CHURN_SEED}` : `${targetDays} simulated days`}`, async () => {
-    expect(unknown).toEqual([]);
-    const arbitrary = historyArbitrary(historyDays, maxUsers, off as Set<Feature>);
-    const options = { skip, root: churnRoot() };
-    let days = 0;
-    let histories = 0;
-    const started = Date.now();
-    const property = fc.asyncProperty(arbitrary, async (history) => {
-      days += await runHistory(history, options);
-      histories++;
-    });
-    // The whole test has a time budget (its days, plus time to shrink a failure): fast-check stops there
-    // and reports the smallest failure found so far (or, with none, the days run so far, checked below).
-    const deadline = started + targetDays * msPerDayBudget + shrinkMs;
-    const limit = (): { interruptAfterTimeLimit: number } => ({ interruptAfterTimeLimit: Math.max(1000, deadline - Date.now()) });
-    // A fixed base seed by default, so CI runs the same histories each time (and a failure there replays
-    // here); DUO_BRIDGE_CHURN_BASE=random explores new ones.
-    const baseSeed = env.DUO_BRIDGE_CHURN_BASE ?? '20261206';
-    const base = replay ? Number(env.DUO_BRIDGE_CHURN_SEED) : baseSeed === 'random' ? Date.now() ^ Math.floor(Math.random() * 0x7fffffff) : Number(baseSeed);
-    if (replay) {
-      await fc.assert(property, { seed: base, ...(env.DUO_BRIDGE_CHURN_PATH ? { path: env.DUO_BRIDGE_CHURN_PATH } : {}), numRuns: number('DUO_BRIDGE_CHURN_RUNS', 10_000), ...limit() }).catch(withReplayHint);
-    } else {
-      // Rounds of histories until the days add up; each round's seed is printed by fast-check when it fails.
-      for (let round = 0; days < targetDays; round++) {
-        const perHistory = historyDays / 2 + 4;
-        const numRuns = Math.max(1, Math.ceil((targetDays - days) / perHistory));
-        await fc.assert(property, { seed: (base + round) | 0, numRuns, ...limit() }).catch(withReplayHint);
-        if (Date.now() >= deadline) break;
-      }
-    }
-    const ms = Date.now() - started;
-    console.log(`churn: ${days} simulated days in ${histories} histories, ${(ms / 1000).toFixed(1)} s, ${(ms / Math.max(days, 1)).toFixed(1)} ms a day (seed ${base})`);
-    if (!replay) expect(days).toBeGreaterThanOrEqual(targetDays);
-  }, timeout);
+  // The plain runs, and the fast lane's (days of `sync --changes-only`, a full read every few days).
+  for (const lane of [false, true]) {
+    const days = lane ? laneDays : targetDays;
+    const replaying = replay && (env.DUO_BRIDGE_CHURN_LANE === '1') === lane;
+    const title = `holds for ${replaying ? `the replayed seed ${env.DUO_BRIDGE_CHURN_SEED}` : `${days} simulated days`}${lane ? ' with the fast lane' : ''}`;
+    (replay && !replaying ? it.skip : it)(title, () => churnFor(lane, days, replaying), 60_000 + days * msPerDayBudget + shrinkMs);
+  }
 });
+
+async function churnFor(lane: boolean, targetDays: number, replay: boolean): Promise<void> {
+  expect(unknown).toEqual([]);
+  const arbitrary = historyArbitrary(historyDays, maxUsers, off as Set<Feature>, lane);
+  const options = { skip, root: churnRoot() };
+  const hint = (error: Error): never => withReplayHint(error, lane, targetDays);
+  let days = 0;
+  let histories = 0;
+  const started = Date.now();
+  const property = fc.asyncProperty(arbitrary, async (history) => {
+    days += await runHistory(history, options);
+    histories++;
+  });
+  // The whole test has a time budget (its days, plus time to shrink a failure): fast-check stops there
+  // and reports the smallest failure found so far (or, with none, the days run so far, checked below).
+  const deadline = started + targetDays * msPerDayBudget + shrinkMs;
+  const limit = (): { interruptAfterTimeLimit: number } => ({ interruptAfterTimeLimit: Math.max(1000, deadline - Date.now()) });
+  // A fixed base seed by default, so CI runs the same histories each time (and a failure there replays
+  // here); DUO_BRIDGE_CHURN_BASE=random explores new ones.
+  const baseSeed = env.DUO_BRIDGE_CHURN_BASE ?? '20261206';
+  const base = replay ? Number(env.DUO_BRIDGE_CHURN_SEED) : baseSeed === 'random' ? Date.now() ^ Math.floor(Math.random() * 0x7fffffff) : Number(baseSeed);
+  if (replay) {
+    await fc.assert(property, { seed: base, ...(env.DUO_BRIDGE_CHURN_PATH ? { path: env.DUO_BRIDGE_CHURN_PATH } : {}), numRuns: number('DUO_BRIDGE_CHURN_RUNS', 10_000), ...limit() }).catch(hint);
+  } else {
+    // Rounds of histories until the days add up; each round's seed is printed by fast-check when it fails.
+    for (let round = 0; days < targetDays; round++) {
+      const perHistory = historyDays / 2 + 4;
+      const numRuns = Math.max(1, Math.ceil((targetDays - days) / perHistory));
+      await fc.assert(property, { seed: (base + round) | 0, numRuns, ...limit() }).catch(hint);
+      if (Date.now() >= deadline) break;
+    }
+  }
+  const ms = Date.now() - started;
+  const reads = lane ? `; --changes-only runs read in full ${laneReads.full}, only changes ${laneReads.changes}, nothing changed ${laneReads.quiet}` : '';
+  console.log(`churn${lane ? ' (fast lane)' : ''}: ${days} simulated days in ${histories} histories, ${(ms / 1000).toFixed(1)} s, ${(ms / Math.max(days, 1)).toFixed(1)} ms a day (seed ${base})${reads}`);
+  if (!replay) expect(days).toBeGreaterThanOrEqual(targetDays);
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readDirectoryChanges, type ChangedObject, type DcIdentity } from '../../ad/dirsync.js';
+import { readDirectoryChanges, type ChangedObject, type ChangesRead, type DcIdentity } from '../../ad/dirsync.js';
 import type { DirectoryOptions } from '../../ad/export-options.js';
 import { attributesToRead } from '../../ad/map-user.js';
 import { buildUserFilter } from '../../ad/user-filter.js';
@@ -26,6 +26,9 @@ export type LaneStart =
   /** A full read follows, for this reason; `dc`/`cookie` is where the next run resumes (taken before the full read), if DirSync answered. */
   | { readonly kind: 'full'; readonly why: string; readonly dc: DcIdentity | null; readonly cookie: string | null };
 
+/** Reads the changes since a cookie (null: only the cookie of now); `expect`: the DC the cookie came from. DirSync over LDAP, or a test's stand-in. */
+export type ChangeReader = (cookie: string | null, expect: DcIdentity | undefined) => Promise<ChangesRead>;
+
 export interface LaneOptions {
   readonly directory: DirectoryOptions;
   readonly statePath: string;
@@ -34,6 +37,8 @@ export interface LaneOptions {
   readonly fullReadEveryMs: number;
   /** --approve or --plan: an admin's decision is made on a full read. */
   readonly approving: string | null;
+  /** Absent: DirSync against the directory's LDAP source. */
+  readonly reader?: ChangeReader | undefined;
 }
 
 /**
@@ -42,19 +47,21 @@ export interface LaneOptions {
  * calls it. Whatever it can't vouch for, a full read settles.
  */
 export async function startLane(options: LaneOptions): Promise<LaneStart> {
-  const { directory, statePath } = options;
-  if (directory.source.kind !== 'ldap') throw new UsageError('BAD_OPTION', '--changes-only reads AD\'s changes through DirSync: it needs an LDAP source (--url), not an LDIF dump');
-  const mark = await readChangesMark(changesMarkPath(statePath));
+  const read = options.reader ?? dirSyncReader(options.directory);
+  const mark = await readChangesMark(changesMarkPath(options.statePath));
   const why = await whyFullRead(mark, options);
-  const read = await readDirectoryChanges(directory.source, why === null ? mark!.cookie : null, {
-    attributes: changeAttributes(directory), limit: CHANGES_LIMIT,
-    ...(why === null ? { expect: { host: mark!.dc, invocationId: mark!.invocation_id, namingContext: '' } } : {}),
-  });
-  if (why === null && read.kind === 'changes') return { kind: 'changes', mark: mark!, dc: read.dc, cookie: read.cookie, changed: read.changed };
-  if (why !== null) return read.kind === 'changes' ? { kind: 'full', why, dc: read.dc, cookie: read.cookie } : { kind: 'full', why: `${why}; DirSync: ${describe(read)}`, dc: null, cookie: null };
+  const changes = await read(why === null ? mark!.cookie : null, why === null ? { host: mark!.dc, invocationId: mark!.invocation_id, namingContext: '' } : undefined);
+  if (why === null && changes.kind === 'changes') return { kind: 'changes', mark: mark!, dc: changes.dc, cookie: changes.cookie, changed: changes.changed };
+  if (why !== null) return changes.kind === 'changes' ? { kind: 'full', why, dc: changes.dc, cookie: changes.cookie } : { kind: 'full', why: `${why}; DirSync: ${describe(changes)}`, dc: null, cookie: null };
   // The mark's cookie was refused, or too much changed: the cookie of now, before the full read.
-  const fresh = await readDirectoryChanges(directory.source, null, { attributes: changeAttributes(directory), limit: CHANGES_LIMIT });
-  return { kind: 'full', why: describe(read), dc: fresh.dc, cookie: fresh.kind === 'changes' ? fresh.cookie : null };
+  const fresh = await read(null, undefined);
+  return { kind: 'full', why: describe(changes), dc: fresh.dc, cookie: fresh.kind === 'changes' ? fresh.cookie : null };
+}
+
+function dirSyncReader(directory: DirectoryOptions): ChangeReader {
+  const { source } = directory;
+  if (source.kind !== 'ldap') throw new UsageError('BAD_OPTION', '--changes-only reads AD\'s changes through DirSync: it needs an LDAP source (--url), not an LDIF dump');
+  return (cookie, expect) => readDirectoryChanges(source, cookie, { attributes: changeAttributes(directory), limit: CHANGES_LIMIT, expect });
 }
 
 function describe(read: Awaited<ReturnType<typeof readDirectoryChanges>>): string {

@@ -1,7 +1,7 @@
 import type { ChangedObject } from '../../ad/dirsync.js';
 import { countGroups } from '../../ad/directory-users.js';
+import { normalDn } from '../../ad/dn.js';
 import type { DirectoryOptions } from '../../ad/export-options.js';
-import { anyOfFilter } from '../../ad/user-filter.js';
 import { nameKey } from '../../names.js';
 import type { DuoClient } from '../api/client.js';
 import { findUsersByEmail, findUsersByIds, findUsersByNames, getUserOrNull } from '../api/users-api.js';
@@ -34,7 +34,7 @@ export async function readChangedUsers(client: DuoClient, directory: DirectoryOp
   const dns = [...new Map([...changed.flatMap((c) => [c.dn, ...c.members]), ...retry].map((dn) => [normalDn(dn), dn])).values()];
   if (dns.length > CHANGES_LIMIT) return { kind: 'full', why: `${dns.length} changed users and members is more than ${CHANGES_LIMIT}: a full read is cheaper` };
 
-  const { users: ad, read } = await readAdUsers(directory, anyOfFilter(dns));
+  const { users: ad, read } = await readAdUsers(directory, dns);
   const present = new Set([...ad.keys(), ...(read.unnamed ?? []), ...(read.rejected ?? []).map((r) => r.guid)]);
   const joiner = [...present].find((g) => state.users[g] === undefined);
   if (joiner !== undefined) {
@@ -73,8 +73,4 @@ export async function readChangedUsers(client: DuoClient, directory: DirectoryOp
   for (const email of emails) for (const user of await findUsersByEmail(client, email)) users.set(user.user_id, toTenantUser(user));
   // The source is the one the mark was written for (sourceKey): a few users don't tell a domain.
   return { kind: 'changes', ad, adRead: { ...read, identity: state.source }, duo: { users, total: null }, only };
-}
-
-function normalDn(dn: string): string {
-  return dn.replace(/,\s+/g, ',').toLowerCase();
 }

@@ -12,7 +12,7 @@ import type { AdRead, AdUser, DuoRead } from './sync-plan.js';
  * objectGUID; and what may make the read incomplete. A user without an objectGUID or a username
  * cannot be anchored or named: counted, never guessed.
  */
-export async function readAdUsers(options: DirectoryOptions, narrow?: string): Promise<{ users: Map<string, AdUser>; read: AdRead }> {
+export async function readAdUsers(options: DirectoryOptions, only?: readonly string[]): Promise<{ users: Map<string, AdUser>; read: AdRead }> {
   const stats = newReadStats();
   const users = new Map<string, AdUser>();
   const rejected: { guid: string; username: string; reason: string }[] = [];
@@ -21,7 +21,7 @@ export async function readAdUsers(options: DirectoryOptions, narrow?: string): P
   const domains = new Map<string, number>();
   let statusUnknown = 0;
   const disabled = new Set<string>();
-  for await (const { user, groups } of readDirectoryUsers(options, stats, narrow)) {
+  for await (const { user, groups } of readDirectoryUsers(options, stats, only)) {
     if (!user.statusKnown) statusUnknown++;
     // Disabling needs no name: a disabled user sync can't name or write to is still disabled in Duo.
     if (user.adGuid !== '' && user.status === 'disabled') disabled.add(user.adGuid);

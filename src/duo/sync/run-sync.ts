@@ -18,7 +18,7 @@ import { confirmMissing, readAdUsers, readDuoUsers } from './read-sides.js';
 import { adoptedValues, namesFor } from './ad-values.js';
 import { heldActionOf, planSync, type AdRead, type AdUser, type DuoRead, type RunOverrides, type SyncPlan, type SyncPolicy } from './sync-plan.js';
 import { changesMarkPath, dropChangesMark, sourceKey, writeChangesMark } from './changes-mark.js';
-import { quietPlan, startLane, type ReadKind } from './fast-lane.js';
+import { quietPlan, startLane, type ChangeReader, type ReadKind } from './fast-lane.js';
 import { readChangedUsers } from './read-changes.js';
 import { checkRunsFolder, loadSyncState, runsFolderOf, saveSyncState, type AppliedValues, type LoadedState, type ManagedUser, type SyncState } from './sync-state.js';
 import type { TenantUser } from '../tenant/tenant.js';
@@ -52,7 +52,7 @@ export interface SyncRunOptions {
    * those users; a full read when the mark beside the state can't vouch for that, and at least every
    * `fullReadEveryMs`.
    */
-  readonly changesOnly?: { readonly fullReadEveryMs: number } | undefined;
+  readonly changesOnly?: { readonly fullReadEveryMs: number; readonly reader?: ChangeReader } | undefined;
 }
 
 export interface SyncRunResult {
@@ -86,7 +86,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
   try {
     const lane = options.changesOnly === undefined ? null : await startLane({
       directory: options.directory, statePath, host, now: now(), fullReadEveryMs: options.changesOnly.fullReadEveryMs,
-      approving: options.approve !== undefined ? '--approve' : options.savedPlan !== undefined ? '--plan' : null,
+      approving: options.approve !== undefined ? '--approve' : options.savedPlan !== undefined ? '--plan' : null, reader: options.changesOnly.reader,
     });
     // A quiet minute: nothing changed in AD and nothing to retry. No state loaded, no Duo call.
     if (lane?.kind === 'changes' && lane.changed.length === 0 && lane.mark.retry.length === 0) {
