@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeDuoPerTest } from '../helpers/fake-duo-per-test.js';
-import { runCli } from '../helpers/run-cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, REPO, runCli } from '../helpers/run-cli.js';
 import { labUsers, ldifOf, VPN, type LabUser } from '../helpers/sync-ldif.js';
 import { tmpFiles } from '../helpers/tmp-files.js';
 
@@ -104,4 +105,60 @@ describe('duo-bridge sync: directory inputs are hostile inputs', () => {
     expect(bom.exitCode).toBe(0);
     expect([...fake.duo.users.values()].map((u) => u.username).sort()).toEqual(['user1@corp.example', 'user2@corp.example', 'user3@corp.example']);
   });
+});
+
+describe('duo-bridge sync: the fast lane\'s options', () => {
+  it.each([
+    [['--changes-only'], /--changes-only reads AD's changes through DirSync: it needs an LDAP source \(--url\), not an LDIF dump/],
+    [['--full-read-every', '24h'], /--full-read-every goes with --changes-only/],
+    [['--watch'], /--watch goes with --apply/],
+    [['--apply', '--watch'], /--watch runs unattended: add --yes/],
+    [['--apply', '--yes', '--interval', '5'], /--interval goes with --watch/],
+    [['--apply', '--yes', '--watch', '--interval', '0'], /--interval must be a whole number from 1 to 86400/],
+    [['--apply', '--yes', '--watch', '--approve', 'abcabcabcabc'], /--watch repeats the scheduled run: --plan, --approve, --out and --max-\* are for one run/],
+  ])('%j is a usage error (exit 2), one line', async (args, message) => {
+    const dir = tmpFiles({ 'ad.ldif': ldifOf(labUsers(2)) });
+    const run = await runCli(['sync', '--from-ldif', join(dir, 'ad.ldif'), '--state', join(dir, 's.json'), ...FAST, ...args], { env: fake.duo.env() });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--full-read-every takes a DURATION: a config\'s bad value names the file and the key', async () => {
+    const dir = tmpFiles({ 'ad.ldif': ldifOf(labUsers(2)), 'sync.json': JSON.stringify({ 'changes-only': true, 'full-read-every': '1 week' }) });
+    const run = await runCli(['sync', '--config', join(dir, 'sync.json'), '--from-ldif', join(dir, 'ad.ldif'), '--state', join(dir, 's.json'), ...FAST], { env: fake.duo.env() });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/sync\.json.*full-read-every/);
+  });
+
+  it('--watch runs again and again, picks up a change, and stops cleanly on SIGTERM between runs (exit 0, the lock released)', async () => {
+    const dir = tmpFiles({ 'ad.ldif': ldifOf(labUsers(3)) });
+    const state = join(dir, 's.json');
+    const child = spawn(process.execPath, [BIN, 'sync', '--from-ldif', join(dir, 'ad.ldif'), '--state', state, ...FAST, '--apply', '--yes', '--watch', '--interval', '1'],
+      { cwd: REPO, env: { PATH: process.env.PATH, ...fake.duo.env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const runs = (): number => (stderr.match(/^sync [0-9a-f]{12} /gm) ?? []).length;
+    // Progress points, never a clock: the k-th run's summary line.
+    const after = (k: number): Promise<void> => new Promise((resolve) => {
+      const check = (): void => {
+        if (runs() >= k) {
+          child.stderr.off('data', check);
+          resolve();
+        }
+      };
+      child.stderr.on('data', check);
+      check();
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await after(1);
+    expect(fake.duo.users.size).toBe(3);
+    writeFileSync(join(dir, 'ad.ldif'), ldifOf(labUsers(4)));
+    await after(3);
+    expect(fake.duo.users.size).toBe(4);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The state's lock is free: a plain run goes at once.
+    expect((await runCli(['sync', '--from-ldif', join(dir, 'ad.ldif'), '--state', state, ...FAST], { env: fake.duo.env() })).exitCode).toBe(0);
+  }, 120_000);
 });
