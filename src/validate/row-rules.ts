@@ -172,9 +172,11 @@ export interface UserValues {
   readonly lastname: string;
   readonly email: string;
   readonly aliases: readonly string[];
+  /** As export would write it ('' = active); a damaged userAccountControl makes it one validate refuses. */
+  readonly status?: string;
 }
 
-const USER_COLUMNS = ['username', 'realname', 'firstname', 'lastname', 'email', ...ALIAS_COLUMNS] as const;
+const USER_COLUMNS = ['username', 'realname', 'firstname', 'lastname', 'email', ...ALIAS_COLUMNS, 'status'] as const;
 let userLayout: ColumnLayout | undefined;
 /** Names shared between users are the caller's to judge (sync has its own view of them): not collected here. */
 const NO_REGISTRY: Pick<NameRegistry, 'startRow' | 'add'> = { startRow: () => undefined, add: () => undefined };
@@ -185,7 +187,7 @@ const NO_REGISTRY: Pick<NameRegistry, 'startRow' | 'add'> = { startRow: () => un
  */
 export function userValueErrors(user: UserValues): Finding[] {
   userLayout ??= layoutColumns(USER_COLUMNS);
-  const cells = [user.username, user.realname, user.firstname, user.lastname, user.email, ...ALIAS_COLUMNS.map((_, i) => user.aliases[i] ?? '')];
+  const cells = [user.username, user.realname, user.firstname, user.lastname, user.email, ...ALIAS_COLUMNS.map((_, i) => user.aliases[i] ?? ''), user.status ?? ''];
   const out: Finding[] = [];
   checkRow(cells, 0, 0, userLayout, NO_REGISTRY, { maxAliases: ALIAS_COLUMNS.length }, out);
   return out.filter((f) => f.severity === 'error');
