@@ -68,7 +68,7 @@ export class DuoSimulator {
     this.engine = new DuoEngine(options.clockOffsetMs ?? 0);
     this.writeLimitPerMinute = options.writeLimitPerMinute;
     // One request can never stop the server: whatever escapes handle() ends that connection only.
-    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res).catch(() => req.socket.destroy());
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res).catch(() => req.socket?.destroy());
     this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createServer(handler);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -152,9 +152,18 @@ export class DuoSimulator {
   }
 
   private send(req: IncomingMessage, res: ServerResponse, reply: Reply | null, close: boolean): void {
-    if (reply === null || req.socket.destroyed) return void req.socket.destroy();
+    const socket = req.socket;
+    if (reply === null || socket === null || socket.destroyed) return void socket?.destroy();
     res.writeHead(reply.status, close ? { ...reply.headers, Connection: 'close' } : reply.headers);
     res.end(reply.body);
+    if (!close) return;
+    // The body was left unread: discard what still comes (closing on unread bytes would reset the
+    // connection and lose the answer), end our side, and give the client a second to go.
+    req.resume();
+    res.once('finish', () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
   }
 
   private overWriteLimit(): boolean {
@@ -174,19 +183,28 @@ const tooLarge = (): Refusal => new Refusal(413, 41300, 'Request body too large'
  * The request's body as text, read up to MAX_BODY_BYTES; TOO_LARGE past that, null when the
  * client went away mid-body (an "aborted" error ends this request, never the server).
  */
-async function readBody(req: IncomingMessage): Promise<string | null | typeof TOO_LARGE> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) return TOO_LARGE;
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    return null;
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(req: IncomingMessage): Promise<string | null | typeof TOO_LARGE> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (result: string | null | typeof TOO_LARGE): void => {
+      if (settled) return;
+      settled = true;
+      chunks.length = 0;
+      resolve(result);
+    };
+    // Past the cap the stream keeps flowing and is thrown away: the connection stays whole for the 413.
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) settle(TOO_LARGE);
+      else chunks.push(chunk);
+    });
+    req.on('end', () => settle(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => settle(null));
+    req.on('close', () => settle(null));
+  });
 }
 
 /** An error no refusal of Duo's explains: answered as Duo answers its own failures. */
