@@ -42,10 +42,10 @@ export function lengthOver(value: string, limit: number): number | null {
   return count > limit ? count : null;
 }
 
-// The ASCII characters Unicode's confusables map to something else (0 → O, 1 → l, m → rn, …),
-// asked of the data itself once: a lower-case ASCII name without one is its own skeleton.
-const ASCII_CONFUSABLE = new RegExp(`[${[...Array(128).keys()].map((c) => String.fromCharCode(c)).filter((c) => unhomoglyph(c) !== c)
-  .map((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('')}]`);
+// The ASCII characters Unicode's confusables map to something else (0 → O, 1 → l, m → rn, …) and
+// their prototypes, asked of the data itself once: ASCII names (most) skip the package's large regex.
+const ASCII_PROTOTYPES = new Map([...Array(128).keys()].map((c) => String.fromCharCode(c)).filter((c) => unhomoglyph(c) !== c).map((c) => [c, unhomoglyph(c)]));
+const ASCII_CONFUSABLE = new RegExp(`[${[...ASCII_PROTOTYPES.keys()].map((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('')}]`, 'g');
 
 /**
  * The key under which two names look the same: UTS #39's skeleton (NFD, each character replaced by
@@ -56,7 +56,7 @@ const ASCII_CONFUSABLE = new RegExp(`[${[...Array(128).keys()].map((c) => String
  */
 export function lookalikeKey(value: string): string {
   const folded = value.trim().normalize('NFKC').toLowerCase();
-  if (isAscii(folded) && !ASCII_CONFUSABLE.test(folded)) return folded;
+  if (isAscii(folded)) return folded.replace(ASCII_CONFUSABLE, (c) => ASCII_PROTOTYPES.get(c)!).normalize('NFD');
   return unhomoglyph(folded.normalize('NFD')).normalize('NFD');
 }
 
