@@ -34,7 +34,15 @@ export interface ExportSummary extends ExportProgress {
   readonly inGroups: number;
   /** --duo-group DNs that no exported user is a member of. */
   readonly emptyGroups: readonly string[];
+  /** Users whose userAccountControl is not a 32-bit integer: written with a status validate refuses, and the first DNs. */
+  readonly unreadableStatus: number;
+  readonly unreadableStatusDns: readonly string[];
+  /** False when no user was exported: no file was written (an export of nobody is a failure, not an empty list). */
+  readonly written: boolean;
 }
+
+/** Thrown inside the atomic write to leave no file behind; never escapes exportUsers. */
+class NothingExported extends Error {}
 
 /** Duo's columns, then phone1.. and group1.. as many as mapped, then the traceability columns. */
 function exportColumns(options: ExportOptions): string[] {
@@ -58,6 +66,9 @@ export async function exportUsers(
   let aliasOverflow = 0;
   let unnormalisedPhones = 0;
   let inGroups = 0;
+  let unreadableStatus = 0;
+  const unreadableStatusDns: string[] = [];
+  let written = true;
 
   const entries = readDirectoryUsers(options, stats);
   await writeFileAtomically(options.out, async (out) => {
@@ -67,6 +78,7 @@ export async function exportUsers(
       users++;
       if (user.username === '') missingUsername++;
       if (user.status === 'disabled') disabled++;
+      if (user.status.startsWith('userAccountControl=') && ++unreadableStatus <= 3) unreadableStatusDns.push(user.adDn);
       if (user.droppedAliases > 0) aliasOverflow++;
       unnormalisedPhones += user.unnormalisedPhones;
       if (groups.length > 0) inGroups++;
@@ -79,11 +91,15 @@ export async function exportUsers(
         onProgress({ users, pages: stats.ldap.pages });
       }
     }
+    if (users === 0) throw new NothingExported();
     await table.end();
+  }).catch((error: unknown) => {
+    if (!(error instanceof NothingExported)) throw error;
+    written = false;
   });
   onProgress({ users, pages: stats.ldap.pages });
   return {
     users, pages: stats.ldap.pages, missingUsername, disabled, aliasOverflow, referrals: stats.ldap.referrals + (stats.ldif.referrals ?? 0), userReferrals: userReferralsOf(stats), entries: stats.entries, notUsers: stats.notUsers, indistinct: stats.indistinct, changeRecords: stats.ldif.changeRecords,
-    unnormalisedPhones, inGroups, emptyGroups: stats.emptyGroups,
+    unnormalisedPhones, inGroups, emptyGroups: stats.emptyGroups, unreadableStatus, unreadableStatusDns, written,
   };
 }

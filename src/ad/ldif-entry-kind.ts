@@ -1,4 +1,5 @@
 import type { DirectoryEntry } from './directory-entry.js';
+import { readAccountControl } from './account-control.js';
 
 /**
  * Why an entry of an LDIF dump is not exported as a user. A dump may hold every kind of object, and
@@ -9,7 +10,6 @@ export type NotAUser = 'disabled' | 'computer' | 'built-in' | 'deleted' | 'unrea
 
 export const NOT_A_USER: readonly NotAUser[] = ['disabled', 'computer', 'built-in', 'deleted', 'unreadable', 'other'];
 
-const ACCOUNT_DISABLED = 0x2;
 /** sAMAccountType of a user account (SAM_USER_OBJECT) and of a computer (SAM_MACHINE_ACCOUNT). */
 const SAM_USER_OBJECT = 805306368;
 const SAM_MACHINE_ACCOUNT = 805306369;
@@ -40,8 +40,9 @@ export function classifyLdifEntry(entry: DirectoryEntry, includeDisabled: boolea
   // With objectClass, the dump was made like an LDAP export and selects as it does (the built-in Administrator included).
   const rid = classes.length === 0 ? relativeId(entry.attributes.get('objectsid')?.[0]) : null;
   if (rid !== null && BUILT_IN_RIDS.has(rid)) return kind('built-in');
-  const uac = Number(text('useraccountcontrol') ?? '0');
-  return kind(!includeDisabled && (uac & ACCOUNT_DISABLED) !== 0 ? 'disabled' : null);
+  // An unreadable value is kept: the user is written with it, and validate and sync refuse that row.
+  const uac = readAccountControl(text('useraccountcontrol'));
+  return kind(!includeDisabled && uac.kind === 'read' && uac.disabled ? 'disabled' : null);
 }
 
 /** AD moves a deleted object under CN=Deleted Objects and mangles its RDN with "\0ADEL:" (and sets isDeleted). */

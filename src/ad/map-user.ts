@@ -4,6 +4,7 @@ import { nameKey } from '../names.js';
 import { parsePhone, phoneKey } from '../phone.js';
 import { firstBytes, firstText, textValues, type DirectoryEntry } from './directory-entry.js';
 import { formatObjectGuid } from './guid.js';
+import { readAccountControl, unreadableStatus } from './account-control.js';
 
 export interface UserMapping {
   /** Attribute holding the Duo username, e.g. sAMAccountName, mail, userPrincipalName. */
@@ -25,7 +26,8 @@ export interface ExportedUser {
   readonly lastname: string;
   readonly email: string;
   readonly aliases: readonly string[];
-  readonly status: '' | 'disabled';
+  /** `userAccountControl=…` when that value is not a 32-bit integer: a status validate and sync refuse. */
+  readonly status: '' | 'disabled' | `userAccountControl=${string}`;
   /** The entry had userAccountControl: without it, "enabled" is a guess (a dump taken without the attribute). */
   readonly statusKnown: boolean;
   readonly adGuid: string;
@@ -37,8 +39,6 @@ export interface ExportedUser {
   /** Phone values kept as written because they are not a possible number (validate flags them). */
   readonly unnormalisedPhones: number;
 }
-
-const ACCOUNT_DISABLED = 0x2;
 
 export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUser {
   const fold = (value: string): string => (mapping.lowercase ? value.toLowerCase() : value);
@@ -76,8 +76,7 @@ export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUs
   const givenName = firstText(entry, 'givenName');
   const sn = firstText(entry, 'sn');
   const guid = firstBytes(entry, 'objectGUID');
-  const uacText = firstText(entry, 'userAccountControl');
-  const uac = Number(uacText || '0');
+  const uac = readAccountControl(firstText(entry, 'userAccountControl'));
   return {
     username,
     realname: firstText(entry, 'displayName') || [givenName, sn].filter(Boolean).join(' '),
@@ -85,8 +84,8 @@ export function mapUser(entry: DirectoryEntry, mapping: UserMapping): ExportedUs
     lastname: sn,
     email: firstText(entry, 'mail'),
     aliases: aliases.slice(0, MAX_ALIASES),
-    status: (uac & ACCOUNT_DISABLED) !== 0 ? 'disabled' : '',
-    statusKnown: uacText !== '',
+    status: uac.kind === 'unreadable' ? unreadableStatus(uac.text) : uac.kind === 'read' && uac.disabled ? 'disabled' : '',
+    statusKnown: uac.kind !== 'missing',
     adGuid: guid !== null && guid.length === 16 ? formatObjectGuid(guid) : '',
     adDn: entry.dn,
     droppedAliases: Math.max(0, aliases.length - MAX_ALIASES),

@@ -1,6 +1,13 @@
 import { stringify, type Stringifier } from 'csv-stringify';
 import { escapeFormula } from './formula.js';
 
+/**
+ * Cells csv-stringify must quote besides those holding the delimiter or a quote: any with a CR or
+ * LF. It quotes a cell holding its own record delimiter only, so with CRLF records a bare LF (a
+ * notes cell with two lines) went out unquoted and split the row in two (RFC 4180 §2.6).
+ */
+export const QUOTE_LINE_BREAKS = /[\r\n]/;
+
 export interface CsvWriterOptions {
   /** CRLF line ends (what Excel on Windows writes); LF otherwise. */
   readonly crlf?: boolean;
@@ -16,6 +23,7 @@ export function createCsvWriter(columns: readonly string[], options: CsvWriterOp
     header: true,
     columns: [...columns],
     record_delimiter: options.crlf ? 'windows' : 'unix',
+    quoted_match: QUOTE_LINE_BREAKS,
     cast: { string: escapeFormula, number: String },
   });
 }

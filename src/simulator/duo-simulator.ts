@@ -3,7 +3,14 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { DuoEngine, type AppliedWrite } from './duo-engine.js';
 import { Refusal } from './engine-state.js';
-import { checkRequest, type SignerV5 } from './request-check.js';
+import { checkCredentials, checkRequest, type SignerV5 } from './request-check.js';
+
+/**
+ * The largest request body the simulator reads (bytes); a larger one is refused with 413 before it
+ * is read. Duo's own limit is unpublished (an assumption, ./assumptions.ts): this is room for the
+ * largest body duo-bridge sends, a bulk_create of 100 users whose every field is at its limit.
+ */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export interface SimulatorOptions {
   readonly ikey?: string;
@@ -60,7 +67,8 @@ export class DuoSimulator {
     this.skey = options.skey ?? 'fake-secret-key-0123456789abcdefghijklmn';
     this.engine = new DuoEngine(options.clockOffsetMs ?? 0);
     this.writeLimitPerMinute = options.writeLimitPerMinute;
-    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    // One request can never stop the server: whatever escapes handle() ends that connection only.
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res).catch(() => req.socket?.destroy());
     this.server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createServer(handler);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -112,22 +120,50 @@ export class DuoSimulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
+    let url: URL;
+    try {
+      // `//[`, `//a:99999999/x`, `http://[::1/`: a target that is no URL is the client's error, answered as such.
+      url = new URL(req.url ?? '/', 'http://fake');
+    } catch {
+      return this.send(req, res, await this.reply({ method, path: '/', params: new Refusal(400, 40002, 'Invalid request parameters', 'the request target is not a URL') }), true);
+    }
     const path = url.pathname;
+    const keys = { ikey: this.ikey, skey: this.skey, now: this.engine.now(), maxSkewSeconds: this.options.maxSkewSeconds, signer: this.options.signer };
+    let refusal: Refusal | null = null;
+    try {
+      checkCredentials(req.headers, keys);
+      if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) refusal = tooLarge();
+    } catch (error) {
+      refusal = error instanceof Refusal ? error : bug(error);
+    }
+    // Refused on its headers: the body is never read, and the connection closes after the answer.
+    if (refusal !== null) return this.send(req, res, await this.reply({ method, path, params: refusal }), true);
+    const body = await readBody(req);
+    if (body === null) return void req.socket.destroy();
+    if (body === TOO_LARGE) return this.send(req, res, await this.reply({ method, path, params: tooLarge() }), true);
     let params: Record<string, string> | Refusal;
     try {
-      params = checkRequest({ method, url, headers: req.headers, body }, { ikey: this.ikey, skey: this.skey, now: this.engine.now(), maxSkewSeconds: this.options.maxSkewSeconds, signer: this.options.signer });
+      params = checkRequest({ method, url, headers: req.headers, body }, keys);
     } catch (error) {
       params = error instanceof Refusal ? error : bug(error);
     }
-    const reply = await this.reply({ method, path, params });
-    if (reply === null) return void req.socket.destroy();
-    res.writeHead(reply.status, reply.headers);
+    this.send(req, res, await this.reply({ method, path, params }), false);
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, reply: Reply | null, close: boolean): void {
+    const socket = req.socket;
+    if (reply === null || socket === null || socket.destroyed) return void socket?.destroy();
+    res.writeHead(reply.status, close ? { ...reply.headers, Connection: 'close' } : reply.headers);
     res.end(reply.body);
+    if (!close) return;
+    // The body was left unread: discard what still comes (closing on unread bytes would reset the
+    // connection and lose the answer), end our side, and give the client a second to go.
+    req.resume();
+    res.once('finish', () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
   }
 
   private overWriteLimit(): boolean {
@@ -138,6 +174,37 @@ export class DuoSimulator {
     this.writes.push(now);
     return false;
   }
+}
+
+const TOO_LARGE = Symbol('too large');
+const tooLarge = (): Refusal => new Refusal(413, 41300, 'Request body too large', `at most ${MAX_BODY_BYTES} bytes`);
+
+/**
+ * The request's body as text, read up to MAX_BODY_BYTES; TOO_LARGE past that, null when the
+ * client went away mid-body (an "aborted" error ends this request, never the server).
+ */
+function readBody(req: IncomingMessage): Promise<string | null | typeof TOO_LARGE> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (result: string | null | typeof TOO_LARGE): void => {
+      if (settled) return;
+      settled = true;
+      chunks.length = 0;
+      resolve(result);
+    };
+    // Past the cap the stream keeps flowing and is thrown away: the connection stays whole for the 413.
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) settle(TOO_LARGE);
+      else chunks.push(chunk);
+    });
+    req.on('end', () => settle(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => settle(null));
+    req.on('close', () => settle(null));
+  });
 }
 
 /** An error no refusal of Duo's explains: answered as Duo answers its own failures. */

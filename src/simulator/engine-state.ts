@@ -1,4 +1,5 @@
 import { nameKey } from '../names.js';
+import { lengthOver, MAX_NAME_LENGTH } from '../name-rules.js';
 
 // What this model of Duo believes, confirmed and assumed, with sources and confidence: ./assumptions.ts.
 
@@ -128,6 +129,8 @@ export class EngineState {
   /** Gives the user these names; refused, changing nothing, when another user holds one. */
   claim(user: SimulatedUser, names: string[]): void {
     for (const name of names) {
+      // The name limit duo-bridge holds itself to (an assumption, ./assumptions.ts).
+      if (lengthOver(name, MAX_NAME_LENGTH) !== null) throw new Refusal(400, 40002, 'Invalid request parameters', `names are at most ${MAX_NAME_LENGTH} characters`);
       const owner = this.names.get(nameKey(name));
       if (owner !== undefined && owner !== user.user_id) throw new Refusal(400, 40002, `'${name}' is already in use`, 'username');
     }

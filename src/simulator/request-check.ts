@@ -37,13 +37,7 @@ export interface RequestKeys {
  */
 export function checkRequest({ method, url, headers, body }: ReadRequest, keys: RequestKeys): Record<string, string> {
   const path = url.pathname;
-  const date = headers.date ?? '';
-  const match = /^Basic (.+)$/.exec(headers.authorization ?? '');
-  if (!match || !date) throw new Refusal(401, 40101, 'Missing request credentials');
-  const [ikey, signature] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
-  if (ikey !== keys.ikey) throw new Refusal(401, 40102, 'Invalid integration key in request credentials');
-  const skew = Math.abs(keys.now - Date.parse(date)) / 1000;
-  if (!(skew <= (keys.maxSkewSeconds ?? 300))) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
+  const { ikey, signature, date } = checkCredentials(headers, keys);
   const query = [...url.searchParams];
   const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const form = method !== 'GET' && method !== 'DELETE' && type === 'application/x-www-form-urlencoded' ? [...new URLSearchParams(body)] : null;
@@ -78,6 +72,22 @@ export function checkRequest({ method, url, headers, body }: ReadRequest, keys: 
     else if (typeof value !== 'string') throw new Refusal(400, 40002, 'Invalid request parameters', 'values must be strings');
   }
   return parsed as Record<string, string>;
+}
+
+/**
+ * What can be checked on the headers alone, before a byte of the body is read: credentials are
+ * there, the integration key is this one, the Date is within the allowed skew. A stranger's
+ * request is refused here, whatever body it announces.
+ */
+export function checkCredentials(headers: IncomingHttpHeaders, keys: RequestKeys): { ikey: string; signature: string | undefined; date: string } {
+  const date = headers.date ?? '';
+  const match = /^Basic (.+)$/.exec(headers.authorization ?? '');
+  if (!match || !date) throw new Refusal(401, 40101, 'Missing request credentials');
+  const [ikey, signature] = Buffer.from(match[1]!, 'base64').toString('utf8').split(':');
+  if (ikey !== keys.ikey) throw new Refusal(401, 40102, 'Invalid integration key in request credentials');
+  const skew = Math.abs(keys.now - Date.parse(date)) / 1000;
+  if (!(skew <= (keys.maxSkewSeconds ?? 300))) throw new Refusal(401, 40103, 'Invalid signature in request credentials');
+  return { ikey, signature, date };
 }
 
 const sha512 = (text: string): string => createHash('sha512').update(text, 'utf8').digest('hex');

@@ -43,6 +43,9 @@ export const FINDING_SEVERITY = {
   DUPLICATE_TOKEN: 'warning',
   SHARED_TOKEN: 'error',
   TYPE_WITHOUT_TOKEN: 'warning',
+  INVISIBLE_CHARACTER: 'error',
+  VALUE_TOO_LONG: 'error',
+  CONFUSABLE_NAME: 'warning',
 } as const satisfies Record<string, Severity>;
 
 export type FindingCode = keyof typeof FINDING_SEVERITY;

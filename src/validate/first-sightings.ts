@@ -35,6 +35,15 @@ export abstract class FirstSightings {
     return [this.scratchBuffer, length];
   }
 
+  /** The index of the entry with this hash for which `same` holds, or -1: a look-up that adds nothing. */
+  protected find(hash: number, same: (index: number) => boolean): number {
+    const mask = this.buckets.length - 1;
+    for (let bucket = hash & mask, entry = this.buckets[bucket]!; entry !== 0; bucket = (bucket + 1) & mask, entry = this.buckets[bucket]!) {
+      if (this.hashes[entry - 1] === hash && same(entry - 1)) return entry - 1;
+    }
+    return -1;
+  }
+
   /**
    * The entry with this hash for which `same` holds, or a new one made by `fill` (which stores
    * the subclass's own fields at the index it is given).

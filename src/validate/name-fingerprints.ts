@@ -27,6 +27,13 @@ export class NameFingerprints extends FirstSightings {
     });
   }
 
+  /** The index of the entry holding `key`, or -1; nothing is added. */
+  indexOf(key: string): number {
+    const [bytes, length] = this.encode(key);
+    const check = secondHash(bytes, length);
+    return this.find(fnv1a(bytes, length), (index) => this.second[index] === check);
+  }
+
   slotOf(index: number): number {
     return this.storedSlot(index) & ~AS_KEY;
   }

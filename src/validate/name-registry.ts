@@ -1,14 +1,7 @@
 import { nameKey } from '../names.js';
 import { finding, MAX_RELATED_LINES, type Finding } from './findings.js';
 import { NameFingerprints } from './name-fingerprints.js';
-
-/** Where a name was seen. slot 0 = username, n = alias n. */
-interface Occurrence {
-  readonly row: number;
-  readonly slot: number;
-  /** As written; null for a first sighting not re-read yet (only its fingerprint was kept). */
-  value: string | null;
-}
+import { LookalikeNames, lookalikePairs, type NameOccurrence as Occurrence } from './lookalike-names.js';
 
 /**
  * Duo's single namespace of usernames and aliases, checked in one pass.
@@ -20,6 +13,7 @@ interface Occurrence {
  */
 export class NameRegistry {
   private readonly table = new NameFingerprints();
+  private readonly lookalikes = new LookalikeNames();
   private readonly repeated = new Map<number, Occurrence[]>();
   private lineOfRow = new Uint32Array(1 << 12);
 
@@ -37,6 +31,7 @@ export class NameRegistry {
 
   add(key: string, value: string, row: number, slot: number): void {
     const earlier = this.table.addIfAbsent(key, row, slot, value === key);
+    this.lookalikes.add(key, value, row, slot, earlier === -1 ? this.table.size - 1 : earlier, this.table);
     if (earlier === -1) return;
     const occurrence = { row, slot, value };
     const list = this.repeated.get(earlier);
@@ -47,15 +42,17 @@ export class NameRegistry {
     }
   }
 
-  /** The cells to re-read: row → slot → the first sighting whose value was not kept. */
-  wanted(): Map<number, Map<number, Occurrence>> {
-    const cells = new Map<number, Map<number, Occurrence>>();
-    for (const [first] of this.repeated.values()) {
-      if (first!.value !== null) continue;
-      const slots = cells.get(first!.row) ?? new Map<number, Occurrence>();
-      slots.set(first!.slot, first!);
-      cells.set(first!.row, slots);
-    }
+  /** The cells to re-read: row → slot → the first sightings whose value was not kept. */
+  wanted(): Map<number, Map<number, Occurrence[]>> {
+    const cells = new Map<number, Map<number, Occurrence[]>>();
+    const want = (o: Occurrence): void => {
+      if (o.value !== null) return;
+      const slots = cells.get(o.row) ?? new Map<number, Occurrence[]>();
+      slots.set(o.slot, [...(slots.get(o.slot) ?? []), o]);
+      cells.set(o.row, slots);
+    };
+    for (const [first] of this.repeated.values()) want(first!);
+    for (const group of this.lookalikes.groups()) for (const o of group) want(o);
     return cells;
   }
 
@@ -98,7 +95,22 @@ export class NameRegistry {
         }
       }
     }
+    for (const group of this.lookalikes.groups()) {
+      for (const { member, others, total } of lookalikePairs(group, MAX_RELATED_LINES)) {
+        const lines = { shown: others.map((o) => this.lineOfRow[o.row]!), total };
+        const first = others[0]!;
+        const like = first.value === null ? `the ${this.kind(first)} on ${lineList(lines)}` : `"${first.value}" (the ${this.kind(first)} on line ${this.lineOfRow[first.row]}${total > 1 ? `, and ${total - 1} more` : ''})`;
+        const odd = member.value === null ? null : unusualCharacter(member.value);
+        out.push(this.flag('CONFUSABLE_NAME', member, lines,
+          `${this.kind(member)} ${member.value === null ? '' : `"${member.value}" `}looks like ${like}${odd ? `: it holds ${odd}` : ''}`,
+          'two names that look the same are a spoofing risk: retype the name in plain letters, or keep it only if both people are real and distinct'));
+      }
+    }
     return out;
+  }
+
+  private kind(o: Occurrence): string {
+    return o.slot === 0 ? 'username' : 'alias';
   }
 
   /**
@@ -124,6 +136,16 @@ export class NameRegistry {
       related_lines: others.shown,
     });
   }
+}
+
+/** The first character outside ASCII, as "U+0435 at position 3"; null for plain ASCII. */
+function unusualCharacter(value: string): string | null {
+  let position = 0;
+  for (const c of value) {
+    position++;
+    if (c.codePointAt(0)! > 0x7f) return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at position ${position}`;
+  }
+  return null;
 }
 
 /** Some of the other lines of a set (ascending, at most MAX_RELATED_LINES) and how many there are. */

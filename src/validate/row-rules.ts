@@ -3,6 +3,7 @@ import { ALIAS_COLUMNS, layoutColumns, type ColumnLayout } from '../csv/columns.
 import { cleanCell } from '../csv/duo-row.js';
 import { startsWithFormulaTrigger } from '../csv/formula.js';
 import { nameKey } from '../names.js';
+import { invisibleCharacter, lengthOver, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../name-rules.js';
 import { finding, type Finding, type FindingInit } from './findings.js';
 import type { NameRegistry } from './name-registry.js';
 import { checkGroupsAndDevices } from './membership-rules.js';
@@ -29,17 +30,26 @@ const RISKY_ALIAS_CHARACTERS = /[&=%]/;
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const NAME_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-const NAME_COLUMNS = new WeakMap<ColumnLayout, readonly boolean[]>();
+interface CellRules {
+  /** Per cell: is it the username, an alias or the email (where no control or invisible character may stand). */
+  readonly identifier: readonly boolean[];
+  /** Per cell: the longest value it may hold (a username or alias: Duo's name limit). */
+  readonly limit: readonly number[];
+}
 
-/** Per cell: is it the username, an alias or the email (where no control character may stand). */
-function nameColumns(layout: ColumnLayout): readonly boolean[] {
-  let flags = NAME_COLUMNS.get(layout);
-  if (flags === undefined) {
-    const marked = new Array<boolean>(layout.names.length).fill(false);
-    for (const at of [layout.index.username, layout.index.email, ...layout.aliases.map(([, cellAt]) => cellAt)]) if (at !== undefined) marked[at] = true;
-    NAME_COLUMNS.set(layout, (flags = marked));
+const CELL_RULES = new WeakMap<ColumnLayout, CellRules>();
+
+function cellRules(layout: ColumnLayout): CellRules {
+  let rules = CELL_RULES.get(layout);
+  if (rules === undefined) {
+    const identifier = new Array<boolean>(layout.names.length).fill(false);
+    const limit = new Array<number>(layout.names.length).fill(MAX_TEXT_LENGTH);
+    const names = [layout.index.username, ...layout.aliases.map(([, cellAt]) => cellAt)];
+    for (const at of [...names, layout.index.email]) if (at !== undefined) identifier[at] = true;
+    for (const at of names) if (at !== undefined) limit[at] = MAX_NAME_LENGTH;
+    CELL_RULES.set(layout, (rules = { identifier, limit }));
   }
-  return flags;
+  return rules;
 }
 
 /** Checks one data row; cross-row name checks are fed to the registry and reported at the end. */
@@ -64,7 +74,8 @@ export function checkRow(
   const width = Math.min(cells.length, names.length);
   // Each cell cleaned once; the checks below read the cleaned values from here.
   const values: string[] = new Array<string>(width);
-  const nameCells = nameColumns(layout);
+  const rules = cellRules(layout);
+  const nameCells = rules.identifier;
   for (let i = 0; i < width; i++) {
     const raw = cells[i]!;
     let value = raw;
@@ -80,6 +91,16 @@ export function checkRow(
       const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
       out.push(at(names[i]!, { code: 'CONTROL_CHARACTER', value, message: `the value holds a control character (${code}${code === 'U+0000' ? ', NUL' : ''}) at position ${control.index + 1}`,
         fix: 'retype the value: a control character (or a line break in a name) is damage, and Duo would store it as it is' }));
+    }
+    const invisible = nameCells[i] ? invisibleCharacter(value) : null;
+    if (invisible !== null) {
+      out.push(at(names[i]!, { code: 'INVISIBLE_CHARACTER', value, message: `the value holds an invisible or direction-changing character (${invisible.codePoint}) at position ${invisible.position}`,
+        fix: 'retype the value: nobody can see this character in Duo, so the name would look like another or not be typed as it is stored' }));
+    }
+    const length = lengthOver(value, rules.limit[i]!);
+    if (length !== null) {
+      out.push(at(names[i]!, { code: 'VALUE_TOO_LONG', value: `${Array.from(value).slice(0, 40).join('')}…`, message: `the value is ${length.toLocaleString('en-US')} characters long; at most ${rules.limit[i]!.toLocaleString('en-US')} are allowed here`,
+        fix: rules.limit[i] === MAX_NAME_LENGTH ? 'use a shorter name: Duo usernames and aliases are short identifiers' : 'shorten the value' }));
     }
     if (value.length > 0 && mayBeNumber(value) && SCIENTIFIC.test(value)) {
       out.push(at(names[i]!, { code: 'SCIENTIFIC_NOTATION', value, message: `"${value}" looks like a number Excel rewrote in scientific notation`,
@@ -151,9 +172,11 @@ export interface UserValues {
   readonly lastname: string;
   readonly email: string;
   readonly aliases: readonly string[];
+  /** As export would write it ('' = active); a damaged userAccountControl makes it one validate refuses. */
+  readonly status?: string;
 }
 
-const USER_COLUMNS = ['username', 'realname', 'firstname', 'lastname', 'email', ...ALIAS_COLUMNS] as const;
+const USER_COLUMNS = ['username', 'realname', 'firstname', 'lastname', 'email', ...ALIAS_COLUMNS, 'status'] as const;
 let userLayout: ColumnLayout | undefined;
 /** Names shared between users are the caller's to judge (sync has its own view of them): not collected here. */
 const NO_REGISTRY: Pick<NameRegistry, 'startRow' | 'add'> = { startRow: () => undefined, add: () => undefined };
@@ -164,7 +187,7 @@ const NO_REGISTRY: Pick<NameRegistry, 'startRow' | 'add'> = { startRow: () => un
  */
 export function userValueErrors(user: UserValues): Finding[] {
   userLayout ??= layoutColumns(USER_COLUMNS);
-  const cells = [user.username, user.realname, user.firstname, user.lastname, user.email, ...ALIAS_COLUMNS.map((_, i) => user.aliases[i] ?? '')];
+  const cells = [user.username, user.realname, user.firstname, user.lastname, user.email, ...ALIAS_COLUMNS.map((_, i) => user.aliases[i] ?? ''), user.status ?? ''];
   const out: Finding[] = [];
   checkRow(cells, 0, 0, userLayout, NO_REGISTRY, { maxAliases: ALIAS_COLUMNS.length }, out);
   return out.filter((f) => f.severity === 'error');

@@ -72,7 +72,7 @@ async function rereadFirstSightings(registry: NameRegistry, layout: ColumnLayout
       if (event.type !== 'record') continue;
       const slots = wanted.get(event.row);
       if (slots === undefined) continue;
-      for (const [slot, occurrence] of slots) occurrence.value = cleanCell(event.cells[columnOf.get(slot)!]).value;
+      for (const [slot, occurrences] of slots) for (const o of occurrences) o.value = cleanCell(event.cells[columnOf.get(slot)!]).value;
       wanted.delete(event.row);
       if (wanted.size === 0) return;
     }

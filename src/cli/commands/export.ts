@@ -37,13 +37,17 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
 
     const seconds = progress.elapsedSeconds();
     const pages = summary.pages > 0 ? ` in ${count(summary.pages)} pages` : '';
-    io.err(`exported ${count(summary.users)} users${pages} to ${options.out} (${seconds.toFixed(1)} s, ${rate(summary.users, seconds)})\n`);
+    io.err(`exported ${count(summary.users)} users${pages}${summary.written ? ` to ${options.out}` : ''} (${seconds.toFixed(1)} s, ${rate(summary.users, seconds)})\n`);
     const attribute = options.mapping.usernameAttribute;
     if (summary.missingUsername > 0) {
       io.err(`warning: ${count(summary.missingUsername)} users have no ${attribute}; their username cell is empty — ` +
         'choose another --username-attr or fix them before import (validate lists them as BLANK_USERNAME)\n');
     }
     if (summary.aliasOverflow > 0) io.err(`warning: ${count(summary.aliasOverflow)} users have more than 8 aliases; the first 8 were kept\n`);
+    if (summary.unreadableStatus > 0) {
+      io.err(`warning: ${counted(summary.unreadableStatus, 'user')} ${summary.unreadableStatus === 1 ? 'has' : 'have'} a userAccountControl that is not a 32-bit integer (${summary.unreadableStatusDns.join('; ')}${summary.unreadableStatus > 3 ? '; …' : ''}): ` +
+        'whether the account is disabled is unknown, so its status cell says so and validate refuses the row\n');
+    }
     if (summary.disabled > 0) io.err(`note: ${count(summary.disabled)} disabled accounts exported with status "disabled"\n`);
     if (summary.unnormalisedPhones > 0) {
       io.err(`warning: ${counted(summary.unnormalisedPhones, 'phone number')} could not be normalised and were written as found` +
@@ -66,7 +70,7 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
       const seen = source.kind === 'ldif'
         ? `${source.file} holds ${count(summary.entries)} entries${summary.entries > 0 ? ', none of them an enabled user account' : ''}`
         : `the search under ${source.base} returned no user`;
-      throw new DataError('NO_USERS', `no users were exported: ${seen} (a wrong filter or base, an empty dump, or not an Active Directory one?)`);
+      throw new DataError('NO_USERS', `no users were exported: ${seen} (a wrong filter or base, an empty dump, or not an Active Directory one?); ${options.out} was not written`);
     }
     return 0;
   },

@@ -40,11 +40,36 @@ export const LOOKUP_CHUNK = 100;
 export const MAX_BATCH = 100;
 
 
+/**
+ * Most bytes a username_list may take in the URL, percent-encoded: a request line within the 8 KiB
+ * common front ends accept (nginx's default large_client_header_buffers; Node's whole header block
+ * is 16 KiB). 100 names of 100 characters do not always fit one look-up.
+ */
+export const LOOKUP_URL_BYTES = 6000;
+
+/** `names` in look-ups of at most LOOKUP_CHUNK names and LOOKUP_URL_BYTES encoded. */
+export function lookupLists(names: readonly string[]): string[] {
+  const lists: string[] = [];
+  let chunk: string[] = [];
+  let bytes = 2;
+  for (const name of names) {
+    const size = encodeURIComponent(JSON.stringify(name)).length + 3;
+    if (chunk.length > 0 && (chunk.length === LOOKUP_CHUNK || bytes + size > LOOKUP_URL_BYTES)) {
+      lists.push(JSON.stringify(chunk));
+      chunk = [];
+      bytes = 2;
+    }
+    chunk.push(name);
+    bytes += size;
+  }
+  if (chunk.length > 0) lists.push(JSON.stringify(chunk));
+  return lists;
+}
+
 /** Users whose username or alias is one of `names` (Duo matches both), following Duo's paging. */
 export async function findUsersByNames(client: DuoClient, names: readonly string[]): Promise<DuoUser[]> {
   const found = new Map<string, DuoUser>();
-  for (let i = 0; i < names.length; i += LOOKUP_CHUNK) {
-    const list = JSON.stringify(names.slice(i, i + LOOKUP_CHUNK));
+  for (const list of lookupLists(names)) {
     for await (const user of pages(client, (offset) => ({ username_list: list, ...(offset === 0 ? {} : { offset: String(offset) }) }))) {
       found.set(user.user_id, user);
     }

@@ -60,7 +60,7 @@ export async function readAdUsers(options: DirectoryOptions, only?: readonly str
 /** The AD attribute a Duo column's value came from, to name in a conflict. */
 function attributeOf(column: string, options: DirectoryOptions): string {
   const { mapping } = options;
-  const fixed: Record<string, string> = { username: mapping.usernameAttribute, email: 'mail', realname: 'displayName or givenName sn', firstname: 'givenName', lastname: 'sn' };
+  const fixed: Record<string, string> = { username: mapping.usernameAttribute, email: 'mail', realname: 'displayName or givenName sn', firstname: 'givenName', lastname: 'sn', status: 'userAccountControl' };
   return fixed[column] ?? mapping.aliasAttributes.join(', ');
 }
 

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { lazyValidator } from '../../lazy-validator.js';
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../../name-rules.js';
 
 /**
  * What a `tenant export` snapshot may hold, checked once when a snapshot is read (plan --tenant,
@@ -7,7 +8,9 @@ import { lazyValidator } from '../../lazy-validator.js';
  * before anything uses it. Duo's own limits bound the lists (100 groups and 100 phones a user), so a
  * hostile file cannot make any reader's work or stack grow without bound.
  */
-const nullableString = { type: ['string', 'null'], maxLength: 4096 } as const;
+const nullableString = { type: ['string', 'null'], maxLength: MAX_TEXT_LENGTH } as const;
+// The same limit validate, import and sync hold names to: a tenant duo-bridge wrote is one it can read back.
+const name = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH } as const;
 const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const token = {
   type: 'object',
@@ -28,8 +31,8 @@ const snapshotSchema = {
         required: ['user_id', 'username'],
         properties: {
           user_id: id,
-          username: { type: 'string', minLength: 1, maxLength: 4096 },
-          aliases: { type: 'object', maxProperties: 8, propertyNames: { pattern: '^alias[1-8]$' }, additionalProperties: { type: 'string', maxLength: 4096 } },
+          username: name,
+          aliases: { type: 'object', maxProperties: 8, propertyNames: { pattern: '^alias[1-8]$' }, additionalProperties: { type: 'string', maxLength: MAX_NAME_LENGTH } },
           email: nullableString,
           realname: nullableString,
           firstname: nullableString,
@@ -51,7 +54,7 @@ const snapshotSchema = {
           groups: {
             type: 'array',
             maxItems: 100,
-            items: { type: 'object', required: ['group_id', 'name'], properties: { group_id: id, name: { type: 'string', maxLength: 4096 } } },
+            items: { type: 'object', required: ['group_id', 'name'], properties: { group_id: id, name: { type: 'string', maxLength: MAX_TEXT_LENGTH } } },
           },
           tokens: { type: 'array', maxItems: 100, items: token },
         },
@@ -59,7 +62,7 @@ const snapshotSchema = {
     },
     groups: {
       type: ['array', 'null'],
-      items: { type: 'object', required: ['group_id', 'name'], properties: { group_id: id, name: { type: 'string', maxLength: 4096 } } },
+      items: { type: 'object', required: ['group_id', 'name'], properties: { group_id: id, name: { type: 'string', maxLength: MAX_TEXT_LENGTH } } },
     },
     tokens: { type: ['array', 'null'], items: token },
     settings: {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { writeFileAtomically } from '../../atomic-file.js';
 import type { DuoUserRow } from '../../csv/duo-row.js';
+import { QUOTE_LINE_BREAKS } from '../../csv/write-csv.js';
 
 /**
  * `import --duo-csv FILE`: the validated rows as a CSV for Duo's Admin Panel "Import Users" page,
@@ -30,7 +31,7 @@ export async function writeDuoCsv(rows: () => AsyncIterable<DuoUserRow>, path: s
     ...numbered('phone', width.phones).flatMap((phone, i) => [phone, `platform${i + 1}`]), ...numbered('group', width.groups),
     ...numbered('token', width.tokens).flatMap((token, i) => [token, `type${i + 1}`])];
   await writeFileAtomically(path, async (out) => {
-    const csv = stringify({ header: true, columns: header, record_delimiter: 'windows' });
+    const csv = stringify({ header: true, columns: header, record_delimiter: 'windows', quoted_match: QUOTE_LINE_BREAKS });
     csv.pipe(out, { end: false });
     for await (const row of rows()) {
       const aliases = new Map(row.aliases);
