@@ -67,7 +67,8 @@ export function duoCsvRoundTrip(duo, work, input) {
   if (a.length !== b.length) return { runs: [validate, one, two], problem: `round trip: ${a.length} rows became ${b.length}` };
   for (let i = 0; i < a.length; i++) {
     for (const column of ['username', 'email', 'notes']) {
-      const want = (a[i][column] ?? '').replace(/^'(?=[=+\-@\t\r＝＋－＠])/, '');
+      // duo-bridge sends values NFC-normalised (Duo compares names after NFC: src/csv/duo-row.ts): a decomposed é comes back composed.
+      const want = (a[i][column] ?? '').replace(/^'(?=[=+\-@\t\r＝＋－＠])/, '').normalize('NFC');
       const got = b[i][column] ?? '';
       if (want !== got) return { runs: [validate, one, two], problem: `round trip: row ${i + 1} ${column} ${JSON.stringify(want)} became ${JSON.stringify(got)}` };
     }
