@@ -368,6 +368,7 @@ class Simulation {
     w.record(changes, `sync:${journal ?? '?'}`);
     if (journal !== null && existsSync(journal) && !w.journals.includes(journal)) w.journals.push(journal);
     if (out.killed) return 'killed';
+    if (out.result?.read.kind === 'full') for (const [id, u] of after) w.syncSaw.set(id, u.status);
     const present = new Map(dump.people.map((p) => [guidOf(p.id), p]));
     // Absences count from any read that is complete (an empty one too: an approval may act on it); the baseline is a non-empty one.
     for (const [guid] of present) w.missingSince.delete(guid);

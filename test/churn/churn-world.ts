@@ -38,6 +38,8 @@ export class World {
   private readonly runWrote = new Map<string, { tag: string; value: string }>();
   /** The status sync and Duo last agreed on (sync wrote it, or Duo showed what AD wanted after a run). */
   readonly agreed = new Map<string, string>();
+  /** Each user's status as the last run that read all of Duo saw it (after its writes). */
+  readonly syncSaw = new Map<string, string>();
   /** Users an admin disabled by hand (until someone other than sync enables them). */
   readonly adminDisabled = new Set<string>();
   /** Plans whose held actions were printed (exit 4): what an admin could approve, as they saw it. */
@@ -109,7 +111,10 @@ export class World {
       if (tag !== 'admin') this.runWrote.set(key, { tag, value });
       if (c.field === 'status') {
         if (tag.startsWith('sync:')) this.agreed.set(c.user_id, c.to);
-        if (c.to === 'disabled' && tag === 'admin') this.adminDisabled.add(c.user_id);
+        // An admin who enables a user the sync disabled and disables it again before any run saw it
+        // enabled leaves nothing a sync can see (Duo keeps no history it reads): the disable stays the sync's.
+        const unseen = this.agreed.get(c.user_id) === 'disabled' && this.syncSaw.get(c.user_id) === 'disabled';
+        if (c.to === 'disabled' && tag === 'admin' && !unseen) this.adminDisabled.add(c.user_id);
         if (c.to !== 'disabled' && !tag.startsWith('sync:')) this.adminDisabled.delete(c.user_id);
       }
     }
