@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, REPO } from '../helpers/run-cli.js';
@@ -101,6 +101,14 @@ describe('the Windows executable, under Wine', () => {
   it('every exit code, output and file is the Linux CLI\'s (Windows paths aside)', () => {
     expect(differences(reference, steps, true)).toEqual([]);
   });
+
+  it('starts with its stdin a pipe (Wine cannot open one: the CLI must not touch stdin unless it asks)', () => {
+    const out = join(root, 'stdin-pipe.out');
+    const fd = openSync(out, 'w');
+    const result = spawnSync(WINE, [EXE, 'validate', 'users-clean.csv'], { cwd: dir, input: '', stdio: ['pipe', fd, fd], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? root, ...wineEnv }, timeout: 300_000 });
+    closeSync(fd);
+    expect({ status: result.status, output: readFileSync(out, 'utf8') }).toEqual({ status: 0, output: reference.find((s) => s.name === 'validate clean (exit 0)')!.stdout });
+  }, SLOW);
 
   it('reads and writes UNC paths (\\\\server\\share)', async () => {
     // Wine serves \\server\share from dosdevices/unc/server/share.
