@@ -36,7 +36,7 @@ const DAY2 = '2026-12-02T06:00:00.000Z';
 
 /**
  * Issue 31's scenario, the same for the Linux CLI, the Windows executable under Wine and the Linux
- * executable: --version and --help; export of the sample LDIF; validate (exit 1 on the messy
+ * executable: --version and --help; export of the sample LDIF (LF, CRLF, to a workbook); validate (exit 1 on the messy
  * sample, 0 on the clean one, LF and CRLF, named by a native absolute path); import --apply --yes,
  * then tenant diff; rollback; two sync days, the second holding its disables (exit 4).
  */
@@ -62,6 +62,9 @@ export async function runScenario(run: Runner, { dir, duo, nativePath }: Scenari
   // ldifde on Windows writes CRLF.
   writeFileSync(join(dir, 'directory-crlf.ldif'), readFileSync(join(dir, 'directory.ldif'), 'utf8').replace(/\r?\n/g, '\r\n'));
   await step('export --from-ldif, CRLF', ['export', '--from-ldif', 'directory-crlf.ldif', '--alias-attr', 'mail', '--lowercase', '--out', 'users-crlf.csv'], ['users-crlf.csv']);
+  // exceljs is loaded only for a workbook: the bundle must hold it (the file's bytes hold its time: not compared).
+  await step('export to .xlsx', ['export', '--from-ldif', 'directory.ldif', '--alias-attr', 'mail', '--lowercase', '--out', 'users.xlsx']);
+  await step('validate .xlsx', ['validate', 'users.xlsx', '--format', 'json']);
   await step('validate messy (exit 1)', ['validate', 'users-messy.csv', '--format', 'json', '--report', 'messy-findings.csv'], ['messy-findings.csv']);
   await step('validate clean (exit 0)', ['validate', 'users-clean.csv']);
   await step('validate clean, CRLF', ['validate', 'users-clean-crlf.csv', '--format', 'json']);
