@@ -91,6 +91,7 @@ export type { TenantDiff, TenantChange } from './duo/tenant/tenant-diff.js';
 // Duo's Admin API: a signed, rate-limited client and the calls a script needs.
 export { DuoClient } from './duo/api/client.js';
 export type { DuoClientOptions, DuoCredentials, DuoResponse } from './duo/api/client.js';
+export type { HttpFetch, HttpFetchInit } from './duo/api/http-fetch.js';
 export { resolveDuoConnection } from './duo/api/connection.js';
 export { duoBaseUrl } from './duo/api/duo-host.js';
 export { authorizationV5, signatureV5 } from './duo/api/sign.js';

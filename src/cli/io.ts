@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { isatty } from 'node:tty';
 
 /** Where a command prints; injected so tests can capture output without touching globals. */
 export interface CliIo {
@@ -32,7 +33,9 @@ export function processIo(): CliIo {
     outIsTTY: process.stdout.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
-    ...(process.stdin.isTTY && process.stderr.isTTY ? { ask } : {}),
+    // isatty(0), not process.stdin.isTTY: that getter opens stdin, which fails (EBADF, an uncaught stack trace)
+    // for a Windows executable whose stdin is a pipe under Wine (issue 31). stdin is opened only to ask.
+    ...(isatty(0) && process.stderr.isTTY ? { ask } : {}),
   };
 }
 

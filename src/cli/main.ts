@@ -1,6 +1,7 @@
 import { debuglog } from 'node:util';
 import yargs, { type Argv } from 'yargs';
 import { DuoBridgeError, UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { CommandModule } from './commands/command.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
@@ -103,7 +104,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitProcess(false)
     .help()
     .alias('h', 'help')
-    .version()
+    // Not the bare .version(): it reads package.json from disk, which a single executable has not beside it.
+    .version(VERSION)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .example('$0 export --from-ldif dump.ldf --alias-attr mail --out users.csv', 'AD dump → Duo CSV')
     .example('$0 validate users.csv', 'check the list before anything is sent')

@@ -51,7 +51,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       .option('out', { type: 'string', describe: 'write the plan as JSON (for review, then --apply --plan FILE)' })
       .option('format', { choices: ['text', 'json'], describe: 'the report on stdout (default text)' })
       .option('summary-json', { type: 'string', describe: 'write the run\'s summary as JSON (for monitoring)' })
-      .option('state', { type: 'string', describe: 'the sync state file (default: one per tenant and source under ~/.local/state/duo-bridge)' })
+      .option('state', { type: 'string', describe: 'the sync state file (default: one per tenant and source under ~/.local/state/duo-bridge; %ProgramData%\\duo-bridge on Windows)' })
       .option('adopt', { type: 'boolean', describe: 'take over Duo users that match an AD user by username or alias (listed in the plan)' })
       .option('approve', { type: 'string', describe: 'with --apply: release the destructive actions the safeguards held in plan PLAN_ID (once)' })
       .option('yes', { type: 'boolean', describe: 'with --apply: do not ask for confirmation' })

@@ -1,5 +1,6 @@
 import { debuglog } from 'node:util';
 import { DuoApiError, DuoOutcomeUnknownError, DuoPermissionError, DuoRequestError, RemoteError } from '../../errors.js';
+import { httpFetch, type HttpFetch } from './http-fetch.js';
 import { authorizationV5, canonicalParams, rfc2822Date, type QueryParams } from './sign.js';
 
 const debug = debuglog('duo-bridge');
@@ -16,7 +17,8 @@ export interface DuoClientOptions {
   readonly ratePerMinute: number;
   /** Per attempt. */
   readonly timeoutMs: number;
-  readonly fetch?: typeof fetch;
+  /** How requests are sent: node:http/https unless given (Node's fetch fits, as does a test's). */
+  readonly fetch?: HttpFetch;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -48,13 +50,13 @@ const AUTH_FAILURES: Record<number, string> = {
 };
 
 /**
- * A small Duo Admin API client: v5-signed requests over fetch, one throttle for every call,
+ * A small Duo Admin API client: v5-signed requests over node:https (see http-fetch.ts), one throttle for every call,
  * Duo's 429 back-off with a fresh Date and signature per attempt, typed errors. Reads are retried
  * on transient failures; writes never are: their outcome is reported as unknown instead.
  */
 export class DuoClient {
   readonly stats: DuoClientStats = { calls: 0, writes: 0, rateLimited: 0 };
-  private readonly fetch: typeof fetch;
+  private readonly fetch: HttpFetch;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -64,7 +66,7 @@ export class DuoClient {
   private clockOffsetMs = 0;
 
   constructor(private readonly options: DuoClientOptions) {
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = options.fetch ?? httpFetch;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
@@ -160,7 +162,7 @@ export class DuoClient {
 
   private transportFailure(error: unknown, method: string, url: URL): RemoteError {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    // fetch refuses ports browsers block (1, 25, 6000, …) before connecting.
+    // Node's fetch, when given one, refuses ports browsers block (1, 25, 6000, …) before connecting.
     const code = cause?.code ?? (cause?.message === 'bad port' ? 'port blocked by fetch' : undefined) ?? (error as { name?: string }).name ?? 'error';
     // Nothing reached Duo: the request was certainly not applied.
     if (['port blocked by fetch', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { constants } from 'node:fs';
 import { lstat, open, realpath, rename, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, win32 } from 'node:path';
 import { createHash } from 'node:crypto';
 import { lazyValidator } from '../../lazy-validator.js';
 import { writeFileAtomically } from '../../atomic-file.js';
@@ -92,14 +92,23 @@ export function emptyState(host: string): SyncState {
 
 /**
  * Where the state lives unless --state names a file: one file per tenant × source, under the
- * user's state directory (XDG_STATE_HOME, else ~/.local/state; %LOCALAPPDATA% on Windows).
+ * user's state directory (XDG_STATE_HOME, else ~/.local/state). On Windows it is the machine's
+ * %ProgramData%\duo-bridge, where the MSI's Task Scheduler task runs (issue 31): a scheduled sync
+ * runs as a service account, and the admins who look at its state and journals are other users.
  */
-export function defaultStatePath(env: NodeJS.ProcessEnv, host: string, source: { base: string; filter: string; usernameAttribute: string; ldif: boolean }): string {
-  const root = process.platform === 'win32'
-    ? join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'duo-bridge')
-    : join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'duo-bridge');
+export function defaultStatePath(env: NodeJS.ProcessEnv, host: string, source: { base: string; filter: string; usernameAttribute: string; ldif: boolean },
+  platform: NodeJS.Platform = process.platform): string {
   const id = createHash('sha256').update(JSON.stringify([source.ldif ? 'ldif' : 'ldap', source.base.toLowerCase(), source.filter, source.usernameAttribute.toLowerCase()])).digest('hex').slice(0, 10);
-  return join(root, `sync-${host.split('.')[0]}-${id}.state.json`);
+  const name = `sync-${host.split('.')[0]}-${id}.state.json`;
+  if (platform === 'win32') return win32.join(windowsVariable(env, 'ProgramData') ?? windowsVariable(env, 'ALLUSERSPROFILE') ?? 'C:\\ProgramData', 'duo-bridge', name);
+  return join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'duo-bridge', name);
+}
+
+/** Windows' environment names are case-insensitive; a copy of process.env is not. */
+function windowsVariable(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const key = Object.keys(env).find((k) => k.toLowerCase() === name.toLowerCase());
+  const value = key === undefined ? undefined : env[key];
+  return value === undefined || value === '' ? undefined : value;
 }
 
 export type LoadedState =

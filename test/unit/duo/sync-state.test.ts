@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkRunsFolder, emptyState, isInsideRunsFolder, loadSyncState, runsFolderOf, type SyncState } from '../../../src/duo/sync/sync-state.js';
+import { checkRunsFolder, defaultStatePath, emptyState, isInsideRunsFolder, loadSyncState, runsFolderOf, type SyncState } from '../../../src/duo/sync/sync-state.js';
 import { tmpFiles } from '../../helpers/tmp-files.js';
 
 const HOST = 'api-test.duosecurity.com';
@@ -198,5 +198,26 @@ describe('sync state: the runs folder', () => {
     const fine = tmpFiles({ 'sync.state.runs/x': '' });
     await expect(checkRunsFolder(join(fine, 'sync.state.json'))).resolves.toBeUndefined();
     await expect(checkRunsFolder(join(fine, 'none.json'))).resolves.toBeUndefined();
+  });
+});
+
+describe('sync state: where it lives by default', () => {
+  const source = { base: 'DC=corp,DC=example', filter: '', usernameAttribute: 'sAMAccountName', ldif: false };
+
+  it('on Windows: %ProgramData%\\duo-bridge, whatever the case of the variable\'s name', () => {
+    for (const env of [{ ProgramData: 'D:\\Data' }, { PROGRAMDATA: 'D:\\Data' }, { programdata: 'D:\\Data', LOCALAPPDATA: 'C:\\Users\\a\\AppData\\Local' }]) {
+      expect(defaultStatePath(env, HOST, source, 'win32')).toMatch(/^D:\\Data\\duo-bridge\\sync-api-test-[0-9a-f]{10}\.state\.json$/);
+    }
+  });
+
+  it('on Windows without the variable: ALLUSERSPROFILE, else C:\\ProgramData', () => {
+    expect(defaultStatePath({ ALLUSERSPROFILE: 'E:\\All' }, HOST, source, 'win32')).toMatch(/^E:\\All\\duo-bridge\\sync-api-test-/);
+    expect(defaultStatePath({}, HOST, source, 'win32')).toMatch(/^C:\\ProgramData\\duo-bridge\\sync-api-test-/);
+  });
+
+  it('elsewhere: XDG_STATE_HOME/duo-bridge, the same file name as on Windows', () => {
+    const linux = defaultStatePath({ XDG_STATE_HOME: '/var/state' }, HOST, source, 'linux');
+    expect(linux).toMatch(/^\/var\/state\/duo-bridge\/sync-api-test-[0-9a-f]{10}\.state\.json$/);
+    expect(linux.split('/').pop()).toBe(defaultStatePath({}, HOST, source, 'win32').split('\\').pop());
   });
 });
