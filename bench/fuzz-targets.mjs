@@ -85,7 +85,8 @@ export function batchesMatch(duo, work, input) {
   const run = duo(['import', input, '--out-dir', out]);
   if (run.status !== 0) return { runs: [validate, run], problem: `validate called it ready but import --out-dir exited ${run.status}` };
   const written = readdirSync(out).filter((f) => f.startsWith('batch-')).sort().flatMap((f) => JSON.parse(readFileSync(join(out, f), 'utf8')).users.map((u) => u.username));
-  const wanted = csvRows(readFileSync(input, 'utf8')).map((r) => r.username.replace(/^'(?=[=+\-@\t\r＝＋－＠])/, ''));
+  // As duo-bridge sends names: NFC-normalised (src/csv/duo-row.ts).
+  const wanted = csvRows(readFileSync(input, 'utf8')).map((r) => r.username.replace(/^'(?=[=+\-@\t\r＝＋－＠])/, '').normalize('NFC'));
   if (JSON.stringify(written) !== JSON.stringify(wanted)) return { runs: [validate, run], problem: `batch usernames ${JSON.stringify(written).slice(0, 200)} differ from the CSV's ${JSON.stringify(wanted).slice(0, 200)}` };
   const bad = written.find((u) => /[\p{Cf}\p{Zl}\p{Zp}\uFFFD]/u.test(u) || [...u].length > 100);
   if (bad !== undefined) return { runs: [validate, run], problem: `a username validate called ready is invisible-damaged or too long: ${JSON.stringify(bad.slice(0, 60))}` };
