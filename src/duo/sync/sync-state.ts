@@ -85,6 +85,8 @@ export interface SyncState {
 
 export const STATE_VERSION = 1;
 const KEPT_RUNS = 30;
+/** Runs this recent are kept whatever their number: the safeguards sum a week of runs (WINDOW_DAYS), and the fast lane may run every minute. */
+const KEPT_MS = 8 * 86_400_000;
 
 export function emptyState(host: string): SyncState {
   return { version: STATE_VERSION, host, source: null, users: {}, groups: {}, blocked: null, ad_users: null, last_journal: null, runs: [] };
@@ -280,12 +282,18 @@ async function firstBytes(path: string, limit: number): Promise<string | null> {
   }
 }
 
+/** The last KEPT_RUNS runs, and every run of the last KEPT_MS before the newest. */
+function keptRuns(runs: readonly RunSummary[]): readonly RunSummary[] {
+  const newest = runs.reduce((max, r) => Math.max(max, Date.parse(r.at) || 0), 0);
+  return runs.filter((r, i) => i >= runs.length - KEPT_RUNS || (Date.parse(r.at) || 0) >= newest - KEPT_MS);
+}
+
 /**
  * Written to a temp file, synced, renamed: a crash leaves the old state or the new one. One user a
  * line, streamed: a 100,000-user state is never one string in memory.
  */
 export async function saveSyncState(path: string, state: SyncState): Promise<void> {
-  const { users, ...rest } = { ...state, runs: state.runs.slice(-KEPT_RUNS) };
+  const { users, ...rest } = { ...state, runs: keptRuns(state.runs) };
   await writeFileAtomically(path, async (out) => {
     const write = async (text: string): Promise<void> => {
       if (!out.write(text)) await once(out, 'drain');

@@ -221,3 +221,24 @@ describe('sync state: where it lives by default', () => {
     expect(linux.split('/').pop()).toBe(defaultStatePath({}, HOST, source, 'win32').split('\\').pop());
   });
 });
+
+describe('the runs a state keeps', () => {
+  it('keeps every run of the last week (the safeguards sum a week: the fast lane may run every minute), and the last 30 whatever their age', async () => {
+    const { saveSyncState } = await import('../../../src/duo/sync/sync-state.js');
+    const dir = tmpFiles();
+    const path = join(dir, 's.json');
+    const newest = Date.parse('2026-12-07T12:00:00Z');
+    const run = (minutesAgo: number) => ({ at: new Date(newest - minutesAgo * 60_000).toISOString(), plan_id: 'abcabcabcabc', mode: 'apply' as const, exit: 0, counts: { disable: 1 }, held: 0 });
+    // 2,000 runs a minute apart (the last 33 hours), then 50 a day apart, the oldest 55 days back.
+    const runs = [...Array.from({ length: 50 }, (_, d) => run((55 - d) * 1440)), ...Array.from({ length: 2000 }, (_, m) => run(1999 - m))];
+    await saveSyncState(path, { ...emptyState(HOST), runs });
+    const kept = (JSON.parse(readFileSync(path, 'utf8')) as SyncState).runs;
+    // The 2,000 of the last day and a half, and of the daily ones those within 8 days of the newest.
+    const recent = runs.filter((r) => Date.parse(r.at) >= newest - 8 * 86_400_000);
+    expect(kept).toEqual(recent);
+    expect(kept.length).toBeGreaterThan(2000);
+    // Few runs: the last 30 stay, however old.
+    await saveSyncState(path, { ...emptyState(HOST), runs: runs.slice(0, 40) });
+    expect((JSON.parse(readFileSync(path, 'utf8')) as SyncState).runs).toEqual(runs.slice(10, 40));
+  });
+});
