@@ -106,7 +106,7 @@ function tlsOptions(options: LdapConnection): { ca?: string[] } {
   return options.ca === undefined ? {} : { ca: [options.ca] };
 }
 
-export function toDirectoryEntry(entry: Entry): DirectoryEntry {
+function toDirectoryEntry(entry: Entry): DirectoryEntry {
   const attributes = new Map<string, (string | Buffer)[]>();
   for (const [name, value] of Object.entries(entry)) {
     if (name === 'dn') continue;
