@@ -8,6 +8,7 @@ import { attributesToRead, mapUser, type ExportedUser } from './map-user.js';
 import { anyOfFilter, buildUserFilter } from './user-filter.js';
 import { resolveGroupMembership } from './duo-groups.js';
 import { normalDn } from './dn.js';
+import { formatObjectGuid } from './guid.js';
 
 /** One selected user of the directory, mapped to Duo's fields, with the Duo groups its AD groups give it. */
 export interface DirectoryUser {
@@ -77,12 +78,26 @@ async function openSource(options: DirectoryOptions, stats: DirectoryReadStats, 
   return searchLdap({ ...source, filter: narrow === undefined ? filter : `(&${filter}${narrow})`, attributes: attributesToRead(options.mapping) }, stats.ldap);
 }
 
-/** How many of these DNs are groups (LDAP only): a nested group's change reaches users no entry names. */
-export async function countGroups(options: DirectoryOptions, dns: readonly string[]): Promise<number> {
-  // An LDIF dump has no change reader: its members are read from each user's memberOf.
-  if (options.source.kind !== 'ldap' || dns.length === 0) return 0;
-  let groups = 0;
-  for await (const _ of searchLdap({ ...options.source, filter: `(&(objectClass=group)${anyOfFilter(dns)})`, attributes: ['objectGUID'] }, newReadStats().ldap)) groups++;
-  return groups;
+/** An object a DN names, as a look-up under the naming context finds it. */
+export interface FoundObject {
+  readonly dn: string;
+  readonly guid: string;
+  readonly group: boolean;
 }
 
+/**
+ * The objects these DNs name, anywhere under `root`: what a changed group's members are (a user, a
+ * nested group) and whether the mapped groups still exist. Null from a dump, which can't be searched.
+ */
+export async function lookUpDns(options: DirectoryOptions, dns: readonly string[], root: string): Promise<FoundObject[] | null> {
+  if (options.source.kind !== 'ldap') return null;
+  if (dns.length === 0) return [];
+  const found: FoundObject[] = [];
+  const search = { ...options.source, base: root, filter: anyOfFilter(dns), attributes: ['objectGUID', 'objectClass'] };
+  for await (const entry of searchLdap(search, newReadStats().ldap)) {
+    const guid = entry.attributes.get('objectguid')?.[0];
+    const classes = (entry.attributes.get('objectclass') ?? []).map((c) => String(c).toLowerCase());
+    found.push({ dn: entry.dn, guid: Buffer.isBuffer(guid) && guid.length === 16 ? formatObjectGuid(guid) : '', group: classes.includes('group') });
+  }
+  return found;
+}

@@ -3,6 +3,9 @@ import { Ber, BerWriter, Control, ResultCodeError, type BerReader } from 'ldapts
 import { formatObjectGuid } from './guid.js';
 import { translateLdapError, type LdapStage } from './ldap-errors.js';
 import { bindLdap, newLdapClient, type LdapConnection } from './ldap-source.js';
+import { readDcIdentity, type DcIdentity } from './dc-identity.js';
+
+export type { DcIdentity } from './dc-identity.js';
 
 const debug = debuglog('duo-bridge');
 
@@ -47,13 +50,6 @@ class DirSyncControl extends Control {
     reader.readInt();
     this.cookie = reader.readString(Ber.OctetString, true) ?? Buffer.alloc(0);
   }
-}
-
-/** The DC a cookie belongs to: a cookie from another DC, or from this one restored (a new invocationId), is not used. */
-export interface DcIdentity {
-  readonly host: string;
-  readonly invocationId: string;
-  readonly namingContext: string;
 }
 
 /** One object DirSync returned: a user whose values changed, or a group whose members did. */
@@ -123,18 +119,6 @@ export async function readDirectoryChanges(
   } finally {
     await client.unbind().catch(() => undefined);
   }
-}
-
-/** rootDSE's naming context and DC, and that DC's invocationId (its NTDS Settings object: readable by any user). */
-async function readDcIdentity(client: ReturnType<typeof newLdapClient>): Promise<DcIdentity> {
-  const root = (await client.search('', { scope: 'base', attributes: ['dsServiceName', 'defaultNamingContext', 'dnsHostName'] })).searchEntries[0];
-  const service = String(root?.['dsServiceName'] ?? '');
-  const namingContext = String(root?.['defaultNamingContext'] ?? '');
-  if (service === '' || namingContext === '') throw new Error('the server\'s rootDSE names no dsServiceName or defaultNamingContext: not an AD DC');
-  const ntds = (await client.search(service, { scope: 'base', attributes: ['invocationId'], explicitBufferAttributes: ['invocationId'] })).searchEntries[0];
-  const id = ntds?.['invocationId'];
-  if (!Buffer.isBuffer(id) || id.length !== 16) throw new Error(`${service} has no readable invocationId`);
-  return { host: String(root?.['dnsHostName'] ?? ''), invocationId: formatObjectGuid(id), namingContext };
 }
 
 function oneLine(text: string): string {

@@ -57,6 +57,8 @@ export type ExportSource =
       readonly pageSize: number;
       readonly connectTimeoutMs: number;
       readonly operationTimeoutMs: number;
+      /** Only a read from this DC (its invocationId) is taken: see LdapSourceOptions.sameDc. */
+      readonly sameDc?: string | undefined;
     }
   | { readonly kind: 'ldif'; readonly file: string };
 

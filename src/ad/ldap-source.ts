@@ -2,6 +2,8 @@ import { debuglog } from 'node:util';
 import { Client, type Entry } from 'ldapts';
 import { BINARY_ATTRIBUTES, type DirectoryEntry } from './directory-entry.js';
 import { translateLdapError, type LdapStage } from './ldap-errors.js';
+import { readDcIdentity } from './dc-identity.js';
+import { LdapError } from '../errors.js';
 
 const debug = debuglog('duo-bridge');
 
@@ -19,6 +21,12 @@ export interface LdapSourceOptions {
   readonly connectTimeoutMs: number;
   /** Per LDAP operation (bind, one page of search results). */
   readonly operationTimeoutMs: number;
+  /**
+   * The invocationId of the DC this read must come from (the one whose DirSync changes the run
+   * reads): a connection answered by another (a load balancer, DNS round robin) fails the read,
+   * rather than mix one DC's changes with another's not yet replicated values.
+   */
+  readonly sameDc?: string | undefined;
 }
 
 export interface LdapSearchProgress {
@@ -44,6 +52,12 @@ export async function* searchLdap(options: LdapSourceOptions, progress: LdapSear
   const at: { stage: LdapStage } = { stage: 'connect' };
   try {
     await bindLdap(client, options, at);
+    if (options.sameDc !== undefined) {
+      const dc = await readDcIdentity(client);
+      if (dc.invocationId !== options.sameDc) {
+        throw new LdapError('LDAP_DC_CHANGED', `${options.url}: answered by DC ${dc.host} (${dc.invocationId}), not the one whose changes this run reads (${options.sameDc}); nothing was written: the next run reads again`);
+      }
+    }
     const pages = client.searchPaginated(options.base, {
       scope: 'sub',
       filter: options.filter,
@@ -72,6 +86,7 @@ export async function* searchLdap(options: LdapSourceOptions, progress: LdapSear
     }
   } catch (error) {
     debug('ldap %s failed: %o', at.stage, error);
+    if (error instanceof LdapError) throw error;
     throw translateLdapError(error, { url: options.url, stage: at.stage, bindDn: options.bindDn, base: options.base, entries: progress.entries });
   } finally {
     await client.unbind().catch(() => undefined);

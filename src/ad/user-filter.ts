@@ -39,6 +39,20 @@ export function anyOfFilter(dns: readonly string[]): string {
   return terms.length === 1 ? terms[0]! : `(|${terms.join('')})`;
 }
 
+/**
+ * The attributes an admin's filter tests (`(department=Sales)`, `(!(title=Intern*))`): a change to
+ * one of them can add a user to the selection or take one out, so a change reader must watch them.
+ * memberOf is left out: a membership changes on the group's member attribute, which is watched.
+ */
+export function filterAttributes(filter: string | undefined): string[] {
+  if (filter === undefined) return [];
+  const names = new Set<string>();
+  for (const match of `(${filter})`.matchAll(/\(\s*([A-Za-z][\w-]*|\d+(?:\.\d+)+)\s*(?::[^=()]*)?[~<>]?=/g)) {
+    if (match[1]!.toLowerCase() !== 'memberof') names.add(match[1]!);
+  }
+  return [...names];
+}
+
 function memberOf(groupDn: string): string {
   return `(memberOf:${IN_CHAIN}:=${escapeFilter`${groupDn}`})`;
 }

@@ -94,7 +94,8 @@ export function checkRow(
     }
     const invisible = nameCells[i] ? invisibleCharacter(value) : null;
     if (invisible !== null) {
-      out.push(at(names[i]!, { code: 'INVISIBLE_CHARACTER', value, message: `the value holds an invisible or direction-changing character (${invisible.codePoint}) at position ${invisible.position}`,
+      const what = invisible.codePoint === 'U+FFFD' ? 'a replacement character (U+FFFD: a byte that could not be read)' : `an invisible or direction-changing character (${invisible.codePoint})`;
+      out.push(at(names[i]!, { code: 'INVISIBLE_CHARACTER', value, message: `the value holds ${what} at position ${invisible.position}`,
         fix: 'retype the value: nobody can see this character in Duo, so the name would look like another or not be typed as it is stored' }));
     }
     const length = lengthOver(value, rules.limit[i]!);

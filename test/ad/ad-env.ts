@@ -44,6 +44,12 @@ export function firstUsers(n: number): string {
 /** The generator's rules (gen-ldif.mjs). */
 export const isDisabled = (i: number): boolean => i % 20 === 7;
 
+/** ldapadd, ldapmodify or ldapdelete as the lab's Administrator: how the tests change AD. */
+export function asAdmin(command: 'ldapadd' | 'ldapmodify' | 'ldapdelete', input: string, extra: string[] = []): void {
+  const admin = { dn: process.env.AD_ADMIN ?? '', password: process.env.AD_ADMIN_PASSWORD ?? '' };
+  execFileSync(command, ['-x', '-H', AD.url, '-D', admin.dn, '-w', admin.password, ...extra], { input: `${input}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
 export function ldapEnv(password = AD.exportPassword): NodeJS.ProcessEnv {
   return { LDAP_BIND_PASSWORD: password };
 }

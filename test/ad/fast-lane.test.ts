@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FakeDuo } from '../fake-duo/fake-duo.js';
 import { runCli } from '../helpers/run-cli.js';
-import { AD, ldapEnv } from './ad-env.js';
+import { AD, asAdmin, ldapEnv } from './ad-env.js';
 
 /*
  * Issue 28's fast lane against the real Samba AD DC: `sync --changes-only` reads AD's changes through
@@ -18,13 +18,8 @@ const OU = `OU=FastLane,${AD.base}`;
 const VPN = `CN=FastVPN,${OU}`;
 const FAST = ['--rate', '100000', '--timeout', '5'];
 const HOUR = 3_600_000;
-const admin = { dn: process.env.AD_ADMIN ?? '', password: process.env.AD_ADMIN_PASSWORD ?? '' };
 const sam = (i: number): string => `fast${String(i).padStart(2, '0')}`;
 const dn = (i: number): string => `CN=Fast User ${i},${OU}`;
-
-function ldif(command: 'ldapadd' | 'ldapmodify' | 'ldapdelete', input: string, extra: string[] = []): void {
-  execFileSync(command, ['-x', '-H', AD.url, '-D', admin.dn, '-w', admin.password, ...extra], { input: `${input}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
-}
 
 /** samba-tool on the DC's own database, as an admin on the DC would run it. */
 function samba(...args: string[]): void {
@@ -44,14 +39,14 @@ const start = Date.now();
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'duo-bridge-fast-lane-'));
   duo = await new FakeDuo().start();
-  ldif('ldapadd', [`dn: ${OU}`, 'objectClass: organizationalUnit', '',
+  asAdmin('ldapadd', [`dn: ${OU}`, 'objectClass: organizationalUnit', '',
     ...Array.from({ length: 40 }, (_, k) => userEntry(k + 1)),
     `dn: ${VPN}`, 'objectClass: group', 'sAMAccountName: FastVPN', ...Array.from({ length: 10 }, (_, k) => `member: ${dn(k + 1)}`), ''].join('\n'));
 });
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   await duo.stop();
-  ldif('ldapdelete', OU, ['-r']);
+  asAdmin('ldapdelete', OU, ['-r']);
 });
 
 const user = (name: string) => [...duo.users.values()].find((u) => u.username === name);
@@ -140,7 +135,7 @@ describe('sync --changes-only against a real Samba AD DC (DirSync, no replicatio
     expect(leaver.summary.duo_calls).toBeLessThanOrEqual(4);
 
     // A member removed from the mapped group, a rename, a mail change.
-    ldif('ldapmodify', [
+    asAdmin('ldapmodify', [
       `dn: ${VPN}`, 'changetype: modify', 'delete: member', `member: ${dn(2)}`, '',
       `dn: ${dn(6)}`, 'changetype: modify', 'replace: sAMAccountName', `sAMAccountName: ${sam(6)}b`, '',
       `dn: ${dn(7)}`, 'changetype: modify', 'replace: mail', `mail: ${sam(7)}.new@example.test`, '',
@@ -153,14 +148,14 @@ describe('sync --changes-only against a real Samba AD DC (DirSync, no replicatio
     expect(user(sam(7))?.email).toBe(`${sam(7)}.new@example.test`);
 
     // A joiner: matched against the whole tenant, so this run reads in full, and creates it enabled.
-    ldif('ldapadd', userEntry(41));
+    asAdmin('ldapadd', userEntry(41));
     const joiner = await sync();
     expect(joiner.summary).toMatchObject({ read: 'full', read_why: expect.stringMatching(/fast41 is new to the sync/), counts: { create: 1 } });
     expect(user(sam(41))?.status).toBe('active');
     expect((await sync()).summary).toMatchObject({ read: 'changes', duo_calls: 0 });
 
     // A deletion is not seen without replication rights: the user stays until the next full read.
-    ldif('ldapdelete', dn(8));
+    asAdmin('ldapdelete', dn(8));
     expect((await sync()).summary).toMatchObject({ read: 'changes', counts: {} });
     expect(user(sam(8))!.status).toBe('active');
     const daily = await sync([], { hours: 25 });
@@ -204,6 +199,17 @@ describe('sync --changes-only against a real Samba AD DC (DirSync, no replicatio
     const approved = await sync(['--approve', id], { hours: 26 });
     expect(approved.exitCode).toBe(0);
     expect([...duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(14);
+    expect((await sync([], { hours: 26 })).summary).toMatchObject({ read: 'changes', duo_calls: 0 });
+
+    // A joiner whose create Duo refuses: DirSync won't name it again, so the next run reads in full to retry it.
+    asAdmin('ldapadd', userEntry(42));
+    duo.inject(/^POST \/admin\/v1\/users/, 'refuse');
+    const refused = await sync([], { hours: 26 });
+    expect(refused.exitCode).toBe(1);
+    expect(user(sam(42))).toBeUndefined();
+    const retried = await sync([], { hours: 26 });
+    expect(retried.summary).toMatchObject({ read: 'full', read_why: expect.stringMatching(/\d+ failed write\(s\) of the last run can only be retried by a full read/), counts: { create: 1 } });
+    expect(user(sam(42))?.status).toBe('active');
     expect((await sync([], { hours: 26 })).summary).toMatchObject({ read: 'changes', duo_calls: 0 });
   }, 240_000);
 });

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { diffTenants } from '../../src/duo/tenant/tenant-diff.js';
@@ -8,7 +7,7 @@ import { FakeDuo } from '../fake-duo/fake-duo.js';
 import { restoreState, saveState } from '../helpers/fake-state.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tmpFiles } from '../helpers/tmp-files.js';
-import { AD, ldapEnv } from './ad-env.js';
+import { AD, asAdmin, ldapEnv } from './ad-env.js';
 
 /*
  * Issue 18's days against the real Samba AD DC: an OU of its own (removed afterwards, so the other
@@ -19,13 +18,8 @@ const OU = `OU=SyncLab,${AD.base}`;
 const VPN = `CN=SyncVPN,${OU}`;
 const FAST = ['--rate', '100000', '--timeout', '5'];
 const DAY = 86_400_000;
-const admin = { dn: process.env.AD_ADMIN ?? '', password: process.env.AD_ADMIN_PASSWORD ?? '' };
 const sam = (i: number): string => `sync${String(i).padStart(2, '0')}`;
 const dn = (i: number): string => `CN=Sync User ${i},${OU}`;
-
-function ldif(command: 'ldapadd' | 'ldapmodify' | 'ldapdelete', input: string, extra: string[] = []): void {
-  execFileSync(command, ['-x', '-H', AD.url, '-D', admin.dn, '-w', admin.password, ...extra], { input: `${input}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
-}
 
 function userEntry(i: number): string {
   // 544 = a normal account that needs no password: enabled without setting one over plain LDAP.
@@ -37,13 +31,13 @@ let duo: FakeDuo;
 let dir: string;
 beforeAll(async () => {
   duo = await new FakeDuo().start();
-  ldif('ldapadd', [`dn: ${OU}`, 'objectClass: organizationalUnit', '',
+  asAdmin('ldapadd', [`dn: ${OU}`, 'objectClass: organizationalUnit', '',
     ...Array.from({ length: 30 }, (_, k) => userEntry(k + 1)),
     `dn: ${VPN}`, 'objectClass: group', 'sAMAccountName: SyncVPN', ...Array.from({ length: 10 }, (_, k) => `member: ${dn(k + 1)}`), ''].join('\n'));
 });
 afterAll(async () => {
   await duo.stop();
-  ldif('ldapdelete', OU, ['-r']);
+  asAdmin('ldapdelete', OU, ['-r']);
 });
 
 const status = (name: string) => [...duo.users.values()].find((u) => u.username === name)?.status;
@@ -115,12 +109,12 @@ describe('sync against a real Samba AD DC, day after day', () => {
 
     // Day 2 in AD.
     const beforeDay2 = await snapshot('before-day2.json');
-    ldif('ldapmodify', [
+    asAdmin('ldapmodify', [
       `dn: ${dn(5)}`, 'changetype: modify', 'replace: userAccountControl', 'userAccountControl: 546', '',
       `dn: ${dn(6)}`, 'changetype: modify', 'replace: sAMAccountName', `sAMAccountName: ${sam(6)}b`, '',
       `dn: ${VPN}`, 'changetype: modify', 'delete: member', `member: ${dn(2)}`, '-', 'add: member', `member: ${dn(20)}`, '',
     ].join('\n'));
-    ldif('ldapadd', userEntry(31));
+    asAdmin('ldapadd', userEntry(31));
     const day2 = await sync(['--apply', '--yes']);
     expect(day2.stdout).toMatch(/create 1 · rename 1 · add to group 1 · remove from group 1 · disable 1/);
     expect(day2.exitCode).toBe(0);
@@ -134,7 +128,7 @@ describe('sync against a real Samba AD DC, day after day', () => {
     expect(await rolledBackOnACopy(journalOf(day2.stdout), beforeDay2)).toEqual([]);
 
     // Day 3: a dozen users deleted in AD (an OU emptied by mistake, say): held, exit 4, nothing disabled.
-    ldif('ldapdelete', Array.from({ length: 12 }, (_, k) => dn(k + 10)).join('\n'));
+    asAdmin('ldapdelete', Array.from({ length: 12 }, (_, k) => dn(k + 10)).join('\n'));
     const held = await sync(['--apply', '--yes']);
     expect(held.exitCode).toBe(4);
     expect(held.stdout).toMatch(/held by a safeguard: 12 destructive actions/);

@@ -104,17 +104,18 @@ describe('bad input: one clear line and the right exit code', () => {
     }
   });
 
-  it.each<{ name: string; content: string | Buffer; code: string; line: number }>([
+  it.each<{ name: string; content: string | Buffer; code: string; line: number; also?: [string, number] }>([
     { name: '0-byte file', content: '', code: 'MISSING_USERNAME_COLUMN', line: 1 },
     { name: 'binary file', content: Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), code: 'INVALID_ENCODING', line: 1 },
-    { name: 'invalid UTF-8', content: Buffer.concat([Buffer.from('username\nbj'), Buffer.from([0xf6, 0x72]), Buffer.from('n\n')]), code: 'INVALID_ENCODING', line: 2 },
+    // The broken byte reads as U+FFFD, which the name rules report too: the cell names what the file-wide finding covers.
+    { name: 'invalid UTF-8', content: Buffer.concat([Buffer.from('username\nbj'), Buffer.from([0xf6, 0x72]), Buffer.from('n\n')]), code: 'INVALID_ENCODING', line: 2, also: ['INVISIBLE_CHARACTER', 2] },
     { name: 'unclosed quote', content: 'username,notes\na,"never closed\nb,x\n', code: 'MALFORMED_CSV', line: 2 },
-  ])('$name → exit 1 with $code', async ({ content, code, line }) => {
+  ])('$name → exit 1 with $code', async ({ content, code, line, also }) => {
     const dir = tmpFiles({ 'in.csv': content });
     const { run, json } = await validateJson(join(dir, 'in.csv'));
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toBe('');
-    expect(json.findings.map((f: any) => [f.code, f.line])).toEqual([[code, line]]);
+    expect(json.findings.map((f: any) => [f.code, f.line])).toEqual(also === undefined ? [[code, line]] : [[code, line], also]);
   });
 
   it('a header only → exit 0, 0 rows', async () => {

@@ -12,7 +12,7 @@ import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import { UsageError } from '../../errors.js';
 import { wholeNumber } from '../../option-values.js';
-import { watchSync } from '../../duo/sync/watch-sync.js';
+import { MAX_REMOTE_FAILURES, watchSync } from '../../duo/sync/watch-sync.js';
 import { styler, type CliIo } from '../io.js';
 import { count, ProgressLine } from '../progress.js';
 import type { CommandModule } from './command.js';
@@ -154,7 +154,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     try {
-      return await watchSync(once, { intervalMs, signal: stop.signal, onRemoteError: (error) => io.err(`error: ${error.message} (exit ${error.exitCode}); the next run tries again\n`) });
+      return await watchSync(once, { intervalMs, signal: stop.signal, onRemoteError: (error, inARow) => io.err(`error: ${error.message} (exit ${error.exitCode}); the next run tries again (${inARow} of ${MAX_REMOTE_FAILURES} failures in a row before --watch stops)\n`) });
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

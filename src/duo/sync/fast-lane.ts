@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readDirectoryChanges, type ChangedObject, type ChangesRead, type DcIdentity } from '../../ad/dirsync.js';
 import type { DirectoryOptions } from '../../ad/export-options.js';
 import { attributesToRead } from '../../ad/map-user.js';
-import { buildUserFilter } from '../../ad/user-filter.js';
+import { buildUserFilter, filterAttributes } from '../../ad/user-filter.js';
 import { UsageError } from '../../errors.js';
 import { changesMarkPath, markMatchesState, readChangesMark, sourceKey, type ChangesMark } from './changes-mark.js';
 import { CHANGES_LIMIT } from './read-changes.js';
@@ -84,9 +84,12 @@ async function whyFullRead(mark: ChangesMark | null, options: LaneOptions): Prom
   return null;
 }
 
-/** What a change must touch for DirSync to name the object: every mapped attribute, the status, the name (a move) and the members. */
+/**
+ * What a change must touch for DirSync to name the object: every mapped attribute, the status, the
+ * name (a move), the members, and what the admin's filter tests (a change there moves a user in or out).
+ */
 export function changeAttributes(directory: DirectoryOptions): string[] {
-  return [...new Set([...attributesToRead(directory.mapping), 'userAccountControl', 'name', 'member'])];
+  return [...new Set([...attributesToRead(directory.mapping), 'userAccountControl', 'name', 'member', ...filterAttributes(directory.selection.filter)])];
 }
 
 export function describeDuration(ms: number): string {

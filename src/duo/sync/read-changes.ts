@@ -1,5 +1,5 @@
 import type { ChangedObject } from '../../ad/dirsync.js';
-import { countGroups } from '../../ad/directory-users.js';
+import { lookUpDns } from '../../ad/directory-users.js';
 import { normalDn } from '../../ad/dn.js';
 import type { DirectoryOptions } from '../../ad/export-options.js';
 import { nameKey } from '../../names.js';
@@ -23,11 +23,14 @@ export type ChangedUsers =
 
 /**
  * Reads again, in full, the users DirSync named (changed entries, members a group gained or lost,
- * and the users the last run failed to write, `retry`: their DNs), with the selection's own filter and base: then
+ * and the users the last run failed to write, `retry`: their DNs), with the selection's own filter and base
+ * (`root`: the naming context DirSync read, where groups are looked up); then
  * Duo's users for them, by user_id, and the Duo users holding the names and emails AD now gives
  * them (what a rename or an email change must not take from someone else).
  */
-export async function readChangedUsers(client: DuoClient, directory: DirectoryOptions, state: SyncState, changed: readonly ChangedObject[], retry: readonly string[]): Promise<ChangedUsers> {
+export async function readChangedUsers(
+  client: DuoClient, directory: DirectoryOptions, state: SyncState, changed: readonly ChangedObject[], retry: readonly string[], root: string,
+): Promise<ChangedUsers> {
   if (state.source === null) return { kind: 'full', why: 'no complete read has set the source yet' };
   const guids = new Set(changed.map((c) => c.guid));
   // Users are read again by DN (DirSync gives the current one); found, they are told apart by objectGUID.
@@ -43,11 +46,28 @@ export async function readChangedUsers(client: DuoClient, directory: DirectoryOp
   }
   const leaver = [...guids].find((g) => state.users[g] !== undefined && !present.has(g));
   if (leaver !== undefined) return { kind: 'full', why: `managed user ${state.users[leaver]!.applied.username} is no longer selected in AD (moved out of the base, or the filter no longer matches it)` };
+  // A group's members the selection did not return, and the mapped groups, looked up under the whole
+  // naming context: a managed user among them left the selection (a selecting group lost it), a group
+  // among them is nested (its members' memberships changed), a mapped group missing was renamed or deleted.
   const readDns = new Set([...ad.values()].map((u) => normalDn(u.dn)));
-  const memberDns = new Set(changed.flatMap((c) => c.members).map(normalDn));
-  const nested = await countGroups(directory, dns.filter((dn) => memberDns.has(normalDn(dn)) && !readDns.has(normalDn(dn))));
+  const members = [...new Set(changed.flatMap((c) => c.members).map(normalDn))].filter((dn) => !readDns.has(dn));
+  const mapped = [...directory.duoGroups.map((g) => g.dn), ...directory.selection.groups];
+  const found = await lookUpDns(directory, [...members, ...mapped], root);
+  if (found === null) return changedSides(client, state, ad, read, present);
+  const foundDns = new Set(found.map((f) => normalDn(f.dn)));
+  const gone = mapped.find((dn) => !foundDns.has(normalDn(dn)));
+  if (gone !== undefined) return { kind: 'full', why: `the mapped group ${gone} was not found (renamed or deleted?): a full read decides` };
+  const memberSet = new Set(members);
+  const left = found.find((f) => memberSet.has(normalDn(f.dn)) && !f.group && state.users[f.guid] !== undefined);
+  if (left !== undefined) return { kind: 'full', why: `managed user ${state.users[left.guid]!.applied.username} left a group, and with it the selection` };
+  const nested = found.filter((f) => memberSet.has(normalDn(f.dn)) && f.group).length;
   if (nested > 0) return { kind: 'full', why: `a group's member that is itself a group changed (${nested}): its members' memberships are read in full` };
 
+  return changedSides(client, state, ad, read, present);
+}
+
+/** The changed users' Duo side: by user_id, and the holders of the names and emails AD now gives them. */
+async function changedSides(client: DuoClient, state: SyncState, ad: Map<string, AdUser>, read: AdRead, present: ReadonlySet<string>): Promise<ChangedUsers> {
   const only = new Set([...present].filter((g) => state.users[g] !== undefined));
   const users = new Map<string, TenantUser>();
   const ids = [...only].map((g) => state.users[g]!.user_id);
@@ -72,5 +92,5 @@ export async function readChangedUsers(client: DuoClient, directory: DirectoryOp
   for (const user of await findUsersByNames(client, [...names])) users.set(user.user_id, toTenantUser(user));
   for (const email of emails) for (const user of await findUsersByEmail(client, email)) users.set(user.user_id, toTenantUser(user));
   // The source is the one the mark was written for (sourceKey): a few users don't tell a domain.
-  return { kind: 'changes', ad, adRead: { ...read, identity: state.source }, duo: { users, total: null }, only };
+  return { kind: 'changes', ad, adRead: { ...read, identity: state.source! }, duo: { users, total: null }, only };
 }

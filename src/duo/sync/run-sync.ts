@@ -108,13 +108,15 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     }
 
     let read: ReadKind = { kind: 'full', why: lane?.kind === 'full' ? lane.why : null };
+    // Every read of AD this run makes comes from the DC whose changes (and cookie) it took.
+    const directory = lane?.dc ? onDc(options.directory, lane.dc.invocationId) : options.directory;
     let sides: Sides | null = null;
     if (lane?.kind === 'changes') {
       options.onStage?.(`reading the ${lane.changed.length} objects AD changed`);
       const why = recovered !== null ? 'the last run stopped part-way: its work is finished on a full read'
         : rebuilt !== null ? 'the state was rebuilt from the run journals'
           : state.blocked !== null ? `a hold (${state.blocked.plan_id}) waits for approval` : null;
-      const changed = why === null ? await readChangedUsers(client, options.directory, state, lane.changed, lane.mark.retry) : { kind: 'full' as const, why };
+      const changed = why === null ? await readChangedUsers(client, directory, state, lane.changed, lane.mark.retry, lane.dc.namingContext) : { kind: 'full' as const, why };
       if (changed.kind === 'changes') {
         sides = changed;
         read = { kind: 'changes', why: null, changed: lane.changed.length };
@@ -122,7 +124,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     }
     if (sides === null) {
       options.onStage?.('reading AD');
-      const { users, read: adRead } = await readAdUsers(options.directory);
+      const { users, read: adRead } = await readAdUsers(directory);
       options.onStage?.('reading Duo');
       sides = { ad: users, adRead, duo: await confirmMissing(client, await readDuoUsers(client), Object.values(state.users).map((m) => m.user_id)) };
     }
@@ -163,12 +165,16 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       const incremental = only !== undefined && lane.kind === 'changes';
       const cookie = lane.kind === 'changes' && incremental && !plan.read_complete ? lane.mark.cookie : lane.cookie;
       if (cookie === null || lane.dc === null || (!incremental && !plan.read_complete)) return dropChangesMark(path);
-      const failed = new Set((applied?.results ?? []).filter((r) => !r.ok && saved.users[r.action.guid] !== undefined).flatMap((r) => ad.get(r.action.guid)?.dn ?? []));
+      const failures = (applied?.results ?? []).filter((r) => !r.ok);
+      // A failed write is retried from its user's DN; one that has none to retry from (a create, a leaver's) needs a full read.
+      const failed = new Set(failures.filter((r) => saved.users[r.action.guid] !== undefined).flatMap((r) => ad.get(r.action.guid)?.dn ?? []));
+      const unretryable = failures.filter((r) => saved.users[r.action.guid] === undefined || ad.get(r.action.guid) === undefined).length;
       if (incremental && !plan.read_complete) for (const g of lane.mark.retry) failed.add(g);
       await writeChangesMark(path, {
         version: 1, host, source_key: sourceKey(options.directory), dc: lane.dc.host, invocation_id: lane.dc.invocationId, cookie,
         full_read_at: incremental ? lane.mark.full_read_at : now().toISOString(),
-        full_next: saved.blocked === null ? null : `a hold (${saved.blocked.plan_id}) waits for approval: runs read in full until it is approved`,
+        full_next: saved.blocked !== null ? `a hold (${saved.blocked.plan_id}) waits for approval: runs read in full until it is approved`
+          : unretryable > 0 ? `${unretryable} failed write(s) of the last run can only be retried by a full read` : null,
         retry: [...failed], ad_users: saved.ad_users ?? 0, managed: Object.keys(saved.users).length,
       }, statePath);
     };
@@ -330,6 +336,10 @@ function recordOutcome(
     ad_users: plan.baseline ? plan.ad_users : state.ad_users,
     blocked,
   };
+}
+
+function onDc(directory: DirectoryOptions, invocationId: string): DirectoryOptions {
+  return directory.source.kind === 'ldap' ? { ...directory, source: { ...directory.source, sameDc: invocationId } } : directory;
 }
 
 /** Both sides as this run read them: in full, or (`only`) the users AD changed. */

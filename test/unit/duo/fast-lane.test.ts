@@ -1,14 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { writeFileSync, utimesSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { anyOfFilter } from '../../../src/ad/user-filter.js';
+import { anyOfFilter, filterAttributes } from '../../../src/ad/user-filter.js';
 import { RemoteError, UsageError } from '../../../src/errors.js';
 import { duration } from '../../../src/option-values.js';
 import { changesMarkPath, readChangesMark, sourceKey, writeChangesMark, type ChangesMark } from '../../../src/duo/sync/changes-mark.js';
-import { startLane, type ChangeReader } from '../../../src/duo/sync/fast-lane.js';
+import { changeAttributes, startLane, type ChangeReader } from '../../../src/duo/sync/fast-lane.js';
 import { planSync, type PlanContext } from '../../../src/duo/sync/sync-plan.js';
 import { emptyState, type ManagedUser, type SyncState } from '../../../src/duo/sync/sync-state.js';
-import { watchSync } from '../../../src/duo/sync/watch-sync.js';
+import { HELD_WAIT_MS, MAX_REMOTE_FAILURES, watchSync } from '../../../src/duo/sync/watch-sync.js';
 import type { DirectoryOptions } from '../../../src/ad/export-options.js';
 import { LdapError } from '../../../src/errors.js';
 import { adUser, duoUser, guid, HOST, managed, NOW, POLICY, range, SOURCE, DAY } from '../../helpers/sync-world.js';
@@ -67,7 +67,7 @@ describe('a plan limited to the users an incremental read saw (sync --changes-on
 
 const directory = (base = 'OU=People,DC=corp,DC=example'): DirectoryOptions => ({
   source: { kind: 'ldap', url: 'ldap://dc', bindDn: 'x', password: 'y', base, startTls: false, ca: undefined, pageSize: 500, connectTimeoutMs: 1000, operationTimeoutMs: 1000 },
-  selection: { groups: [], includeDisabled: true }, mapping: { usernameAttribute: 'sAMAccountName', aliasAttributes: [], lowercase: true } as unknown as DirectoryOptions['mapping'], duoGroups: [],
+  selection: { groups: [], includeDisabled: true }, mapping: { usernameAttribute: 'sAMAccountName', aliasAttributes: [], phoneAttributes: [], lowercase: true } as unknown as DirectoryOptions['mapping'], duoGroups: [],
 });
 const DC = { host: 'dc1.corp.example', invocationId: '11111111-2222-3333-4444-555555555555', namingContext: 'DC=corp,DC=example' };
 const cookieOf = (n: number) => Buffer.from(`cookie-${n}`).toString('base64');
@@ -200,5 +200,42 @@ describe('the options and the loop', () => {
     await expect(watchSync(async () => {
       throw new UsageError('BAD_OPTION', 'no');
     }, { intervalMs: 1, signal: new AbortController().signal, onRemoteError: () => undefined })).rejects.toThrow(UsageError);
+  });
+
+  it('--watch stops at the fifth remote failure in a row, and a success starts the count again', async () => {
+    const outcomes = ['fail', 'fail', 'fail', 'fail', 'ok', 'fail', 'fail', 'fail', 'fail', 'fail', 'ok'];
+    let runs = 0;
+    const counts: number[] = [];
+    const watching = watchSync(async () => {
+      if (outcomes[runs++] === 'fail') throw new LdapError('LDAP_UNREACHABLE', `run ${runs}`);
+      return 0;
+    }, { intervalMs: 1, signal: new AbortController().signal, onRemoteError: (_e, inARow) => counts.push(inARow), wait: async () => undefined });
+    await expect(watching).rejects.toThrow('run 10');
+    expect(runs).toBe(10);
+    expect(counts).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    expect(MAX_REMOTE_FAILURES).toBe(5);
+  });
+
+  it('--watch waits at least 15 minutes after a held run (every run reads in full until the approval), the interval otherwise', async () => {
+    const stop = new AbortController();
+    const exits = [0, 4, 1, 4];
+    const waits: number[] = [];
+    let runs = 0;
+    await watchSync(async () => exits[runs++]!, {
+      intervalMs: 60_000, signal: stop.signal, onRemoteError: () => undefined,
+      wait: async (ms) => { waits.push(ms); if (waits.length === exits.length) stop.abort(); },
+    });
+    expect(waits).toEqual([60_000, HELD_WAIT_MS, 60_000, HELD_WAIT_MS]);
+    expect(HELD_WAIT_MS).toBe(900_000);
+  });
+
+  it('watches, besides the mapped attributes, what the admin\'s filter tests: a change there moves a user in or out of the selection', () => {
+    expect(filterAttributes('department=Sales')).toEqual(['department']);
+    expect(filterAttributes('(&(|(title=Eng*)(extensionAttribute5>=3))(!(employeeType~=contractor))(memberOf=CN=x,DC=y)(1.2.840.113556.1.4.8=1)(sn:caseExactMatch:=X))'))
+      .toEqual(['title', 'extensionAttribute5', 'employeeType', '1.2.840.113556.1.4.8', 'sn']);
+    expect(filterAttributes(undefined)).toEqual([]);
+    const watched = changeAttributes({ ...directory(), selection: { groups: [], includeDisabled: false, filter: '(department=Sales)' } });
+    expect(watched).toEqual(expect.arrayContaining(['department', 'userAccountControl', 'member', 'name', 'sAMAccountName']));
+    expect(changeAttributes(directory())).not.toContain('department');
   });
 });
