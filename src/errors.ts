@@ -23,6 +23,9 @@ export class UsageError extends DuoBridgeError {
   override readonly exitCode = 2;
 }
 
+/** Another duo-bridge holds the file (a journal, the sync state) right now: exit 2, and trying later may work. */
+export class InUseError extends UsageError {}
+
 /** A remote system failed: unreachable, refused our credentials, died mid-way: exit 3. */
 export class RemoteError extends DuoBridgeError {
   override readonly exitCode = 3;

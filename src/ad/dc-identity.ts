@@ -2,9 +2,13 @@ import type { Client } from 'ldapts';
 import { formatObjectGuid } from './guid.js';
 
 /** The DC a cookie belongs to: a cookie from another DC, or from this one restored (a new invocationId), is not used. */
-export interface DcIdentity {
+export interface ExpectedDc {
   readonly host: string;
   readonly invocationId: string;
+}
+
+/** A DC as it answers: who it is, and the naming context it serves. */
+export interface DcIdentity extends ExpectedDc {
   readonly namingContext: string;
 }
 

@@ -86,14 +86,16 @@ export interface FoundObject {
 }
 
 /**
- * The objects these DNs name, anywhere under `root`: what a changed group's members are (a user, a
- * nested group) and whether the mapped groups still exist. Null from a dump, which can't be searched.
+ * The objects these DNs name, anywhere under `root` (and matching `also`, an LDAP filter, when
+ * given): what a changed group's members are (a user, a nested group), whether the mapped groups
+ * still exist, which have no member left. Null from a dump, which can't be searched.
  */
-export async function lookUpDns(options: DirectoryOptions, dns: readonly string[], root: string): Promise<FoundObject[] | null> {
+export async function lookUpDns(options: DirectoryOptions, dns: readonly string[], root: string, also?: string): Promise<FoundObject[] | null> {
   if (options.source.kind !== 'ldap') return null;
   if (dns.length === 0) return [];
   const found: FoundObject[] = [];
-  const search = { ...options.source, base: root, filter: anyOfFilter(dns), attributes: ['objectGUID', 'objectClass'] };
+  const filter = also === undefined ? anyOfFilter(dns) : `(&${anyOfFilter(dns)}${also})`;
+  const search = { ...options.source, base: root, filter, attributes: ['objectGUID', 'objectClass'] };
   for await (const entry of searchLdap(search, newReadStats().ldap)) {
     const guid = entry.attributes.get('objectguid')?.[0];
     const classes = (entry.attributes.get('objectclass') ?? []).map((c) => String(c).toLowerCase());

@@ -3,14 +3,12 @@ import { Ber, BerWriter, Control, ResultCodeError, type BerReader } from 'ldapts
 import { formatObjectGuid } from './guid.js';
 import { translateLdapError, type LdapStage } from './ldap-errors.js';
 import { bindLdap, newLdapClient, type LdapConnection } from './ldap-source.js';
-import { readDcIdentity, type DcIdentity } from './dc-identity.js';
-
-export type { DcIdentity } from './dc-identity.js';
+import { readDcIdentity, type DcIdentity, type ExpectedDc } from './dc-identity.js';
 
 const debug = debuglog('duo-bridge');
 
 /** LDAP_SERVER_DIRSYNC_OID: the entries (and attributes) changed since a cookie. */
-export const DIRSYNC_OID = '1.2.840.113556.1.4.841';
+const DIRSYNC_OID = '1.2.840.113556.1.4.841';
 /** LDAP_DIRSYNC_OBJECT_SECURITY: no replication right needed; the caller sees only what it may read (and no deletions). */
 const OBJECT_SECURITY = 0x1;
 /** LDAP_DIRSYNC_INCREMENTAL_VALUES: a changed `member` comes back as the values added and removed, not the whole list. */
@@ -19,8 +17,9 @@ const INCREMENTAL_VALUES = 0x80000000;
 const FLAGS = (OBJECT_SECURITY | INCREMENTAL_VALUES) | 0;
 /** Nothing matches it: a read from no cookie with it only brings the cookie up to now. */
 const NOTHING = '(&(objectClass=user)(objectGUID=\\00))';
-// Only users (not computers, which are objectClass=user too) and groups: a membership changes on the group.
-const USERS_AND_GROUPS = '(|(&(objectCategory=person)(objectClass=user))(objectClass=group))';
+// Users (not computers, which are objectClass=user too), groups (a membership changes on the group)
+// and OUs (one renamed or moved changes the DN of every user under it, and none of them changes itself).
+const WATCHED = '(|(&(objectCategory=person)(objectClass=user))(objectClass=group)(objectClass=organizationalUnit))';
 
 /**
  * The request carries the flags, a byte budget per answer and the cookie; the answer's control (the
@@ -52,7 +51,7 @@ class DirSyncControl extends Control {
   }
 }
 
-/** One object DirSync returned: a user whose values changed, or a group whose members did. */
+/** One object DirSync returned: a user whose values changed, a group whose members did, or an OU (its DN starts with OU=). */
 export interface ChangedObject {
   readonly guid: string;
   readonly dn: string;
@@ -76,7 +75,7 @@ export type ChangesRead =
 export async function readDirectoryChanges(
   connection: LdapConnection,
   cookie: string | null,
-  options: { readonly attributes: readonly string[]; readonly limit: number; readonly expect?: DcIdentity | undefined },
+  options: { readonly attributes: readonly string[]; readonly limit: number; readonly expect?: ExpectedDc | undefined },
 ): Promise<ChangesRead> {
   const client = newLdapClient(connection);
   const at: { stage: LdapStage } = { stage: 'connect' };
@@ -93,8 +92,8 @@ export async function readDirectoryChanges(
       let result;
       try {
         result = await client.search(dc.namingContext, {
-          scope: 'sub', filter: cookie === null ? NOTHING : USERS_AND_GROUPS,
-          attributes: ['objectGUID', 'member', 'name', ...options.attributes], explicitBufferAttributes: ['objectGUID'],
+          scope: 'sub', filter: cookie === null ? NOTHING : WATCHED,
+          attributes: [...new Set(['objectGUID', 'member', 'name', ...options.attributes])], explicitBufferAttributes: ['objectGUID'],
         }, control);
       } catch (error) {
         // unavailableCriticalExtension (12): a cookie this DC can't read, or no DirSync at all.

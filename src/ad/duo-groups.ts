@@ -30,8 +30,9 @@ export async function resolveGroupMembership(source: ExportSource, groups: reado
         for (const name of names) seen.add(name);
         return [...new Set(names)];
       },
+      // Narrowed to a few users, an empty result says nothing of the group (as over LDAP).
       get empty() {
-        return groups.filter((g) => !seen.has(g.name)).map((g) => g.dn);
+        return narrow === undefined ? groups.filter((g) => !seen.has(g.name)).map((g) => g.dn) : [];
       },
     };
   }

@@ -16,6 +16,8 @@ import { AD, asAdmin, ldapEnv } from './ad-env.js';
 
 const OU = `OU=FastLane,${AD.base}`;
 const VPN = `CN=FastVPN,${OU}`;
+const SUB = `OU=Sub,${OU}`;
+const OUTSIDE = `OU=FastLaneOut,${AD.base}`;
 const FAST = ['--rate', '100000', '--timeout', '5'];
 const HOUR = 3_600_000;
 const sam = (i: number): string => `fast${String(i).padStart(2, '0')}`;
@@ -47,6 +49,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   await duo.stop();
   asAdmin('ldapdelete', OU, ['-r']);
+  // Made by the first test: absent when it stopped before.
+  try {
+    asAdmin('ldapdelete', OUTSIDE, ['-r']);
+  } catch { /* not there */ }
 });
 
 const user = (name: string) => [...duo.users.values()].find((u) => u.username === name);
@@ -161,6 +167,15 @@ describe('sync --changes-only against a real Samba AD DC (DirSync, no replicatio
     const daily = await sync([], { hours: 25 });
     expect(daily.summary).toMatchObject({ read: 'full', read_why: expect.stringMatching(/the last full read was at .*--full-read-every 24h/), counts: { disable: 1 } });
     expect(user(sam(8))!.status).toBe('disabled');
+
+    // An OU moved out of the base: its users' DNs change and the users themselves don't; DirSync names the OU.
+    asAdmin('ldapadd', [`dn: ${OUTSIDE}`, 'objectClass: organizationalUnit', '', `dn: ${SUB}`, 'objectClass: organizationalUnit', '',
+      userEntry(43).replace(dn(43), `CN=Fast User 43,${SUB}`)].join('\n'));
+    expect((await sync([], { hours: 25 })).summary).toMatchObject({ read: 'full', counts: { create: 1 } });
+    asAdmin('ldapmodify', [`dn: ${SUB}`, 'changetype: modrdn', 'newrdn: OU=Sub', 'deleteoldrdn: 1', `newsuperior: ${OUTSIDE}`, ''].join('\n'));
+    const moved = await sync([], { hours: 25 });
+    expect(moved.summary).toMatchObject({ read: 'full', read_why: expect.stringMatching(/^the OU OU=Sub,OU=FastLaneOut,.* was created, renamed or moved/), counts: { disable: 1 } });
+    expect(user(sam(43))!.status).toBe('disabled');
   }, 240_000);
 
   it('a cookie of another DC, or one the DC refuses, makes a full read; a DirSync read cut off changes nothing; a mass disable is held as in a full run', async () => {
@@ -190,7 +205,7 @@ describe('sync --changes-only against a real Samba AD DC (DirSync, no replicatio
     const held = await sync([], { hours: 26 });
     expect(held.exitCode).toBe(4);
     expect(held.summary).toMatchObject({ read: 'changes', held: 12 });
-    expect([...duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(2);
+    expect([...duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(3);
     // While held, every run reads in full and holds the same set.
     const again = await sync([], { hours: 26 });
     expect(again.exitCode).toBe(4);
@@ -198,12 +213,14 @@ describe('sync --changes-only against a real Samba AD DC (DirSync, no replicatio
     const id = /--approve ([0-9a-f]{12})/.exec(held.stdout)![1]!;
     const approved = await sync(['--approve', id], { hours: 26 });
     expect(approved.exitCode).toBe(0);
-    expect([...duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(14);
+    expect([...duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(15);
     expect((await sync([], { hours: 26 })).summary).toMatchObject({ read: 'changes', duo_calls: 0 });
 
     // A joiner whose create Duo refuses: DirSync won't name it again, so the next run reads in full to retry it.
     asAdmin('ldapadd', userEntry(42));
-    duo.inject(/^POST \/admin\/v1\/users/, 'refuse');
+    // Refused twice: the bulk endpoint (the run goes on with single calls), then the single create.
+    duo.inject(/^POST \/admin\/v1\/bulk$/, 'refuse');
+    duo.inject(/^POST \/admin\/v1\/users$/, 'refuse');
     const refused = await sync([], { hours: 26 });
     expect(refused.exitCode).toBe(1);
     expect(user(sam(42))).toBeUndefined();
@@ -211,5 +228,12 @@ describe('sync --changes-only against a real Samba AD DC (DirSync, no replicatio
     expect(retried.summary).toMatchObject({ read: 'full', read_why: expect.stringMatching(/\d+ failed write\(s\) of the last run can only be retried by a full read/), counts: { create: 1 } });
     expect(user(sam(42))?.status).toBe('active');
     expect((await sync([], { hours: 26 })).summary).toMatchObject({ read: 'changes', duo_calls: 0 });
+
+    // The mapped group emptied (a script gone wrong): what a full read holds, so the run reads in full.
+    asAdmin('ldapmodify', [`dn: ${VPN}`, 'changetype: modify', 'delete: member', ''].join('\n'));
+    const emptied = await sync([], { hours: 26 });
+    expect(emptied.summary).toMatchObject({ read: 'full', read_why: expect.stringMatching(/the mapped group CN=FastVPN,.* has no member left/) });
+    expect(emptied.exitCode).toBe(4);
+    expect(groupsOf(sam(1))).toEqual(['FastVPN']);
   }, 240_000);
 });

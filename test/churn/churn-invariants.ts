@@ -138,7 +138,10 @@ export const approvalReleasesWhatWasSeen: RunInvariant = (w, c) => {
 export const shrinkDisablesNothing: RunInvariant = (w, c) => {
   if (c.dump.incomplete || c.dump.people.length === 0 || w.baseline === null) return [];
   if (c.dump.people.length >= w.baseline * (1 - w.maxShrinkPercent / 100)) return [];
-  return destructiveKeys(c.changes).filter((k) => k.startsWith('disable:') || k.startsWith('trash:'))
+  // An incremental run can't see a shrink (a deletion waits for a full read): it may disable only a
+  // user the directory still holds, disabled, as DirSync reported it.
+  const disabledInAd = new Set(c.result?.read.kind === 'changes' ? c.dump.people.filter((p) => p.disabled).flatMap((p) => w.binding.get(guidOf(p.id)) ?? []) : []);
+  return destructiveKeys(c.changes).filter((k) => (k.startsWith('disable:') && !disabledInAd.has(k.split(':')[1]!)) || k.startsWith('trash:'))
     .map((k) => `AD shrank from ${w.baseline} to ${c.dump.people.length} users (max-shrink-percent ${w.maxShrinkPercent}), yet ${k.split(':')[0]} of ${w.describeUser(k.split(':')[1]!, c.after.get(k.split(':')[1]!))} went through`);
 };
 

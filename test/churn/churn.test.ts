@@ -65,6 +65,11 @@ const FOUND_HISTORIES: { seed: number; why: string; history: History }[] = [
     why: 'the model\'s: an admin who enabled, then disabled again between two runs a user the sync had disabled left nothing a sync can see',
     history: {"setup": {"users": 20, "sameName": 0, "byEmail": 0, "adoptFirst": false, "trashAfterDays": 3, "driftStatus": "report"}, "days": [{"ad": [], "duo": [], "run": {"adopt": false, "dump": "ok", "vanished": "Sales", "hide": [], "kill": {"k": 1, "point": "before"}, "approve": null, "rollback": null, "changesOnly": true}}, {"ad": [{"k": "recreate", "who": 690}], "duo": [], "run": {"adopt": false, "dump": "ok", "vanished": "Sales", "hide": [], "kill": null, "approve": null, "rollback": null, "changesOnly": true}}, {"ad": [], "duo": [{"k": "duo-enable", "who": 0}, {"k": "duo-disable", "who": 2690}], "run": {"adopt": false, "dump": "referral", "vanished": "Sales", "hide": [], "kill": null, "approve": null, "rollback": null, "changesOnly": false}}, {"ad": [], "duo": [], "run": {"adopt": false, "dump": "ok", "vanished": "Sales", "hide": [], "kill": {"k": 1, "point": "before"}, "approve": null, "rollback": null, "changesOnly": true}}]},
   },
+  {
+    seed: 20261206,
+    why: 'the invariant\'s: an incremental run can\'t see AD shrink (an OU gone: deletions wait for a full read), and may disable a user DirSync names disabled',
+    history: {"setup": {"users": 22, "sameName": 0, "byEmail": 0, "adoptFirst": false, "trashAfterDays": 3, "driftStatus": "report"}, "days": [{"ad": [{"k": "join", "n": 2}, {"k": "join", "n": 2}], "duo": [], "run": {"adopt": false, "dump": "referral", "vanished": "Sales", "hide": [], "kill": null, "approve": null, "rollback": null, "changesOnly": false}}, {"ad": [], "duo": [{"k": "duo-disable", "who": 0}], "run": {"adopt": false, "dump": "ok", "vanished": "Sales", "hide": [], "kill": {"k": 1, "point": "before"}, "approve": null, "rollback": null, "changesOnly": true}}, {"ad": [{"k": "ad-disable", "who": 609}], "duo": [], "run": {"adopt": false, "dump": "vanished-ou", "vanished": "Sales", "hide": [], "kill": null, "approve": 0, "rollback": null, "changesOnly": true}}, {"ad": [], "duo": [], "run": {"adopt": false, "dump": "vanished-ou", "vanished": "Sales", "hide": [], "kill": null, "approve": null, "rollback": null, "changesOnly": true}}]},
+  },
 ];
 
 const FOUND = [

@@ -154,7 +154,8 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     try {
-      return await watchSync(once, { intervalMs, signal: stop.signal, onRemoteError: (error, inARow) => io.err(`error: ${error.message} (exit ${error.exitCode}); the next run tries again (${inARow} of ${MAX_REMOTE_FAILURES} failures in a row before --watch stops)\n`) });
+      return await watchSync(once, { intervalMs, signal: stop.signal, onRemoteError: (error, inARow) => io.err(`error: ${error.message} (exit ${error.exitCode}); the next run tries again (${inARow} of ${MAX_REMOTE_FAILURES} failures in a row before --watch stops)\n`),
+        onBusy: (error) => io.err(`note: ${error.message}: this run is skipped, the next tries again\n`) });
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

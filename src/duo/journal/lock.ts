@@ -1,5 +1,5 @@
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
-import { UsageError } from '../../errors.js';
+import { InUseError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
 
 export interface FileLock {
@@ -16,7 +16,7 @@ export interface FileLock {
 export async function lockFile(path: string, what: string): Promise<FileLock> {
   const lockPath = `${path}.lock`;
   const takeoverPath = `${lockPath}.takeover`;
-  const locked = (pid: number): UsageError => new UsageError('JOURNAL_LOCKED', `${what} ${path} is in use by another duo-bridge (pid ${pid})`);
+  const locked = (pid: number): UsageError => new InUseError('JOURNAL_LOCKED', `${what} ${path} is in use by another duo-bridge (pid ${pid})`);
   const release = { release: () => rm(lockPath, { force: true }) };
 
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readDirectoryChanges, type ChangedObject, type ChangesRead, type DcIdentity } from '../../ad/dirsync.js';
+import { readDirectoryChanges, type ChangedObject, type ChangesRead } from '../../ad/dirsync.js';
+import type { DcIdentity, ExpectedDc } from '../../ad/dc-identity.js';
 import type { DirectoryOptions } from '../../ad/export-options.js';
 import { attributesToRead } from '../../ad/map-user.js';
 import { buildUserFilter, filterAttributes } from '../../ad/user-filter.js';
@@ -27,7 +28,7 @@ export type LaneStart =
   | { readonly kind: 'full'; readonly why: string; readonly dc: DcIdentity | null; readonly cookie: string | null };
 
 /** Reads the changes since a cookie (null: only the cookie of now); `expect`: the DC the cookie came from. DirSync over LDAP, or a test's stand-in. */
-export type ChangeReader = (cookie: string | null, expect: DcIdentity | undefined) => Promise<ChangesRead>;
+export type ChangeReader = (cookie: string | null, expect: ExpectedDc | undefined) => Promise<ChangesRead>;
 
 export interface LaneOptions {
   readonly directory: DirectoryOptions;
@@ -50,7 +51,7 @@ export async function startLane(options: LaneOptions): Promise<LaneStart> {
   const read = options.reader ?? dirSyncReader(options.directory);
   const mark = await readChangesMark(changesMarkPath(options.statePath));
   const why = await whyFullRead(mark, options);
-  const changes = await read(why === null ? mark!.cookie : null, why === null ? { host: mark!.dc, invocationId: mark!.invocation_id, namingContext: '' } : undefined);
+  const changes = await read(why === null ? mark!.cookie : null, why === null ? { host: mark!.dc, invocationId: mark!.invocation_id } : undefined);
   if (why === null && changes.kind === 'changes') return { kind: 'changes', mark: mark!, dc: changes.dc, cookie: changes.cookie, changed: changes.changed };
   if (why !== null) return changes.kind === 'changes' ? { kind: 'full', why, dc: changes.dc, cookie: changes.cookie } : { kind: 'full', why: `${why}; DirSync: ${describe(changes)}`, dc: null, cookie: null };
   // The mark's cookie was refused, or too much changed: the cookie of now, before the full read.
@@ -64,7 +65,7 @@ function dirSyncReader(directory: DirectoryOptions): ChangeReader {
   return (cookie, expect) => readDirectoryChanges(source, cookie, { attributes: changeAttributes(directory), limit: CHANGES_LIMIT, expect });
 }
 
-function describe(read: Awaited<ReturnType<typeof readDirectoryChanges>>): string {
+function describe(read: ChangesRead): string {
   if (read.kind === 'refused') return read.why;
   if (read.kind === 'too-many') return `${read.count} objects changed, more than ${CHANGES_LIMIT}: a full read is cheaper`;
   return 'read';

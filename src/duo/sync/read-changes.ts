@@ -38,7 +38,7 @@ export async function readChangedUsers(
   if (dns.length > CHANGES_LIMIT) return { kind: 'full', why: `${dns.length} changed users and members is more than ${CHANGES_LIMIT}: a full read is cheaper` };
 
   const { users: ad, read } = await readAdUsers(directory, dns);
-  const present = new Set([...ad.keys(), ...(read.unnamed ?? []), ...(read.rejected ?? []).map((r) => r.guid)]);
+  const present = new Set([...ad.keys(), ...(read.unnamed ?? [])]);
   const joiner = [...present].find((g) => state.users[g] === undefined);
   if (joiner !== undefined) {
     const name = ad.get(joiner)?.username ?? joiner;
@@ -46,9 +46,12 @@ export async function readChangedUsers(
   }
   const leaver = [...guids].find((g) => state.users[g] !== undefined && !present.has(g));
   if (leaver !== undefined) return { kind: 'full', why: `managed user ${state.users[leaver]!.applied.username} is no longer selected in AD (moved out of the base, or the filter no longer matches it)` };
+  const unit = changed.find((c) => /^\s*ou\s*=/i.test(c.dn));
+  if (unit !== undefined) return { kind: 'full', why: `the OU ${unit.dn} was created, renamed or moved: the DNs of the users under it changed, not the users` };
   // A group's members the selection did not return, and the mapped groups, looked up under the whole
-  // naming context: a managed user among them left the selection (a selecting group lost it), a group
-  // among them is nested (its members' memberships changed), a mapped group missing was renamed or deleted.
+  // naming context: a member not found was deleted (a nested group's members lose it), a managed user
+  // among them left the selection (a selecting group lost it), a group among them is nested (its
+  // members' memberships changed), a mapped group missing was renamed or deleted.
   const readDns = new Set([...ad.values()].map((u) => normalDn(u.dn)));
   const members = [...new Set(changed.flatMap((c) => c.members).map(normalDn))].filter((dn) => !readDns.has(dn));
   const mapped = [...directory.duoGroups.map((g) => g.dn), ...directory.selection.groups];
@@ -57,11 +60,19 @@ export async function readChangedUsers(
   const foundDns = new Set(found.map((f) => normalDn(f.dn)));
   const gone = mapped.find((dn) => !foundDns.has(normalDn(dn)));
   if (gone !== undefined) return { kind: 'full', why: `the mapped group ${gone} was not found (renamed or deleted?): a full read decides` };
+  const lost = members.find((dn) => !foundDns.has(dn));
+  if (lost !== undefined) return { kind: 'full', why: `a group's member ${lost} was not found (deleted?): a full read decides what its members lose` };
   const memberSet = new Set(members);
-  const left = found.find((f) => memberSet.has(normalDn(f.dn)) && !f.group && state.users[f.guid] !== undefined);
+  // Present but not among the users read (no username, refused by the rules): still selected.
+  const left = found.find((f) => memberSet.has(normalDn(f.dn)) && !f.group && state.users[f.guid] !== undefined && !present.has(f.guid));
   if (left !== undefined) return { kind: 'full', why: `managed user ${state.users[left.guid]!.applied.username} left a group, and with it the selection` };
   const nested = found.filter((f) => memberSet.has(normalDn(f.dn)) && f.group).length;
   if (nested > 0) return { kind: 'full', why: `a group's member that is itself a group changed (${nested}): its members' memberships are read in full` };
+  // A mapped group emptied is what its safeguard holds: a full read sees it.
+  const mappedSet = new Set(mapped.map(normalDn));
+  const emptied = changed.filter((c) => c.members.length > 0 && mappedSet.has(normalDn(c.dn))).map((c) => c.dn);
+  const empty = emptied.length === 0 ? [] : await lookUpDns(directory, emptied, root, '(!(member=*))');
+  if (empty !== null && empty.length > 0) return { kind: 'full', why: `the mapped group ${empty[0]!.dn} has no member left: a full read decides (and holds it as a safeguard)` };
 
   return changedSides(client, state, ad, read, present);
 }

@@ -74,8 +74,8 @@ export interface SyncRunResult {
 }
 
 /**
- * One sync run: lock the state, record what an interrupted run did, read AD and Duo in full,
- * plan, and (apply) write the plan beside the run's journal, apply it, read the users back and
+ * One sync run: lock the state, record what an interrupted run did, read AD and Duo (in full, or
+ * with `changesOnly` only what AD changed since the last run, when the fast lane may), plan, and (apply) write the plan beside the run's journal, apply it, read the users back and
  * record the outcome in the state. Nothing destructive passes a safeguard that held it.
  */
 export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | null> {
@@ -169,7 +169,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
       // A failed write is retried from its user's DN; one that has none to retry from (a create, a leaver's) needs a full read.
       const failed = new Set(failures.filter((r) => saved.users[r.action.guid] !== undefined).flatMap((r) => ad.get(r.action.guid)?.dn ?? []));
       const unretryable = failures.filter((r) => saved.users[r.action.guid] === undefined || ad.get(r.action.guid) === undefined).length;
-      if (incremental && !plan.read_complete) for (const g of lane.mark.retry) failed.add(g);
+      if (incremental && !plan.read_complete) for (const dn of lane.mark.retry) failed.add(dn);
       await writeChangesMark(path, {
         version: 1, host, source_key: sourceKey(options.directory), dc: lane.dc.host, invocation_id: lane.dc.invocationId, cookie,
         full_read_at: incremental ? lane.mark.full_read_at : now().toISOString(),

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { writeFileSync, utimesSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { anyOfFilter, filterAttributes } from '../../../src/ad/user-filter.js';
-import { RemoteError, UsageError } from '../../../src/errors.js';
+import { InUseError, RemoteError, UsageError } from '../../../src/errors.js';
 import { duration } from '../../../src/option-values.js';
 import { changesMarkPath, readChangesMark, sourceKey, writeChangesMark, type ChangesMark } from '../../../src/duo/sync/changes-mark.js';
 import { changeAttributes, startLane, type ChangeReader } from '../../../src/duo/sync/fast-lane.js';
@@ -193,13 +193,13 @@ describe('the options and the loop', () => {
       if (runs === 2) throw new LdapError('LDAP_UNREACHABLE', 'ldap://dc: cannot connect');
       if (runs === 3) stop.abort();
       return 0;
-    }, { intervalMs: 1, signal: stop.signal, onRemoteError: (e: RemoteError) => seen.push(e.message) });
+    }, { intervalMs: 1, signal: stop.signal, onRemoteError: (e: RemoteError) => seen.push(e.message), onBusy: () => undefined });
     expect(exit).toBe(0);
     expect(runs).toBe(3);
     expect(seen).toEqual(['ldap://dc: cannot connect']);
     await expect(watchSync(async () => {
       throw new UsageError('BAD_OPTION', 'no');
-    }, { intervalMs: 1, signal: new AbortController().signal, onRemoteError: () => undefined })).rejects.toThrow(UsageError);
+    }, { intervalMs: 1, signal: new AbortController().signal, onRemoteError: () => undefined, onBusy: () => undefined })).rejects.toThrow(UsageError);
   });
 
   it('--watch stops at the fifth remote failure in a row, and a success starts the count again', async () => {
@@ -209,11 +209,23 @@ describe('the options and the loop', () => {
     const watching = watchSync(async () => {
       if (outcomes[runs++] === 'fail') throw new LdapError('LDAP_UNREACHABLE', `run ${runs}`);
       return 0;
-    }, { intervalMs: 1, signal: new AbortController().signal, onRemoteError: (_e, inARow) => counts.push(inARow), wait: async () => undefined });
+    }, { intervalMs: 1, signal: new AbortController().signal, onRemoteError: (_e, inARow) => counts.push(inARow), onBusy: () => undefined, wait: async () => undefined });
     await expect(watching).rejects.toThrow('run 10');
     expect(runs).toBe(10);
     expect(counts).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
     expect(MAX_REMOTE_FAILURES).toBe(5);
+  });
+
+  it('--watch skips a run another duo-bridge kept from the state (an admin\'s --approve), without counting it a failure', async () => {
+    const stop = new AbortController();
+    const busy: string[] = [];
+    let runs = 0;
+    await watchSync(async () => {
+      if (++runs <= 6) throw new InUseError('JOURNAL_LOCKED', 'sync state s.json is in use by another duo-bridge (pid 7)');
+      stop.abort();
+      return 0;
+    }, { intervalMs: 1, signal: stop.signal, onRemoteError: () => undefined, onBusy: (e) => busy.push(e.message), wait: async () => undefined });
+    expect([runs, busy.length]).toEqual([7, 6]);
   });
 
   it('--watch waits at least 15 minutes after a held run (every run reads in full until the approval), the interval otherwise', async () => {
@@ -222,7 +234,7 @@ describe('the options and the loop', () => {
     const waits: number[] = [];
     let runs = 0;
     await watchSync(async () => exits[runs++]!, {
-      intervalMs: 60_000, signal: stop.signal, onRemoteError: () => undefined,
+      intervalMs: 60_000, signal: stop.signal, onRemoteError: () => undefined, onBusy: () => undefined,
       wait: async (ms) => { waits.push(ms); if (waits.length === exits.length) stop.abort(); },
     });
     expect(waits).toEqual([60_000, HELD_WAIT_MS, 60_000, HELD_WAIT_MS]);
