@@ -4,7 +4,7 @@ import type { DuoArgs } from '../../duo/api/connection.js';
 import { runSync, type SyncRunResult } from '../../duo/sync/run-sync.js';
 import { loadSyncConfig, overridesOf, rehearsalClock, resolveSyncSettings, type SyncArgs } from '../../duo/sync/sync-options.js';
 import { ACTION_KINDS, type SyncPlan } from '../../duo/sync/sync-plan.js';
-import { defaultStatePath } from '../../duo/sync/sync-state.js';
+import { defaultStatePath, refuseEarlierDefaultState } from '../../duo/sync/sync-state.js';
 import { sealPlan } from '../../duo/sync/saved-plan.js';
 import { SYNC_LABELS, syncRunJson, syncSummary } from '../../duo/sync/sync-summary.js';
 import { syncReport } from '../../report/sync-report.js';
@@ -107,9 +107,11 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     const overrides = overridesOf(args);
     const duo = await connectToDuo(args, io, (ms) => io.err(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s\n`));
     const source = settings.directory.source;
-    const statePath = settings.statePath ?? defaultStatePath(io.env, duo.host, {
+    const stateSource = {
       base: source.kind === 'ldap' ? source.base : '', filter: settings.directory.selection.filter ?? '', usernameAttribute: settings.directory.mapping.usernameAttribute, ldif: source.kind === 'ldif',
-    });
+    };
+    if (settings.statePath === undefined) await refuseEarlierDefaultState(io.env, duo.host, stateSource);
+    const statePath = settings.statePath ?? defaultStatePath(io.env, duo.host, stateSource);
     const clock = rehearsalClock(io.env.DUO_BRIDGE_SYNC_NOW, duo.host);
     const style = styler(io.outIsTTY);
 

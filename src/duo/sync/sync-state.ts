@@ -98,12 +98,41 @@ export function emptyState(host: string): SyncState {
  * %ProgramData%\duo-bridge, where the MSI's Task Scheduler task runs (issue 31): a scheduled sync
  * runs as a service account, and the admins who look at its state and journals are other users.
  */
-export function defaultStatePath(env: NodeJS.ProcessEnv, host: string, source: { base: string; filter: string; usernameAttribute: string; ldif: boolean },
-  platform: NodeJS.Platform = process.platform): string {
-  const id = createHash('sha256').update(JSON.stringify([source.ldif ? 'ldif' : 'ldap', source.base.toLowerCase(), source.filter, source.usernameAttribute.toLowerCase()])).digest('hex').slice(0, 10);
-  const name = `sync-${host.split('.')[0]}-${id}.state.json`;
+export function defaultStatePath(env: NodeJS.ProcessEnv, host: string, source: StateSource, platform: NodeJS.Platform = process.platform): string {
+  const name = stateFileName(host, source);
   if (platform === 'win32') return win32.join(windowsVariable(env, 'ProgramData') ?? windowsVariable(env, 'ALLUSERSPROFILE') ?? 'C:\\ProgramData', 'duo-bridge', name);
   return join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'duo-bridge', name);
+}
+
+/** What the default state file's name is made of: the tenant and the source. */
+export interface StateSource {
+  readonly base: string;
+  readonly filter: string;
+  readonly usernameAttribute: string;
+  readonly ldif: boolean;
+}
+
+function stateFileName(host: string, source: StateSource): string {
+  const id = createHash('sha256').update(JSON.stringify([source.ldif ? 'ldif' : 'ldap', source.base.toLowerCase(), source.filter, source.usernameAttribute.toLowerCase()])).digest('hex').slice(0, 10);
+  return `sync-${host.split('.')[0]}-${id}.state.json`;
+}
+
+/**
+ * Before the Windows executables (issue 31) the default state on Windows was the user's
+ * %LOCALAPPDATA%\duo-bridge. Found there and not at the default, a run refuses: started from no
+ * state, every user it managed would be a stranger again (adoptions, conflicts, holds).
+ */
+export async function refuseEarlierDefaultState(env: NodeJS.ProcessEnv, host: string, source: StateSource, platform: NodeJS.Platform = process.platform,
+  exists: (path: string) => Promise<boolean> = fileExists): Promise<void> {
+  if (platform !== 'win32') return;
+  const current = defaultStatePath(env, host, source, platform);
+  const earlier = win32.join(windowsVariable(env, 'LOCALAPPDATA') ?? win32.join(homedir(), 'AppData', 'Local'), 'duo-bridge', stateFileName(host, source));
+  if (await exists(current) || !(await exists(earlier))) return;
+  throw new UsageError('STATE_MOVED', `the sync state of this tenant and source is at ${earlier}, where earlier builds kept it: move that folder's files to ${win32.dirname(current)} (where the scheduled task looks), or pass --state ${earlier}`);
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
 }
 
 /** Windows' environment names are case-insensitive; a copy of process.env is not. */

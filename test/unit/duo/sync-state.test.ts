@@ -2,8 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkRunsFolder, defaultStatePath, emptyState, isInsideRunsFolder, loadSyncState, runsFolderOf, type SyncState } from '../../../src/duo/sync/sync-state.js';
+import { checkRunsFolder, defaultStatePath, emptyState, refuseEarlierDefaultState, isInsideRunsFolder, loadSyncState, runsFolderOf, type SyncState } from '../../../src/duo/sync/sync-state.js';
 import { tmpFiles } from '../../helpers/tmp-files.js';
+import { UsageError } from '../../../src/errors.js';
 
 const HOST = 'api-test.duosecurity.com';
 const T = '2026-12-02T06:00:00.000Z';
@@ -213,6 +214,22 @@ describe('sync state: where it lives by default', () => {
   it('on Windows without the variable: ALLUSERSPROFILE, else C:\\ProgramData', () => {
     expect(defaultStatePath({ ALLUSERSPROFILE: 'E:\\All' }, HOST, source, 'win32')).toMatch(/^E:\\All\\duo-bridge\\sync-api-test-/);
     expect(defaultStatePath({}, HOST, source, 'win32')).toMatch(/^C:\\ProgramData\\duo-bridge\\sync-api-test-/);
+  });
+
+  it('on Windows, a state where earlier builds kept it (%LOCALAPPDATA%) and none at the default: refused, naming both', async () => {
+    const env = { ProgramData: 'D:\\Data', LOCALAPPDATA: 'C:\\Users\\a\\AppData\\Local' };
+    const current = defaultStatePath(env, HOST, source, 'win32');
+    const earlier = `C:\\Users\\a\\AppData\\Local\\duo-bridge\\${current.split('\\').pop()}`;
+    const files = new Set<string>();
+    const exists = async (path: string): Promise<boolean> => files.has(path);
+    await expect(refuseEarlierDefaultState(env, HOST, source, 'win32', exists)).resolves.toBeUndefined();
+    files.add(earlier);
+    const refused = refuseEarlierDefaultState(env, HOST, source, 'win32', exists);
+    await expect(refused).rejects.toThrow(UsageError);
+    await expect(refuseEarlierDefaultState(env, HOST, source, 'win32', exists)).rejects.toThrow(`move that folder's files to D:\\Data\\duo-bridge (where the scheduled task looks), or pass --state ${earlier}`);
+    await expect(refuseEarlierDefaultState(env, HOST, source, 'linux', exists)).resolves.toBeUndefined();
+    files.add(current);
+    await expect(refuseEarlierDefaultState(env, HOST, source, 'win32', exists)).resolves.toBeUndefined();
   });
 
   it('elsewhere: XDG_STATE_HOME/duo-bridge, the same file name as on Windows', () => {
