@@ -4,7 +4,7 @@
 // { args?, problem? }: the fuzzer runs `args` and checks exits and stack traces; `problem` is an
 // oracle's finding on a run that looked fine.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -80,6 +80,8 @@ export function duoCsvRoundTrip(duo, work, input) {
 /** Oracle: a name validate calls ready is written to the batch files as it is in the CSV, none invisible or over the limit. */
 export function batchesMatch(duo, work, input) {
   const out = join(work, 'batches-oracle');
+  // The work folder is the whole fuzz run's: the last input's batches are not this one's.
+  rmSync(out, { recursive: true, force: true });
   const validate = duo(['validate', input]);
   if (validate.status !== 0) return { runs: [validate] };
   const run = duo(['import', input, '--out-dir', out]);
