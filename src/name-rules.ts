@@ -45,7 +45,6 @@ export function lengthOver(value: string, limit: number): number | null {
 // The ASCII characters Unicode's confusables map to something else (0 → O, 1 → l, m → rn, …) and
 // their prototypes, asked of the data itself once: ASCII names (most) skip the package's large regex.
 const ASCII_PROTOTYPES = new Map([...Array(128).keys()].map((c) => String.fromCharCode(c)).filter((c) => unhomoglyph(c) !== c).map((c) => [c, unhomoglyph(c)]));
-const ASCII_CONFUSABLE = new RegExp(`[${[...ASCII_PROTOTYPES.keys()].map((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('')}]`, 'g');
 
 /**
  * The key under which two names look the same: UTS #39's skeleton (NFD, each character replaced by
@@ -55,9 +54,31 @@ const ASCII_CONFUSABLE = new RegExp(`[${[...ASCII_PROTOTYPES.keys()].map((c) => 
  * (Unicode's confusables.txt, version 13.0).
  */
 export function lookalikeKey(value: string): string {
+  // ASCII is its own NFKC and NFD: most names skip both (each a call into ICU).
+  if (isAscii(value)) return asciiSkeleton(value.trim().toLowerCase());
   const folded = value.trim().normalize('NFKC').toLowerCase();
-  if (isAscii(folded)) return folded.replace(ASCII_CONFUSABLE, (c) => ASCII_PROTOTYPES.get(c)!).normalize('NFD');
+  if (isAscii(folded)) return asciiSkeleton(folded);
   return unhomoglyph(folded.normalize('NFD')).normalize('NFD');
+}
+
+// The prototypes hold no combining mark and are their own NFD, so a skeleton built of them needs no NFD pass (checked here, once).
+const PROTOTYPES_NFD = [...ASCII_PROTOTYPES.values()].every((p) => p === p.normalize('NFD') && !/\p{M}/u.test(p));
+
+/** Prototype by char code (undefined: the character is its own); a loop, not a replace callback: it runs for every name. */
+const ASCII_PROTOTYPE_AT: (string | undefined)[] = [...Array(128).keys()].map((c) => ASCII_PROTOTYPES.get(String.fromCharCode(c)));
+
+function asciiSkeleton(folded: string): string {
+  let skeleton = '';
+  let from = 0;
+  for (let i = 0; i < folded.length; i++) {
+    const prototype = ASCII_PROTOTYPE_AT[folded.charCodeAt(i)];
+    if (prototype === undefined) continue;
+    skeleton += folded.slice(from, i) + prototype;
+    from = i + 1;
+  }
+  if (from === 0) return folded;
+  skeleton += folded.slice(from);
+  return PROTOTYPES_NFD ? skeleton : skeleton.normalize('NFD');
 }
 
 function isAscii(value: string): boolean {
