@@ -49,8 +49,11 @@ const ASCII_PROTOTYPES = new Map([...Array(128).keys()].map((c) => String.fromCh
 /**
  * The key under which two names look the same: UTS #39's skeleton (NFD, each character replaced by
  * its prototype from Unicode's confusables.txt, NFD again) of the name as Duo shows it (trimmed,
- * lower-cased), after NFKC, so full-width ｕｓｅｒ１ and Cyrillic usеr1 both meet user1. Only for
- * comparing: a skeleton is not a name (UTS #39 §4). The data is the npm package unhomoglyph
+ * lower-cased), after NFKC, so full-width ｕｓｅｒ１ and Cyrillic usеr1 both meet user1. Two
+ * prototypes are then written as the common characters they stand for, rn as m and O as 0: neither
+ * m nor 0 is a prototype, so no two skeletons meet that were apart, and most names (an m in
+ * `@example.com`, a 0 in `u000123`) are their own key, which the look-alike table need not keep.
+ * Only for comparing: a skeleton is not a name (UTS #39 §4). The data is the npm package unhomoglyph
  * (Unicode's confusables.txt, version 13.0).
  */
 export function lookalikeKey(value: string): string {
@@ -58,14 +61,24 @@ export function lookalikeKey(value: string): string {
   if (isAscii(value)) return asciiSkeleton(value.trim().toLowerCase());
   const folded = value.trim().normalize('NFKC').toLowerCase();
   if (isAscii(folded)) return asciiSkeleton(folded);
-  return unhomoglyph(folded.normalize('NFD')).normalize('NFD');
+  return commonForm(unhomoglyph(folded.normalize('NFD')).normalize('NFD'));
+}
+
+function commonForm(skeleton: string): string {
+  return skeleton.replace(/rn/g, 'm').replace(/O/g, '0');
 }
 
 // The prototypes hold no combining mark and are their own NFD, so a skeleton built of them needs no NFD pass (checked here, once).
 const PROTOTYPES_NFD = [...ASCII_PROTOTYPES.values()].every((p) => p === p.normalize('NFD') && !/\p{M}/u.test(p));
 
-/** Prototype by char code (undefined: the character is its own); a loop, not a replace callback: it runs for every name. */
-const ASCII_PROTOTYPE_AT: (string | undefined)[] = [...Array(128).keys()].map((c) => ASCII_PROTOTYPES.get(String.fromCharCode(c)));
+/**
+ * Prototype by char code (undefined: the character is its own), m and 0 already in their common
+ * form; a loop, not a replace callback: it runs for every name.
+ */
+const ASCII_PROTOTYPE_AT: (string | undefined)[] = [...Array(128).keys()].map((c) => {
+  const prototype = ASCII_PROTOTYPES.get(String.fromCharCode(c));
+  return prototype === undefined || commonForm(prototype) === String.fromCharCode(c) ? undefined : prototype;
+});
 
 function asciiSkeleton(folded: string): string {
   let skeleton = '';
@@ -76,8 +89,10 @@ function asciiSkeleton(folded: string): string {
     skeleton += folded.slice(from, i) + prototype;
     from = i + 1;
   }
-  if (from === 0) return folded;
-  skeleton += folded.slice(from);
+  if (from !== 0) skeleton += folded.slice(from);
+  else skeleton = folded;
+  // An r and an n written apart are the prototype of m: in common form, m.
+  if (skeleton.includes('rn')) skeleton = skeleton.replace(/rn/g, 'm');
   return PROTOTYPES_NFD ? skeleton : skeleton.normalize('NFD');
 }
 

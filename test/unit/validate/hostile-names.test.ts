@@ -56,6 +56,12 @@ describe('lookalikeKey: UTS #39 skeletons of names as Duo shows them', () => {
 
   it('is its own key for a plain lower-case name without confusable letters', () => {
     expect(lookalikeKey('jsmith'.replace('m', 'n'))).toBe('jsnith');
+    // rn and O are written as m and 0 (neither is a prototype): an m or a 0 leaves a name its own key.
+    expect(lookalikeKey('mary.moore@example.com')).toBe('mary.moore@example.com');
+    expect(lookalikeKey('u000200')).toBe('u000200');
+    expect(lookalikeKey('rnary')).toBe('mary');
+    expect(lookalikeKey('j\u03bfhn')).toBe(lookalikeKey('john'));
+    expect(lookalikeKey('JOHN')).toBe('john');
   });
 });
 
