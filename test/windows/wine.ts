@@ -7,7 +7,16 @@ import type { Run, Runner } from './scenario.js';
 /** Debian's wine64 package installs the loader here, off PATH (the `wine` package adds /usr/bin/wine64). */
 export const WINE = ['/usr/lib/wine/wine64', '/usr/bin/wine64'].find((path) => existsSync(path)) ?? 'wine64';
 
+/**
+ * A hang guard, not a fault: no test kills a run to see what happens (those fire at the k-th write,
+ * in test/crash). A run of the CLI takes seconds even on a loaded machine; one still going after
+ * this is stuck (a Wine dialog, a stdin read), and the test fails saying so instead of never ending.
+ */
 const A_RUN_MAY_TAKE_MS = 180_000;
+
+function hung(args: readonly string[]): Error {
+  return new Error(`duo-bridge ${args.join(' ')} was still running after ${A_RUN_MAY_TAKE_MS / 1000} s: hung, killed`);
+}
 
 /**
  * A fresh Wine prefix reporting Windows 10: Wine's default version is one Node refuses ("only
@@ -34,11 +43,17 @@ export function wineRunner(exe: string, wineEnv: Record<string, string>): Runner
     const out = openSync(join(outDir, 'stdout'), 'w');
     const err = openSync(join(outDir, 'stderr'), 'w');
     const child = spawn(WINE, [exe, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...wineEnv, ...env }, stdio: ['ignore', out, err] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), A_RUN_MAY_TAKE_MS);
+    let killed = false;
+    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, A_RUN_MAY_TAKE_MS);
     const finish = (exitCode: number | null): void => {
       clearTimeout(timer);
       closeSync(out);
       closeSync(err);
+      if (killed) {
+        rmSync(outDir, { recursive: true, force: true });
+        reject(hung(args));
+        return;
+      }
       const result = { exitCode, stdout: readFileSync(join(outDir, 'stdout'), 'utf8'), stderr: readFileSync(join(outDir, 'stderr'), 'utf8') };
       rmSync(outDir, { recursive: true, force: true });
       resolve(result);
@@ -59,11 +74,13 @@ export function nativeRunner(command: string, prefix: readonly string[] = []): R
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), A_RUN_MAY_TAKE_MS);
+    let killed = false;
+    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, A_RUN_MAY_TAKE_MS);
     child.on('error', reject);
     child.on('close', (exitCode) => {
       clearTimeout(timer);
-      resolve({ exitCode, stdout, stderr });
+      if (killed) reject(hung(args));
+      else resolve({ exitCode, stdout, stderr });
     });
   });
 }
