@@ -15,7 +15,7 @@ const config = {
   testMatch: ['**/*.test.ts'],
   // The AD suite needs a Samba DC, the office suite LibreOffice, the browser suite Chromium, the crash suite minutes:
   // `npm run test:ad`, `npm run test:office`, `npm run test:browser` and `npm run test:crash` run them; the Windows
-  // suite needs Wine and the release files (`npm run test:windows`).
+  // suite needs Wine and the release files (`npm run test:windows`), the ops suite Postfix and a global install (`npm run test:ops`).
   // test/churn is not ignored: here it simulates a few hundred days (DUO_BRIDGE_CHURN_DAYS unset);
   // `npm run test:churn` runs the same test for 20,000.
   testPathIgnorePatterns: [
@@ -25,6 +25,7 @@ const config = {
     ...(process.env.DUO_BRIDGE_BROWSER_SUITE ? [] : ['/test/browser/']),
     ...(process.env.DUO_BRIDGE_CLIENTS_SUITE ? [] : ['/test/clients/']),
     ...(process.env.DUO_BRIDGE_WINDOWS_SUITE ? [] : ['/test/windows/']),
+    ...(process.env.DUO_BRIDGE_OPS_SUITE ? [] : ['/test/ops/']),
   ],
   testTimeout: 30000,
 };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ROOT } from './bundle.mjs';
 
 export const UPGRADE_CODE = '89B36676-D316-480F-952D-BA353B1B4DD4';
-export const TEMPLATES = ['duo-bridge-sync.task.xml', 'sync.config.json', 'export.config.json', 'users.csv'];
+export const TEMPLATES = ['duo-bridge-sync.task.xml', 'duo-bridge-sync-status.task.xml', 'sync.config.json', 'sync.config.windows.json', 'export.config.json', 'users.csv'];
 
 /** The ProductCode: a name-based (RFC 9562 version 5) UUID of the version, so a rebuild keeps it and each version has its own. */
 export function productCode(version) {

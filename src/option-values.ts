@@ -23,6 +23,22 @@ export function duration(name: string, value: string | number): number {
   return Number(match[1]) * UNIT_MS[match[2]!]!;
 }
 
+/** A duration as `duration` reads it back (7d, 24h, 30m). */
+export function describeDuration(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms > 86_400_000) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  return `${Math.round(ms / 60_000)}m`;
+}
+
+/** How long ago, as people say it: "40 min", "5 h 12 min", "3 days 2 h". */
+export function describeAge(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h${minutes % 60 > 0 ? ` ${minutes % 60} min` : ''}`;
+  return `${Math.floor(hours / 24)} days${hours % 24 > 0 ? ` ${hours % 24} h` : ''}`;
+}
+
 /** Reads a file an option names (a CA, a password file, a config); a failure names the option. */
 export async function readOptionFile(path: string, option: string): Promise<string> {
   try {

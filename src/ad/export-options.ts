@@ -259,7 +259,7 @@ export async function loadExportConfig(path: string): Promise<ExportArgs> {
 }
 
 /** Keys that hold a secret: refused in any config file, whatever else it holds. */
-const SECRET_KEYS = ['password', 'bind-password', 'bindPassword', 'skey', 'secret-key'];
+const SECRET_KEYS = ['password', 'bind-password', 'bindPassword', 'skey', 'secret-key', 'smtp-password', 'webhook-url', 'notify-webhook'];
 
 /**
  * A JSON config file, checked against its schema: one line naming the file and every bad key

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { basename } from 'node:path';
 import { isatty } from 'node:tty';
 
 /** Where a command prints; injected so tests can capture output without touching globals. */
@@ -16,6 +17,8 @@ export interface CliIo {
   readonly cwd: string;
   /** Asks a person a question, when there is a terminal to ask on. */
   readonly ask?: (question: string) => Promise<string>;
+  /** How this program is run, as a command it prints must start (an absolute path when known). */
+  readonly program?: string;
 }
 
 export function processIo(): CliIo {
@@ -33,6 +36,8 @@ export function processIo(): CliIo {
     outIsTTY: process.stdout.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
+    // bin/duo-bridge (npm's link to it), or the executable itself: in a single executable, argv[1] is the executable again.
+    ...(process.argv[1] !== undefined && /duo-bridge/i.test(basename(process.argv[1])) ? { program: process.argv[1] } : {}),
     // isatty(0), not process.stdin.isTTY: that getter opens stdin, which fails (EBADF, an uncaught stack trace)
     // for a Windows executable whose stdin is a pipe under Wine (issue 31). stdin is opened only to ask.
     ...(isatty(0) && process.stderr.isTTY ? { ask } : {}),

@@ -82,8 +82,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return {
         command: module.command,
         describe: module.describe,
-        builder: subcommands.length === 0 ? module.builder : (y: Argv) => module.builder(y).command(subcommands.map(register))
-          .demandCommand(1, `name what to do: ${subcommands.map((sub) => `${module.command} ${sub.command.split(' ')[0]}`).join(' or ')} (see "duo-bridge ${module.command} --help")`),
+        builder: subcommands.length === 0 ? module.builder
+          : module.optionalSubcommand
+            // The parent's options are not the subcommand's: `sync status` gets only its own (yargs' options are global by default).
+            ? (y: Argv) => (subcommands.some((sub) => sub.command.split(' ')[0] === argv[1]) ? y : module.builder(y)).command(subcommands.map(register))
+            : (y: Argv) => module.builder(y).command(subcommands.map(register))
+              .demandCommand(1, `name what to do: ${subcommands.map((sub) => `${module.command} ${sub.command.split(' ')[0]}`).join(' or ')} (see "duo-bridge ${module.command} --help")`),
         handler: async (args: unknown) => {
           exitCode = await module.run(args as never, io, argv);
         },

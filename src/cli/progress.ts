@@ -49,14 +49,7 @@ export function rate(count: number, seconds: number): string {
   return seconds > 0 ? `${Math.round(count / seconds).toLocaleString('en-US')}/s` : '';
 }
 
-export function count(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-/** "1 error", "2 errors": a count with its noun. */
-export function counted(n: number, one: string, many = `${one}s`): string {
-  return `${count(n)} ${n === 1 ? one : many}`;
-}
+export { count, counted } from '../counted.js';
 
 /** `[########------------]` for a share from 0 to 1. */
 export function bar(share: number, width = 20): string {

@@ -164,9 +164,9 @@ describe('the MSI', () => {
     const files = msiTable('File').map(([, component, name, size]) => [component, name, Number(size)]);
     expect(files).toEqual(expect.arrayContaining([
       ['Executable', 'duo-bridge.exe', readFileSync(EXE).length],
-      ...['duo-bridge-sync.task.xml', 'sync.config.json', 'export.config.json', 'users.csv'].map((name) => ['Templates', name, readFileSync(join(REPO, 'templates', name)).length]),
+      ...TEMPLATES.map((name: string) => ['Templates', name, readFileSync(join(REPO, 'templates', name)).length]),
     ]));
-    expect(files).toHaveLength(5);
+    expect(files).toHaveLength(1 + TEMPLATES.length);
   });
 
   it('adds its folder to the system PATH, and removes it on uninstall', () => {
@@ -182,14 +182,31 @@ describe('the MSI', () => {
     expect(readdirSync(installed).sort()).toEqual(['duo-bridge.exe', 'templates']);
     expect(systemPath()).toMatch(/;C:\\Program Files\\duo-bridge\\?\s*$/m);
     expect(wine(['C:\\Program Files\\duo-bridge\\duo-bridge.exe', '--version'])).toEqual({ code: 0, output: `${VERSION}\n` });
-    const task = readFileSync(join(installed, 'templates', 'duo-bridge-sync.task.xml')).toString('utf16le');
-    expect(task).toContain('<Command>"C:\\Program Files\\duo-bridge\\duo-bridge.exe"</Command>');
+    // Each task, parsed as XML, runs the executable the MSI installed, with arguments it accepts.
+    for (const name of ['duo-bridge-sync.task.xml', 'duo-bridge-sync-status.task.xml']) {
+      const { command, args } = taskExec(join(installed, 'templates', name));
+      expect(command).toBe('"C:\\Program Files\\duo-bridge\\duo-bridge.exe"');
+      expect(existsSync(join(installed, 'duo-bridge.exe'))).toBe(true);
+      const words = args.split(' ');
+      expect(words.slice(0, 3)).toEqual(name.includes('status') ? ['sync', 'status', '--config'] : ['sync', '--config', 'C:\\ProgramData\\duo-bridge\\sync.json']);
+      expect(wine([command.slice(1, -1), ...words.slice(0, name.includes('status') ? 2 : 1), '--help'])).toMatchObject({ code: 0 });
+    }
 
     expect(wine(['msiexec', '/x', winePath(MSI), '/qn'])).toMatchObject({ code: 0 });
     expect(existsSync(installed)).toBe(false);
     expect(systemPath()).not.toMatch(/duo-bridge/);
   }, SLOW);
 });
+
+/** The templates the MSI installs, as packaging/msi.mjs lists them. */
+const TEMPLATES: string[] = JSON.parse(execFileSync('node', ['--input-type=module', '-e', "import { TEMPLATES } from './packaging/msi.mjs'; process.stdout.write(JSON.stringify(TEMPLATES))"], { cwd: REPO, encoding: 'utf8' }));
+
+/** A Task Scheduler file's <Exec>, read by a real XML parser (Python's ElementTree: the file is UTF-16 with a BOM). */
+function taskExec(file: string): { command: string; args: string } {
+  const script = 'import json,sys,xml.etree.ElementTree as E\nns={"t":"http://schemas.microsoft.com/windows/2004/02/mit/task"}\nx=E.parse(sys.argv[1]).find("t:Actions/t:Exec",ns)\n' +
+    'print(json.dumps({"command":x.find("t:Command",ns).text,"args":x.find("t:Arguments",ns).text}))';
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+}
 
 describe('the release', () => {
   it('SHA256SUMS holds the digest of each release file', () => {

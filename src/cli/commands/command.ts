@@ -10,4 +10,6 @@ export interface CommandModule<Args> {
   readonly run: (args: Args, io: CliIo, argv: readonly string[]) => Promise<number>;
   /** Commands under this one (`tenant export`, `tenant diff`), each with its own options and --help. */
   readonly subcommands?: readonly CommandModule<never>[];
+  /** The command runs on its own too (`sync`, and `sync status`): a subcommand is not required. */
+  readonly optionalSubcommand?: boolean;
 }

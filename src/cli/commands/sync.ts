@@ -10,7 +10,13 @@ import { SYNC_LABELS, syncRunJson, syncSummary } from '../../duo/sync/sync-summa
 import { syncReport } from '../../report/sync-report.js';
 import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
-import { UsageError } from '../../errors.js';
+import { RemoteError, UsageError } from '../../errors.js';
+import { resolveNotifySettings } from '../../notify/notify-settings.js';
+import { recordOfFailure, recordOfResult, type RunContext } from '../../duo/sync/sync-health.js';
+import { updateHealth } from '../../duo/sync/sync-notify.js';
+import { notifyOptions, programOf } from './notify-options.js';
+import { syncCommands } from './suggested-command.js';
+import { syncStatusCommand } from './sync-status.js';
 import { wholeNumber } from '../../option-values.js';
 import { MAX_REMOTE_FAILURES, watchSync } from '../../duo/sync/watch-sync.js';
 import { styler, type CliIo } from '../io.js';
@@ -43,8 +49,10 @@ const LISTED = 20;
 export const syncCommand: CommandModule<SyncCliArgs> = {
   command: 'sync',
   describe: 'Keep Duo in step with AD: plan (default), or --apply; deprovisioning by disable, then Trash; safeguards hold mass changes',
+  subcommands: [syncStatusCommand],
+  optionalSubcommand: true,
   builder: (yargs: Argv) =>
-    reportOption(directoryOptions(bulkOptions(duoOptions(yargs)), 'sync'))
+    notifyOptions(reportOption(directoryOptions(bulkOptions(duoOptions(yargs)), 'sync')))
       .option('config', { type: 'string', describe: 'JSON file with any of these options (no secrets); flags win (see templates/sync.config.json)' })
       .option('apply', { type: 'boolean', describe: 'apply the plan (what a scheduler runs); without it, only plan' })
       .option('plan', { type: 'string', describe: 'with --apply: apply exactly this saved plan (from --out), refused if AD or Duo changed since' })
@@ -114,7 +122,28 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     const statePath = settings.statePath ?? defaultStatePath(io.env, duo.host, stateSource);
     const clock = rehearsalClock(io.env.DUO_BRIDGE_SYNC_NOW, duo.host);
     const style = styler(io.outIsTTY);
+    const notify = await resolveNotifySettings(args, io.env, config);
+    const commands = syncCommands(programOf(io), argv, statePath, io.cwd);
+    const sourceText = source.kind === 'ldap' ? `${source.url} ${source.base}` : `LDIF dump ${source.file}`;
+    const runContext = (): RunContext => ({
+      at: clock?.() ?? new Date(), files: { report: args.report ?? null, summary: args['summary-json'] ?? null }, commands, trashAfterDays: settings.policy.trashAfterDays,
+    });
+    // An applying run records its outcome beside the state and says so when the health changed (issue 29).
+    const recordHealth = async (record: Parameters<typeof updateHealth>[0]['record']): Promise<void> => {
+      const outcome = await updateHealth({ statePath, host: duo.host, source: sourceText, now: clock?.() ?? new Date(), maxAgeMs: null, record, notify });
+      for (const warning of outcome.warnings) io.err(`warning: ${warning}\n`);
+      if (outcome.event !== null && outcome.delivery !== null && outcome.delivery.delivered > 0) io.err(`notified: ${outcome.event} (${outcome.status.health}) on ${outcome.delivery.delivered} of ${outcome.delivery.attempted} channels\n`);
+    };
 
+    const applying = async (): Promise<number> => {
+      try {
+        return await once();
+      } catch (error) {
+        // A run that failed (AD or Duo unreachable, a read cut off) is news too; a refusal (exit 2) is the scheduler's to show.
+        if (error instanceof RemoteError) await recordHealth(recordOfFailure(error.message, error.exitCode, runContext()));
+        throw error;
+      }
+    };
     const once = async (): Promise<number> => {
       const progress = new ProgressLine(io);
       const calls = { ...duo.client.stats };
@@ -143,20 +172,21 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       if (args.format === 'json') io.out(JSON.stringify(json, null, 1) + '\n');
       else {
         if (result.applied === null) printPlan(io, result.plan, style);
-        printOutcome(io, result, style);
+        printOutcome(io, result, style, commands.approve);
       }
       if (result.stateProblem !== null) io.err(`warning: the sync state was unreadable: ${result.stateProblem}\n`);
       if (result.recovered !== null) io.err(`note: the run recorded in ${result.recovered} had stopped part-way; what it did is now in the state\n`);
       io.err(`${oneLine(result, duo.host)}\n`);
+      if (result.mode === 'apply') await recordHealth(recordOfResult(result, runContext()));
       return result.exitCode;
     };
-    if (!args.watch) return once();
+    if (!args.watch) return args.apply ? applying() : once();
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     try {
-      return await watchSync(once, { intervalMs, signal: stop.signal, onRemoteError: (error, inARow) => io.err(`error: ${error.message} (exit ${error.exitCode}); the next run tries again (${inARow} of ${MAX_REMOTE_FAILURES} failures in a row before --watch stops)\n`),
+      return await watchSync(applying, { intervalMs, signal: stop.signal, onRemoteError: (error, inARow) => io.err(`error: ${error.message} (exit ${error.exitCode}); the next run tries again (${inARow} of ${MAX_REMOTE_FAILURES} failures in a row before --watch stops)\n`),
         onBusy: (error) => io.err(`note: ${error.message}: this run is skipped, the next tries again\n`) });
     } finally {
       process.off('SIGTERM', onSignal);
@@ -210,7 +240,7 @@ function printPlan(io: CliIo, plan: SyncPlan, style: ReturnType<typeof styler>):
   for (const u of plan.untouched.slice(0, LISTED)) io.out(`  left alone: ${u.username} (${u.reason})\n`);
 }
 
-function printOutcome(io: CliIo, result: SyncRunResult, style: ReturnType<typeof styler>): void {
+function printOutcome(io: CliIo, result: SyncRunResult, style: ReturnType<typeof styler>, approve: (id: string) => string): void {
   if (result.applied !== null) {
     const failed = result.applied.results.filter((r) => !r.ok);
     io.out(`applied: ${count(result.applied.results.length - failed.length)} done, ${style(failed.length > 0 ? 'red' : 'green', `${count(failed.length)} failed`)}\n`);
@@ -221,7 +251,7 @@ function printOutcome(io: CliIo, result: SyncRunResult, style: ReturnType<typeof
   if (result.heldFile !== null) {
     io.out(result.plan.approve_id === null
       ? `held actions: ${result.heldFile}; an incomplete read or an untrusted clock holds them: no approval releases them, a complete read decides again\n`
-      : `held actions: ${result.heldFile}; review them, then "duo-bridge sync --apply --approve ${result.plan.approve_id}"\n`);
+      : `held actions: ${result.heldFile}; review them, then approve exactly these with:\n  ${approve(result.plan.approve_id)}\n`);
   }
 }
 

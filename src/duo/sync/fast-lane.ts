@@ -5,6 +5,7 @@ import type { DirectoryOptions } from '../../ad/export-options.js';
 import { attributesToRead } from '../../ad/map-user.js';
 import { buildUserFilter, filterAttributes } from '../../ad/user-filter.js';
 import { UsageError } from '../../errors.js';
+import { describeDuration } from '../../option-values.js';
 import { changesMarkPath, markMatchesState, readChangesMark, sourceKey, type ChangesMark } from './changes-mark.js';
 import { CHANGES_LIMIT } from './read-changes.js';
 import { rollbacksSince } from './rolled-back.js';
@@ -91,12 +92,6 @@ async function whyFullRead(mark: ChangesMark | null, options: LaneOptions): Prom
  */
 export function changeAttributes(directory: DirectoryOptions): string[] {
   return [...new Set([...attributesToRead(directory.mapping), 'userAccountControl', 'name', 'member', ...filterAttributes(directory.selection.filter)])];
-}
-
-export function describeDuration(ms: number): string {
-  if (ms % 86_400_000 === 0 && ms > 86_400_000) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  return `${Math.round(ms / 60_000)}m`;
 }
 
 /** The plan of a quiet run: nothing changed in AD, nothing read from Duo; the sizes are the last full read's. */

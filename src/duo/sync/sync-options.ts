@@ -5,10 +5,11 @@ import { UsageError } from '../../errors.js';
 import { nameKey } from '../../names.js';
 import { duration, wholeNumber } from '../../option-values.js';
 import { isLoopback } from '../api/duo-host.js';
+import type { NotifyArgs } from '../../notify/notify-settings.js';
 import { THRESHOLD_KINDS, type DriftKind, type DriftPolicy, type RunOverrides, type SyncPolicy, type ThresholdKind } from './sync-model.js';
 
 /** The sync's own keys, as flags or in --config (the same names); the directory keys are export's. */
-export interface SyncArgs extends ExportArgs {
+export interface SyncArgs extends ExportArgs, NotifyArgs {
   readonly state?: string | undefined;
   readonly 'trash-after-days'?: number | string | undefined;
   readonly 'max-shrink-percent'?: number | string | undefined;
@@ -140,6 +141,14 @@ const validateConfig = lazyValidator(() => new Ajv({ allErrors: true, strict: tr
     'assert-sync-deleted': { type: 'boolean' },
     'changes-only': { type: 'boolean' },
     'full-read-every': { type: 'string', pattern: '^\\s*\\d{1,6}\\s*[mhd]\\s*$' },
+    'notify-email': names,
+    'smtp-url': { type: 'string' },
+    'smtp-from': { type: 'string' },
+    'smtp-ca': { type: 'string' },
+    'smtp-password-file': { type: 'string' },
+    'notify-webhook-file': { type: 'string' },
+    'webhook-format': { enum: ['json', 'teams', 'slack'] },
+    'webhook-ca': { type: 'string' },
   },
   patternProperties: { '^//': {} },
   additionalProperties: false,
@@ -147,6 +156,6 @@ const validateConfig = lazyValidator(() => new Ajv({ allErrors: true, strict: tr
 
 /** Reads and checks `sync --config`: export's keys plus the sync's; every message names the file and the key. */
 export async function loadSyncConfig(path: string): Promise<SyncArgs> {
-  const config = await readConfigFile(path, validateConfig, 'secrets do not belong in a config file; use LDAP_BIND_PASSWORD / --password-file and DUO_SKEY / --skey-file');
-  return { ...directoryLists<SyncArgs>(config), 'protect-user': listOf(config['protect-user']), 'protect-group': listOf(config['protect-group']) };
+  const config = await readConfigFile(path, validateConfig, 'secrets do not belong in a config file; use LDAP_BIND_PASSWORD / --password-file, DUO_SKEY / --skey-file, SMTP_PASSWORD / --smtp-password-file, and a --notify-webhook-file for webhook URLs');
+  return { ...directoryLists<SyncArgs>(config), 'protect-user': listOf(config['protect-user']), 'protect-group': listOf(config['protect-group']), 'notify-email': listOf(config['notify-email']) };
 }
