@@ -12,7 +12,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['.'],
   ['csv'],
   ['validate', 'ad', 'duo/api'],
-  ['input', 'duo/tenant'],
+  ['input', 'duo/tenant', 'notify'],
   ['duo/journal', 'duo/plan'],
   ['duo/writes'],
   ['duo/workflows', 'duo/sync', 'simulator'],
