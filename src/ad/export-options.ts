@@ -173,6 +173,8 @@ async function resolveLdapSource(
   pick: <K extends keyof ExportArgs>(key: K, envName?: string) => ExportArgs[K],
   env: NodeJS.ProcessEnv,
 ): Promise<ExportSource> {
+  // user:password@ in the URL is a secret on the command line (and in every report that names the source): refused, and not quoted.
+  if (/^ldaps?:\/\/[^/]*@/i.test(url)) throw usage('--url must not hold a user or password: the bind account is --bind-dn, its password LDAP_BIND_PASSWORD or --password-file');
   const scheme = /^(ldaps?):\/\/[^/]+\/?$/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) throw usage(`--url must look like ldaps://host[:port] or ldap://host[:port], got ${JSON.stringify(url)}`);
   const startTls = pick('starttls') ?? false;

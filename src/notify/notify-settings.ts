@@ -57,7 +57,9 @@ const ADDRESS = /^[^\s@<>(),;:"[\]\\]+@[^\s@<>(),;:"[\]\\]+$/;
  */
 export async function resolveNotifySettings(cli: NotifyArgs, env: NodeJS.ProcessEnv, config: NotifyArgs = {}): Promise<NotifySettings | null> {
   const pick = <K extends keyof NotifyArgs>(key: K): NotifyArgs[K] => cli[key] ?? config[key];
-  const to = ([] as string[]).concat(pick('notify-email') ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter((a) => a !== '');
+  const given = ([] as string[]).concat(pick('notify-email') ?? []);
+  const to = given.flatMap((a) => a.split(',')).map((a) => a.trim()).filter((a) => a !== '');
+  if (given.length > 0 && to.length === 0) throw usage('--notify-email needs an address (name@example.com)');
   for (const address of to) if (!ADDRESS.test(address)) throw usage(`--notify-email ${JSON.stringify(address)} is not an email address (name@example.com)`);
   const smtpUrl = pick('smtp-url');
   const webhookFile = pick('notify-webhook-file');
@@ -78,7 +80,8 @@ async function smtpSettings(text: string, to: string[], from: string | undefined
   try {
     url = new URL(text);
   } catch {
-    throw usage(`--smtp-url ${JSON.stringify(text)} is not a URL: smtp://HOST:PORT (STARTTLS) or smtps://HOST:465`);
+    // Not quoted: a malformed URL may still hold a password.
+    throw usage('--smtp-url is not a URL: smtp://[USER@]HOST:PORT (STARTTLS) or smtps://HOST:465');
   }
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw usage(`--smtp-url must be smtp://HOST:PORT (STARTTLS) or smtps://HOST:465, got ${url.protocol}//`);
   // The URL is in argv or a config file: a password there is a secret in the wrong place.
@@ -87,12 +90,17 @@ async function smtpSettings(text: string, to: string[], from: string | undefined
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '') throw usage(`--smtp-url is smtp://[USER@]HOST:PORT, without a path or query`);
   if (from !== undefined && !ADDRESS.test(from.trim())) throw usage(`--smtp-from ${JSON.stringify(from)} is not an email address`);
   if (passwordFile !== undefined && env.SMTP_PASSWORD !== undefined) throw usage('the SMTP password is given twice: SMTP_PASSWORD and --smtp-password-file; keep one');
-  const password = passwordFile !== undefined ? (await readOptionFile(passwordFile, '--smtp-password-file')).replace(/\r?\n$/, '') : env.SMTP_PASSWORD;
-  const user = url.username === '' ? undefined : decodeURIComponent(url.username);
+  const password = passwordFile !== undefined ? (await readSecretFile(passwordFile, '--smtp-password-file', 'the SMTP password')).replace(/\r?\n$/, '') : env.SMTP_PASSWORD;
+  let user: string | undefined;
+  try {
+    user = url.username === '' ? undefined : decodeURIComponent(url.username);
+  } catch {
+    throw usage('--smtp-url: the user is not valid percent-encoding (write @ in a user as %40)');
+  }
   if (password !== undefined && password !== '' && user === undefined) throw usage('an SMTP password is set but --smtp-url names no user: smtp://USER@HOST:PORT');
   if (user !== undefined && (password === undefined || password === '')) throw usage(`--smtp-url logs in as ${user}: set SMTP_PASSWORD or --smtp-password-file (or drop the user for a server that takes mail without a login)`);
   const loopback = isLoopback(url.hostname);
-  const ca = caFile === undefined ? undefined : await readOptionFile(caFile, '--smtp-ca');
+  const ca = caFile === undefined ? undefined : await readCa(caFile, '--smtp-ca');
   const implicitTls = url.protocol === 'smtps:';
   return {
     host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? (implicitTls ? 465 : 25) : Number(url.port), implicitTls,
@@ -105,6 +113,8 @@ async function smtpSettings(text: string, to: string[], from: string | undefined
 
 async function webhookSettings(file: string, format: string | undefined, caFile: string | undefined): Promise<WebhookSettings> {
   if (format !== undefined && format !== 'json' && format !== 'teams' && format !== 'slack') throw usage(`--webhook-format is json, teams or slack, got ${JSON.stringify(format)}`);
+  // A URL given where the file goes: it is a secret, and this is the command line.
+  if (/^https?:\/\//i.test(file.trim())) throw usage('--notify-webhook-file names a file that holds the webhook URLs, one a line, not a URL: a webhook URL is a secret, never on the command line');
   const text = await readOptionFile(file, '--notify-webhook-file');
   const urls: { url: URL; line: number }[] = [];
   for (const [i, raw] of text.replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {
@@ -123,7 +133,24 @@ async function webhookSettings(file: string, format: string | undefined, caFile:
     urls.push({ url, line: i + 1 });
   }
   if (urls.length === 0) throw usage(`--notify-webhook-file ${file}: holds no URL (one https:// URL a line)`);
-  return { urls, file, format: (format ?? 'json') as WebhookFormat, ca: caFile === undefined ? undefined : await readOptionFile(caFile, '--webhook-ca') };
+  return { urls, file, format: (format ?? 'json') as WebhookFormat, ca: caFile === undefined ? undefined : await readCa(caFile, '--webhook-ca') };
+}
+
+/** A CA file: PEM certificates, checked now (a wrong file would only show as a failed delivery later). */
+async function readCa(file: string, option: string): Promise<string> {
+  const text = await readOptionFile(file, option);
+  if (!/-----BEGIN CERTIFICATE-----/.test(text)) throw usage(`${option} ${file}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return text;
+}
+
+/** A file holding a secret: a path that is not there is not quoted back (it may be the secret itself, typed where the path goes). */
+async function readSecretFile(file: string, option: string, what: string): Promise<string> {
+  try {
+    return await readOptionFile(file, option);
+  } catch (error) {
+    if (error instanceof UsageError && /no such file/i.test(error.message)) throw usage(`${option}: no such file (it names a file holding ${what}, not ${what} itself)`);
+    throw error;
+  }
 }
 
 function usage(message: string): UsageError {

@@ -1,11 +1,11 @@
 import type { ActionResult } from '../duo/sync/apply-sync.js';
 import { thresholdKindOf, type SyncAction } from '../duo/sync/sync-plan.js';
-import { SYNC_LABELS, type SyncRunJson } from '../duo/sync/sync-summary.js';
-import type { Report, ReportChange, ReportCount, ReportRow } from './report-model.js';
+import { actionChanges, SYNC_LABELS, type SyncRunJson } from '../duo/sync/sync-summary.js';
+import type { Report, ReportCount, ReportRow } from './report-model.js';
 import { runFacts, type RunInfo } from './run-facts.js';
 
 /** `sync --report`: the plan (and, after --apply, each action's outcome) of `sync --format json`. */
-export async function syncReport(json: SyncRunJson, run: RunInfo): Promise<Report> {
+export async function syncReport(json: SyncRunJson, run: RunInfo, approveCommand: (id: string) => string = (id) => `duo-bridge sync --apply --approve ${id} --yes`): Promise<Report> {
   const { plan } = json;
   const outcomes = new Map<SyncAction, ActionResult>();
   const byKey = new Map((json.results ?? []).map((r) => [actionKey(r.action), r]));
@@ -26,7 +26,9 @@ export async function syncReport(json: SyncRunJson, run: RunInfo): Promise<Repor
   ]);
   const warnings = [
     ...plan.hold_reasons.map((reason) => `Held by a safeguard: ${reason}.`),
-    ...(plan.held.length > 0 ? [`Once the held actions are reviewed, "duo-bridge sync --apply --approve ${plan.approve_id}" releases them; until then every run holds them.`] : []),
+    ...(plan.held.length > 0 ? [plan.approve_id === null
+      ? 'An incomplete read or an untrusted clock holds them: no approval releases them; the next complete read decides again.'
+      : `Once the held actions are reviewed, ${approveCommand(plan.approve_id)} releases exactly them; until then every run holds them.`] : []),
     ...(plan.ad_unusable > 0 ? [`${plan.ad_unusable} AD users have no objectGUID or no username: not synced.`] : []),
     ...(json.failed > 0 ? [`${json.failed} actions failed: see the rows marked failed.`] : []),
   ];
@@ -68,49 +70,8 @@ function actionKey(action: SyncAction): string {
 
 function actionRow(action: SyncAction): ReportRow {
   return {
-    action: SYNC_LABELS[action.kind], user: action.username, userId: action.user_id ?? '', changes: changesOf(action),
+    action: SYNC_LABELS[action.kind], user: action.username, userId: action.user_id ?? '', changes: actionChanges(action),
     reason: 'reason' in action ? action.reason : 'how' in action ? action.how : '',
     where: '', risk: destructive(action.kind) ? 'destructive' : null,
   };
-}
-
-function changesOf(action: SyncAction): ReportChange[] {
-  const names = (n: { username: string; aliases: Record<string, string> }): [string, string] => [n.username, Object.values(n.aliases).join(', ')];
-  switch (action.kind) {
-    case 'create': {
-      const [username, aliases] = names(action.names);
-      return [
-        { field: 'username', before: '', after: username },
-        ...(aliases === '' ? [] : [{ field: 'aliases', before: '', after: aliases }]),
-        ...Object.entries(action.fields).filter(([, v]) => v !== '').map(([field, after]) => ({ field, before: '', after })),
-        ...action.groups.map((group) => ({ field: 'group', before: '', after: group })),
-      ];
-    }
-    case 'update':
-      return Object.keys(action.after).map((field) => ({ field, before: action.before[field] ?? '', after: action.after[field] ?? '' }));
-    case 'rename': {
-      const [fromUser, fromAliases] = names(action.from);
-      const [toUser, toAliases] = names(action.to);
-      return [
-        ...(fromUser === toUser ? [] : [{ field: 'username', before: fromUser, after: toUser }]),
-        ...(fromAliases === toAliases ? [] : [{ field: 'aliases', before: fromAliases, after: toAliases }]),
-      ];
-    }
-    case 'add_membership':
-      return [{ field: 'group', before: '', after: action.group }];
-    case 'remove_membership':
-      return [{ field: 'group', before: action.group, after: '' }];
-    case 'disable':
-      return [{ field: 'status', before: action.status ?? 'not disabled', after: 'disabled' }];
-    case 'enable':
-      return [{ field: 'status', before: action.status ?? 'disabled', after: 'active' }];
-    case 'trash':
-      return [{ field: 'status', before: 'disabled', after: 'in the Trash' }];
-    case 'restore':
-      return [{ field: 'status', before: 'in the Trash', after: 'out of the Trash' }];
-    case 'adopt':
-      return [];
-    case 'reanchor':
-      return [{ field: 'objectGUID', before: action.from_guid, after: action.guid }];
-  }
 }

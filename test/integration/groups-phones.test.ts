@@ -92,7 +92,7 @@ describe('groups and phones: import', () => {
     duo.seedGroup('Staff');
     const dir = tmpFiles({ 'users.csv': duoCsv(4) });
     const plan = await runCli(['plan', join(dir, 'users.csv'), '--default-country', 'US', ...FAST], { env: duo.env() });
-    expect(plan.stdout).toMatch(/Duo has no group "VPN Users": create it in Duo, or import with --create-groups/);
+    expect(plan.stdout).toMatch(/Duo has no group "VPN Users"\n {4}fix: create it in Duo, or import with --create-groups/);
     expect(plan.exitCode).toBe(1);
 
     const base = ['import', join(dir, 'users.csv'), '--apply', '--yes', '--default-country', 'US', ...FAST];

@@ -82,7 +82,7 @@ describe('hardware tokens: plan, import, rollback', () => {
     const dir = tmpFiles({ 'duo.csv': DUO_EXAMPLE });
     const missing = JSON.parse((await runCli(['plan', join(dir, 'duo.csv'), '--format', 'json', ...US, ...FAST], { env: duo.env() })).stdout);
     expect(missing.rows.find((r: any) => r.username === 'jack')).toMatchObject({
-      action: 'conflict', reason: 'Duo has no HOTP-6 token with serial 101222 (type h6): add it under 2FA Devices → Hardware Tokens in the Duo Admin Panel, then run again',
+      action: 'conflict', reason: 'Duo has no HOTP-6 token with serial 101222 (type h6); fix: add it under 2FA Devices → Hardware Tokens in the Duo Admin Panel, then run again',
     });
 
     const token = duo.seedToken('h6', '101222');
@@ -99,7 +99,7 @@ describe('hardware tokens: plan, import, rollback', () => {
     duo.seedToken('h6', '101222', [holder.user_id]);
     const held = JSON.parse((await runCli(['plan', join(dir, 'duo.csv'), '--format', 'json', ...US, ...FAST], { env: duo.env() })).stdout);
     expect(held.rows.find((r: any) => r.username === 'jack').reason)
-      .toBe(`h6 token 101222 is attached to Duo user "jcruz-old" (${holder.user_id}): a hardware token is one person's; detach it from that user in Duo first`);
+      .toBe(`h6 token 101222 is attached to Duo user "jcruz-old" (${holder.user_id}): a hardware token is one person's; fix: detach it from that user in Duo first, or take it off the row`);
   });
 
   it('import --apply attaches jack\'s token once; a second run changes nothing; rollback detaches it before the users go to the Trash', async () => {

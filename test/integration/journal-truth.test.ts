@@ -122,7 +122,7 @@ describe('5. a user in the Trash is its own case', () => {
     expect(plan.exitCode).toBe(1);
     const planned = JSON.parse(plan.stdout);
     expect(planned.summary).toMatchObject({ create: 0, unchanged: 0, conflict: 3 });
-    expect(planned.rows[0].reason).toMatch(/is in Duo's Trash, which deletes it for good 30 days after it was trashed: restore it with --restore-trashed/);
+    expect(planned.rows[0].reason).toMatch(/is in Duo's Trash, which deletes it for good 30 days after it was trashed; fix: restore it with --restore-trashed/);
 
     // The same journal: its rows were "created", but their users are in the Trash now.
     const resume = await cli(['import', csv, '--apply', '--yes']);
@@ -173,9 +173,9 @@ describe('10. found by reading', () => {
     duo.seed({ username: 'ann@example.com', email: 'ann@example.com' });
     const dir = tmpFiles({ 'users.csv': 'username,email,alias1\nann,ann@example.com,\nann2,,ann@example.com\n' });
     const plan = await cli(['plan', join(dir, 'users.csv'), '--format', 'json']);
-    expect(JSON.parse(plan.stdout).rows.map((r: { reason: string }) => r.reason)).toEqual([expect.stringMatching(/lines 2 and 3 both match/), expect.stringMatching(/lines 3 and 2 both match/)]);
+    expect(JSON.parse(plan.stdout).rows.map((r: { reason: string }) => r.reason)).toEqual([expect.stringMatching(/^line 2 \(.+\) and line 3 \(.+\) all match/), expect.stringMatching(/^line 3 \(.+\) and line 2 \(.+\) all match/)]);
     await cli(['import', join(dir, 'users.csv'), '--apply', '--yes', '--batch-size', '1']);
-    expect(results(join(dir, 'users.results.csv'))[1]!.error).toMatch(/rows on lines 2 and 3 both match Duo user "ann@example.com"/);
+    expect(results(join(dir, 'users.results.csv'))[1]!.error).toMatch(/line 3 matches Duo user "ann@example.com" \(DU\d+\), which line 2 \(an earlier batch\) already matched, and one Duo user is one person; fix: keep one row/);
   });
 
   it('two Duo phone objects with one number: whoever holds either holds the number', async () => {

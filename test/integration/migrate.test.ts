@@ -187,7 +187,7 @@ describe('rename order', () => {
     const dir = tmpFiles({ 'users.csv': 'username,email\njfoo,jfoo@example.com\njanef,jfoo@example.com\n' });
     const plan = JSON.parse((await cli(['plan', join(dir, 'users.csv'), '--format', 'json'])).stdout);
     expect(plan.rows.map((r: any) => r.action)).toEqual(['conflict', 'conflict']);
-    expect(plan.rows[0].reason).toMatch(/lines 2 and 3 both match/);
+    expect(plan.rows[0].reason).toMatch(/^line 2 \(.+\) and line 3 \(.+\) all match Duo user/);
   });
 });
 

@@ -52,7 +52,8 @@ describe('--report FILE.html: the page holds the same data as --format json', ()
     expect(tally(attentionRows(readReport(reports.diff))).changed).toBeGreaterThan(0);
     const { json } = reports.sync;
     expect(json.held).toBeGreaterThan(0);
-    expect(readReport(reports.sync)).toContain(`&quot;duo-bridge sync --apply --approve ${json.plan.approve_id}&quot; releases them`);
+    // The whole command, as the run printed it (its --state included), and that it releases exactly them.
+    expect(readReport(reports.sync)).toMatch(new RegExp(`Once the held actions are reviewed, \\S*duo-bridge sync [^<]*--state \\S+ [^<]*--apply --approve ${json.plan.approve_id} --yes releases exactly them`));
   });
 });
 

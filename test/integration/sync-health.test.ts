@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -137,6 +137,95 @@ describe('sync --apply tells when it needs someone, once (issue 29)', () => {
     fake.duo.faults.length = 0;
     expect((await l.sync(['--apply', '--yes'])).exitCode).toBe(0);
     expect(sink.bodies.map((b) => b.notification.event)).toEqual(['alert', 'recovery']);
+  }, 60_000);
+});
+
+describe('one condition, one name: the sync and the status timer never take turns', () => {
+  it('a sync that keeps failing: one alert, whichever of the sync and the status timer sees it first; then nothing from either until it recovers', async () => {
+    const l = lab(labUsers(5));
+    const hooks = ['--notify-webhook-file', join(l.dir, 'hooks.txt')];
+    // The last success 2 hours ago: a failed run is news; the status timer (26 h) agrees it is that, not staleness.
+    expect((await l.sync(['--apply', '--yes'], new Date(Date.now() - 2 * HOUR))).exitCode).toBe(0);
+    expect((await l.status(['--max-age', '26h', ...hooks])).exitCode).toBe(0);
+    fake.duo.inject(/GET \/admin\/v1\/users/, '500-before', 10_000);
+    for (let round = 0; round < 3; round++) {
+      expect((await l.sync(['--apply', '--yes'])).exitCode).toBe(3);
+      expect((await l.status(['--max-age', '26h', ...hooks])).exitCode).toBe(1);
+    }
+    expect(sink.bodies.map((b) => b.notification.health)).toEqual(['attention']);
+    fake.duo.faults.length = 0;
+    expect((await l.sync(['--apply', '--yes'])).exitCode).toBe(0);
+    expect((await l.status(['--max-age', '26h', ...hooks])).exitCode).toBe(0);
+    expect(sink.bodies.map((b) => b.notification.event)).toEqual(['alert', 'recovery']);
+  }, 120_000);
+
+  it('stale by the status timer\'s --max-age: the failing sync runs judge by the same 26 hours, so they say nothing new', async () => {
+    const l = lab(labUsers(5));
+    const hooks = ['--notify-webhook-file', join(l.dir, 'hooks.txt')];
+    expect((await l.sync(['--apply', '--yes'], new Date(Date.now() - 30 * HOUR))).exitCode).toBe(0);
+    expect((await l.status(['--max-age', '26h', ...hooks])).exitCode).toBe(5);
+    fake.duo.inject(/GET \/admin\/v1\/users/, '500-before', 10_000);
+    for (let round = 0; round < 3; round++) {
+      expect((await l.sync(['--apply', '--yes'])).exitCode).toBe(3);
+      expect((await l.status(['--max-age', '26h', ...hooks])).exitCode).toBe(5);
+    }
+    expect(sink.bodies.map((b) => b.notification.health)).toEqual(['stale']);
+    expect(sink.bodies[0].status.reasons[0]).toMatch(/the last successful run was 30 h/);
+    fake.duo.faults.length = 0;
+    expect((await l.sync(['--apply', '--yes'])).exitCode).toBe(0);
+    expect(sink.bodies.map((b) => b.notification.event)).toEqual(['alert', 'recovery']);
+  }, 120_000);
+
+  it('a health file that is not a file (a directory in its place): a warning; the run\'s exit code and writes stand', async () => {
+    const l = lab(labUsers(30));
+    expect((await l.sync(['--apply', '--yes'])).exitCode).toBe(0);
+    rmSync(join(l.dir, 'sync.state.health.json'));
+    mkdirSync(join(l.dir, 'sync.state.health.json'));
+    for (const u of l.ad.slice(0, 12)) u.disabled = true;
+    const held = await l.sync(['--apply', '--yes', '--threshold-count', '20']);
+    expect(held.exitCode).toBe(0);
+    expect(held.stderr).toMatch(/^warning: the health file was unreadable: .*is a directory/m);
+    expect(held.stderr).toMatch(/applied 12 actions/);
+    const status = await l.status();
+    expect(status.exitCode).toBe(0);
+  }, 60_000);
+});
+
+describe('the commands a sync prints work from any folder', () => {
+  it('a relative --state: sync status and the approve command, pasted in /, find the state and its journal (nothing set aside)', async () => {
+    const l = lab(labUsers(100));
+    const relative = ['sync', '--from-ldif', 'ad.ldif', '--state', 'sync.state.json', '--duo-group', VPN, ...FAST, '--notify-webhook-file', 'hooks.txt', '--apply', '--yes'];
+    writeLdif(join(l.dir, 'ad.ldif'), l.ad);
+    expect((await runCli(relative, { cwd: l.dir, env: fake.duo.env() })).exitCode).toBe(0);
+    for (const u of l.ad.slice(0, 12)) u.disabled = true;
+    writeLdif(join(l.dir, 'ad.ldif'), l.ad);
+    const held = await runCli(relative, { cwd: l.dir, env: fake.duo.env() });
+    expect(held.exitCode).toBe(4);
+    const approve = sink.bodies[0].status.hold.approve as string;
+    expect(approve).toContain(`--from-ldif ${join(l.dir, 'ad.ldif')}`);
+    const status = await runCli(['sync', 'status', '--state', l.state], { cwd: '/', env: {} });
+    expect(status.stdout).toMatch(/health: held/);
+    expect(status.exitCode).toBe(4);
+    const pasted = await shell(approve, fake.duo.env());
+    expect(pasted.stderr).not.toMatch(/unreadable|set aside/);
+    expect(pasted.code).toBe(0);
+    expect(readdirSync(l.dir).filter((f) => f.includes('unreadable'))).toEqual([]);
+  }, 60_000);
+
+  it('a config with relative paths: the printed command goes to the run\'s folder first', async () => {
+    const l = lab(labUsers(100));
+    writeFileSync(join(l.dir, 'sync.json'), JSON.stringify({ 'from-ldif': 'ad.ldif', state: 'sync.state.json', 'duo-group': VPN, 'notify-webhook-file': 'hooks.txt' }));
+    const run = () => {
+      writeLdif(join(l.dir, 'ad.ldif'), l.ad);
+      return runCli(['sync', '--config', 'sync.json', ...FAST, '--apply', '--yes'], { cwd: l.dir, env: fake.duo.env() });
+    };
+    expect((await run()).exitCode).toBe(0);
+    for (const u of l.ad.slice(0, 12)) u.disabled = true;
+    expect((await run()).exitCode).toBe(4);
+    const approve = sink.bodies[0].status.hold.approve as string;
+    expect(approve.startsWith(`cd ${l.dir} && `)).toBe(true);
+    const pasted = await shell(approve, fake.duo.env());
+    expect(pasted.code).toBe(0);
   }, 60_000);
 });
 

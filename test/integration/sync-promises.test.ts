@@ -95,7 +95,7 @@ describe('sync keeps its promises (the issue\'s twelve cases)', () => {
     // The next, complete, read forgets the deleted user and disables the leaver.
     const next = await l.sync(apply);
     expect(next.exitCode).toBe(0);
-    expect(next.stdout).toMatch(/forgotten: user001 is no longer in Duo/);
+    expect(next.stdout).toMatch(/forgotten \(no longer in Duo\):\n {2}user001\n/);
     expect(status('user002')).toBe('disabled');
   }, 120_000);
 

@@ -96,7 +96,7 @@ describe('duo-bridge sync: the days of a directory', () => {
     // 29 days later the leaver is still only disabled; at 31 days it goes to the Trash, never deleted.
     expect((await l.sync(['--apply', '--yes'], { at: new Date(start + 29 * DAY) })).stderr).toMatch(/in sync/);
     const grace = await l.sync(['--apply', '--yes'], { at: new Date(start + 31 * DAY) });
-    expect(grace.stdout).toMatch(/send to Trash user005/);
+    expect(grace.stdout).toMatch(/send user005 to the Trash/);
     expect(userNamed('user005')!.status).toBe('pending deletion');
     expect(fake.duo.log.some((r) => r.method === 'DELETE' && /^\/admin\/v1\/users\/[^/]+$/.test(r.path))).toBe(false);
 

@@ -1,8 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 
 /** Options whose value is a path: made absolute, so a command pasted in another folder still finds its files. */
-const PATH_OPTIONS = new Set(['config', 'state', 'from-ldif', 'ca', 'password-file', 'skey-file', 'report', 'summary-json', 'out', 'plan',
+const PATH_OPTIONS = new Set(['config', 'duo-config', 'state', 'from-ldif', 'ca', 'password-file', 'skey-file', 'report', 'summary-json', 'out', 'plan',
   'smtp-ca', 'smtp-password-file', 'notify-webhook-file', 'webhook-ca']);
+
+/** Whether a config file names a file by a relative path: read from the folder the run started in, which a pasted command must start in too. */
+export function hasRelativePaths(config: Readonly<Record<string, unknown>>): boolean {
+  return Object.entries(config).some(([key, value]) => PATH_OPTIONS.has(key) && typeof value === 'string' && !isAbsolute(value) && !/^[A-Za-z]:[\\/]/.test(value) && !value.startsWith('\\\\'));
+}
 /** Options that take no value (everything else that starts with -- takes the tokens up to the next option). */
 const FLAGS = new Set(['apply', 'yes', 'adopt', 'watch', 'changes-only', 'accept-source-change', 'assert-sync-deleted', 'starttls', 'insecure-plaintext-bind', 'lowercase', 'help', 'version']);
 /** For one run only: never repeated in a command the tool suggests. */
@@ -22,16 +27,18 @@ export interface SyncCommands {
  * Built from the command line as typed (`argv`, after the program's name): a command the tool prints
  * is the one that works when pasted, with the run's --config and source and the state it used.
  */
-export function syncCommands(program: string, argv: readonly string[], statePath: string, cwd: string, platform: NodeJS.Platform = process.platform): SyncCommands {
+export function syncCommands(program: string, argv: readonly string[], statePath: string, cwd: string, platform: NodeJS.Platform = process.platform, options_: { cdFirst?: boolean } = {}): SyncCommands {
   const options = parseOptions(argv.slice(1), cwd);
   const withState = (kept: Option[]): Option[] => (kept.some((o) => o.name === 'state') ? kept : [...kept, { name: 'state', tokens: [`--state`, absolute(statePath, cwd)] }]);
-  const line = (tokens: string[]): string => [program, ...tokens].map((t) => quote(t, platform)).join(' ');
+  // A config with relative paths is read from the run's folder: the command goes there first.
+  const cd = options_.cdFirst ? `${platform === 'win32' ? 'cd /d' : 'cd'} ${quote(cwd, platform)} && ` : '';
+  const line = (tokens: string[]): string => cd + [program, ...tokens].map((t) => quote(t, platform)).join(' ');
   const scheduled = withState(options.filter((o) => !ONE_RUN.includes(o.name) && o.name !== 'apply' && o.name !== 'yes'));
   const planned = withState(options.filter((o) => !ONE_RUN.includes(o.name) && !NOTIFY.includes(o.name) && !['apply', 'yes', 'summary-json', 'report', 'changes-only', 'full-read-every'].includes(o.name)));
   return {
     approve: (id) => line(['sync', ...scheduled.flatMap((o) => o.tokens), '--apply', '--approve', id, '--yes']),
     plan: line(['sync', ...planned.flatMap((o) => o.tokens)]),
-    status: line(['sync', 'status', '--state', absolute(statePath, cwd)]),
+    status: [program, 'sync', 'status', '--state', absolute(statePath, cwd)].map((t) => quote(t, platform)).join(' '),
   };
 }
 

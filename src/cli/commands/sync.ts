@@ -1,12 +1,13 @@
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { writeJsonAtomically } from '../../atomic-file.js';
 import type { DuoArgs } from '../../duo/api/connection.js';
 import { runSync, type SyncRunResult } from '../../duo/sync/run-sync.js';
 import { loadSyncConfig, overridesOf, rehearsalClock, resolveSyncSettings, type SyncArgs } from '../../duo/sync/sync-options.js';
-import { ACTION_KINDS, type SyncPlan } from '../../duo/sync/sync-plan.js';
+import { ACTION_KINDS, type SyncAction, type SyncPlan } from '../../duo/sync/sync-plan.js';
 import { defaultStatePath, refuseEarlierDefaultState } from '../../duo/sync/sync-state.js';
 import { sealPlan } from '../../duo/sync/saved-plan.js';
-import { SYNC_LABELS, syncRunJson, syncSummary } from '../../duo/sync/sync-summary.js';
+import { describeAction, SYNC_LABELS, syncRunJson, syncSummary } from '../../duo/sync/sync-summary.js';
 import { syncReport } from '../../report/sync-report.js';
 import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
@@ -15,12 +16,12 @@ import { resolveNotifySettings } from '../../notify/notify-settings.js';
 import { recordOfFailure, recordOfResult, type RunContext } from '../../duo/sync/sync-health.js';
 import { updateHealth } from '../../duo/sync/sync-notify.js';
 import { notifyOptions, programOf } from './notify-options.js';
-import { syncCommands } from './suggested-command.js';
+import { hasRelativePaths, syncCommands } from './suggested-command.js';
 import { syncStatusCommand } from './sync-status.js';
 import { wholeNumber } from '../../option-values.js';
 import { MAX_REMOTE_FAILURES, watchSync } from '../../duo/sync/watch-sync.js';
-import { styler, type CliIo } from '../io.js';
-import { count, ProgressLine } from '../progress.js';
+import { styler, type CliIo, type Style } from '../io.js';
+import { count, counted, ProgressLine } from '../progress.js';
 import type { CommandModule } from './command.js';
 import { directoryOptions } from './directory-options.js';
 import { bulkOptions, bulkSizeOf, confirmWrites, connectToDuo, duoOptions, refuseWithoutPrompt, type BulkArgs } from './duo-connection.js';
@@ -119,18 +120,20 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       base: source.kind === 'ldap' ? source.base : '', filter: settings.directory.selection.filter ?? '', usernameAttribute: settings.directory.mapping.usernameAttribute, ldif: source.kind === 'ldif',
     };
     if (settings.statePath === undefined) await refuseEarlierDefaultState(io.env, duo.host, stateSource);
-    const statePath = settings.statePath ?? defaultStatePath(io.env, duo.host, stateSource);
+    // Absolute from here on: the journals the state names, and the commands the run prints, work from any folder.
+    const statePath = resolve(io.cwd, settings.statePath ?? defaultStatePath(io.env, duo.host, stateSource));
     const clock = rehearsalClock(io.env.DUO_BRIDGE_SYNC_NOW, duo.host);
     const style = styler(io.outIsTTY);
     const notify = await resolveNotifySettings(args, io.env, config);
-    const commands = syncCommands(programOf(io), argv, statePath, io.cwd);
-    const sourceText = source.kind === 'ldap' ? `${source.url} ${source.base}` : `LDIF dump ${source.file}`;
+    const commands = syncCommands(programOf(io), argv, statePath, io.cwd, process.platform, { cdFirst: hasRelativePaths(config as Readonly<Record<string, unknown>>) });
+    const sourceText = source.kind === 'ldap' ? `${source.url} ${source.base}` : `LDIF dump ${resolve(io.cwd, source.file)}`;
+    const absolute = (path: string | undefined): string | null => (path === undefined ? null : resolve(io.cwd, path));
     const runContext = (): RunContext => ({
-      at: clock?.() ?? new Date(), files: { report: args.report ?? null, summary: args['summary-json'] ?? null }, commands, trashAfterDays: settings.policy.trashAfterDays,
+      at: clock?.() ?? new Date(), files: { report: absolute(args.report), summary: absolute(args['summary-json']) }, commands, trashAfterDays: settings.policy.trashAfterDays,
     });
     // An applying run records its outcome beside the state and says so when the health changed (issue 29).
     const recordHealth = async (record: Parameters<typeof updateHealth>[0]['record']): Promise<void> => {
-      const outcome = await updateHealth({ statePath, host: duo.host, source: sourceText, now: clock?.() ?? new Date(), maxAgeMs: null, record, notify });
+      const outcome = await updateHealth({ statePath, host: duo.host, source: sourceText, now: clock?.() ?? new Date(), record, notify });
       for (const warning of outcome.warnings) io.err(`warning: ${warning}\n`);
       if (outcome.event !== null && outcome.delivery !== null && outcome.delivery.delivered > 0) io.err(`notified: ${outcome.event} (${outcome.status.health}) on ${outcome.delivery.delivered} of ${outcome.delivery.attempted} channels\n`);
     };
@@ -151,6 +154,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
         directory: settings.directory, policy: { ...settings.policy, adopt: args.adopt ?? false }, client: duo.client, host: duo.host, statePath,
         mode: args.apply ? 'apply' : 'plan', savedPlan: args.plan, approve: args.approve, overrides, bulkSize: bulkSizeOf(args), changesOnly: settings.changesOnly,
         ...(clock === undefined ? {} : { now: clock }),
+        approveCommand: commands.approve,
         onNotice: (message) => progress.note(message),
         onStage: (stage) => progress.update(() => `sync: ${stage}`),
         confirm: async (plan) => {
@@ -167,7 +171,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       if (args['summary-json'] !== undefined) await writeJsonAtomically(args['summary-json'], summary);
       const json = syncRunJson(summary, result);
       if (args.report !== undefined) {
-        await saveReport(io, args.report, await syncReport(json, runInfo(argv, duo.host, source.kind === 'ldif' ? [['LDIF dump', source.file]] : [])));
+        await saveReport(io, args.report, await syncReport(json, runInfo(argv, duo.host, source.kind === 'ldif' ? [['LDIF dump', source.file]] : []), commands.approve));
       }
       if (args.format === 'json') io.out(JSON.stringify(json, null, 1) + '\n');
       else {
@@ -206,45 +210,50 @@ function oneLine(result: SyncRunResult, host: string): string {
     `${plan.conflicts.length > 0 ? ` · ${count(plan.conflicts.length)} conflicts` : ''}${plan.drift.length > 0 ? ` · ${count(plan.drift.length)} drift` : ''} (exit ${result.exitCode})`;
 }
 
+/**
+ * The plan in sections, each with a heading: what is held (and why), what is taken away, who is
+ * taken over, what is added or changed, then what the sync can't do (conflicts) and what others
+ * changed (drift). Every action line says what changes.
+ */
 function printPlan(io: CliIo, plan: SyncPlan, style: ReturnType<typeof styler>): void {
   const counts = ACTION_KINDS.map((kind) => [kind, plan.actions.filter((a) => a.kind === kind).length] as const).filter(([, n]) => n > 0);
-  io.out(`sync plan ${plan.plan_id}: AD ${count(plan.ad_users)} users · Duo ${count(plan.duo_users)} users · ${count(plan.managed)} managed\n`);
-  io.out(counts.length === 0 ? 'nothing to change\n' : `${counts.map(([kind, n]) => `${SYNC_LABELS[kind]} ${count(n)}`).join(' · ')}\n`);
+  io.out(`sync plan ${plan.plan_id}: AD ${counted(plan.ad_users, 'user')} · Duo ${counted(plan.duo_users, 'user')} · ${count(plan.managed)} managed\n`);
+  const held = plan.held.length > 0 ? `${counted(plan.held.length, 'destructive action')} held by a safeguard (below)` : '';
+  io.out(counts.length === 0
+    ? `${held === '' ? 'nothing to change' : `nothing else to do; ${held}`}\n`
+    : `to do: ${counts.map(([kind, n]) => `${SYNC_LABELS[kind]} ${count(n)}`).join(' · ')}${held === '' ? '' : `; ${held}`}\n`);
   for (const notice of plan.notices ?? []) io.out(style('yellow', `note: ${notice}\n`));
+  if (plan.approved !== null) io.out(style('green', `approved: this run releases what hold ${plan.approved} held\n`));
+  const list = (lines: readonly string[]): void => {
+    for (const line of lines.slice(0, LISTED)) io.out(`  ${line}\n`);
+    if (lines.length > LISTED) io.out(`  … and ${count(lines.length - LISTED)} more (--format json or --report has them all)\n`);
+  };
+  const section = (heading: string, lines: readonly string[], colour?: Style): void => {
+    if (lines.length === 0) return;
+    io.out(colour === undefined ? `${heading}\n` : style(colour, `${heading}\n`));
+    list(lines);
+  };
   if (plan.held.length > 0) {
-    io.out(style('red', `held by a safeguard: ${count(plan.held.length)} destructive actions\n`));
+    io.out(style('red', `held by a safeguard: ${counted(plan.held.length, 'destructive action')}, not applied\n`));
     for (const reason of plan.hold_reasons) io.out(`  because ${reason}\n`);
-    for (const a of plan.held.slice(0, LISTED)) io.out(`  ${SYNC_LABELS[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : ''}\n`);
-    if (plan.held.length > LISTED) io.out(`  … and ${count(plan.held.length - LISTED)} more\n`);
+    list(plan.held.map(describeAction));
   }
-  const destructive = plan.actions.filter((a) => a.kind === 'disable' || a.kind === 'trash' || a.kind === 'remove_membership' || a.kind === 'rename');
-  for (const a of destructive.slice(0, LISTED)) {
-    io.out(`  ${SYNC_LABELS[a.kind]} ${a.username}${'reason' in a ? ` (${a.reason})` : a.kind === 'remove_membership' ? ` from ${a.group}` : a.kind === 'rename' ? ` → ${a.to.username}` : ''}\n`);
-  }
-  if (destructive.length > LISTED) io.out(`  … and ${count(destructive.length - LISTED)} more\n`);
-  for (const a of plan.actions.filter((x) => x.kind === 'adopt' || x.kind === 'reanchor').slice(0, LISTED)) {
-    io.out(a.kind === 'reanchor' ? `  re-anchor ${a.username} to objectGUID ${a.guid} (was ${a.from_guid}; ${a.how})\n` : `  adopt ${a.username}${'how' in a ? ` (${a.how})` : ''}\n`);
-  }
-  if (plan.conflicts.length > 0) {
-    io.out(style('yellow', `conflicts: ${count(plan.conflicts.length)} AD users not synced\n`));
-    for (const c of plan.conflicts.slice(0, LISTED)) io.out(`  ${c.username}: ${c.reason}\n`);
-    if (plan.conflicts.length > LISTED) io.out(`  … and ${count(plan.conflicts.length - LISTED)} more\n`);
-  }
-  if (plan.drift.length > 0) {
-    io.out(style('yellow', `changed in Duo by someone else: ${count(plan.drift.length)}\n`));
-    for (const d of plan.drift.slice(0, LISTED)) io.out(`  ${d.username}: ${d.detail} (${d.policy === 'report' ? 'reported only' : 'AD wins'})\n`);
-    if (plan.drift.length > LISTED) io.out(`  … and ${count(plan.drift.length - LISTED)} more\n`);
-  }
-  if (plan.ad_unusable > 0) io.out(style('yellow', `${count(plan.ad_unusable)} AD users have no objectGUID or no username: not synced (add objectGUID to the dump, or choose another --username-attr)\n`));
-  for (const g of plan.gone.slice(0, LISTED)) io.out(`  forgotten: ${g.username} is no longer in Duo\n`);
-  for (const u of plan.untouched.slice(0, LISTED)) io.out(`  left alone: ${u.username} (${u.reason})\n`);
+  const kinds = (...wanted: SyncAction['kind'][]): SyncAction[] => plan.actions.filter((a) => wanted.includes(a.kind));
+  section(`taking away (destructive: ${counted(kinds('disable', 'trash', 'remove_membership', 'rename').length, 'action')}):`, kinds('disable', 'trash', 'remove_membership', 'rename').map(describeAction), 'red');
+  section(`taking over (${counted(kinds('adopt', 'reanchor').length, 'Duo user')} that ${kinds('adopt', 'reanchor').length === 1 ? 'is' : 'are'} these AD users, by the evidence shown):`, kinds('adopt', 'reanchor').map(describeAction));
+  section(`adding and changing (${counted(kinds('create', 'update', 'enable', 'restore', 'add_membership').length, 'action')}):`, kinds('create', 'restore', 'enable', 'update', 'add_membership').map(describeAction));
+  section(`conflicts: ${counted(plan.conflicts.length, 'AD user')} not synced (fix it in AD, or adopt with --adopt; the next run syncs ${plan.conflicts.length === 1 ? 'it' : 'them'}):`, plan.conflicts.map((c) => `${c.username}: ${c.reason}`), 'yellow');
+  section(`changed in Duo by someone else: ${counted(plan.drift.length, 'user')}`, plan.drift.map((d) => `${d.username}: ${d.detail} (${d.policy === 'report' ? 'reported only' : 'AD wins: set back'})`), 'yellow');
+  if (plan.ad_unusable > 0) io.out(style('yellow', `${counted(plan.ad_unusable, 'AD user has', 'AD users have')} no objectGUID or no username: not synced (add objectGUID to the dump, or choose another --username-attr)\n`));
+  section('forgotten (no longer in Duo):', plan.gone.map((g) => g.username));
+  section('left alone:', plan.untouched.map((u) => `${u.username} (${u.reason})`));
 }
 
 function printOutcome(io: CliIo, result: SyncRunResult, style: ReturnType<typeof styler>, approve: (id: string) => string): void {
   if (result.applied !== null) {
     const failed = result.applied.results.filter((r) => !r.ok);
     io.out(`applied: ${count(result.applied.results.length - failed.length)} done, ${style(failed.length > 0 ? 'red' : 'green', `${count(failed.length)} failed`)}\n`);
-    for (const f of failed.slice(0, LISTED)) io.out(`  failed: ${SYNC_LABELS[f.action.kind]} ${f.action.username}: ${f.error}\n`);
+    for (const f of failed.slice(0, LISTED)) io.out(`  failed: ${describeAction(f.action)}: ${f.error}\n`);
     if (failed.length > LISTED) io.out(`  … and ${count(failed.length - LISTED)} more\n`);
     io.out(`journal: ${result.journal} (undo with "duo-bridge rollback ${result.journal} --apply")\n`);
   }

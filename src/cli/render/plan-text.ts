@@ -1,4 +1,4 @@
-import { PLAN_ACTIONS, type Plan, type PlanAction } from '../../duo/plan/decide.js';
+import { PLAN_ACTIONS, splitFix, type Plan, type PlanAction } from '../../duo/plan/decide.js';
 import { count } from '../progress.js';
 
 /** The summary, then the first rows of each class. */
@@ -8,7 +8,10 @@ export function renderPlanText(plan: Plan, source: string, shown = 10): string {
     const rows = plan.rows.filter((p) => p.action === action);
     if (rows.length === 0) continue;
     lines.push(`${action} (${count(rows.length)})`);
-    for (const p of rows.slice(0, shown)) lines.push(`  line ${p.row.line} ${p.row.username || '(blank)'}: ${p.reason}`);
+    for (const p of rows.slice(0, shown)) {
+      const { reason, fix } = splitFix(p.reason);
+      lines.push(`  line ${p.row.line} ${p.row.username || '(blank)'}: ${reason}`, ...(fix === null ? [] : [`    fix: ${fix}`]));
+    }
     if (rows.length > shown) lines.push(`  … and ${count(rows.length - shown)} more (all of them with --format json, --out plan.csv or --report plan.html)`);
     lines.push('');
   }

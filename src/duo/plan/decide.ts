@@ -19,6 +19,15 @@ export const PLAN_ACTIONS = ['create', 'unchanged', 'update', 'migrate', 'restor
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
 
 
+/** Between a conflict's reason and what to do about it: every conflict ends with its fix. */
+const FIX = '; fix: ';
+
+/** A conflict's reason and its fix apart (the fix is null for a reason without one). */
+export function splitFix(reason: string): { reason: string; fix: string | null } {
+  const at = reason.lastIndexOf(FIX);
+  return at === -1 ? { reason, fix: null } : { reason: reason.slice(0, at), fix: reason.slice(at + FIX.length) };
+}
+
 export interface PlannedRow {
   readonly row: DuoUserRow;
   readonly action: PlanAction;
@@ -108,12 +117,12 @@ function deviceConflict(m: Match, otherOwner: (key: string, userId: string | und
   const known = options.groups;
   for (const name of known === undefined ? [] : groups) {
     const group = known!.get(nameKey(name));
-    if (group === undefined && !options.createGroups) return `Duo has no group "${name}": create it in Duo, or import with --create-groups`;
-    if (group?.synced) return `Duo group "${group.name}" is managed by a directory sync, which would undo the membership: duo-bridge never changes it`;
+    if (group === undefined && !options.createGroups) return `Duo has no group "${name}"${FIX}create it in Duo, or import with --create-groups`;
+    if (group?.synced) return `Duo group "${group.name}" is managed by a directory sync, which would undo the membership (duo-bridge never changes it)${FIX}take the group off this row, or out of the directory sync`;
   }
-  if ((m.user?.groups.length ?? 0) + groups.length > MAX_GROUPS) return `the user would be in more than Duo's ${MAX_GROUPS} groups`;
-  if ((m.user?.phones.length ?? 0) + phones.length > MAX_PHONES) return `the user would have more than Duo's ${MAX_PHONES} phones`;
-  if ((m.user?.tokens.length ?? 0) + tokens.length > MAX_TOKENS) return `the user would have more than Duo's ${MAX_TOKENS} hardware tokens`;
+  if ((m.user?.groups.length ?? 0) + groups.length > MAX_GROUPS) return `the user would be in more than Duo's ${MAX_GROUPS} groups${FIX}take groups off the row, or off the user in Duo`;
+  if ((m.user?.phones.length ?? 0) + phones.length > MAX_PHONES) return `the user would have more than Duo's ${MAX_PHONES} phones${FIX}take phones off the row, or delete unused ones from the user in Duo`;
+  if ((m.user?.tokens.length ?? 0) + tokens.length > MAX_TOKENS) return `the user would have more than Duo's ${MAX_TOKENS} hardware tokens${FIX}take tokens off the row, or detach unused ones in Duo`;
   for (const token of tokens) {
     const problem = tokenConflict(token, options.tokens?.(tokenKey(token)), m.user?.user_id, byId);
     if (problem !== null) return problem;
@@ -124,7 +133,7 @@ function deviceConflict(m: Match, otherOwner: (key: string, userId: string | und
     if (other === undefined) continue;
     const owner = byId.get(other);
     return `phone ${phone.phone!.number}${phone.phone!.extension ? ` x${phone.phone!.extension}` : ''} belongs to Duo user ${owner ? describeUser(owner) : other}: ` +
-      'attaching it would let that device approve this user\'s logins too (--share-phones allows it)';
+      `attaching it would let that device approve this user's logins too${FIX}give the row this person's own number, or import with --share-phones if the phone really is shared`;
   }
   return null;
 }
@@ -136,12 +145,12 @@ function deviceConflict(m: Match, otherOwner: (key: string, userId: string | und
  */
 export function tokenConflict(token: TokenRef, known: KnownToken | null | undefined, userId: string | undefined, byId: ReadonlyMap<string, TenantUser> = new Map()): string | null {
   if (known === null) {
-    return `Duo has no ${TOKEN_TYPES[token.type]} token with serial ${token.serial} (type ${token.type}): add it under 2FA Devices → Hardware Tokens in the Duo Admin Panel, then run again`;
+    return `Duo has no ${TOKEN_TYPES[token.type]} token with serial ${token.serial} (type ${token.type})${FIX}add it under 2FA Devices → Hardware Tokens in the Duo Admin Panel, then run again`;
   }
   const other = known?.owners.find((id) => id !== userId);
   if (other === undefined) return null;
   const owner = byId.get(other);
-  return `${describeToken(token)} is attached to Duo user ${owner ? describeUser(owner) : other}: a hardware token is one person's; detach it from that user in Duo first`;
+  return `${describeToken(token)} is attached to Duo user ${owner ? describeUser(owner) : other}: a hardware token is one person's${FIX}detach it from that user in Duo first, or take it off the row`;
 }
 
 export interface DecideOptions {
@@ -216,9 +225,10 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
   for (const matching of matchesOf.values()) {
     if (matching.length < 2) continue;
     for (const m of matching) {
-      const others = matching.slice(0, 6).filter((c) => c !== m).slice(0, 5).map((c) => c.row.line).join(', ');
+      const others = matching.slice(0, 6).filter((c) => c !== m).slice(0, 5).map((c) => `${c.row.line} (${c.evidence})`).join(', ');
       const more = matching.length - 1 - Math.min(5, matching.length - 1);
-      m.conflict = `rows on lines ${m.row.line} and ${others}${more > 0 ? ` and ${more} more` : ''} both match Duo user ${describeUser(m.user!)}`;
+      m.conflict = `line ${m.row.line} (${m.evidence}) and line${matching.length > 2 ? 's' : ''} ${others}${more > 0 ? ` and ${more} more` : ''} all match Duo user ${describeUser(m.user!)}, and one Duo user is one person` +
+        `${FIX}keep one row for this person; give the other${matching.length > 2 ? 's' : ''} ${matching.length > 2 ? 'their' : 'its'} own username, aliases and email`;
     }
   }
   for (const m of matches) m.synced = m.user !== null && !m.conflict && m.how !== 'ours' && m.user.last_directory_sync != null && needsChange(m);
@@ -241,7 +251,7 @@ export function planRows(rows: readonly DuoUserRow[], tenant: Iterable<TenantUse
 
 function syncConflict(user: TenantUser, onlyObstacle: boolean): string {
   return `Duo user ${describeUser(user)} is managed by a directory sync (last sync ${new Date(user.last_directory_sync! * 1000).toISOString()}); ` +
-    'its next sync would undo this change: take the user out of the sync first' +
+    `its next sync would undo this change${FIX}take the user out of the directory sync first` +
     (onlyObstacle ? ` (if that sync has been deleted and Duo only kept the date, re-run with ${SYNC_DELETED_FLAG})` : '');
 }
 
@@ -259,7 +269,7 @@ function resolveNames(matches: Match[], byName: ReadonlyMap<string, TenantUser>)
         const mover = releasing.get(holder.user_id);
         const keeps = mover !== undefined && [mover.row.username, ...mover.row.aliases.map(([, a]) => a)].some((n) => nameKey(n) === nameKey(name));
         if (mover === undefined || keeps) {
-          m.conflict = `"${name}" belongs to Duo user ${describeUser(holder)}, ${mover === undefined ? 'a different person' : `which line ${mover.row.line} keeps`}`;
+          m.conflict = `"${name}" belongs to Duo user ${describeUser(holder)}, ${mover === undefined ? 'a different person' : `which line ${mover.row.line} keeps`}${FIX}${mover === undefined ? `give line ${m.row.line} another name, or rename that Duo user first (a row for it with its new username)` : `give line ${m.row.line} or line ${mover.row.line} another name`}`;
           changed = true;
           break;
         }
@@ -329,7 +339,7 @@ function toPlannedRow(m: Match, options: DecideOptions): PlannedRow {
   if (user.status === TRASHED) {
     const days = options.pendingDeletionDays == null ? 'the tenant\'s pending_deletion_days' : `${options.pendingDeletionDays} days`;
     const where = `Duo user ${describeUser(user)} is in Duo's Trash, which deletes it for good ${days} after it was trashed`;
-    if (!options.restoreTrashed) return { row, action: 'conflict', user, reason: `${where}: restore it with ${RESTORE_TRASHED_FLAG}, or empty the Trash first`, target: null, adds: NO_ADDITIONS };
+    if (!options.restoreTrashed) return { row, action: 'conflict', user, reason: `${where}${FIX}restore it with ${RESTORE_TRASHED_FLAG}, or empty the Trash first`, target: null, adds: NO_ADDITIONS };
     const changes = userChanges(row, user);
     const target = { username: row.username, aliases: rowAliases(row), fields: changes?.fields ?? {} };
     return { row, action: 'restore', user, reason: `${where}: restore it, then bring it in line with the row${also}`, target, adds };

@@ -85,11 +85,11 @@ export function matchPerson(person: Person, index: TenantIndex): PersonMatch {
   if (evidence.size > 1) {
     const users = [...evidence.values()].slice(0, 3).map((e) => `${describeUser(e.user)} by ${e.why}`).join(' and ');
     const more = sharing.length > 3 ? ` (${sharing.length.toLocaleString('en-US')} Duo users have that email)` : '';
-    return { user: null, how: null, evidence: '', conflict: `it matches several Duo users: ${users}${more}` };
+    return { user: null, how: null, evidence: '', conflict: `it matches several Duo users: ${users}${more}; fix: make its username, aliases and email name one person (take the alias or email that belongs to the other user off the row, or out of Duo)` };
   }
   const only = [...evidence.values()][0];
   if (only) return { user: only.user, how: 'evidence', evidence: `matched by ${only.why}`, conflict: null };
-  if (holder) return { user: null, how: null, evidence: '', conflict: `username "${person.username}" is an alias of Duo user ${describeUser(holder)}, a different person` };
+  if (holder) return { user: null, how: null, evidence: '', conflict: `username "${person.username}" is an alias of Duo user ${describeUser(holder)}, a different person; fix: choose another username, or remove that alias from the Duo user first` };
   return { user: null, how: null, evidence: '', conflict: null };
 }
 

@@ -93,5 +93,17 @@ function attentionCounts(status: SyncStatus): string {
 function outcomeOf(run: RunRecord): string {
   if (run.error !== null) return `failed (exit ${run.exit}): ${run.error}`;
   const counts = Object.entries(run.counts).map(([kind, n]) => `${n} ${kind}`).join(', ');
-  return `exit ${run.exit}${counts === '' ? ', nothing to change' : `, ${counts}`}${run.held > 0 ? `, ${run.held} held` : ''}${run.approved ? `, released hold ${run.approved}` : ''}`;
+  return `exit ${run.exit}${counts === '' ? (run.held > 0 ? ', nothing else to do' : ', nothing to change') : `, ${counts}`}${run.held > 0 ? `, ${run.held} held` : ''}${run.approved ? `, released hold ${run.approved}` : ''}`;
+}
+
+/** `sync status --notify-test`: proof that the channels reach someone, saying nothing of health. */
+export function testMessage(status: SyncStatus, ranAs: { account: string; machine: string }): Notification {
+  const host = status.host ?? '(no Duo host recorded yet)';
+  return {
+    subject: `duo-bridge sync on ${host}: test message`, tone: 'good',
+    summary: 'A test from "duo-bridge sync status --notify-test": the notifications of this sync reach you. Nothing else happened.',
+    sections: [], commands: [{ label: 'Its health, any time', command: status.last_run?.commands.status || `duo-bridge sync status --state ${status.state}` }],
+    facts: [['Duo tenant', host], ['state', status.state], ['health now', `${status.health} (exit ${status.exit})`], ['sent by', `${ranAs.account} on ${ranAs.machine}`]],
+    json: { notification: { event: 'test', health: status.health, subject: `duo-bridge sync on ${host}: test message` }, status },
+  };
 }

@@ -45,6 +45,8 @@ export interface SyncRunOptions {
   readonly bulkSize: number;
   readonly onNotice?: (message: string) => void;
   readonly onStage?: (stage: string) => void;
+  /** The complete command that approves a hold (config, state, --yes), as the held file names it. */
+  readonly approveCommand?: (id: string) => string;
   /** Shown the plan before the first write; false stops there. */
   readonly confirm?: (plan: SyncPlan) => Promise<boolean>;
   /**
@@ -187,7 +189,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncRunResult | 
     await mkdir(runs, { recursive: true });
     const base = join(runs, `${stamp}-${plan.plan_id}`);
     const heldFile = plan.held.length > 0 ? `${base}.held.json` : null;
-    if (heldFile !== null) await writeJsonAtomically(heldFile, { plan_id: plan.plan_id, reasons: plan.hold_reasons, held: plan.held.map(heldActionOf), approve_with: plan.approve_id === null ? null : `duo-bridge sync --apply --approve ${plan.approve_id}` });
+    if (heldFile !== null) await writeJsonAtomically(heldFile, { plan_id: plan.plan_id, reasons: plan.hold_reasons, held: plan.held.map(heldActionOf), approve_with: plan.approve_id === null ? null : options.approveCommand?.(plan.approve_id) ?? `duo-bridge sync --apply --approve ${plan.approve_id} --yes` });
 
     if (plan.actions.length === 0) {
       const out = result(null, { journal: null, planFile: null, heldFile });

@@ -1,3 +1,4 @@
+import { counted } from '../../counted.js';
 import { createHash } from 'node:crypto';
 import { heldActionOf, heldKey, isOwnershipAction, THRESHOLD_KINDS, thresholdKindOf, type PlanContext, type SyncAction, type ThresholdKind } from './sync-model.js';
 import type { SourceIdentity } from './sync-state.js';
@@ -100,7 +101,7 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
   // Whatever an earlier hold named stays held until that hold is approved (enables held on a rebuilt state too).
   if (blocked !== null && approved === null) {
     const earlier = new Set(blocked.held.map(heldKey));
-    hold(actions.filter((a) => a.kind === 'enable' && earlier.has(heldKey(heldActionOf(a)))), `an earlier run's hold (${blocked.plan_id}) is not approved: review it, then run "sync --apply --approve ${blocked.plan_id}"`);
+    hold(actions.filter((a) => a.kind === 'enable' && earlier.has(heldKey(heldActionOf(a)))), `an earlier run's hold (${blocked.plan_id}) is not approved: review it, then approve it: sync --apply --approve ${blocked.plan_id} --yes, with the scheduled run's --config and --state`);
   }
 
   const since = context.now.getTime() - WINDOW_DAYS * DAY_MS;
@@ -117,12 +118,12 @@ export function decideHolds(context: PlanContext, actions: readonly SyncAction[]
     const total = ofKind.length + before;
     const share = managed === 0 ? 100 : (100 * total) / managed;
     if (override !== undefined) {
-      if (ofKind.length > override) hold(ofKind, `${ofKind.length} ${PLURAL[kind]} is more than --max-${FLAG[kind]} ${override}`);
+      if (ofKind.length > override) hold(ofKind, `${counted(ofKind.length, SINGULAR[kind], PLURAL[kind])} is more than --max-${FLAG[kind]} ${override}`);
     } else if (total > count && share > percent) {
       const window = before > 0 ? ` with the ${before} of the last ${WINDOW_DAYS} days` : '';
-      hold(ofKind, `${ofKind.length} ${PLURAL[kind]}${window} (${share.toFixed(1)}% of ${managed} managed users) is more than ${count} and ${percent}%`);
+      hold(ofKind, `${counted(ofKind.length, SINGULAR[kind], PLURAL[kind])}${window} (${share.toFixed(1)}% of ${counted(managed, 'managed user')}) is more than ${count} and ${percent}%`);
     } else if (blocked !== null && approved === null) {
-      hold(ofKind, `an earlier run's hold (${blocked.plan_id}) is not approved: review it, then run "sync --apply --approve ${blocked.plan_id}"`);
+      hold(ofKind, `an earlier run's hold (${blocked.plan_id}) is not approved: review it, then approve it: sync --apply --approve ${blocked.plan_id} --yes, with the scheduled run's --config and --state`);
     }
   }
   // A hold is one incident: while anything is held, nothing destructive goes that no approval released.
@@ -159,6 +160,7 @@ export function heldSetId(host: string, held: readonly SyncAction[]): string {
 
 const ACTION_OF: Record<ThresholdKind, string> = { disable: 'disable', trash: 'trash', removal: 'remove_membership', rename: 'rename' };
 const PLURAL: Record<ThresholdKind, string> = { disable: 'disables', trash: 'sends to the Trash', removal: 'membership removals', rename: 'renames' };
+const SINGULAR: Record<ThresholdKind, string> = { disable: 'disable', trash: 'send to the Trash', removal: 'membership removal', rename: 'rename' };
 export const FLAG: Record<ThresholdKind, string> = { disable: 'disables', trash: 'trashes', removal: 'removals', rename: 'renames' };
 
 function sameSource(a: SourceIdentity, b: SourceIdentity): boolean {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { userInfo, hostname } from 'node:os';
 import { writeJsonAtomically } from '../../atomic-file.js';
 import { lazyValidator } from '../../lazy-validator.js';
@@ -58,8 +59,8 @@ export interface Notified {
   readonly key: string;
   /** When this level and key were first seen. */
   readonly since: string;
-  /** When a message was last delivered for them. */
-  readonly sent_at: string;
+  /** When a message was last delivered for them; null: recorded without one (a healthy start says nothing). */
+  readonly sent_at: string | null;
 }
 
 /** `<state>.health.json`: beside the state, written by `sync --apply` and by `sync status --notify …`. */
@@ -72,7 +73,15 @@ export interface HealthFile {
   /** The last run that read both sides and recorded its outcome (exit 0, 1 or 4): a held run still ran. */
   readonly last_success: RunRecord | null;
   readonly notified: Notified | null;
+  /**
+   * The --max-age `sync status` last judged staleness by: a sync run judges by it too, so the two
+   * never take turns saying the same condition under two names (a failing run, a stale sync).
+   */
+  readonly max_age_ms: number | null;
 }
+
+/** A health file is a few kilobytes; anything much larger is not one (and is never read whole). */
+const MAX_HEALTH_BYTES = 1 << 20;
 
 export function healthPathOf(statePath: string): string {
   return `${statePath.replace(/\.json$/, '')}.health.json`;
@@ -148,7 +157,14 @@ export type LoadedHealth = { readonly file: HealthFile | null; readonly problem:
  * written to Duo, and the next run writes a good one.
  */
 export async function loadHealth(path: string, host: string | null): Promise<LoadedHealth> {
-  const text = await readRegularFile(path, 'sync health file');
+  let text: string | null;
+  try {
+    const size = await stat(path).then((info) => info.size, () => 0);
+    if (size > MAX_HEALTH_BYTES) return { file: null, problem: `${path} is ${size} bytes, not a health file: it is rewritten by the next run` };
+    text = await readRegularFile(path, 'sync health file');
+  } catch (error) {
+    return { file: null, problem: `${(error as Error).message}: move it away; until then nothing is recorded there` };
+  }
   if (text === null) return { file: null, problem: null };
   let data: unknown;
   try {
@@ -160,7 +176,7 @@ export async function loadHealth(path: string, host: string | null): Promise<Loa
     const first = validateHealth.errors?.[0];
     return { file: null, problem: `${path}: ${first ? `${first.instancePath || 'the file'} ${first.message}` : 'not a health file'}: it is rewritten by the next run` };
   }
-  const file = data as unknown as HealthFile;
+  const file = { max_age_ms: null, ...(data as object) } as HealthFile;
   if (host !== null && file.host !== '' && file.host !== host) return { file: null, problem: `${path} is of Duo host ${file.host}, not ${host}: it is rewritten by the next run` };
   return { file, problem: null };
 }
@@ -196,7 +212,8 @@ const validateHealth = lazyValidator(() => syncAjv().compile({
   required: ['version', 'host', 'source', 'last_run', 'last_success', 'notified'],
   properties: {
     version: { const: 1 }, host: text, source: text, last_run: run, last_success: run,
-    notified: { anyOf: [{ type: 'null' }, { type: 'object', required: ['level', 'key', 'since', 'sent_at'], properties: { level, key: text, since: INSTANT, sent_at: INSTANT }, additionalProperties: false }] },
+    notified: { anyOf: [{ type: 'null' }, { type: 'object', required: ['level', 'key', 'since', 'sent_at'], properties: { level, key: text, since: INSTANT, sent_at: { anyOf: [{ type: 'null' }, INSTANT] } }, additionalProperties: false }] },
+    max_age_ms: { type: ['integer', 'null'], minimum: 60_000 },
   },
   additionalProperties: false,
 }));

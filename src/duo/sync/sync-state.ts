@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { constants } from 'node:fs';
 import { lstat, open, realpath, rename, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve, win32 } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, win32 } from 'node:path';
 import { createHash } from 'node:crypto';
 import { lazyValidator } from '../../lazy-validator.js';
 import { writeFileAtomically } from '../../atomic-file.js';
@@ -183,7 +183,7 @@ export async function loadSyncState(path: string, host: string, options: { setAs
     problem = first ? `${first.instancePath || 'the file'} ${first.message}` : 'not a sync state';
   }
   if (problem === null) {
-    const state = data as SyncState;
+    const state = withAbsoluteJournal(data as SyncState, path);
     if (state.host !== host) {
       throw new UsageError('STATE_MISMATCH', `sync state ${path} belongs to Duo host ${state.host}, not ${host}: use another --state (one file per tenant and source)`);
     }
@@ -196,6 +196,20 @@ export async function loadSyncState(path: string, host: string, options: { setAs
     throw new UsageError('STATE_UNREADABLE', `sync state ${path}: ${describeFsError(error)}`, { cause: error });
   });
   return { status: 'unreadable', state: emptyState(host), problem, setAside };
+}
+
+/**
+ * A state written by a run given a relative --state names its last journal relative to that run's
+ * folder ("corp.state.runs/….jsonl"). The journal is always directly in the runs folder, so such a
+ * name is read as that file of this state's runs folder: the state is the same from any folder.
+ * Any other relative name is left as it is (and checked as it is).
+ */
+function withAbsoluteJournal(state: SyncState, statePath: string): SyncState {
+  const last = state.last_journal;
+  if (last === null) return state;
+  const folder = resolve(runsFolderOf(statePath));
+  const fix = (p: string): string => (!isAbsolute(p) && !win32.isAbsolute(p) && !p.split(/[\\/]/).includes('..') && basename(dirname(p)) === basename(folder) ? join(folder, basename(p)) : p);
+  return { ...state, last_journal: { ...last, path: fix(last.path), plan: fix(last.plan) } };
 }
 
 /**

@@ -130,17 +130,17 @@ export function assess(facts: HealthFacts): { health: HealthLevel; key: string; 
 export function decideNotification(previous: Notified | null, health: HealthLevel, key: string, now: Date): 'alert' | 'reminder' | 'recovery' | null {
   if (health === 'healthy') return previous !== null && previous.level !== 'healthy' ? 'recovery' : null;
   if (previous === null || previous.key !== key) return 'alert';
-  if (health === 'held' && now.getTime() - Date.parse(previous.sent_at) >= REMINDER_MS) return 'reminder';
+  if (health === 'held' && previous.sent_at !== null && now.getTime() - Date.parse(previous.sent_at) >= REMINDER_MS) return 'reminder';
   return null;
 }
 
 /** A reminder while held: a day, less the jitter of a nightly timer (a run at 02:01 after one at 02:03). */
 export const REMINDER_MS = 23 * 3_600_000;
 
-/** What is recorded as said, once a message was delivered (or a healthy start, said silently). */
-export function notifiedAfter(previous: Notified | null, health: HealthLevel, key: string, now: Date): Notified {
+/** What is recorded as said, once a message was delivered (`sent`), or a healthy start recorded without one. */
+export function notifiedAfter(previous: Notified | null, health: HealthLevel, key: string, now: Date, sent = true): Notified {
   const same = previous !== null && previous.key === key;
-  return { level: health, key, since: same ? previous.since : now.toISOString(), sent_at: now.toISOString() };
+  return { level: health, key, since: same ? previous.since : now.toISOString(), sent_at: sent ? now.toISOString() : null };
 }
 
 /** The Duo host a state belongs to, or null: no state. */

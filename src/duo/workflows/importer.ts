@@ -219,7 +219,7 @@ class ImportRun {
       const first = this.matchedUsers.get(planned.user.user_id);
       if (first === undefined) this.matchedUsers.set(planned.user.user_id, planned.row.line);
       else if (first !== planned.row.line) {
-        plannedByRow.set(planned.row, { ...planned, action: 'conflict', reason: `rows on lines ${first} and ${planned.row.line} both match Duo user "${planned.user.username}" (${planned.user.user_id})` });
+        plannedByRow.set(planned.row, { ...planned, action: 'conflict', reason: `line ${planned.row.line} matches Duo user "${planned.user.username}" (${planned.user.user_id}), which line ${first} (an earlier batch) already matched, and one Duo user is one person; fix: keep one row for this person; give the other its own username, aliases and email` });
       }
     }
     const toCreate: DuoUserRow[] = [];

@@ -121,7 +121,7 @@ describe('planRows: groups and phones', () => {
   it('a missing group is a conflict unless groups will be created; a synced group always is; groups are not checked without a list', () => {
     const rows = [row('a', '', [], { groups: ['Sales'] }), row('b', '', [], { groups: ['VPN (from AD sync "Corp")'] })];
     expect(planRows(rows, [], { groups }).rows.map((p) => [p.action, p.reason])).toEqual([
-      ['conflict', 'Duo has no group "Sales": create it in Duo, or import with --create-groups'],
+      ['conflict', 'Duo has no group "Sales"; fix: create it in Duo, or import with --create-groups'],
       ['conflict', expect.stringMatching(/managed by a directory sync/)],
     ]);
     expect(planRows(rows, [], { groups, createGroups: true }).rows.map((p) => p.action)).toEqual(['create', 'conflict']);
@@ -142,7 +142,7 @@ describe('planRows: groups and phones', () => {
   it('Duo\'s limits: more than 100 groups or phones on one user is a conflict', () => {
     const full = user('full', null, [], { groups: Array.from({ length: 100 }, (_, i) => ({ group_id: `DG${i}`, name: `G${i}` })) });
     const plan = planRows([row('full', '', [], { groups: ['Staff'] })], [full], { groups });
-    expect(plan.rows[0]).toMatchObject({ action: 'conflict', reason: "the user would be in more than Duo's 100 groups" });
+    expect(plan.rows[0]).toMatchObject({ action: 'conflict', reason: "the user would be in more than Duo's 100 groups; fix: take groups off the row, or off the user in Duo" });
   });
 });
 
@@ -164,9 +164,9 @@ describe('planRows: hardware tokens', () => {
     const plan = planRows([row('a', '', [], { tokens: [token('1')] }), row('b', '', [], { tokens: [token('2')] })], [other], { tokens });
     expect(plan.rows.map((p) => p.action)).toEqual(['conflict', 'conflict']);
     expect(plan.rows[0]!.reason).toMatch(/^Duo has no HOTP-6 token with serial 1 \(type h6\)/);
-    expect(plan.rows[1]!.reason).toBe(`h6 token 2 is attached to Duo user "other" (${other.user_id}): a hardware token is one person's; detach it from that user in Duo first`);
+    expect(plan.rows[1]!.reason).toBe(`h6 token 2 is attached to Duo user "other" (${other.user_id}): a hardware token is one person's; fix: detach it from that user in Duo first, or take it off the row`);
     const full = user('full', null, [], { tokens: Array.from({ length: 100 }, (_, i) => ({ token_id: `DT${i}`, type: 'h6', serial: `s${i}` })) });
-    expect(planRows([row('full', '', [], { tokens: [token('x')] })], [full]).rows[0]!.reason).toBe('the user would have more than Duo\'s 100 hardware tokens');
+    expect(planRows([row('full', '', [], { tokens: [token('x')] })], [full]).rows[0]!.reason).toBe('the user would have more than Duo\'s 100 hardware tokens; fix: take tokens off the row, or detach unused ones in Duo');
   });
 
   it('without a token book (a snapshot older than tokens) the token is planned, not checked; a token without a type is never sent', () => {

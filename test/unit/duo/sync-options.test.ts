@@ -43,7 +43,7 @@ describe('sync options', () => {
     expect(text).toMatch(/sync --config .* --apply --yes --summary-json/);
     // The executable the MSI installs (issue 31), not npx: Node is rarely on the servers that run it.
     expect(text).toMatch(/<Command>"C:\\Program Files\\duo-bridge\\duo-bridge\.exe"<\/Command>/);
-    expect(readFileSync(join(REPO, 'templates', 'duo-bridge-sync.timer'), 'utf8')).toMatch(/OnCalendar=hourly/);
+    expect(readFileSync(join(REPO, 'templates', 'duo-bridge-sync.timer'), 'utf8')).toMatch(/^OnCalendar=\*-\*-\* 02:00:00$/m);
     expect(readFileSync(join(REPO, 'templates', 'duo-bridge-sync.service'), 'utf8')).toMatch(/ExecStart=.*sync --config .* --apply --yes/);
   });
 });

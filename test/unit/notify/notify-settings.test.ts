@@ -42,6 +42,25 @@ describe('notification options, checked once before a run', () => {
     expect((await resolveNotifySettings({ ...TO, 'smtp-url': 'smtp://svc@mail.corp.example:587' }, { SMTP_PASSWORD: 'env-pw' }))!.email!.password).toBe('env-pw');
   });
 
+  it('a malformed URL is not quoted back (it may hold a password); a bad user encoding is one line, not a crash', async () => {
+    const message = await refused({ ...TO, 'smtp-url': 'smtp://u:TOPSECRET@host:99999' });
+    expect(message).toMatch(/--smtp-url is not a URL/);
+    expect(message).not.toContain('TOPSECRET');
+    expect(await refused({ ...TO, 'smtp-url': 'smtp://%E0%A4%A@127.0.0.1:25' })).toMatch(/the user is not valid percent-encoding/);
+  });
+
+  it('a URL where the webhook file goes, or a missing password file, is never echoed; a CA file must hold a certificate', async () => {
+    const url = await refused({ 'notify-webhook-file': 'https://hooks.slack.com/services/T000/B000/XXXXSECRETXXXX' });
+    expect(url).toMatch(/names a file that holds the webhook URLs/);
+    expect(url).not.toContain('SECRET');
+    const pw = await refused({ ...TO, 'smtp-url': 'smtp://svc@mail.corp.example', 'smtp-password-file': 'Hunter2!secret' });
+    expect(pw).toMatch(/--smtp-password-file: no such file \(it names a file holding the SMTP password/);
+    expect(pw).not.toContain('Hunter2');
+    const dir = tmpFiles({ 'junk.pem': 'not a certificate\n' });
+    expect(await refused({ ...TO, 'smtp-url': 'smtp://m.corp.example', 'smtp-ca': join(dir, 'junk.pem') })).toMatch(/holds no PEM certificate/);
+    expect(await refused({ 'notify-email': [''], 'smtp-url': 'smtp://m.corp.example' })).toMatch(/--notify-email needs an address/);
+  });
+
   it('each option names what it needs', async () => {
     expect(await refused({ 'smtp-url': 'smtp://mail.corp.example' })).toMatch(/--smtp-url is for email notifications: add --notify-email/);
     expect(await refused(TO)).toMatch(/--notify-email needs the mail server: --smtp-url/);
