@@ -3,8 +3,8 @@
  * view of it, never a second computation), then rendered by the one template in ./html/page.ts.
  */
 
-/** Why a row is shown apart, before the routine ones: it takes something away, was held, conflicts or failed. */
-export type Risk = 'destructive' | 'held' | 'conflict' | 'failed';
+/** Why a row is shown apart, before the routine ones: it takes something away, was held, conflicts, failed, or gives access back. */
+export type Risk = 'destructive' | 'held' | 'conflict' | 'failed' | 'access';
 
 export interface ReportChange {
   readonly field: string;

@@ -15,7 +15,7 @@ export async function tenantDiffReport(json: TenantDiffJson, run: RunInfo, inclu
           risk: riskOf(c.kind, c.changes ?? []),
         })),
     ...json.trash.map((t): ReportRow => ({
-      action: 'in the Trash', user: t.username, userId: t.user_id, changes: [], where: '', risk: includeTrash ? null : 'destructive',
+      action: 'in the Trash', user: t.username, userId: t.user_id, changes: [], where: '', risk: includeTrash ? 'destructive' : null,
       reason: `gone from the tenant${t.until === null ? '' : `; purged for good by ${t.until} at the latest`}${includeTrash ? '' : ' (not counted as a difference)'}`,
     })),
   ];

@@ -1,5 +1,5 @@
 import type { DuoClient } from '../api/client.js';
-import { readUsersById } from '../api/users-api.js';
+import { readUsersById, type DuoUser } from '../api/users-api.js';
 import { changedSince, decideFields, decideMemberships, decideNames, decideRetrash, decideUntrash, type SkippedUndo } from './rollback-compare.js';
 import type { RollbackPlan } from './rollback.js';
 
@@ -13,6 +13,8 @@ export interface RollbackCheck {
   readonly already: readonly { readonly user_id: string; readonly what: string; readonly current: string }[];
   /** Users the run created that a later run changed since: still sent to the Trash. */
   readonly changedSince: readonly { readonly user_id: string; readonly what: string; readonly by: string }[];
+  /** The users' and groups' names as Duo (or the journal) has them, by id: what a page shows beside each id. */
+  readonly names: { readonly users: Readonly<Record<string, string>>; readonly groups: Readonly<Record<string, string>> };
 }
 
 /**
@@ -35,5 +37,19 @@ export async function checkRollback(plan: RollbackPlan, client: DuoClient | null
     ],
     already: memberships.already,
     changedSince: changedSince(plan.trash.filter((id) => !plan.restored.some((r) => r.userId === id)), later),
+    names: namesOf(plan, users),
   };
+}
+
+/** Each user's username and each group's name that Duo showed or the journal kept (an id nobody names stays an id). */
+function namesOf(plan: RollbackPlan, users: ReadonlyMap<string, DuoUser | null> | null): RollbackCheck['names'] {
+  const names: Record<string, string> = Object.fromEntries(plan.usernames);
+  for (const r of plan.restore) names[r.userId] ??= r.original.username;
+  const groups: Record<string, string> = {};
+  for (const [id, user] of users ?? []) {
+    if (user === null) continue;
+    names[id] = user.username;
+    for (const g of (user.groups ?? []) as { group_id?: unknown; name?: unknown }[]) if (typeof g.group_id === 'string' && typeof g.name === 'string') groups[g.group_id] = g.name;
+  }
+  return { users: names, groups };
 }

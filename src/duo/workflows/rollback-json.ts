@@ -40,6 +40,8 @@ export interface RollbackJson {
   readonly already_as_before: RollbackCheck['already'];
   /** Users the run created or restored that later runs changed since: sent to the Trash all the same. */
   readonly changed_since: RollbackCheck['changedSince'];
+  /** Usernames and group names by id, where Duo or the journal gave them. */
+  readonly names: RollbackCheck['names'];
   readonly outcome: {
     readonly disabled: number; readonly trashed: number; readonly untrashed: number; readonly fields_restored: number;
     readonly names_restored: number; readonly names_missing: readonly string[]; readonly devices_done: number;
@@ -69,7 +71,7 @@ export function rollbackJson(
     remove_memberships: devices.memberships, add_back_memberships: devices.removedMemberships,
     delete_phones: devices.phonesCreated, detach_phones: devices.phonesAttached, detach_tokens: devices.tokensAttached, groups_created: devices.groupsCreated,
     unsettled: plan.unsettled, pending_deletion_days: options.pendingDeletionDays ?? null,
-    compared_with_duo: check.compared, skipped: result?.skipped ?? check.skipped, already_as_before: result?.already ?? check.already, changed_since: check.changedSince,
+    compared_with_duo: check.compared, skipped: result?.skipped ?? check.skipped, already_as_before: result?.already ?? check.already, changed_since: check.changedSince, names: check.names,
     outcome: result === null ? null : {
       disabled: result.disabled, trashed: result.trash?.trashed ?? 0, untrashed: result.untrashed, fields_restored: result.fieldsRestored,
       names_restored: result.names === null ? 0 : result.names.results.filter((r) => r.ok).length,

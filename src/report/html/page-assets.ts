@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  */
 
 export const STYLE = `
-:root { --ink: #1d2630; --muted: #5b6875; --line: #d5dbe1; --held: #8e44ad; --destructive: #c0392b; --conflict: #b9770e; --failed: #7b241c; --routine: #2e86c1; }
+:root { --ink: #1d2630; --muted: #5b6875; --line: #d5dbe1; --held: #8e44ad; --destructive: #c0392b; --conflict: #b9770e; --failed: #7b241c; --access: #a04000; --routine: #2e86c1; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--ink); margin: 0 auto; max-width: 1280px; padding: 16px 24px 48px; }
 h1 { font-size: 22px; margin: 0 0 8px; }
@@ -16,7 +16,7 @@ dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .chart text { font-size: 12px; fill: var(--ink); }
 .chart .bar { fill: var(--routine); }
-.chart .bar-held { fill: var(--held); } .chart .bar-destructive { fill: var(--destructive); } .chart .bar-conflict { fill: var(--conflict); } .chart .bar-failed { fill: var(--failed); }
+.chart .bar-held { fill: var(--held); } .chart .bar-destructive { fill: var(--destructive); } .chart .bar-conflict { fill: var(--conflict); } .chart .bar-failed { fill: var(--failed); } .chart .bar-access { fill: var(--access); }
 .warnings { margin: 0 0 8px; padding-left: 20px; color: var(--destructive); }
 .none { color: var(--muted); font-style: italic; }
 table { width: 100%; border-collapse: collapse; table-layout: fixed; }
@@ -31,6 +31,7 @@ col.c-action { width: 13%; } col.c-user { width: 20%; } col.c-changes { width: 3
 td small { display: block; color: var(--muted); }
 tr.risk-held td:first-child { border-left: 4px solid var(--held); } tr.risk-destructive td:first-child { border-left: 4px solid var(--destructive); }
 tr.risk-conflict td:first-child { border-left: 4px solid var(--conflict); } tr.risk-failed td:first-child { border-left: 4px solid var(--failed); }
+tr.risk-access td:first-child { border-left: 4px solid var(--access); }
 td p { margin: 0; } td p em { font-style: normal; color: var(--muted); } td p i { color: var(--muted); }
 del { background: #fdecea; text-decoration: line-through; } ins { background: #e3f4e1; text-decoration: none; font-weight: 600; }
 #controls { display: flex; gap: 12px; align-items: center; margin: 0 0 8px; flex-wrap: wrap; }

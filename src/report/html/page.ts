@@ -8,7 +8,7 @@ import { html, trusted, type Html } from './html.js';
  * filters and sorts the rows already there.
  */
 
-const RISK_LABEL: Record<Risk, string> = { held: 'held by a safeguard', destructive: 'destructive', conflict: 'conflict', failed: 'failed' };
+const RISK_LABEL: Record<Risk, string> = { held: 'held by a safeguard', destructive: 'destructive', conflict: 'conflict', failed: 'failed', access: 'gives access back' };
 
 export async function* renderReport(report: Report): AsyncIterable<string> {
   yield html`<!DOCTYPE html>
@@ -31,7 +31,7 @@ ${chart(report.counts)}
 ${report.warnings.length > 0 ? html`<ul class="warnings">${report.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 `.markup;
   const atRisk = yield* rowsTable('attention-rows', filter(report.rows(), (row) => row.risk !== null), false);
-  if (atRisk === 0) yield html`<p class="none" id="attention-none">Nothing destructive, held, conflicting or failed.</p>`.markup;
+  if (atRisk === 0) yield html`<p class="none" id="attention-none">Nothing destructive, held, conflicting, failed or giving access back.</p>`.markup;
   yield html`</section>
 <section id="all"><h2>Every row</h2>
 <div id="controls" hidden>

@@ -62,7 +62,7 @@ describe('report builders: each a view of the command\'s JSON', () => {
     expect(rows.map((r) => [r.action, r.user, r.risk])).toEqual([['held: send to Trash', 'gone', 'held'], ['disable', 'leaver', 'failed'], ['conflict', 'clash', 'conflict'], ['drift', 'edited', null]]);
     expect(rows[1]!.reason).toBe('failed: 500 (disabled in AD)');
     expect(report.counts).toEqual([{ action: 'disable', count: 1, risk: 'destructive' }, { action: 'held: send to Trash', count: 1, risk: 'held' }, { action: 'conflict', count: 1, risk: 'conflict' }, { action: 'drift', count: 1, risk: null }]);
-    expect(report.warnings.slice(0, 2)).toEqual(['Held by a safeguard: 1 sends to the Trash is more than 0.', expect.stringMatching(/^Once the held actions are reviewed, "duo-bridge sync --apply --approve p1" releases them/)]);
+    expect(report.warnings.slice(0, 2)).toEqual(['Held by a safeguard: 1 sends to the Trash is more than 0.', expect.stringMatching(/^Once the held actions are reviewed, duo-bridge sync --apply --approve p1 --yes releases exactly them/)]);
   });
 
   it('tenant diff: deletions, disables, renames and removed memberships need attention; users in the Trash are listed apart', async () => {
@@ -77,7 +77,9 @@ describe('report builders: each a view of the command\'s JSON', () => {
       trash: [{ user_id: 'DU5', username: 'binned', until: '2026-12-09' }],
     };
     const rows = await rowsOf(await tenantDiffReport(json, RUN, false));
-    expect(rows.map((r) => [r.user, r.risk])).toEqual([['new', null], ['old', 'destructive'], ['moved', 'destructive'], ['named', null], ['binned', 'destructive']]);
+    expect(rows.map((r) => [r.user, r.risk])).toEqual([['new', null], ['old', 'destructive'], ['moved', 'destructive'], ['named', null], ['binned', null]]);
+    // Counted as a difference (--include-trash), a user sent to the Trash is a destructive one.
+    expect((await rowsOf(await tenantDiffReport(json, RUN, true))).at(-1)!.risk).toBe('destructive');
   });
 
   it('rollback: each undo step per user; a user whose undo failed says why', async () => {
@@ -85,7 +87,7 @@ describe('report builders: each a view of the command\'s JSON', () => {
       journal: 'users.journal.jsonl', kind: 'import', host: 'h', applied: true, trash: [{ user_id: 'DU1', username: 'jdoe' }], already_trashed: 0, untrash: [],
       restore_names: [], restore_fields: [], remove_memberships: [{ user_id: 'DU9', group_id: 'DG1' }], add_back_memberships: [], delete_phones: ['DP1'], detach_phones: [], detach_tokens: [],
       groups_created: ['VPN'], unsettled: 0, pending_deletion_days: 7, compared_with_duo: true, already_as_before: [], changed_since: [],
-      skipped: [{ user_id: 'DU5', username: 'ann', what: 'status', wrote: 'disabled', current: 'disabled', by: 'sync.state.runs/c.jsonl' }],
+      skipped: [{ user_id: 'DU5', username: 'ann', what: 'status', wrote: 'disabled', current: 'disabled', by: 'sync.state.runs/c.jsonl' }], names: { users: {}, groups: {} },
       outcome: { disabled: 0, trashed: 0, untrashed: 0, fields_restored: 0, names_restored: 0, names_missing: [], devices_done: 2, failed: [{ user_id: 'DU1', error: '403' }], failed_devices: [] },
     };
     const report = await rollbackReport(json, RUN);
@@ -99,5 +101,22 @@ describe('report builders: each a view of the command\'s JSON', () => {
       'Duo keeps users in its Trash for 7 days, then deletes them for good.', 'The run created the groups VPN: left in place.',
       '1 change is skipped: the value changed since the run (a later run or someone in Duo), so it is left as it is.',
     ]);
+  });
+
+  it('rollback of a sync: users and groups by name (the id beside), the value now and the value restored; an enable gives access back and needs attention', async () => {
+    const json: RollbackJson = {
+      journal: 'sync.state.runs/x.jsonl', kind: 'sync', host: 'h', applied: false, trash: [], already_trashed: 0, untrash: [],
+      restore_names: [], restore_fields: [{ user_id: 'DU2', from: { status: 'disabled' }, to: { status: 'active' } }, { user_id: 'DU3', from: { email: 'new@x' }, to: { email: '' } }],
+      remove_memberships: [], add_back_memberships: [{ user_id: 'DU2', group_id: 'DG7' }], delete_phones: [], detach_phones: [], detach_tokens: [],
+      groups_created: [], unsettled: 0, pending_deletion_days: 7, compared_with_duo: true, already_as_before: [], changed_since: [], skipped: [],
+      names: { users: { DU2: 'bbrown', DU3: 'cdavis' }, groups: { DG7: 'VPN Users' } }, outcome: null,
+    };
+    const rows = await rowsOf(await rollbackReport(json, RUN));
+    expect(rows.map((r) => [r.action, r.user, r.userId, r.risk, r.changes])).toEqual([
+      ['enable again', 'bbrown', 'DU2', 'access', [{ field: 'status', before: 'now: disabled', after: 'restored: active' }]],
+      ['set fields back', 'cdavis', 'DU3', null, [{ field: 'email', before: 'now: new@x', after: 'restored: (empty)' }]],
+      ['add back to group', 'bbrown', 'DU2', null, [{ field: 'group', before: '', after: 'VPN Users (DG7)' }]],
+    ]);
+    expect(rows[0]!.reason).toMatch(/gives access back: the run disabled it \(a sync disables a user who left AD or was disabled there\): check the account in AD/);
   });
 });
