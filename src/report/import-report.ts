@@ -34,15 +34,22 @@ export async function importReport(run: ImportRun, info: RunInfo): Promise<Repor
       ...(summary.failed > 0 ? [`${summary.failed} rows failed: see the rows marked failed, fix them and run the import again (it resumes).`] : []),
       ...(summary.skipped > 0 ? [`${summary.skipped} rows were skipped (invalid or in conflict): not imported.`] : []),
     ],
-    rows: () => resultRows(run.results),
+    // What changed first (created, updated, restored), then what stayed: two streamed passes, never the whole file in memory.
+    rows: async function* () {
+      yield* resultRows(run.results, (result) => CHANGED.has(result));
+      yield* resultRows(run.results, (result) => !CHANGED.has(result));
+    },
   };
 }
 
-async function* resultRows(path: string): AsyncIterable<ReportRow> {
+const CHANGED = new Set(['created', 'updated', 'restored']);
+
+async function* resultRows(path: string, wanted: (result: string) => boolean): AsyncIterable<ReportRow> {
   const parser = createReadStream(path).pipe(parse({ bom: true, columns: true, relax_column_count: true }));
   for await (const record of parser as AsyncIterable<Record<string, string>>) {
     const cell = (name: string): string => unescapeFormula(record[name] ?? '');
     const result = cell('result');
+    if (!wanted(result)) continue;
     const values = result === 'created'
       ? Object.keys(record).filter((name) => !NOT_VALUES.has(name) && cell(name) !== '').map((field) => ({ field, before: '', after: cell(field) }))
       : [];

@@ -1,4 +1,5 @@
 import { fileSha256 } from '../input-file.js';
+import { ranBy } from '../ran-by.js';
 import { VERSION } from '../version.js';
 
 /** What the run is, as the top of a report says it. */
@@ -18,6 +19,7 @@ export async function runFacts(run: RunInfo, more: readonly (readonly [string, s
   if (run.host !== null) facts.push(['Duo tenant', run.host]);
   facts.push(...more.map(([label, value]): [string, string] => [label, value]));
   for (const [label, path, sha256] of run.inputs) facts.push([label, `${path} (sha256 ${sha256 ?? (await fileSha256(path))})`]);
-  facts.push(['made at', (run.at ?? new Date()).toISOString()], ['duo-bridge version', VERSION]);
+  const by = ranBy();
+  facts.push(['run by', `${by.account} on ${by.machine}`], ['made at', (run.at ?? new Date()).toISOString()], ['duo-bridge version', VERSION]);
   return facts;
 }

@@ -2,10 +2,19 @@ import type { ActionResult } from '../duo/sync/apply-sync.js';
 import { thresholdKindOf, type SyncAction } from '../duo/sync/sync-plan.js';
 import { actionChanges, SYNC_LABELS, type SyncRunJson } from '../duo/sync/sync-summary.js';
 import type { Report, ReportCount, ReportRow } from './report-model.js';
+import { counted } from '../counted.js';
 import { runFacts, type RunInfo } from './run-facts.js';
 
 /** `sync --report`: the plan (and, after --apply, each action's outcome) of `sync --format json`. */
-export async function syncReport(json: SyncRunJson, run: RunInfo, approveCommand: (id: string) => string = (id) => `duo-bridge sync --apply --approve ${id} --yes`): Promise<Report> {
+/** The safeguards in force, in words (sync's policy as the run used it). */
+export interface SafeguardsInForce {
+  readonly thresholds: Readonly<Record<string, { readonly count: number; readonly percent: number }>>;
+  readonly maxShrinkPercent: number;
+  readonly trashAfterDays: number;
+}
+
+export async function syncReport(json: SyncRunJson, run: RunInfo, approveCommand: (id: string) => string = (id) => `duo-bridge sync --apply --approve ${id} --yes`,
+  safeguards: SafeguardsInForce | null = null): Promise<Report> {
   const { plan } = json;
   const outcomes = new Map<SyncAction, ActionResult>();
   const byKey = new Map((json.results ?? []).map((r) => [actionKey(r.action), r]));
@@ -23,6 +32,7 @@ export async function syncReport(json: SyncRunJson, run: RunInfo, approveCommand
     ['state', json.state],
     ...(json.journal === null ? [] : [['journal (rollback undoes it)', json.journal] as [string, string]]),
     ['exit code', String(json.exit)],
+    ['safeguards', `${plan.held.length === 0 ? 'none fired: nothing was held' : `fired: ${counted(plan.held.length, 'destructive action')} held`}${safeguards === null ? '' : `. In force: ${describeSafeguards(safeguards)}`}`],
   ]);
   const warnings = [
     ...plan.hold_reasons.map((reason) => `Held by a safeguard: ${reason}.`),
@@ -74,4 +84,15 @@ function actionRow(action: SyncAction): ReportRow {
     reason: 'reason' in action ? action.reason : 'how' in action ? action.how : '',
     where: '', risk: destructive(action.kind) ? 'destructive' : null,
   };
+}
+
+/** "disable, removal, rename held above 10 and 5% of the managed users; trash above 5 and 2%; …" */
+function describeSafeguards(s: SafeguardsInForce): string {
+  const groups = new Map<string, string[]>();
+  for (const [kind, t] of Object.entries(s.thresholds)) {
+    const key = `${t.count} and ${t.percent}%`;
+    groups.set(key, [...(groups.get(key) ?? []), kind]);
+  }
+  const kinds = [...groups].map(([limit, list]) => `${list.join(', ')} held above ${limit} of the managed users`).join('; ');
+  return `${kinds}; nothing destructive when AD shrank more than ${s.maxShrinkPercent}% since the last complete read; a leaver goes to the Trash after ${s.trashAfterDays} days disabled`;
 }

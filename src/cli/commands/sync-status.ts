@@ -4,7 +4,7 @@ import { loadSyncConfig } from '../../duo/sync/sync-options.js';
 import { updateHealth } from '../../duo/sync/sync-notify.js';
 import { syncStatus, type SyncStatus } from '../../duo/sync/sync-status.js';
 import { testMessage } from '../../duo/sync/health-message.js';
-import { ranBy } from '../../duo/sync/sync-health.js';
+import { ranBy } from '../../ran-by.js';
 import { deliver } from '../../notify/deliver.js';
 import { UsageError } from '../../errors.js';
 import { resolveNotifySettings, type NotifyArgs } from '../../notify/notify-settings.js';

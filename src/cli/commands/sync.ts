@@ -171,7 +171,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
       if (args['summary-json'] !== undefined) await writeJsonAtomically(args['summary-json'], summary);
       const json = syncRunJson(summary, result);
       if (args.report !== undefined) {
-        await saveReport(io, args.report, await syncReport(json, runInfo(argv, duo.host, source.kind === 'ldif' ? [['LDIF dump', source.file]] : []), commands.approve));
+        await saveReport(io, args.report, await syncReport(json, runInfo(argv, duo.host, source.kind === 'ldif' ? [['LDIF dump', source.file]] : []), commands.approve, settings.policy));
       }
       if (args.format === 'json') io.out(JSON.stringify(json, null, 1) + '\n');
       else {

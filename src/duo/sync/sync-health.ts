@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { userInfo, hostname } from 'node:os';
 import { writeJsonAtomically } from '../../atomic-file.js';
 import { lazyValidator } from '../../lazy-validator.js';
+import { ranBy } from '../../ran-by.js';
 import type { SyncRunResult } from './run-sync.js';
 import { INSTANT, readRegularFile, syncAjv } from './sync-files.js';
 import { SYNC_LABELS } from './sync-summary.js';
@@ -85,17 +85,6 @@ const MAX_HEALTH_BYTES = 1 << 20;
 
 export function healthPathOf(statePath: string): string {
   return `${statePath.replace(/\.json$/, '')}.health.json`;
-}
-
-/** The account and machine a run is under, for messages and the record. */
-export function ranBy(): RunRecord['ran_by'] {
-  let account = 'unknown';
-  try {
-    account = userInfo().username;
-  } catch {
-    account = process.env.USERNAME ?? process.env.USER ?? 'unknown';
-  }
-  return { account, machine: hostname() };
 }
 
 /** The facts of one run a record needs beyond its result. */

@@ -37,7 +37,7 @@ describe('report builders: each a view of the command\'s JSON', () => {
     const rows = await rowsOf(report);
     expect(rows.map((r) => [r.user, r.risk, r.where])).toEqual([['new', null, '2'], ['adavis', 'destructive', '3'], ['clash', 'conflict', '4']]);
     expect(rows[0]!.changes).toEqual([{ field: 'group', before: '', after: 'VPN' }, { field: 'phone', before: '', after: '+15555550100' }]);
-    expect(report.facts.map(([label]) => label)).toEqual(['command', 'Duo tenant', 'planned against', 'made at', 'duo-bridge version']);
+    expect(report.facts.map(([label]) => label)).toEqual(['command', 'Duo tenant', 'planned against', 'run by', 'made at', 'duo-bridge version']);
   });
 
   it('migrate: a rename Duo refused is a failed row with Duo\'s answer', async () => {
@@ -63,6 +63,13 @@ describe('report builders: each a view of the command\'s JSON', () => {
     expect(rows[1]!.reason).toBe('failed: 500 (disabled in AD)');
     expect(report.counts).toEqual([{ action: 'disable', count: 1, risk: 'destructive' }, { action: 'held: send to Trash', count: 1, risk: 'held' }, { action: 'conflict', count: 1, risk: 'conflict' }, { action: 'drift', count: 1, risk: null }]);
     expect(report.warnings.slice(0, 2)).toEqual(['Held by a safeguard: 1 sends to the Trash is more than 0.', expect.stringMatching(/^Once the held actions are reviewed, duo-bridge sync --apply --approve p1 --yes releases exactly them/)]);
+    expect(report.facts.find(([label]) => label === 'safeguards')![1]).toBe('fired: 1 destructive action held');
+    // The thresholds in force, and a page where none fired says so.
+    const calm = await syncReport({ ...json, plan: { ...plan, held: [], hold_reasons: [] } } as SyncRunJson, RUN, undefined,
+      { thresholds: { disable: { count: 10, percent: 5 }, trash: { count: 5, percent: 2 }, removal: { count: 10, percent: 5 }, rename: { count: 10, percent: 5 } }, maxShrinkPercent: 20, trashAfterDays: 30 });
+    expect(calm.facts.find(([label]) => label === 'safeguards')![1]).toBe('none fired: nothing was held. In force: disable, removal, rename held above 10 and 5% of the managed users; trash held above 5 and 2% of the managed users; ' +
+      'nothing destructive when AD shrank more than 20% since the last complete read; a leaver goes to the Trash after 30 days disabled');
+    expect(report.facts.map(([label]) => label)).toContain('run by');
   });
 
   it('tenant diff: deletions, disables, renames and removed memberships need attention; users in the Trash are listed apart', async () => {
