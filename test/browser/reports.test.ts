@@ -139,6 +139,46 @@ describe('each report in Chromium: the same counts as the JSON, nothing fetched,
     await page.close();
   });
 
+  it('what an approver signs: a held --apply run is a run (not a plan), says which safeguards fired and who ran it; rollback rows name their users', async () => {
+    const { page } = await open(reports.sync.html);
+    expect(await page.$eval('h1', (h) => h.textContent)).toBe('duo-bridge · Sync run');
+    const facts = await page.$$eval('dl.facts dt', (dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent ?? '']));
+    const fact = (label: string): string => facts.find(([l]) => l === label)?.[1] ?? '';
+    expect(fact('mode')).toMatch(/^applied with \d+ actions held by a safeguard/);
+    expect(fact('safeguards')).toMatch(/^fired: \d+ destructive actions? held/);
+    expect(fact('run by')).toMatch(/^\S+ on \S+$/);
+    await page.close();
+    const rollback = await open(reports.rollback.html);
+    const users = await rollback.page.$$eval('#rows tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.firstChild?.textContent ?? ''));
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.filter((u) => /^D[UG][0-9A-Z]{10,}$/.test(u))).toEqual([]);
+    await rollback.page.close();
+  });
+
+  it('at the widths people use (a 1366-px laptop, A4 print): nothing runs off the page, and no id is broken across lines in print', async () => {
+    for (const name of ['plan', 'migrate', 'import', 'diff', 'rollback', 'sync', 'hostile'] as const) {
+      const { page } = await open(reports[name].html);
+      await page.setViewport({ width: 1366, height: 768 });
+      const laptop = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, width: window.innerWidth }));
+      expect({ name, overflows: laptop.page > laptop.width }).toEqual({ name, overflows: false });
+      // A4 at 12 mm margins: 186 mm of content, 703 CSS pixels.
+      await page.emulateMediaType('print');
+      await page.setViewport({ width: 703, height: 1000 });
+      const print = await page.evaluate(() => {
+        const ids = [...document.querySelectorAll('#rows td small.id')].slice(0, 400) as HTMLElement[];
+        const broken = ids.filter((id) => {
+          const line = parseFloat(getComputedStyle(id).lineHeight) || 12;
+          return id.textContent !== '' && id.getBoundingClientRect().height > line * 1.5;
+        }).map((id) => id.textContent);
+        const cut = [...document.querySelectorAll('#rows td')].slice(0, 2000).filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.innerHTML.slice(0, 120));
+        return { broken: broken.slice(0, 3), cut, page: document.documentElement.scrollWidth };
+      });
+      expect({ name, ...print }).toEqual({ name, broken: [], cut: [], page: expect.any(Number) });
+      expect(print.page).toBeLessThanOrEqual(703);
+      await page.close();
+    }
+  }, 120_000);
+
   it('prints on A4: a PDF with pages, the table header repeated', async () => {
     const { page } = await open(reports.plan.html);
     const pdf = await page.pdf({ format: 'A4', printBackground: true });

@@ -48,6 +48,9 @@ del { background: #fdecea; text-decoration: line-through; } ins { background: #e
   tr[hidden] { display: table-row; }
   h2 { break-after: avoid; }
   th { background: none; border-bottom: 2px solid var(--ink); }
+  /* An id is copied from the paper: never broken across lines; the user column is wide enough for one. */
+  td small.id { white-space: nowrap; overflow-wrap: normal; font-size: 7.5pt; }
+  col.c-action { width: 12%; } col.c-user { width: 24%; } col.c-changes { width: 33%; } col.c-reason { width: 25%; } col.c-where { width: 6%; }
 }
 `;
 

@@ -85,7 +85,7 @@ function headerRow(sortable: boolean): Html {
 }
 
 function rowHtml(row: ReportRow): Html {
-  return html`<tr${row.risk === null ? '' : html` class="risk-${row.risk}"`} data-action="${row.action}"><td>${row.action}${row.risk === null ? '' : html`<small>${RISK_LABEL[row.risk]}</small>`}</td><td>${row.user}${row.userId === '' ? '' : html`<small>${row.userId}</small>`}</td><td>${row.changes.map(change)}</td><td>${row.reason}</td><td>${row.where}</td></tr>
+  return html`<tr${row.risk === null ? '' : html` class="risk-${row.risk}"`} data-action="${row.action}"><td>${row.action}${row.risk === null ? '' : html`<small>${RISK_LABEL[row.risk]}</small>`}</td><td>${row.user}${row.userId === '' ? '' : html`<small class="id">${row.userId}</small>`}</td><td>${row.changes.map(change)}</td><td>${row.reason}</td><td>${row.where}</td></tr>
 `;
 }
 
