@@ -27,6 +27,9 @@ export interface ExportArgs {
   readonly 'alias-attr'?: readonly string[] | undefined;
   readonly lowercase?: boolean | undefined;
   readonly 'page-size'?: number | string | undefined;
+  /** Seconds per LDAP operation. */
+  readonly 'ldap-timeout'?: number | string | undefined;
+  /** export's earlier spelling of --ldap-timeout (still read). */
   readonly timeout?: number | string | undefined;
   readonly 'connect-timeout'?: number | string | undefined;
   readonly crlf?: boolean | undefined;
@@ -202,7 +205,7 @@ async function resolveLdapSource(
     ca: caFile === undefined ? undefined : await readOptionFile(caFile, '--ca'),
     pageSize: wholeNumber('page-size', pick('page-size') ?? DEFAULT_PAGE_SIZE, 1, 1000),
     connectTimeoutMs: wholeNumber('connect-timeout', pick('connect-timeout') ?? 10, 1, 600) * 1000,
-    operationTimeoutMs: wholeNumber('timeout', pick('timeout') ?? 120, 1, 3600) * 1000,
+    operationTimeoutMs: wholeNumber(pick('ldap-timeout') !== undefined ? 'ldap-timeout' : 'timeout', pick('ldap-timeout') ?? pick('timeout') ?? 120, 1, 3600) * 1000,
   };
 }
 
@@ -240,6 +243,7 @@ export const exportConfigProperties = {
     lowercase: { type: 'boolean' },
     'page-size': { type: 'integer', minimum: 1, maximum: 1000 },
     timeout: { type: 'integer', minimum: 1 },
+    'ldap-timeout': { type: 'integer', minimum: 1 },
     'connect-timeout': { type: 'integer', minimum: 1 },
     crlf: { type: 'boolean' },
     format: { enum: ['csv', 'xlsx'] },

@@ -68,6 +68,45 @@ function missingArgument(argv: readonly string[]): string | null {
 }
 
 /**
+ * "--aply is not an option of import: did you mean --apply? (see "duo-bridge import --help")": yargs
+ * names each unknown argument twice (as typed and camelCased); the closest known option is offered.
+ */
+function unknownOptions(list: string, parser: unknown, argv: readonly string[]): string {
+  const known = Object.keys((parser as { getOptions(): { key: Record<string, unknown> } }).getOptions().key).filter((k) => k.length > 1 && !/[A-Z]/.test(k));
+  const typed = [...new Set(list.split(', ').filter((a) => !/[A-Z]/.test(a) || !list.includes(a.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))))];
+  const parent = COMMANDS.find((m) => m.command.split(' ')[0] === argv[0]);
+  if (parent === undefined) return `${JSON.stringify(argv[0] ?? '')} is not a command: name one of ${COMMANDS.map((m) => m.command.split(' ')[0]).join(', ')} (see "duo-bridge --help")`;
+  const command = [argv[0], parent.subcommands?.some((sub) => sub.command.split(' ')[0] === argv[1]) ? argv[1] : undefined].filter(Boolean).join(' ');
+  const parts = typed.map((arg) => {
+    const flag = arg.startsWith('-') || !argv.includes(arg) ? `--${arg.replace(/^-+/, '')}` : arg;
+    const best = closest(flag.replace(/^--/, ''), known);
+    return `${flag} is not ${flag.startsWith('--') ? 'an option' : 'an argument'} of ${command || 'duo-bridge'}${best === null ? '' : `: did you mean --${best}?`}`;
+  });
+  return `${parts.join('; ')} (see "duo-bridge ${command ? `${command} ` : ''}--help")`;
+}
+
+/** The known name nearest to `typed` by edit distance, if near enough to be what was meant. */
+function closest(typed: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(typed.length / 3)) + 1;
+  for (const name of known) {
+    const d = editDistance(typed, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
  * Runs one duo-bridge command and returns its exit code. The only place that turns errors into
  * exit codes: a DuoBridgeError is one line on stderr; anything else is a bug, with the stack only
  * under NODE_DEBUG=duo-bridge.
@@ -103,7 +142,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       if (error && error.name !== 'YError') throw error;
       const text = message || error.message;
       const missing = /^Not enough non-option arguments/.test(text) ? missingArgument(argv) : null;
-      throw missing !== null ? new UsageError('MISSING_ARGUMENT', missing) : new UsageError('USAGE', text.replace(/\s*\n\s*/g, ' '));
+      if (missing !== null) throw new UsageError('MISSING_ARGUMENT', missing);
+      const unknown = /^Unknown arguments?: (.*)$/.exec(text);
+      if (unknown !== null) throw new UsageError('BAD_OPTION', unknownOptions(unknown[1]!, parser, argv));
+      const recommended = /^Did you mean (\S+)\?$/.exec(text);
+      if (recommended !== null) throw new UsageError('BAD_OPTION', `${JSON.stringify(argv[0])} is not a command: did you mean ${recommended[1]}? (see "duo-bridge ${recommended[1]} --help")`);
+      throw new UsageError('USAGE', text.replace(/\s*\n\s*/g, ' '));
     })
     .exitProcess(false)
     .help()

@@ -165,12 +165,12 @@ describe('each report in Chromium: the same counts as the JSON, nothing fetched,
       await page.emulateMediaType('print');
       await page.setViewport({ width: 703, height: 1000 });
       const print = await page.evaluate(() => {
-        const ids = [...document.querySelectorAll('#rows td small.id')].slice(0, 400) as HTMLElement[];
+        const ids = Array.from(document.querySelectorAll('#rows td small.id')).slice(0, 400) as HTMLElement[];
         const broken = ids.filter((id) => {
           const line = parseFloat(getComputedStyle(id).lineHeight) || 12;
           return id.textContent !== '' && id.getBoundingClientRect().height > line * 1.5;
         }).map((id) => id.textContent);
-        const cut = [...document.querySelectorAll('#rows td')].slice(0, 2000).filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.innerHTML.slice(0, 120));
+        const cut = Array.from(document.querySelectorAll('#rows td')).slice(0, 2000).filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.innerHTML.slice(0, 120));
         return { broken: broken.slice(0, 3), cut, page: document.documentElement.scrollWidth };
       });
       expect({ name, ...print }).toEqual({ name, broken: [], cut: [], page: expect.any(Number) });

@@ -91,7 +91,7 @@ describe('bad input: one clear line and the right exit code', () => {
       [['validate', file, '--max-shown', 'lots'], /--max-shown must be a whole number from 0 to \d+, got "lots"/],
       [['validate', file, '--max-shown=2.5'], /--max-shown must be a whole number from 0 to \d+, got 2.5$/m],
       [['validate', file, '--max-shown='], /--max-shown must be a whole number from 0 to \d+, got ""/],
-      [['nonsense'], /Unknown argument: nonsense/],
+      [['nonsense'], /"nonsense" is not a command: name one of export, validate, import/],
       [['tenant'], /name what to do: tenant export or tenant diff/],
       [['simulator', '--tenant', 'samples/tenant-mail-sync.json', '--tls-cert', 'sim.crt'], /--tls-cert and --tls-key go together/],
       [['tenant', 'diff'], /tenant diff needs <before>: duo-bridge tenant diff <before> \(see "duo-bridge tenant diff --help"\)/],

@@ -22,8 +22,9 @@ export function countryOption(yargs: Argv): Argv {
 /** The user list (CSV or .xlsx) that plan and migrate read whole: the file, --skip-invalid, --delimiter or --sheet. */
 export function csvRowsOptions(yargs: Argv): Argv {
   return yargs
-    .positional('file', { type: 'string', demandOption: true, describe: 'the user CSV' })
-    .option('skip-invalid', { type: 'boolean', describe: 'use the valid rows of a file with errors' })
+    .positional('file', { type: 'string', demandOption: true, describe: 'the user list: a CSV, or an .xlsx workbook' })
+    .group(['skip-invalid', 'delimiter', 'sheet', 'default-country'], 'The list:')
+    .option('skip-invalid', { type: 'boolean', describe: 'use the valid rows of a file with errors; the others are left out (validate lists why)' })
     .option('delimiter', { type: 'string', describe: 'field delimiter (default: sniffed)' })
     .option('default-country', { type: 'string', describe: 'country of phone numbers written without +CC (e.g. US)' })
     .option('sheet', { type: 'string', describe: 'for an .xlsx file: the worksheet to read (default the first)' });

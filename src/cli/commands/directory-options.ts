@@ -1,18 +1,18 @@
 import type { Argv } from 'yargs';
 
 /**
- * The directory source, selection and mapping options: export's, which sync shares. Sync calls the
- * LDAP timeout --ldap-timeout (its --timeout is Duo's) and has no --include-disabled (it always
- * reads disabled accounts).
+ * The directory source, selection and mapping options: export's, which sync shares. The LDAP
+ * timeout is --ldap-timeout everywhere (Duo's is --duo-timeout); export's earlier --timeout still
+ * works, hidden. Sync has no --include-disabled (it always reads disabled accounts).
  */
 export function directoryOptions(yargs: Argv, command: 'export' | 'sync'): Argv {
-  const timeout = command === 'export' ? 'timeout' : 'ldap-timeout';
   const selection = command === 'export' ? ['filter', 'group', 'include-disabled'] : ['filter', 'group'];
   const withDisabled = command === 'export'
     ? yargs.option('include-disabled', { type: 'boolean', describe: 'also export disabled accounts, with status "disabled"' })
+      .option('timeout', { type: 'number', requiresArg: true, hidden: true, deprecated: 'use --ldap-timeout' })
     : yargs;
   const mapping = withDisabled
-    .group(['url', 'bind-dn', 'base', 'starttls', 'ca', 'insecure-plaintext-bind', 'password-file', 'page-size', timeout, 'connect-timeout'], 'LDAP source:')
+    .group(['url', 'bind-dn', 'base', 'starttls', 'ca', 'insecure-plaintext-bind', 'password-file', 'page-size', 'ldap-timeout', 'connect-timeout'], 'LDAP source:')
     .option('url', { type: 'string', describe: 'ldaps://dc:636 or ldap://dc:389 (env LDAP_URL)' })
     .option('bind-dn', { type: 'string', describe: 'DN, UPN (svc@corp.example) or DOMAIN\\user (env LDAP_BIND_DN)' })
     .option('base', { type: 'string', describe: 'search base, e.g. "DC=corp,DC=example" (env LDAP_BASE)' })
@@ -21,7 +21,7 @@ export function directoryOptions(yargs: Argv, command: 'export' | 'sync'): Argv 
     .option('insecure-plaintext-bind', { type: 'boolean', describe: 'allow a simple bind over plain ldap:// (the password travels in clear)' })
     .option('password-file', { type: 'string', describe: 'file holding the bind password (else env LDAP_BIND_PASSWORD)' })
     .option('page-size', { type: 'number', requiresArg: true, describe: 'entries per LDAP page (default 500, at most 1000)' })
-    .option(timeout, { type: 'number', requiresArg: true, describe: 'seconds per LDAP operation (default 120)' })
+    .option('ldap-timeout', { type: 'number', requiresArg: true, describe: `seconds per LDAP operation (default 120)${command === 'export' ? '; --timeout, its earlier name, still works' : ''}` })
     .option('connect-timeout', { type: 'number', requiresArg: true, describe: 'seconds to connect (default 10)' })
     .group(['from-ldif'], 'File source:')
     .option('from-ldif', { type: 'string', describe: `read an LDIF dump (ldifde -f, ldapsearch -LLL) instead of LDAP${command === 'sync' ? '; it must hold objectGUID' : ''}` })

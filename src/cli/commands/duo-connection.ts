@@ -6,17 +6,20 @@ import { UsageError } from '../../errors.js';
 import { parseIntegerOption } from '../options.js';
 import type { CliIo } from '../io.js';
 
-/** The options every command that calls Duo takes (credentials, rate, timeout). */
+/** The options every command that calls Duo takes (credentials, rate, timeout), grouped under one heading. */
 export function duoOptions(yargs: Argv): Argv {
   return yargs
-    .option('rate', { type: 'number', requiresArg: true, describe: 'Duo API calls per minute (default 50)' })
-    .option('timeout', { type: 'number', requiresArg: true, describe: 'seconds per Duo API call (default 60)' })
+    .group(['duo-config', 'skey-file', 'rate', 'duo-timeout'], 'Duo (DUO_HOST, DUO_IKEY, DUO_SKEY):')
+    .option('rate', { type: 'number', requiresArg: true, describe: 'Duo API calls per minute (default 50; against the local simulator, raise it: --rate 6000)' })
+    .option('duo-timeout', { type: 'number', requiresArg: true, describe: 'seconds per Duo API call (default 60); --timeout, its earlier name, still works' })
+    .option('timeout', { type: 'number', requiresArg: true, hidden: true, deprecated: 'use --duo-timeout' })
     .option('duo-config', { type: 'string', describe: 'JSON file with "host" and "ikey" (instead of DUO_HOST, DUO_IKEY)' })
     .option('skey-file', { type: 'string', describe: 'file holding the secret key (instead of DUO_SKEY)' });
 }
 
-export async function connectToDuo(args: DuoArgs, io: CliIo, onRateLimited?: (ms: number) => void): Promise<{ client: DuoClient; host: string }> {
-  const connection = await resolveDuoConnection(args, io.env);
+export async function connectToDuo(args: DuoArgs & { 'duo-timeout'?: number | string }, io: CliIo, onRateLimited?: (ms: number) => void): Promise<{ client: DuoClient; host: string }> {
+  if (args['duo-timeout'] !== undefined && args.timeout !== undefined) throw new UsageError('BAD_OPTION', '--duo-timeout and --timeout are one option (--timeout is its earlier name): give one');
+  const connection = await resolveDuoConnection({ ...args, timeout: args['duo-timeout'] ?? args.timeout }, io.env);
   const note = onRateLimited ?? ((ms: number) => io.err(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s\n`));
   return { client: new DuoClient({ ...connection, onRateLimited: note }), host: connection.credentials.baseUrl.host };
 }
@@ -40,6 +43,7 @@ export function refuseWithoutPrompt(io: CliIo, yes: boolean | undefined): void {
 /** --no-bulk and --bulk-size: for the commands that write (import, migrate, rollback). */
 export function bulkOptions(yargs: Argv): Argv {
   return yargs
+    .group(['bulk', 'bulk-size'], 'Writes:')
     .option('bulk', { type: 'boolean', default: true, describe: 'write through /admin/v1/bulk, 50 operations a call (--no-bulk: one call each)' })
     .option('bulk-size', { type: 'number', requiresArg: true, describe: `operations per bulk call (default and maximum ${MAX_BULK_OPERATIONS})` });
 }
@@ -73,6 +77,7 @@ export function restoreTrashedOption(yargs: Argv): Argv {
 /** --create-groups and --share-phones: import and plan decide the same way. */
 export function attachOptions(yargs: Argv): Argv {
   return yargs
+    .group(['create-groups', 'share-phones'], 'Groups, phones and tokens:')
     .option('create-groups', { type: 'boolean', describe: 'create the Duo groups the CSV names that do not exist (otherwise such rows fail)' })
     .option('share-phones', { type: 'boolean', describe: 'attach a phone another Duo user already has (otherwise a conflict: that device could approve both users\' logins)' });
 }

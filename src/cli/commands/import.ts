@@ -45,6 +45,9 @@ export const importCommand: CommandModule<ImportArgs> = {
   describe: 'Turn a validated CSV into Duo bulk_create batches (--out-dir), a file for Duo\'s Admin Panel import (--duo-csv), or create the users in Duo (--apply)',
   builder: (yargs: Argv) =>
     reportOption(restoreTrashedOption(attachOptions(countryOption(bulkOptions(syncDeletedOption(duoOptions(yargs)))))))
+      .group(['out-dir', 'duo-csv', 'apply', 'yes', 'update', 'journal', 'report'], 'What to do (one of --out-dir, --duo-csv, --apply):')
+      .group(['skip-invalid', 'delimiter', 'sheet', 'max-aliases', 'batch-size'], 'The list:')
+      .group(['default-country', 'enroll', 'send-activation', 'restore-trashed', 'assert-sync-deleted'], 'Groups, phones and tokens:')
       .positional('file', { type: 'string', demandOption: true, describe: 'the user list: a CSV, or an .xlsx workbook' })
       .option('out-dir', { type: 'string', describe: 'offline: write batch-0001.json … here for review' })
       .option('duo-csv', { type: 'string', describe: 'offline: write the validated list as a CSV for Duo\'s Admin Panel "Import Users" page (Duo\'s columns and conventions)' })

@@ -24,6 +24,8 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
   describe: 'Rename existing Duo users in place (e.g. email username → sAMAccountName + email alias), journaled',
   builder: (yargs: Argv) =>
     reportOption(attachOptions(bulkOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs))))))
+      .group(['apply', 'yes', 'journal', 'format', 'report'], 'What to do:')
+      .group(['assert-sync-deleted'], 'Groups, phones and tokens:')
       .option('format', { choices: ['text', 'json'] as const, describe: 'the plan (and, with --apply, each rename\'s outcome) on stdout: text (default) or json' })
       .option('apply', { type: 'boolean', describe: 'perform the renames (without it: show the plan only)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })

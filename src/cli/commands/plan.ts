@@ -27,8 +27,10 @@ export const planCommand: CommandModule<PlanArgs> = {
   describe: 'Show what import and migrate would do to the tenant (read-only): create, unchanged, update, migrate, conflict',
   builder: (yargs: Argv) =>
     reportOption(restoreTrashedOption(attachOptions(syncDeletedOption(csvRowsOptions(duoOptions(yargs))))))
+      .group(['tenant', 'format', 'out', 'report'], 'What to compare with, and the output:')
+      .group(['restore-trashed', 'assert-sync-deleted'], 'Groups, phones and tokens:')
       .option('tenant', { type: 'string', describe: 'plan against a snapshot from "tenant export" instead of the live tenant' })
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'the plan on stdout: text (a summary and the first rows of each kind) or json (every row)' })
       .option('out', { type: 'string', describe: 'also write the plan as a CSV' })
       .example('$0 plan users.csv', 'against the live tenant (DUO_HOST, DUO_IKEY, DUO_SKEY)')
       .example('$0 plan users.csv --tenant tenant-before.json --out plan.csv', 'offline rehearsal against a snapshot')

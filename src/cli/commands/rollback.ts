@@ -26,7 +26,8 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
   describe: 'Undo an import (its users disabled and sent to Duo\'s Trash), a migrate (names restored) or a sync run (everything it did), from its journal',
   builder: (yargs: Argv) =>
     reportOption(bulkOptions(duoOptions(yargs)))
-      .positional('journal', { type: 'string', describe: 'the journal of the import, migrate or sync run to undo (or --journal)' })
+      .group(['apply', 'yes', 'format', 'report'], 'What to do:')
+      .positional('journal', { type: 'string', describe: 'the journal of the import, migrate or sync run to undo (<name>.journal.jsonl, or a sync\'s <state>.runs/….jsonl)' })
       .option('format', { choices: ['text', 'json'] as const, describe: 'what it does (and did, with --apply) on stdout: text (default) or json' })
       .option('apply', { type: 'boolean', describe: 'do it (without it: show what would be done)' })
       .option('yes', { type: 'boolean', describe: 'do not ask for confirmation' })

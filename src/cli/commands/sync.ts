@@ -111,7 +111,8 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
     if (args.apply) refuseWithoutPrompt(io, args.yes);
     if (args.report !== undefined) await checkReportPath(args.report);
     const config = args.config === undefined ? {} : await loadSyncConfig(args.config);
-    const cli = { ...args, timeout: args['ldap-timeout'] } as SyncArgs;
+    // sync's --timeout was always Duo's (now --duo-timeout): never the LDAP one.
+    const cli = { ...args, timeout: undefined } as SyncArgs;
     const settings = await resolveSyncSettings(cli, io.env, config);
     const overrides = overridesOf(args);
     const duo = await connectToDuo(args, io, (ms) => io.err(`Duo answered 429: waiting ${(ms / 1000).toFixed(1)} s\n`));

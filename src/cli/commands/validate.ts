@@ -26,7 +26,7 @@ interface ValidateArgs {
 
 export const validateCommand: CommandModule<ValidateArgs> = {
   command: 'validate <file>',
-  describe: 'Check a Duo user CSV: blank and duplicate names, bad emails, spreadsheet damage',
+  describe: 'Check a Duo user list (CSV or .xlsx): blank and duplicate names, bad emails, spreadsheet damage',
   builder: (yargs: Argv) =>
     countryOption(yargs)
       .positional('file', { type: 'string', demandOption: true, describe: 'the user list to check: a CSV, or an .xlsx workbook' })
