@@ -110,17 +110,23 @@ try {
   bridge('rollback', join(out, 'users.migrate.jsonl'), '--apply', '--yes', ...fast);
   bridge('tenant', 'diff', join(out, 'tenant-before.json'), ...fast);
 
-  step('9. From day 2 on, "duo-bridge sync" keeps Duo in step with AD (here a fresh local Duo). Plain sync only plans; --apply applies.');
-  console.log('(two pairs of AD accounts share a mailbox, jfoo/jfoo-adm and mmuller/MMuller2: Duo would take each pair for one person, so sync names them as conflicts and creates neither)');
+  step('9. The path this product exists for: the checked list imported into Duo (here a fresh local Duo), then "sync --adopt" takes those users over, and from then on a nightly sync keeps them in step with AD.');
+  console.log('(two pairs of AD accounts share a mailbox, jfoo/jfoo-adm and mmuller/MMuller2: Duo would take each pair for one person, so sync names them as conflicts and touches neither)');
   simulator.kill('SIGTERM');
   await once(simulator, 'exit');
   writeFileSync(join(out, 'empty-tenant.json'), JSON.stringify({ host: 'demo', exported_at: new Date().toISOString(), users: [], groups: [] }));
   simulator = await startSimulator('--tenant', join(out, 'empty-tenant.json'));
+  // Its own journal: the one beside users.csv records the rehearsal's Duo, which it can only be resumed or rolled back against.
+  bridge('import', join(out, 'users.csv'), '--skip-invalid', '--default-country', 'US', '--create-groups', '--journal', join(out, 'production.journal.jsonl'), '--apply', '--yes', ...fast);
   const day = join(out, 'directory-today.ldif');
-  const sync = ['sync', '--from-ldif', day, '--duo-group', 'CN=VPN Users,OU=Groups,DC=corp,DC=example', '--state', join(out, 'sync.state.json'), ...fast];
+  // The same mapping as the export the list came from (sync never manages phones: import attached them).
+  const sync = ['sync', '--from-ldif', day, '--alias-attr', 'mail', '--alias-attr', 'proxyAddresses', '--lowercase',
+    '--duo-group', 'CN=Duo Users,OU=Groups,DC=corp,DC=example', '--duo-group', 'CN=VPN Users,OU=Groups,DC=corp,DC=example', '--state', join(out, 'sync.state.json'), ...fast];
   const directory = readFileSync(sample('directory.ldif'), 'utf8');
   writeFileSync(day, directory);
-  bridge(...sync);
+  bridge(...sync, '--adopt', '--out', join(out, 'first-plan.json'));
+  bridge(...sync, '--apply', '--plan', join(out, 'first-plan.json'), '--yes');
+  console.log('(the nightly run: nothing changed in AD, so nothing to change in Duo)');
   bridge(...sync, '--apply', '--yes');
 
   step('10. The next day in AD: a joiner, Bob disabled, Alice renamed (married: adavis → asmith) and out of VPN Users. sync applies it; the run after has nothing to change.');
@@ -135,9 +141,20 @@ try {
   bridge(...sync);
   const runs = join(out, 'sync.state.runs');
   const journal = join(runs, readdirSync(runs).filter((f) => f.endsWith('.jsonl')).sort().at(-1));
-  step('11. Every sync run can be undone from its journal: Bob enabled, Alice\'s name and group back, Zoe to the Trash.');
+
+  step('10b. A mass change is held: a dozen accounts disabled in AD at once (a script gone wrong?). The rest is applied; the disables wait for someone to look.');
+  let disabled = 0;
+  writeFileSync(day, readFileSync(day, 'utf8').replace(/userAccountControl: 512/g, (match) => (disabled++ < 12 ? 'userAccountControl: 514' : match)));
+  bridge(...sync, '--apply', '--yes');
+  bridge('sync', 'status', '--state', join(out, 'sync.state.json'));
+  const held = JSON.parse(readFileSync(join(runs, readdirSync(runs).filter((f) => f.endsWith('.held.json')).sort().at(-1)), 'utf8'));
+  const approve = /--approve (\S+)/.exec(held.approve_with)[1];
+  console.log(`(reviewed: they really left. --approve ${approve} releases exactly that held set; the run printed the whole command, and mails it with --notify-email)`);
+  bridge(...sync, '--apply', '--approve', approve, '--yes');
+
+  step('11. Every sync run can be undone from its journal: day 2\'s brings Bob back (an enable gives access back: its page says so), Alice\'s name and group, and sends Zoe to the Trash.');
   bridge('rollback', journal, '--apply', '--yes', ...fast);
-  console.log('(a leaver is disabled at once and sent to the Trash after trash-after-days; mass changes are held by the safeguards: see "Running sync on a schedule" in the README)');
+  console.log('(a leaver is disabled at once and sent to the Trash after trash-after-days; to run it nightly as a service, with mail when it is held: see "Running sync on a schedule" in the README)');
   console.log('\nPages for the change ticket (open them in any browser; they load nothing from the network):');
   console.log('  demo-output/plan.html  what the import and migrate would do, renames and conflicts first');
   console.log('  demo-output/diff.html  what they changed in the tenant');

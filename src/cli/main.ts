@@ -87,6 +87,9 @@ function unknownOptions(list: string, parser: unknown, argv: readonly string[]):
 
 /** The known name nearest to `typed` by edit distance, if near enough to be what was meant. */
 function closest(typed: string, known: readonly string[]): string | null {
+  // --password for --password-file: the option that begins with what was typed.
+  const longer = known.filter((name) => name.startsWith(`${typed}-`));
+  if (longer.length === 1) return longer[0]!;
   let best: string | null = null;
   let bestDistance = Math.max(2, Math.floor(typed.length / 3)) + 1;
   for (const name of known) {

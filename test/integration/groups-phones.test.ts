@@ -226,7 +226,7 @@ describe('groups and phones: rollback and kill -9', () => {
 
     const journal = join(dir, 'users.journal.jsonl');
     const dry = await runCli(['rollback', '--journal', journal, ...FAST], { env: duo.env() });
-    expect(dry.stdout).toMatch(/remove 1 group memberships it added, detach 1 phones it attached, delete 11 phones it created, disable 9 users it created or restored and send them to Duo's Trash/);
+    expect(dry.stdout).toMatch(/remove 1 group membership it added, detach 1 phone it attached, delete 11 phones it created, disable 9 users it created or restored and send them to Duo's Trash/);
     const rollback = await runCli(['rollback', '--journal', journal, '--apply', '--yes', ...FAST], { env: duo.env() });
     expect(rollback.exitCode).toBe(0);
     expect(duo.groupNamesOf(existing)).toEqual([]);

@@ -53,7 +53,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       await emit(rollbackJson(path, plan, check, { pendingDeletionDays: days }), duo?.host ?? null);
       if (!json) {
         io.out(`rollback of ${path} (Duo host ${plan.host}): ${describe(plan, plan.trash)}\n`);
-        list(io, plan, plan.trash);
+        list(io, plan, plan.trash, check.names);
         if (plan.unsettled > 0) io.out(`  and ${count(plan.unsettled)} creates whose answer was lost: --apply reads Duo first, and undoes those it created\n`);
         if (days !== null) io.out(`Duo keeps users in its Trash for ${days} days (the tenant's pending_deletion_days), then deletes them for good\n`);
         listChecked(io.out, check, check.skipped, 'will skip');
@@ -70,7 +70,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
         const what = describe(preview.plan, preview.pendingTrash);
         if (!json) {
           io.out(`rollback of ${path}: ${what}\n`);
-          list(io, preview.plan, preview.pendingTrash);
+          list(io, preview.plan, preview.pendingTrash, preview.check.names);
           listChecked(io.out, preview.check, preview.check.skipped, 'will skip');
         }
         if (!json && preview.pendingDeletionDays !== null) {
@@ -83,8 +83,8 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
     if (result === null) return 0;
     const { devices, trash, names, disabled, preview, untrashed, fieldsRestored, skipped } = result;
     await emit(rollbackJson(path, preview.plan, preview.check, { pendingTrash: preview.pendingTrash, pendingDeletionDays: preview.pendingDeletionDays, result }), host);
-    if (untrashed > 0) io.err(`took ${count(untrashed)} users out of the Trash\n`);
-    if (fieldsRestored > 0) io.err(`set back the fields of ${count(fieldsRestored)} users\n`);
+    if (untrashed > 0) io.err(`took ${counted(untrashed, 'user')} out of the Trash\n`);
+    if (fieldsRestored > 0) io.err(`set back the fields of ${counted(fieldsRestored, 'user')}\n`);
     for (const f of devices.failed.slice(0, LISTED)) io.err(`failed: ${f.what}: ${f.error}\n`);
     if (devices.done + devices.failed.length > 0) io.err(`memberships, phones and tokens: ${count(devices.done)} undone, ${count(devices.failed.length)} failed\n`);
     if (preview.plan.devices.groupsCreated.length > 0) {
@@ -93,7 +93,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
     let failed = devices.failed.length;
     if (trash !== null) {
       for (const f of trash.failed.slice(0, LISTED)) io.err(`failed: ${f.userId}: ${f.error}\n`);
-      io.err(`disabled ${count(disabled)} users, sent ${count(trash.trashed)} to the Trash, ${count(trash.already)} were already there, ${count(trash.failed.length)} failed\n`);
+      io.err(`disabled ${counted(disabled, 'user')}, sent ${count(trash.trashed)} to the Trash, ${count(trash.already)} ${trash.already === 1 ? 'was' : 'were'} already there, ${count(trash.failed.length)} failed\n`);
       failed += trash.failed.length;
     }
     if (names !== null) {
@@ -115,16 +115,16 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
 function describe(plan: RollbackPlan, pendingTrash: readonly string[]): string {
   const { devices } = plan;
   const work = [
-    plan.untrash.length > 0 ? `take ${count(plan.untrash.length)} users it sent to the Trash back out (disabled, as they were)` : '',
-    devices.memberships.length > 0 ? `remove ${count(devices.memberships.length)} group memberships it added` : '',
-    devices.removedMemberships.length > 0 ? `add back ${count(devices.removedMemberships.length)} group memberships it removed` : '',
-    devices.phonesAttached.length > 0 ? `detach ${count(devices.phonesAttached.length)} phones it attached` : '',
+    plan.untrash.length > 0 ? `take ${counted(plan.untrash.length, 'user')} it sent to the Trash back out (disabled, as ${plan.untrash.length === 1 ? 'it was' : 'they were'})` : '',
+    devices.memberships.length > 0 ? `remove ${counted(devices.memberships.length, 'group membership')} it added` : '',
+    devices.removedMemberships.length > 0 ? `add back ${counted(devices.removedMemberships.length, 'group membership')} it removed` : '',
+    devices.phonesAttached.length > 0 ? `detach ${counted(devices.phonesAttached.length, 'phone')} it attached` : '',
     devices.tokensAttached.length > 0 ? `detach ${counted(devices.tokensAttached.length, 'hardware token')} it attached` : '',
-    devices.phonesCreated.length > 0 ? `delete ${count(devices.phonesCreated.length)} phones it created` : '',
-    plan.trash.length > 0 ? `disable ${count(pendingTrash.length)} users it created or restored and send them to Duo's Trash` +
+    devices.phonesCreated.length > 0 ? `delete ${counted(devices.phonesCreated.length, 'phone')} it created` : '',
+    plan.trash.length > 0 ? `disable ${counted(pendingTrash.length, 'user')} it created or restored and send ${pendingTrash.length === 1 ? 'it' : 'them'} to Duo's Trash` +
       (pendingTrash.length < plan.trash.length ? ` (${count(plan.trash.length - pendingTrash.length)} more already sent by an earlier rollback)` : '') : '',
-    plan.restore.length > 0 ? `restore the original username and aliases of ${count(plan.restore.length)} renamed users` : '',
-    plan.fields.length > 0 ? `set back the fields (status, names, email) it changed on ${count(plan.fields.length)} users` : '',
+    plan.restore.length > 0 ? `restore the original username and aliases of ${counted(plan.restore.length, 'renamed user')}` : '',
+    plan.fields.length > 0 ? `set back the fields (status, names, email) it changed on ${counted(plan.fields.length, 'user')}` : '',
   ].filter(Boolean);
   return work.length === 0 ? 'nothing to undo' : work.join(', ');
 }
@@ -140,9 +140,21 @@ function listChecked(write: (line: string) => void, check: RollbackCheck, skippe
   if (check.changedSince.length > LISTED) write(`… and ${count(check.changedSince.length - LISTED)} more changes by later runs to users the run created\n`);
 }
 
-function list(io: CliIo, plan: RollbackPlan, pendingTrash: readonly string[]): void {
-  for (const id of pendingTrash.slice(0, LISTED)) io.out(`  ${id}${plan.usernames.has(id) ? ` (${plan.usernames.get(id)})` : ''}\n`);
+/** Each user by name with its id; an enable said to give access back (a sync disabled it because AD did, or it left). */
+function list(io: CliIo, plan: RollbackPlan, pendingTrash: readonly string[], names: RollbackCheck['names']): void {
+  const who = (id: string): string => (names.users[id] === undefined ? id : `${names.users[id]} (${id})`);
+  for (const id of pendingTrash.slice(0, LISTED)) io.out(`  to the Trash: ${plan.usernames.has(id) ? `${plan.usernames.get(id)} (${id})` : who(id)}\n`);
   if (pendingTrash.length > LISTED) io.out(`  … and ${count(pendingTrash.length - LISTED)} more\n`);
-  for (const r of plan.restore.slice(0, LISTED)) io.out(`  ${r.userId} → ${r.original.username} [${Object.values(r.original.aliases).join(', ')}]\n`);
+  for (const r of plan.restore.slice(0, LISTED)) io.out(`  rename back: ${r.last.username} → ${r.original.username} (${r.userId})${Object.keys(r.original.aliases).length > 0 ? `, aliases ${Object.values(r.original.aliases).join(', ')}` : ''}\n`);
   if (plan.restore.length > LISTED) io.out(`  … and ${count(plan.restore.length - LISTED)} more\n`);
+  for (const f of plan.fields.slice(0, LISTED)) {
+    const changes = Object.entries(f.before).map(([field, value]) => `${field} ${f.after[field] || '(empty)'} → ${value || '(empty)'}`).join(', ');
+    const enables = f.before.status === 'active' && f.after.status !== undefined && f.after.status !== 'active';
+    io.out(`  set back ${who(f.userId)}: ${changes}${enables ? (plan.kind === 'sync' ? ' — gives access back: the sync disabled it because AD did, or it left AD; check the account in AD first' : ' — gives access back') : ''}\n`);
+  }
+  if (plan.fields.length > LISTED) io.out(`  … and ${count(plan.fields.length - LISTED)} more\n`);
+  for (const m of [...plan.devices.memberships, ...plan.devices.removedMemberships].slice(0, LISTED)) {
+    const added = plan.devices.memberships.includes(m);
+    io.out(`  ${added ? 'remove' : 'add back'} ${who(m.user_id)} ${added ? 'from' : 'to'} group ${names.groups[m.group_id] === undefined ? m.group_id : `${names.groups[m.group_id]} (${m.group_id})`}\n`);
+  }
 }

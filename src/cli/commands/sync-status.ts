@@ -77,7 +77,7 @@ function printStatus(io: CliIo, s: SyncStatus): void {
   if (run === null) io.out('last run: none recorded\n');
   else {
     const counts = Object.entries(run.counts).map(([kind, n]) => `${n} ${kind}`).join(', ');
-    io.out(`last run: ${ago(run.at)}: ${run.error !== null ? `failed (exit ${run.exit}): ${run.error}` : `exit ${run.exit}${counts === '' ? ', nothing to change' : `, ${counts}`}`}` +
+    io.out(`last run: ${ago(run.at)}: ${run.error !== null ? `failed (exit ${run.exit}): ${run.error}` : `exit ${run.exit}${counts === '' ? (run.held > 0 ? ', nothing else to do' : ', nothing to change') : `, ${counts}`}${run.held > 0 ? `, ${run.held} held` : ''}`}` +
       `${run.ran_by.account === 'unknown' ? '' : ` · as ${run.ran_by.account} on ${run.ran_by.machine}`}\n`);
     if (s.last_success !== null && s.last_success.at !== run.at) io.out(`last successful run: ${ago(s.last_success.at)}\n`);
     if (run.files.report !== null) io.out(`report: ${run.files.report}\n`);

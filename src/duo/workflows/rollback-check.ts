@@ -1,4 +1,5 @@
 import type { DuoClient } from '../api/client.js';
+import { listGroups } from '../api/groups-api.js';
 import { readUsersById, type DuoUser } from '../api/users-api.js';
 import { changedSince, decideFields, decideMemberships, decideNames, decideRetrash, decideUntrash, type SkippedUndo } from './rollback-compare.js';
 import type { RollbackPlan } from './rollback.js';
@@ -37,12 +38,12 @@ export async function checkRollback(plan: RollbackPlan, client: DuoClient | null
     ],
     already: memberships.already,
     changedSince: changedSince(plan.trash.filter((id) => !plan.restored.some((r) => r.userId === id)), later),
-    names: namesOf(plan, users),
+    names: await namesOf(plan, users, client),
   };
 }
 
 /** Each user's username and each group's name that Duo showed or the journal kept (an id nobody names stays an id). */
-function namesOf(plan: RollbackPlan, users: ReadonlyMap<string, DuoUser | null> | null): RollbackCheck['names'] {
+async function namesOf(plan: RollbackPlan, users: ReadonlyMap<string, DuoUser | null> | null, client: DuoClient | null): Promise<RollbackCheck['names']> {
   const names: Record<string, string> = Object.fromEntries(plan.usernames);
   for (const r of plan.restore) names[r.userId] ??= r.original.username;
   const groups: Record<string, string> = {};
@@ -51,5 +52,8 @@ function namesOf(plan: RollbackPlan, users: ReadonlyMap<string, DuoUser | null> 
     names[id] = user.username;
     for (const g of (user.groups ?? []) as { group_id?: unknown; name?: unknown }[]) if (typeof g.group_id === 'string' && typeof g.name === 'string') groups[g.group_id] = g.name;
   }
+  // A membership the run removed is not on its user any more: its group is named from the groups listing (a few calls).
+  const unnamed = [...plan.devices.memberships, ...plan.devices.removedMemberships].some((m) => groups[m.group_id] === undefined);
+  if (client !== null && unnamed) for await (const g of listGroups(client)) groups[g.group_id] ??= g.name;
   return { users: names, groups };
 }
