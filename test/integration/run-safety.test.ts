@@ -55,7 +55,7 @@ describe('validate and import agree', () => {
     const run = await cli(['import', csv, '--apply', '--yes']);
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toMatch(/created 2, exists 0, failed 0/);
-    expect(run.stderr).toMatch(/note: 1 aliases equal to their own row's username were left out/);
+    expect(run.stderr).toMatch(/note: 1 alias equal to its own row's username was left out/);
     expect(duo.byUsername().get('jdoe')!.aliases).toEqual({ alias2: 'jdoe@example.com' });
     expect(results(join(dir, 'users.results.csv'))[0]).toMatchObject({ result: 'created', note: 'alias1 "JDoe" left out: it equals the username' });
 

@@ -37,13 +37,13 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
 
     const seconds = progress.elapsedSeconds();
     const pages = summary.pages > 0 ? ` in ${count(summary.pages)} pages` : '';
-    io.err(`exported ${count(summary.users)} users${pages}${summary.written ? ` to ${options.out}` : ''} (${seconds.toFixed(1)} s, ${rate(summary.users, seconds)})\n`);
+    io.err(`exported ${counted(summary.users, 'user')}${pages}${summary.written ? ` to ${options.out}` : ''} (${seconds.toFixed(1)} s, ${rate(summary.users, seconds)})\n`);
     const attribute = options.mapping.usernameAttribute;
     if (summary.missingUsername > 0) {
-      io.err(`warning: ${count(summary.missingUsername)} users have no ${attribute}; their username cell is empty — ` +
+      io.err(`warning: ${counted(summary.missingUsername, 'user has', 'users have')} no ${attribute}; their username cell is empty — ` +
         'choose another --username-attr or fix them before import (validate lists them as BLANK_USERNAME)\n');
     }
-    if (summary.aliasOverflow > 0) io.err(`warning: ${count(summary.aliasOverflow)} users have more than 8 aliases; the first 8 were kept\n`);
+    if (summary.aliasOverflow > 0) io.err(`warning: ${counted(summary.aliasOverflow, 'user has', 'users have')} more than 8 aliases; the first 8 were kept\n`);
     if (summary.unreadableStatus > 0) {
       io.err(`warning: ${counted(summary.unreadableStatus, 'user')} ${summary.unreadableStatus === 1 ? 'has' : 'have'} a userAccountControl that is not a 32-bit integer (${summary.unreadableStatusDns.join('; ')}${summary.unreadableStatus > 3 ? '; …' : ''}): ` +
         'whether the account is disabled is unknown, so its status cell says so and validate refuses the row\n');
@@ -53,7 +53,7 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
       io.err(`warning: ${counted(summary.unnormalisedPhones, 'phone number')} could not be normalised and were written as found` +
         `${options.mapping.defaultCountry ? '' : ' (numbers without +CC need --default-country)'}: validate lists them\n`);
     }
-    if (options.duoGroups.length > 0) io.err(`note: ${count(summary.inGroups)} users are in at least one of the ${count(options.duoGroups.length)} mapped groups\n`);
+    if (options.duoGroups.length > 0) io.err(`note: ${counted(summary.inGroups, 'user is', 'users are')} in ${options.duoGroups.length === 1 ? 'the mapped group' : `at least one of the ${count(options.duoGroups.length)} mapped groups`}\n`);
     if (summary.userReferrals > 0) {
       // A search on port 389 refers to a child domain instead of reading it: its users are not in the file.
       io.err(`warning: the ${options.source.kind === 'ldif' ? 'dump' : 'search'} is incomplete: ${counted(summary.userReferrals, 'referral')} to other directories ` +

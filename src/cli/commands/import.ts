@@ -111,7 +111,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       skipped();
       io.err(`wrote ${counted(written.users, 'user')} in ${counted(written.files, 'batch file')} to ${args['out-dir']}` +
         `${input.invalidRows.size > 0 ? ` (${count(input.invalidRows.size)} invalid rows skipped)` : ''}\n` +
-        (written.droppedAliases > 0 ? `note: ${count(written.droppedAliases)} aliases equal to their own row's username were left out\n` : '') +
+        (written.droppedAliases > 0 ? `note: ${counted(written.droppedAliases, 'alias', 'aliases')} equal to ${written.droppedAliases === 1 ? 'its' : 'their'} own row's username ${written.droppedAliases === 1 ? 'was' : 'were'} left out\n` : '') +
         (written.leftOut.groups + written.leftOut.phones + written.leftOut.tokens > 0
           ? `warning: bulk_create carries users only: ${listed([
             written.leftOut.groups > 0 ? `${counted(written.leftOut.groups, 'group membership')} (${counted(written.leftOut.groupUsers, 'user')})` : '',
@@ -160,7 +160,7 @@ export const importCommand: CommandModule<ImportArgs> = {
       `${style(summary.failed > 0 ? 'red' : 'green', `failed ${count(summary.failed)}`)}, skipped ${count(summary.skipped)} · ` +
       `${count(summary.calls)} API calls (${count(summary.writes)} writes), ${count(summary.rateLimited)} × 429 · ${progress.elapsedSeconds().toFixed(1)} s\n` +
       `results: ${files.results} · journal: ${files.journal}\n` +
-      (summary.droppedAliases > 0 ? `note: ${count(summary.droppedAliases)} aliases equal to their own row's username were left out (see the note column)\n` : '') +
+      (summary.droppedAliases > 0 ? `note: ${counted(summary.droppedAliases, 'alias', 'aliases')} equal to ${summary.droppedAliases === 1 ? 'its' : 'their'} own row's username ${summary.droppedAliases === 1 ? 'was' : 'were'} left out (see the note column)\n` : '') +
       (summary.exists > 0 ? `${existsInPlanWords(summary)}\n` : '') +
       (summary.enrollmentsRefused > 0 ? `warning: Duo refused ${count(summary.enrollmentsRefused)} enrollment emails; those users were created without one (see the note column)\n` : ''));
     return summary.failed > 0 || summary.skipped > 0 ? 1 : 0;

@@ -5,7 +5,7 @@ import { migrateReport } from '../../report/plan-report.js';
 import { checkReportPath } from '../../report/write-report.js';
 import { reportOption, runInfo, saveReport, type ReportArgs } from './report-option.js';
 import type { CliIo } from '../io.js';
-import { count, ProgressLine } from '../progress.js';
+import { count, counted, ProgressLine } from '../progress.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { CommandModule } from './command.js';
 import { csvRowsOptions, readValidRows, type CsvRowsArgs } from './csv-rows.js';
@@ -64,8 +64,8 @@ export const migrateCommand: CommandModule<MigrateArgs> = {
     for (const f of failed.slice(0, 20)) io.err(`failed: ${f.userId}: ${f.error}\n`);
     for (const f of result.attachFailures.slice(0, 20)) io.err(`renamed, but: ${f.userId}: ${f.error}\n`);
     const undo = result.results.length > 0 ? `journal: ${result.journal} (rollback ${result.journal} undoes it)` : 'nothing to rename';
-    io.err(`migrated ${count(result.results.length - failed.length)} users, ${count(failed.length)} failed · ` +
-      `${count(result.plan.summary.conflict)} conflicts left untouched · ${undo}\n`);
+    io.err(`migrated ${counted(result.results.length - failed.length, 'user')}, ${count(failed.length)} failed · ` +
+      `${counted(result.plan.summary.conflict, 'conflict')} left untouched · ${undo}\n`);
     return failed.length > 0 || result.attachFailures.length > 0 || result.plan.summary.conflict > 0 ? 1 : 0;
   },
 };

@@ -54,7 +54,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       if (!json) {
         io.out(`rollback of ${path} (Duo host ${plan.host}): ${describe(plan, plan.trash)}\n`);
         list(io, plan, plan.trash, check.names);
-        if (plan.unsettled > 0) io.out(`  and ${count(plan.unsettled)} creates whose answer was lost: --apply reads Duo first, and undoes those it created\n`);
+        if (plan.unsettled > 0) io.out(`  and ${counted(plan.unsettled, 'create')} whose answer was lost: --apply reads Duo first, and undoes those it created\n`);
         if (days !== null) io.out(`Duo keeps users in its Trash for ${days} days (the tenant's pending_deletion_days), then deletes them for good\n`);
         listChecked(io.out, check, check.skipped, 'will skip');
         if (!check.compared) io.out('  (compared with later runs\' journals only: with Duo credentials set, the values in Duo are compared too)\n');
@@ -101,7 +101,7 @@ export const rollbackCommand: CommandModule<RollbackArgs> = {
       for (const f of refused.slice(0, LISTED)) io.err(`failed: ${f.userId}: ${f.error}\n`);
       for (const id of names.missing.slice(0, LISTED)) io.err(`skipped: ${id}: no longer in Duo (deleted since the run)\n`);
       if (names.missing.length > LISTED) io.err(`… and ${count(names.missing.length - LISTED)} more no longer in Duo\n`);
-      io.err(`restored ${count(names.results.length - refused.length)} users (${count(names.already)} already had their names), ` +
+      io.err(`restored ${counted(names.results.length - refused.length, 'user')} (${count(names.already)} already had their names), ` +
         `${count(refused.length)} failed, ${count(names.missing.length)} no longer in Duo\n`);
       failed += refused.length + names.missing.length;
     }

@@ -161,7 +161,7 @@ export const syncCommand: CommandModule<SyncCliArgs> = {
         confirm: async (plan) => {
           progress.done();
           if (args.format !== 'json') printPlan(io, plan, style);
-          await confirmWrites(io, args.yes, `Apply ${count(plan.actions.length)} actions to ${duo.host}?`);
+          await confirmWrites(io, args.yes, `Apply ${counted(plan.actions.length, 'action')} to ${duo.host}?`);
           return true;
         },
       }).finally(() => progress.done());
@@ -208,7 +208,7 @@ function oneLine(result: SyncRunResult, host: string): string {
     `${result.failed > 0 ? `, ${result.failed} failed` : ''}${plan.held.length > 0 ? `, ${plan.held.length} held by a safeguard` : ''}`;
   const read = result.read.kind === 'changes' ? ` · read AD's changes (${count(result.read.changed ?? 0)} objects)` : result.read.why === null ? '' : ` · read in full: ${result.read.why}`;
   return `sync ${plan.plan_id} ${host}: ${what}${read} · AD ${count(plan.ad_users)} users, ${count(plan.managed)} managed` +
-    `${plan.conflicts.length > 0 ? ` · ${count(plan.conflicts.length)} conflicts` : ''}${plan.drift.length > 0 ? ` · ${count(plan.drift.length)} drift` : ''} (exit ${result.exitCode})`;
+    `${plan.conflicts.length > 0 ? ` · ${counted(plan.conflicts.length, 'conflict')}` : ''}${plan.drift.length > 0 ? ` · ${count(plan.drift.length)} drift` : ''} (exit ${result.exitCode})`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { diffSummary, type FieldChange, type TenantChange, type TenantDiff } from '../../duo/tenant/tenant-diff.js';
-import { count } from '../progress.js';
+import { counted } from '../progress.js';
 import { TRASHED } from '../../duo/api/users-api.js';
 
 /** The differences user by user, the Trash apart, and a one-line summary. */
@@ -10,7 +10,7 @@ export function renderTenantDiffText(diff: TenantDiff, before: string, after: st
     lines.push(`in the Trash${includeTrash ? '' : ' (gone: not counted; --include-trash counts them)'}:`);
     for (const { user, until } of diff.trash) lines.push(`  ${user.username} (${user.user_id})${until ? ` in Trash until ${until} at the latest` : ''}`);
   }
-  lines.push(diff.changes.length === 0 ? 'no differences' : `${count(diff.changes.length)} differences: ${diffSummary(diff.changes)}`);
+  lines.push(diff.changes.length === 0 ? 'no differences' : `${counted(diff.changes.length, 'difference')}: ${diffSummary(diff.changes)}`);
   return lines.join('\n') + '\n';
 }
 
