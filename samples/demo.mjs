@@ -52,8 +52,7 @@ async function startSimulator(...args) {
     if (child.exitCode !== null) throw new Error(`the simulator did not start: ${err}`);
     await once(child.stdout, 'data');
   }
-  const [first, second] = err.split('\n');
-  console.log(`${first}\n${second}\n  (${err.split('\n').filter((l) => l.startsWith('  - ')).length} assumptions listed, each with its source and confidence)`);
+  console.log(err.trimEnd());
   console.log(out.trimEnd());
   duoEnv = Object.fromEntries([...out.matchAll(/^export (DUO_\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
   return child;

@@ -55,7 +55,10 @@ export const ASSUMED: readonly Belief[] = [
   { behaviour: 'the user listing\'s metadata.total_objects is the number of users the tenant holds, Trash included', source: 'Duo\'s paged responses carry total_objects (Postman, duo_client_python); for users it is unconfirmed (sync.md) — sync holds deprovisioning when a listing returns fewer users than it says, and checks nothing when Duo does not say', confidence: 'medium' },
 ];
 
-/** The list as text, for the simulator's banner and --help. */
+/** How many behaviours the model assumes (the banner says the number; --help lists them). */
+export const ASSUMPTION_COUNT = ASSUMED.length;
+
+/** The list as text, for the simulator's --help. */
 export function describeAssumptions(): string {
   return ASSUMED.map((b) => `  - ${b.behaviour} (source: ${b.source}; confidence: ${b.confidence})`).join('\n');
 }

@@ -46,6 +46,11 @@ describe('--report FILE.html: the page holds the same data as --format json', ()
     const created = Number(/created (\d+)/.exec(reports.import.run.stderr)![1]);
     expect(chartCounts(html).created).toBe(created);
     expect(html.slice(html.indexOf('<section id="all">')).match(/<tr(?: class="[\w-]+")? data-action=/g)!.length).toBe(results.length);
+    // What changed comes first: no created, updated or restored row after one that stayed as it was.
+    const actions = [...html.slice(html.indexOf('<section id="all">')).matchAll(/<tr(?: class="[\w-]+")? data-action="([\w ]+)"/g)].map((m) => m[1]!);
+    const firstUnchanged = actions.findIndex((a) => !['created', 'updated', 'restored'].includes(a));
+    expect(actions.slice(firstUnchanged).filter((a) => ['created', 'updated', 'restored'].includes(a))).toEqual([]);
+    expect(actions.slice(0, firstUnchanged).length).toBe(created);
   });
 
   it('tenant diff and sync: renames among what needs attention; held actions with the way to release them', () => {

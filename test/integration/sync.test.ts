@@ -154,8 +154,11 @@ describe('duo-bridge sync: safeguards against a bad day in AD', () => {
     expect((await l.sync(['--apply', '--yes', '--approve', '000000000000'])).exitCode).toBe(2);
 
     // The held set is the same 12 disables, so the same id releases them.
-    const approved = await l.sync(['--apply', '--yes', '--approve', planId]);
+    const approved = await l.sync(['--apply', '--yes', '--approve', planId, '--summary-json', join(l.dir, 'last-run.json')]);
     expect(approved.exitCode).toBe(0);
+    // It says it released the hold, and the summary records it.
+    expect(approved.stdout).toMatch(new RegExp(`^approved: this run releases what hold ${planId} held$`, 'm'));
+    expect(JSON.parse(readFileSync(join(l.dir, 'last-run.json'), 'utf8')).approved).toBe(planId);
     expect([...fake.duo.users.values()].filter((u) => u.status === 'disabled')).toHaveLength(12);
     expect(stateOf(l).blocked).toBeNull();
     // An approval is used once: nothing more is held or pending.

@@ -46,11 +46,15 @@ export async function runScenario(run: Runner, { dir, duo, nativePath }: Scenari
   writeFileSync(join(dir, 'users-clean-crlf.csv'), clean.replace(/\r?\n/g, '\r\n'));
   writeFileSync(join(dir, 'empty-tenant.json'), JSON.stringify({ host: 'empty', exported_at: DAY1, users: [], groups: [] }));
   const steps: Step[] = [];
+  const native = nativePath(dir);
+  const inDir = (text: string): string => text.replaceAll(native, '<dir>').replaceAll(JSON.stringify(native).slice(1, -1), '<dir>').replace(/<dir>(?:\\\\|\\)/g, '<dir>/');
   /** `files`: what to read after the run (a function when the names are known only then). */
   const step = async (name: string, args: readonly string[], files: readonly string[] | (() => string[]) = [], env: Record<string, string> = {}): Promise<Step> => {
-    const result = await run(args, { cwd: dir, env: { ...duo, ...env } });
+    const raw = await run(args, { cwd: dir, env: { ...duo, ...env } });
     const names = typeof files === 'function' ? files() : files;
-    const done = { name, ...result, files: Object.fromEntries(names.map((file) => [file, read(join(dir, file))])) };
+    // sync prints and records its state, journals and the commands it suggests by absolute path: each build's own folder.
+    const result = { ...raw, stdout: inDir(raw.stdout), stderr: inDir(raw.stderr) };
+    const done = { name, ...result, files: Object.fromEntries(names.map((file) => [file, inDir(read(join(dir, file)))])) };
     steps.push(done);
     return done;
   };
@@ -104,7 +108,9 @@ export function comparable(text: string, windows: boolean): string {
     .replace(/\b[0-9a-f]{12}\b/g, '<id>')
     .replace(/\d+\.\d+ s\b/g, '<t> s')
     .replace(/[\d,]+\/s\b/g, '<n>/s')
-    .replace(/"seconds": [\d.]+/g, '"seconds": <t>');
+    .replace(/"seconds": [\d.]+/g, '"seconds": <t>')
+    // The program a suggested command starts with: each build's own path.
+    .replace(/^( {2,})\S*duo-bridge\S*(?= sync )/gm, '$1<program>');
   // The folders the scenario's commands name in what they print, with Windows' separator (JSON escapes it).
   if (windows) out = out.replace(/\b(sync\.state\.runs|batches)(?:\\\\|\\)/g, '$1/');
   return out;

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { loadTenantSnapshot } from '../../duo/tenant/tenant.js';
 import { DataError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../input-file.js';
-import { describeAssumptions } from '../../simulator/assumptions.js';
+import { ASSUMPTION_COUNT, describeAssumptions } from '../../simulator/assumptions.js';
 import { DuoSimulator } from '../../simulator/duo-simulator.js';
 import { Refusal } from '../../simulator/engine-state.js';
 import { newKeys, StateLog } from '../../simulator/state-log.js';
@@ -76,8 +76,9 @@ export const simulatorCommand: CommandModule<SimulatorArgs> = {
     io.err(`duo-bridge simulator: a local model of the Duo Admin API, seeded from ${args.tenant} (${count(snapshot.users.length)} users, ` +
       `${count(simulator.engine.groups.size)} groups, ${count(simulator.engine.phones.size)} phones)` +
       `${state && state.writes.length > 0 ? `, with ${count(state.writes.length)} writes replayed from ${args.state}` : ''}, on ${simulator.url} (127.0.0.1 only).\n` +
-      `It is NOT Duo: it is strict (one namespace, limits${writeLimitPerMinute ? `, 429 beyond ${count(writeLimitPerMinute)} writes a minute` : ''}) and assumes these behaviours no official source confirms:\n` +
-      `${describeAssumptions()}\nPaste these lines into the shell that runs duo-bridge; Ctrl-C stops the simulator.\n`);
+      `It is NOT Duo: it is strict (one namespace, limits${writeLimitPerMinute ? `, 429 beyond ${count(writeLimitPerMinute)} writes a minute` : ''}) and assumes ${ASSUMPTION_COUNT} behaviours ` +
+      'no official source confirms: "duo-bridge simulator --help" lists each with its source and confidence.\n' +
+      'Paste the three lines below into the shell that runs duo-bridge (and add --rate 6000 to its commands); Ctrl-C stops the simulator.\n');
     io.out(`export DUO_HOST=${simulator.url}\nexport DUO_IKEY=${keys.ikey}\nexport DUO_SKEY=${keys.skey}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
