@@ -110,7 +110,7 @@ export function comparable(text: string, windows: boolean): string {
     .replace(/[\d,]+\/s\b/g, '<n>/s')
     .replace(/"seconds": [\d.]+/g, '"seconds": <t>')
     // The program a suggested command starts with: each build's own path.
-    .replace(/^( {2,})\S*duo-bridge\S*(?= sync )/gm, '$1<program>');
+    .replace(/(^ {2,}|"approve_with": ")[^\s"]*duo-bridge[^\s"]*(?= sync )/gm, '$1<program>');
   // The folders the scenario's commands name in what they print, with Windows' separator (JSON escapes it).
   if (windows) out = out.replace(/\b(sync\.state\.runs|batches)(?:\\\\|\\)/g, '$1/');
   return out;
