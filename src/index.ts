@@ -81,6 +81,15 @@ export { resolveSyncSettings, loadSyncConfig } from './duo/sync/sync-options.js'
 export { loadSyncState, saveSyncState, defaultStatePath } from './duo/sync/sync-state.js';
 export type { SyncState, ManagedUser } from './duo/sync/sync-state.js';
 export { syncSummary, syncRunJson } from './duo/sync/sync-summary.js';
+// sync's health (issue 29): the health file, sync status, notifications.
+export { syncStatus } from './duo/sync/sync-status.js';
+export type { SyncStatus } from './duo/sync/sync-status.js';
+export { updateHealth } from './duo/sync/sync-notify.js';
+export type { HealthFile, RunRecord, HealthLevel } from './duo/sync/sync-health.js';
+export { resolveNotifySettings } from './notify/notify-settings.js';
+export type { NotifySettings, NotifyArgs } from './notify/notify-settings.js';
+export { deliver } from './notify/deliver.js';
+export type { Notification } from './notify/notification.js';
 
 // tenant: snapshots of the tenant, and what changed between two.
 export { readLiveTenant, loadLiveTenant, exportLiveTenant, liveSnapshot, writeTenantSnapshot, loadTenantSnapshot } from './duo/tenant/tenant.js';

@@ -27,6 +27,8 @@ const PUBLIC = [
   'previewRollback', 'rollbackRun', 'rollbackJournalPath', 'rollbackJson',
   // sync
   'runSync', 'planSync', 'resolveSyncSettings', 'loadSyncConfig', 'loadSyncState', 'saveSyncState', 'defaultStatePath', 'syncSummary', 'syncRunJson',
+  // sync's health and notifications
+  'syncStatus', 'updateHealth', 'resolveNotifySettings', 'deliver',
   // tenant
   'readLiveTenant', 'loadLiveTenant', 'exportLiveTenant', 'liveSnapshot', 'writeTenantSnapshot', 'loadTenantSnapshot', 'diffTenants', 'tenantDiffJson', 'writeTenantDiffCsv',
   // Duo's Admin API

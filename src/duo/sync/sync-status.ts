@@ -1,7 +1,7 @@
 import { counted } from '../../counted.js';
 import { UsageError } from '../../errors.js';
 import { describeAge, describeDuration } from '../../option-values.js';
-import { HEALTH_EXIT, healthPathOf, loadHealth, type HealthFile, type HealthLevel, type Notified, type RunRecord } from './sync-health.js';
+import { HEALTH_EXIT, healthPathOf, loadHealth, type HealthLevel, type Notified, type RunRecord } from './sync-health.js';
 import { readRegularFile } from './sync-files.js';
 import { loadSyncState, type SyncState } from './sync-state.js';
 
@@ -190,4 +190,3 @@ function ladderOf(state: SyncState | null, trashAfterDays: number): SyncStatus['
   return { missing, disabled, trashed, users: entries.slice(0, LADDER_LISTED) };
 }
 
-export type { HealthFile };
