@@ -87,7 +87,7 @@ describe('export from a real Samba AD DC', () => {
   it('maps names, aliases (proxyAddresses: SMTP only, primary first) and ad_guid as AD tools print it', async () => {
     const out = join(tmpFiles(), 'map.csv');
     const run = await runCli(ldapArgs(out, '--filter', `${firstUsers(14)}`, '--alias-attr', 'proxyAddresses', '--alias-attr', 'mail'), { env: ldapEnv() });
-    expect(run.stderr).toContain('warning: 1 users have more than 8 aliases');
+    expect(run.stderr).toContain('warning: 1 user has more than 8 aliases');
     const rows = new Map(readCsvObjects(out).map((r) => [r.username, r]));
     expect(rows.get(sam(1))).toMatchObject({ realname: 'Björn Müller', firstname: 'Björn', lastname: 'Müller', email: 'u000001@example.test', alias1: 'u000001@example.test' });
     expect(rows.get(sam(3))).toMatchObject({ alias1: 'u000003.1@example.test', alias8: 'u000003.8@example.test' });

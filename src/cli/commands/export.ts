@@ -36,7 +36,7 @@ export const exportCommand: CommandModule<ExportCliArgs> = {
     ).finally(() => progress.done());
 
     const seconds = progress.elapsedSeconds();
-    const pages = summary.pages > 0 ? ` in ${count(summary.pages)} pages` : '';
+    const pages = summary.pages > 0 ? ` in ${counted(summary.pages, 'page')}` : '';
     io.err(`exported ${counted(summary.users, 'user')}${pages}${summary.written ? ` to ${options.out}` : ''} (${seconds.toFixed(1)} s, ${rate(summary.users, seconds)})\n`);
     const attribute = options.mapping.usernameAttribute;
     if (summary.missingUsername > 0) {
