@@ -3,6 +3,7 @@ import type { Report } from '../../report/report-model.js';
 import type { RunInfo } from '../../report/run-facts.js';
 import { writeHtmlReport } from '../../report/write-report.js';
 import type { CliIo } from '../io.js';
+import { quote } from './suggested-command.js';
 
 export interface ReportArgs {
   report?: string;
@@ -15,7 +16,7 @@ export function reportOption(yargs: Argv): Argv {
 
 /** The run as a report names it: the command line as typed (quoted where needed), the tenant, the files read. */
 export function runInfo(argv: readonly string[], host: string | null, inputs: RunInfo['inputs']): RunInfo {
-  return { command: argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' '), host, inputs };
+  return { command: argv.map((arg) => quote(arg, 'linux')).join(' '), host, inputs };
 }
 
 /** Writes the page and says where it is. */

@@ -76,7 +76,8 @@ function absolute(path: string, cwd: string): string {
 
 /** Quoted for the shell the admin pastes into: POSIX sh, or cmd.exe / PowerShell on Windows. */
 export function quote(token: string, platform: NodeJS.Platform = process.platform): string {
-  if (/^[\w@%+=:,./\\-]+$/.test(token)) return token;
+  // A backslash is a path separator on Windows, an escape character in sh.
+  if (platform === 'win32' ? /^[\w@%+=:,./\\-]+$/.test(token) : /^[\w@%+=:,./-]+$/.test(token)) return token;
   if (platform === 'win32') return `"${token.replace(/"/g, '""')}"`;
   return `'${token.replace(/'/g, `'\\''`)}'`;
 }
